@@ -1,0 +1,73 @@
+"""The `tinyflow` command: one error boundary over lazily loaded verbs (one module per verb)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from tinyflow import __version__
+from tinyflow.errors import TinyflowError
+
+# verb -> (module under tinyflow.cli, attribute, one-line help). Modules load only when their
+# verb runs, so `tinyflow --help` imports neither TensorFlow nor the heavy runtimes.
+VERBS = {
+    "train": ("train", "train", "Train a model from the zoo on a dataset."),
+    "prune": ("prune", "prune", "Prune a Keras model (structured and/or unstructured)."),
+    "quantize": ("quantize", "quantize", "Quantize a Keras model to a full-integer int8 .tflite."),
+    "inspect": ("inspect", "inspect", "Ops, tensors, MACs, measured arena and board fit of a .tflite."),
+    "export": ("export", "export", "Export a .tflite as a C array (.h/.cc)."),
+    "compile": ("compile", "compile", "Compile an int8 .tflite to standalone C."),
+    "boards": ("boards", "boards", "List and show supported boards."),
+    "eval": ("eval", "eval_", "Evaluate a model on a target (board or simulator)."),
+    "profile": ("profile", "profile", "Per-op timing and memory of a model on a target."),
+    "firmware": ("firmware", "firmware", "Generate, build, flash and size firmware projects."),
+    "demo": ("demo", "demo", "Run the whole pipeline on a simulated board."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(VERBS)
+
+    def get_command(self, ctx, name):
+        if name not in VERBS:
+            return None
+        module, attr, _ = VERBS[name]
+        try:
+            mod = importlib.import_module(f"tinyflow.cli.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"tinyflow.cli.{module}":
+                return None
+            raise
+        return getattr(mod, attr)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, help_) for name, (_, _, help_) in VERBS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TinyflowError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted. Partial results were kept where the command supports --resume.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tinyflow")
+def cli():
+    """tinyflow: train, prune, quantize, compile, flash and evaluate tiny neural networks."""
+
+
+def main(argv=None):
+    return cli.main(args=argv, prog_name="tinyflow")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
