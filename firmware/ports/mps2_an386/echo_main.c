@@ -1,0 +1,49 @@
+/* Port self-test firmware (no protocol core, no model): echoes UART bytes back, and answers
+ * a few one-byte commands so tests can check ticks, faults and exit codes on QEMU.
+ *   't' -> 4 bytes: ticks spent in a fixed 10,000-iteration loop (little-endian)
+ *   's' -> 4 bytes: stack high-water mark in bytes
+ *   'f' -> HardFault (undefined instruction)
+ *   'x' -> semihosting exit with code 3
+ *   anything else is echoed. */
+#include <stdint.h>
+
+#include "mps2.h"
+#include "tinyflow/hal.h"
+
+static void put_u32(uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  (void)tinyflow_hal_write(b, 4);
+}
+
+static uint32_t timed_loop(void) {
+  volatile uint32_t acc = 0;
+  uint32_t t0 = tinyflow_hal_ticks();
+  for (uint32_t i = 0; i < 10000u; ++i) {
+    acc += i;
+  }
+  return tinyflow_hal_ticks() - t0;
+}
+
+int main(void) {
+  if (tinyflow_hal_init() != 0) {
+    return 1;
+  }
+  (void)tinyflow_hal_write((const uint8_t *)"ready\n", 6);
+  for (;;) {
+    uint8_t c;
+    if (tinyflow_hal_read(&c, 1) != 1) {
+      continue;
+    }
+    if (c == 't') {
+      put_u32(timed_loop());
+    } else if (c == 's') {
+      put_u32(tinyflow_hal_stack_high_water());
+    } else if (c == 'f') {
+      __asm__ volatile("udf #0");
+    } else if (c == 'x') {
+      return 3;
+    } else {
+      (void)tinyflow_hal_write(&c, 1);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/* mps2_an386 implementation of hal.h: CMSDK UART0 (polled; QEMU puts it on a TCP socket),
+ * CMSDK Timer0 as the free-running 32-bit tick counter, and the painted-stack high-water mark.
+ *
+ * Why Timer0 and not SysTick: SysTick is 24-bit and needs a wrap interrupt whose position
+ * relative to an inference varies with when the request arrived, which would make
+ * instruction counts differ from run to run. Timer0 counts 32 bits with no interrupt. */
+#include "tinyflow/hal.h"
+
+#include "mps2.h"
+
+uint32_t tinyflow_mps2_stack_high_water(void);
+
+int tinyflow_hal_init(void) {
+  TINYFLOW_MPS2_UART_BAUDDIV = 16u; /* the smallest divider the CMSDK UART accepts */
+  TINYFLOW_MPS2_UART_CTRL = 0x3u;   /* TX and RX enabled, no interrupts */
+  TINYFLOW_MPS2_TIMER_CTRL = 0u;
+  TINYFLOW_MPS2_TIMER_RELOAD = 0xFFFFFFFFu;
+  TINYFLOW_MPS2_TIMER_VALUE = 0xFFFFFFFFu;
+  TINYFLOW_MPS2_TIMER_CTRL = 0x1u; /* enable, PCLK, no interrupt */
+  return 0;
+}
+
+int tinyflow_hal_read(uint8_t *buf, size_t cap) {
+  size_t n = 0;
+  /* The CMSDK UART holds one byte; QEMU refills it as soon as it is read, so drain up to cap. */
+  while (n < cap && (TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_RX_FULL)) {
+    buf[n++] = (uint8_t)TINYFLOW_MPS2_UART_DATA;
+  }
+  return (int)n;
+}
+
+int tinyflow_hal_write(const uint8_t *buf, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    /* Bounded wait: QEMU empties the holding register at once; give up rather than hang. */
+    uint32_t spins = 1000000u;
+    while ((TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_TX_FULL) && spins) {
+      --spins;
+    }
+    if (!spins) {
+      return (int)i;
+    }
+    TINYFLOW_MPS2_UART_DATA = buf[i];
+  }
+  return (int)len;
+}
+
+uint32_t tinyflow_hal_ticks(void) {
+  return 0xFFFFFFFFu - TINYFLOW_MPS2_TIMER_VALUE;
+}
+
+uint32_t tinyflow_hal_ticks_per_second(void) {
+  return TINYFLOW_MPS2_PCLK_HZ;
+}
+
+uint32_t tinyflow_hal_stack_high_water(void) {
+  return tinyflow_mps2_stack_high_water();
+}

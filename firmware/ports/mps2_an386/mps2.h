@@ -1,0 +1,42 @@
+/* mps2_an386 port internals: memory-mapped registers of the CMSDK peripherals QEMU's
+ * mps2-an386 machine models, and the semihosting calls the port uses. Only this port's
+ * files include it; the portable core sees hal.h alone. */
+#ifndef TINYFLOW_MPS2_H
+#define TINYFLOW_MPS2_H
+
+#include <stdint.h>
+
+#define TINYFLOW_MPS2_REG(addr) (*(volatile uint32_t *)(addr))
+
+/* CMSDK APB UART0: 1-byte RX/TX holding registers. */
+#define TINYFLOW_MPS2_UART0 0x40004000u
+#define TINYFLOW_MPS2_UART_DATA TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x00u)
+#define TINYFLOW_MPS2_UART_STATE TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x04u)
+#define TINYFLOW_MPS2_UART_CTRL TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x08u)
+#define TINYFLOW_MPS2_UART_BAUDDIV TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x10u)
+#define TINYFLOW_MPS2_UART_TX_FULL 0x1u
+#define TINYFLOW_MPS2_UART_RX_FULL 0x2u
+
+/* CMSDK APB Timer0: 32-bit down counter clocked by PCLK (25 MHz on mps2-an386). */
+#define TINYFLOW_MPS2_TIMER0 0x40000000u
+#define TINYFLOW_MPS2_TIMER_CTRL TINYFLOW_MPS2_REG(TINYFLOW_MPS2_TIMER0 + 0x00u)
+#define TINYFLOW_MPS2_TIMER_VALUE TINYFLOW_MPS2_REG(TINYFLOW_MPS2_TIMER0 + 0x04u)
+#define TINYFLOW_MPS2_TIMER_RELOAD TINYFLOW_MPS2_REG(TINYFLOW_MPS2_TIMER0 + 0x08u)
+#define TINYFLOW_MPS2_PCLK_HZ 25000000u
+
+/* System control block: fault status and the FPU access register. */
+#define TINYFLOW_MPS2_SCB_CPACR TINYFLOW_MPS2_REG(0xE000ED88u)
+#define TINYFLOW_MPS2_SCB_CFSR TINYFLOW_MPS2_REG(0xE000ED28u)
+#define TINYFLOW_MPS2_SCB_HFSR TINYFLOW_MPS2_REG(0xE000ED2Cu)
+#define TINYFLOW_MPS2_SCB_MMFAR TINYFLOW_MPS2_REG(0xE000ED34u)
+#define TINYFLOW_MPS2_SCB_BFAR TINYFLOW_MPS2_REG(0xE000ED38u)
+
+/* Exit codes the host recognises (sim_qemu.py): 0 normal, FAULT after a HardFault. */
+#define TINYFLOW_MPS2_EXIT_FAULT 0x7Fu
+
+/* Semihosting (QEMU -semihosting): write a NUL-terminated string to the host's stderr,
+ * and end the emulation with an exit code. */
+void tinyflow_mps2_semihost_write(const char *text);
+void tinyflow_mps2_semihost_exit(uint32_t code) __attribute__((noreturn));
+
+#endif /* TINYFLOW_MPS2_H */
