@@ -1,0 +1,27 @@
+"""ADD int8: TFLM's CalculateOpDataAdd on the host; the device runs tinyflow_add_s8."""
+
+from __future__ import annotations
+
+from tinyflow.compile.ops.shapes import broadcast_plan
+from tinyflow.compile.ops.tflm_math import activation_range, f32, quantize_multiplier
+
+
+def prepare(in1: tuple[float, int], in2: tuple[float, int], out: tuple[float, int], activation="NONE") -> dict:
+    """tinyflow_add_params_t fields from (scale, zero_point) of both inputs and the output."""
+    s1, s2, so = float(f32(in1[0])), float(f32(in2[0])), float(f32(out[0]))
+    left_shift = 20
+    twice_max = 2 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * so))
+    act_min, act_max = activation_range(activation, out[0], out[1])
+    return {"left_shift": left_shift,
+            "input1_offset": -int(in1[1]), "input1_multiplier": m1, "input1_shift": sh1,
+            "input2_offset": -int(in2[1]), "input2_multiplier": m2, "input2_shift": sh2,
+            "output_offset": int(out[1]), "output_multiplier": mo, "output_shift": sho,
+            "act_min": act_min, "act_max": act_max}
+
+
+def plan(shape1, shape2, out_shape) -> dict:
+    """tinyflow_broadcast_t fields."""
+    return broadcast_plan(shape1, shape2, out_shape, "ADD")
