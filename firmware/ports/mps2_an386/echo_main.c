@@ -1,6 +1,8 @@
 /* Port self-test firmware (no protocol core, no model): echoes UART bytes back, and answers
  * a few one-byte commands so tests can check ticks, faults and exit codes on QEMU.
  *   't' -> 4 bytes: ticks spent in a fixed 10,000-iteration loop (little-endian)
+ *   'a' / 'b' -> 4 bytes: ticks spent in a 2-instruction assembly loop run 1,000 / 5,000 times
+ *                (the difference is exactly 8,000 instructions: checks tick -> instruction)
  *   's' -> 4 bytes: stack high-water mark in bytes
  *   'f' -> HardFault (undefined instruction)
  *   'x' -> semihosting exit with code 3
@@ -24,6 +26,12 @@ static uint32_t timed_loop(void) {
   return tinyflow_hal_ticks() - t0;
 }
 
+__attribute__((noinline)) static uint32_t asm_loop(uint32_t n) {
+  uint32_t t0 = tinyflow_hal_ticks();
+  __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+  return tinyflow_hal_ticks() - t0;
+}
+
 int main(void) {
   if (tinyflow_hal_init() != 0) {
     return 1;
@@ -36,6 +44,10 @@ int main(void) {
     }
     if (c == 't') {
       put_u32(timed_loop());
+    } else if (c == 'a') {
+      put_u32(asm_loop(1000u));
+    } else if (c == 'b') {
+      put_u32(asm_loop(5000u));
     } else if (c == 's') {
       put_u32(tinyflow_hal_stack_high_water());
     } else if (c == 'f') {

@@ -13,6 +13,9 @@ uint32_t tinyflow_mps2_stack_high_water(void);
 int tinyflow_hal_init(void) {
   TINYFLOW_MPS2_UART_BAUDDIV = 16u; /* the smallest divider the CMSDK UART accepts */
   TINYFLOW_MPS2_UART_CTRL = 0x3u;   /* TX and RX enabled, no interrupts */
+  /* A read of DATA makes QEMU poll the socket again; without it the first byte from the host
+   * waits for QEMU's next idle wake-up (about a second). */
+  (void)TINYFLOW_MPS2_UART_DATA;
   TINYFLOW_MPS2_TIMER_CTRL = 0u;
   TINYFLOW_MPS2_TIMER_RELOAD = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_VALUE = 0xFFFFFFFFu;

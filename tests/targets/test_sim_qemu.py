@@ -1,0 +1,106 @@
+"""sim://qemu-m4: the mps2_an386 port on QEMU (port self-test firmware), then the full firmware."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from conftest import require_tool
+from tinyflow.build import arm
+from tinyflow.errors import LinkError
+from tinyflow.targets import sim_qemu
+
+
+def test_ticks_convert_to_instructions_and_board_time():
+    assert sim_qemu.TICKS_PER_INSTRUCTION == pytest.approx(3.2)
+    # A timer read can be one tick off either way; rounding still gives the exact count.
+    assert sim_qemu.instructions(3.2 * 1000 + 1) == sim_qemu.instructions(3.2 * 1000 - 1) == 1000
+    tps = sim_qemu.ticks_per_second_for(64e6)
+    n = 1_000_000
+    assert n * sim_qemu.TICKS_PER_INSTRUCTION / tps == pytest.approx(sim_qemu.estimated_seconds(n, 64e6), rel=1e-6)
+
+
+def test_query_params_accept_urls_strings_and_dicts():
+    from urllib.parse import urlsplit
+
+    assert sim_qemu.query_params(urlsplit("sim://qemu-m4?board=esp32dev")) == {"board": "esp32dev"}
+    assert sim_qemu.query_params("board=nano33ble") == {"board": "nano33ble"}
+    assert sim_qemu.query_params({"board": ["x"]}) == {"board": "x"}
+    assert sim_qemu.query_params(None) == {}
+
+
+@pytest.fixture(scope="module")
+def echo_elf(tmp_path_factory):
+    require_tool(arm.COMPILER)
+    require_tool(sim_qemu.QEMU)
+    import os
+
+    os.environ.setdefault("TINYFLOW_CACHE", str(tmp_path_factory.mktemp("cache")))
+    fw = arm.build_firmware([arm.port_dir() / "echo_main.c"], arm.MemoryMap(1 << 20, 256 << 10), name="echo")
+    return fw.elf
+
+
+def _u32(port, cmd: bytes) -> int:
+    port.write(cmd)
+    data = port.read(4)
+    assert len(data) == 4, data
+    return struct.unpack("<I", data)[0]
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_uart_echo_and_boot_banner_are_not_lost(echo_elf):
+    with sim_qemu.QemuPort(echo_elf) as port:
+        assert port.read(6) == b"ready\n"
+        port.write(b"hello qemu")
+        assert port.read(10) == b"hello qemu"
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_instruction_counts_are_exact_and_repeat_across_runs(echo_elf):
+    counts = []
+    for _ in range(2):
+        with sim_qemu.QemuPort(echo_elf) as port:
+            port.read(6)
+            a, b, t = (sim_qemu.instructions(_u32(port, c)) for c in (b"a", b"b", b"t"))
+            # The assembly loop is 2 instructions an iteration: 4,000 more iterations = 8,000.
+            assert b - a == 8000
+            assert sim_qemu.instructions(_u32(port, b"t")) == t
+            counts.append((a, b, t))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_stack_high_water_is_measured(echo_elf):
+    with sim_qemu.QemuPort(echo_elf) as port:
+        port.read(6)
+        used = _u32(port, b"s")
+        assert 0 < used < arm.DEFAULT_STACK_BYTES
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_hardfault_reaches_the_host_with_fault_registers(echo_elf):
+    with sim_qemu.QemuPort(echo_elf, timeout=1.0) as port:
+        port.read(6)
+        port.write(b"f")
+        with pytest.raises(LinkError, match=r"HardFault pc=0x[0-9a-f]{8} .*cfsr=0x00010000 hfsr=0x40000000"):
+            port.read(1)
+        assert port.exit_code() == sim_qemu.EXIT_FAULT
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_semihosting_exit_code_reaches_the_host_and_close_kills_qemu(echo_elf):
+    with sim_qemu.QemuPort(echo_elf, timeout=1.0) as port:
+        port.read(6)
+        port.write(b"x")
+        with pytest.raises(LinkError, match="exited with code 3"):
+            port.read(1)
+    port = sim_qemu.QemuPort(echo_elf)
+    proc = port._proc
+    port.close()
+    assert proc.poll() is not None
