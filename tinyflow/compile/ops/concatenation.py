@@ -29,7 +29,7 @@ def prepare(input_shapes: Sequence[Sequence[int]], axis: int, element_bytes: int
     params = {"num_inputs": len(shapes), "outer": math.prod(shapes[0][:ax]),
               "copy_bytes": [math.prod(s[ax:]) * element_bytes for s in shapes] + [0] * (MAX_INPUTS - len(shapes)),
               "requant": None}
-    if input_qs is not None and output_q is not None and any(
+    if input_qs is not None and output_q is not None and output_q[0] is not None and any(
             np.float32(q[0]) != np.float32(output_q[0]) or int(q[1]) != int(output_q[1]) for q in input_qs):
         inv = np.float32(1.0) / np.float32(output_q[0])
         scales = [float(np.float32(q[0]) * inv) for q in input_qs]

@@ -1,0 +1,39 @@
+"""RELU and RELU6 int8 kernels vs TFLM over every int8 value and random quantization."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from elementwise_kernels import call, qparams, run_tflm
+from tinyflow.compile.ops import activations, cstruct
+from tinyflow.tflite.writer import ModelBuilder
+
+pytestmark = pytest.mark.firmware
+ALL = np.arange(-128, 128, dtype=np.int8).reshape(2, 8, 16)
+
+
+def tflm_out(op, qi, qo):
+    mb = ModelBuilder()
+    a, y = mb.tensor(ALL.shape, "int8", *qi), mb.tensor(ALL.shape, "int8", *qo)
+    mb.op(op, [a], [y])
+    return run_tflm(mb.build([a], [y]), [ALL])[0].reshape(ALL.shape)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_relu_matches_tflm(data):
+    qi, qo = qparams(data.draw, st), qparams(data.draw, st)
+    got = np.zeros(ALL.shape, np.int8)
+    assert call("tinyflow_relu_s8", cstruct.RELU.ctypes_value(activations.prepare_relu(ALL.shape, qi, qo)), ALL, got) == 0
+    np.testing.assert_array_equal(got, tflm_out("RELU", qi, qo))
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_relu6_matches_tflm(data):
+    qi = qparams(data.draw, st)
+    got = np.zeros(ALL.shape, np.int8)
+    assert call("tinyflow_relu6_s8", cstruct.RELU6.ctypes_value(activations.prepare_relu6(ALL.shape, qi)), ALL, got) == 0
+    np.testing.assert_array_equal(got, tflm_out("RELU6", qi, qi))
