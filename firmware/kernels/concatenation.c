@@ -37,7 +37,11 @@ int tinyflow_concatenation_requant_s8(const tinyflow_concat_params_t *p, const t
       const float scale = q->scale[i];
       const float bias = -(float)q->input_zero_point[i] * scale;
       for (j = 0; j < p->copy_bytes[i]; ++j) {
-        const int32_t v = (int32_t)roundf((float)in[j] * scale + bias) + q->output_zero_point;
+        float r = roundf((float)in[j] * scale + bias);
+        int32_t v;
+        /* Saturate in float first: converting an out-of-range float to int is undefined. */
+        r = r != r ? 0.0f : (r > 1024.0f ? 1024.0f : (r < -1024.0f ? -1024.0f : r));
+        v = (int32_t)r + q->output_zero_point;
         *output++ = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
       }
     }
