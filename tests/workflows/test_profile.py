@@ -1,0 +1,52 @@
+"""tinyflow profile: report assembly (pure), table/JSON/HTML output, and the real run on QEMU."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from tinyflow.workflows import profile as prof
+
+INFO = {"runtime": "aot", "board": "nano33ble", "ticks_per_second": 1_000_000, "arena_bytes": 4096}
+STATS = {"arena_used": 3000, "stack_high_water": 812}
+
+
+def _report(**kw):
+    args = dict(model="m.tflite", target="sim://host", info=INFO, op_ticks_runs=[[100, 300, 50], [120, 280, 50], [90, 310, 60]],
+                total_ticks_runs=[470, 460, 480], op_names=["CONV_2D", "FULLY_CONNECTED", "SOFTMAX"], stats=STATS)
+    args.update(kw)
+    return prof.build_report(**args)
+
+
+def test_report_takes_the_median_per_op_and_shares_of_the_whole():
+    r = _report()
+    assert [op.ticks for op in r.ops] == [100, 300, 50]
+    assert r.total_ticks == 470 and r.runs == 3
+    assert r.ops[1].share == pytest.approx(300 / 470)
+    assert r.coverage == pytest.approx(450 / 470)
+    assert r.ops[0].microseconds == pytest.approx(100.0)
+    assert (r.arena_used, r.stack_high_water, r.arena_bytes) == (3000, 812, 4096)
+
+
+def test_table_json_and_html_say_what_matters(tmp_path):
+    r = _report()
+    text = str(r)
+    assert "FULLY_CONNECTED" in text and "63.8%" in text and "812 B" in text
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["ops"][2]["name"] == "SOFTMAX" and d["coverage"] == pytest.approx(450 / 470)
+    page = r.write_html(tmp_path).read_text()
+    assert page.count("<rect") == 3 and "<svg" in page and "63.8%" in page
+
+
+def test_emulation_turns_ticks_into_exact_instructions_and_elf_memory():
+    from tinyflow.targets import sim_qemu
+
+    mem = SimpleNamespace(flash_bytes=20000, ram_bytes=5000, stack_bytes=16384)
+    emu = sim_qemu.Emulation(elf=None, memory=mem, board="nano33ble", clock_hz=64e6)
+    r = _report(op_ticks_runs=[[3200, 6401]], total_ticks_runs=[9921], emulation=emu)
+    assert [op.instructions for op in r.ops] == [1000, 2000]
+    assert r.instructions == 3100
+    assert (r.flash_bytes, r.ram_bytes) == (20000, 5000) and "ELF" in r.memory_source
+    assert "instructions" in str(r) and "estimate" in str(r)
