@@ -279,8 +279,6 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, **_ign
     if model is None:
         raise UsageError("sim://qemu-m4 needs a model to build its firmware", "Pass the model file (MODEL argument).")
     board = board or query_params(url_parts).get("board") or DEFAULT_BOARD
-    from tinyflow.targets.qemu_firmware import build_model_firmware
-
     fw, info = build_model_firmware(_model_bytes(model), board)
     emulation = Emulation(elf=fw.elf, memory=fw.memory, board=info.id, clock_hz=info.clock_hz)
     return QemuPort(fw.elf, timeout=timeout, emulation=emulation)
@@ -293,3 +291,82 @@ def _model_bytes(model) -> bytes:
         return model.to_bytes()
     return Path(model).read_bytes()
 
+
+
+# -- building the firmware for a model ----------------------------------------------------
+
+@dataclass
+class BoardBudget:
+    """What sim://qemu-m4 needs of a board: its id, clock and the flash/RAM a firmware may use."""
+
+    id: str
+    clock_hz: float
+    flash_bytes: int
+    ram_bytes: int
+
+
+# Used only until tinyflow.boards is importable (it is the source of truth).
+_FALLBACK_BOARDS = {"nano33ble": BoardBudget("nano33ble", 64e6, 1 << 20, 256 << 10)}
+
+
+def board_budget(board) -> BoardBudget:
+    """The chosen board's clock and the flash/RAM left for the firmware (board minus reserves)."""
+    if isinstance(board, BoardBudget):
+        return board
+    try:
+        from tinyflow.boards import load_board
+    except ImportError:
+        if board in _FALLBACK_BOARDS:
+            return _FALLBACK_BOARDS[board]
+        from tinyflow.errors import BoardError
+
+        raise BoardError(f"Unknown board '{board}'", f"Known here: {', '.join(_FALLBACK_BOARDS)}.") from None
+    b = load_board(board) if isinstance(board, str) else board
+    return BoardBudget(id=b.id, clock_hz=float(_first(b, "clock_hz", "cpu_hz", "clock")),
+                       flash_bytes=int(_first(b, "flash_bytes", "flash")) - int(_first(b, "reserved_flash_bytes", "flash_reserved", default=0)),
+                       ram_bytes=int(_first(b, "ram_bytes", "ram")) - int(_first(b, "reserved_ram_bytes", "ram_reserved", default=0)))
+
+
+def _first(obj, *names, default=None):
+    for n in names:
+        v = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
+        if v is not None:
+            return v
+    if default is None:
+        raise AttributeError(f"board has none of {names}")
+    return default
+
+
+def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "model"):
+    """Cross-build the protocol core + the compiled model + the mps2_an386 port for `board`.
+
+    Returns:
+        (tinyflow.build.arm.ArmFirmware, BoardBudget)
+    Raises:
+        BoardError: the firmware does not fit the board (with the numbers).
+        ModelError: the compiled runtime cannot compile the model.
+    """
+    import hashlib
+
+    from tinyflow.build import arm
+    from tinyflow.build.cc import cache_dir
+    from tinyflow.compile import compile_model
+    from tinyflow.resources import firmware_dir
+
+    budget = board_budget(board)
+    digest = hashlib.sha256(model_bytes).hexdigest()[:16]
+    src_dir = cache_dir() / "qemu-src" / f"{name}-{digest}"
+    compiled = compile_model(model_bytes, name=name)
+    if not src_dir.exists():
+        tmp = src_dir.with_name(src_dir.name + ".tmp")
+        compiled.write(tmp)
+        tmp.rename(src_dir)
+    fw_dir = firmware_dir()
+    sources = [*sorted(src_dir.glob("*.c")), *map(Path, compiled.kernel_sources()),
+               *sorted((fw_dir / "src").glob("*.c")), arm.port_dir() / "main.c"]
+    defines = {"TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
+               "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": f'"{budget.id}"'}
+    memory = arm.MemoryMap(flash_bytes=budget.flash_bytes, ram_bytes=budget.ram_bytes, board=budget.id)
+    fw = arm.build_firmware(sources, memory, include_dirs=[src_dir, fw_dir / "src"], defines=defines,
+                            name=f"qemu-{name}-{digest}")
+    return fw, budget

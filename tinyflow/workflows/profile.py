@@ -179,3 +179,52 @@ def _get(obj, key):
     if isinstance(obj, dict):
         return obj.get(key)
     return getattr(obj, key, None)
+
+
+def profile_model(model, target: str, *, board: str | None = None, runs: int = 1, seed: int = 0,
+                  timeout: float = 10.0) -> ProfileReport:
+    """Open `target` with MODEL, run `runs` profiled inferences on random inputs, gather memory.
+
+    Raises:
+        LinkError, BoardError, ModelError: from opening and talking to the target.
+    """
+    import numpy as np
+
+    from tinyflow.targets import open_target
+    from tinyflow.targets.client import DeviceClient
+
+    path = Path(model)
+    port = open_target(target, model=path.read_bytes(), board=board, timeout=timeout)
+    try:
+        client = DeviceClient(port)
+        info = client.handshake()
+        rng = np.random.default_rng(seed)
+        totals, per_op, names = [], [], []
+        for _ in range(runs):
+            result = client.infer(random_inputs(info, rng))
+            totals.append(int(_get(result, "ticks")))
+            op = client.profile()
+            per_op.append([int(t) for t in _get(op, "op_ticks")])
+            names = list(_get(op, "op_names") or names)
+        stats = client.stats()
+        return build_report(model=path.name, target=target, info=info, op_ticks_runs=per_op, total_ticks_runs=totals,
+                            op_names=names, stats=stats, emulation=getattr(port, "emulation", None))
+    finally:
+        port.close()
+
+
+def random_inputs(info, rng) -> list:
+    """One random input per input tensor of the handshake, in its dtype and shape."""
+    import numpy as np
+
+    out = []
+    for spec in _get(info, "inputs"):
+        dtype = np.dtype(_get(spec, "dtype") if not isinstance(_get(spec, "dtype"), int) else
+                         {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}[_get(spec, "dtype")])
+        shape = tuple(_get(spec, "shape") or _get(spec, "dims"))
+        if dtype.kind == "f":
+            out.append(rng.standard_normal(shape).astype(dtype))
+        else:
+            lim = np.iinfo(dtype)
+            out.append(rng.integers(lim.min, lim.max, size=shape, endpoint=True, dtype=dtype))
+    return out

@@ -1,0 +1,157 @@
+"""Instructions per inference of the compiled runtime on sim://qemu-m4 (Cortex-M4F, mps2-an386).
+
+For every corpus model: build the ARM firmware for the board, run it twice on QEMU (a fresh
+emulator each time), and report the exact instruction count per inference (and whether the two
+runs agree), flash and static RAM from the ELF, the stack high-water mark, int8 agreement with the
+TFLite Micro reference runtime, and the estimated latency on the board. Then compare with the
+published MLPerf Tiny reference latencies (scaled to the board's clock) and with the speed goal
+(instructions of TFLM + CMSIS-NN on the same emulated board).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "models"
+BOARD = "nano33ble"
+MODELS = [
+    ("tflm/hello_world_int8.tflite", None),
+    ("tflm/micro_speech_quantized.tflite", None),
+    ("tflm/keyword_scrambled_8bit.tflite", None),
+    ("mlperf_tiny/ad01_int8.tflite", "AD"),
+    ("mlperf_tiny/kws_ref_model.tflite", "KWS"),
+    ("mlperf_tiny/pretrainedResnet_quant.tflite", "IC"),
+    ("mlperf_tiny/vww_96_int8.tflite", "VWW"),
+    ("tflm/person_detect.tflite", "person_detect"),
+]
+QUICK_MODELS = 4
+# MLPerf Tiny v0.5 reference submission, STM32L4R5 (Cortex-M4F) at 120 MHz, TFLM + CMSIS-NN.
+MLPERF_MS_AT_120MHZ = {"KWS": 181.9, "IC": 704.2, "VWW": 600.6, "AD": 10.05}
+# Instructions per inference on mps2-an386, arm-none-eabi-gcc -O2 (from the issue).
+TFLM_REFERENCE = {"KWS": 200.1e6, "IC": 827.2e6, "VWW": 553.5e6, "AD": 1.95e6, "person_detect": 526.2e6}
+TFLM_CMSIS_NN = {"KWS": 7.70e6, "IC": 29.86e6, "VWW": 24.10e6, "AD": 0.583e6, "person_detect": 22.93e6}
+AGREEMENT_SAMPLES = 3
+
+
+def measure(model_path: Path, board: str = BOARD, samples: int = AGREEMENT_SAMPLES) -> dict:
+    """One emulator run: instructions of the first inference, memory, agreement with TFLM."""
+    import numpy as np
+
+    from tinyflow.targets import sim_qemu
+    from tinyflow.targets.client import DeviceClient
+    from tinyflow.workflows.profile import _get, random_inputs
+
+    data = model_path.read_bytes()
+    t0 = time.perf_counter()
+    port = sim_qemu.open(None, model=data, board=board, timeout=30.0)
+    build_s = time.perf_counter() - t0
+    try:
+        client = DeviceClient(port)
+        info = client.handshake()
+        rng = np.random.default_rng(0)
+        batches = [random_inputs(info, rng) for _ in range(samples)]
+        t0 = time.perf_counter()
+        results = [client.infer(x) for x in batches]
+        wall = (time.perf_counter() - t0) / samples
+        stats = client.stats()
+        emu = port.emulation
+        return {"instructions": sim_qemu.instructions(int(_get(results[0], "ticks"))),
+                "instructions_all": [sim_qemu.instructions(int(_get(r, "ticks"))) for r in results],
+                "flash_bytes": emu.memory.flash_bytes, "ram_bytes": emu.memory.ram_bytes,
+                "stack_high_water": _get(stats, "stack_high_water"), "arena_used": _get(stats, "arena_used"),
+                "agreement": _agreement(data, batches, [_get(r, "outputs") for r in results]),
+                "clock_hz": emu.clock_hz, "build_and_boot_s": build_s, "wall_s_per_inference": wall}
+    finally:
+        port.close()
+
+
+def _agreement(model: bytes, batches: list, outputs: list) -> float:
+    """Fraction of inferences whose int8 outputs are identical to tflite_micro's."""
+    import numpy as np
+
+    from tinyflow import tflm
+
+    same = 0
+    for inputs, got in zip(batches, outputs):
+        want = tflm.run(model, inputs)
+        same += all(np.array_equal(np.asarray(w).ravel(), np.frombuffer(bytes(g), np.int8) if isinstance(g, (bytes, bytearray))
+                                   else np.asarray(g).ravel()) for w, g in zip(want, got))
+    return same / len(batches)
+
+
+def run(quick: bool = False) -> dict:
+    """Measure every corpus model (the first few with quick=True); a failure is recorded per model."""
+    from tinyflow.errors import TinyflowError
+    from tinyflow.targets.sim_qemu import CYCLES_PER_INSTRUCTION
+
+    rows = []
+    for rel, key in MODELS[:QUICK_MODELS] if quick else MODELS:
+        row = {"model": rel, "key": key}
+        try:
+            first = measure(CORPUS / rel)
+            second = measure(CORPUS / rel, samples=1)
+            row.update(first, repeat_instructions=second["instructions"],
+                       deterministic=second["instructions"] == first["instructions"])
+        except (TinyflowError, ImportError, OSError) as exc:
+            row["error"] = f"{type(exc).__name__}: {exc}"
+        rows.append(row)
+    return {"board": BOARD, "cycles_per_instruction": CYCLES_PER_INSTRUCTION, "rows": rows}
+
+
+def markdown(results: dict) -> str:
+    cpi, board = results["cycles_per_instruction"], results["board"]
+    out = [f"Compiled runtime, firmware linked for `{board}`, run on QEMU mps2-an386 with `-icount shift=7` "
+           f"(exact instruction counts; see docs/qemu.md). Estimated time = instructions x {cpi} CPI / board clock "
+           "(an estimate, calibrated on MLPerf Tiny's STM32L4R5 figures).", "",
+           "| model | instructions / inference | same on 2nd run | agreement with TFLM | flash (ELF) | static RAM | "
+           f"stack high-water | est. ms on {board} |", "|---|---:|:---:|---:|---:|---:|---:|---:|"]
+    for r in results["rows"]:
+        if "error" in r:
+            out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | |")
+            continue
+        ms = 1e3 * r["instructions"] * cpi / r["clock_hz"]
+        out.append(f"| {r['model']} | {r['instructions']:,} | {'yes' if r['deterministic'] else 'NO'} | "
+                   f"{r['agreement']:.2f} | {r['flash_bytes']:,} B | {r['ram_bytes']:,} B | "
+                   f"{_b(r.get('stack_high_water'))} | {ms:.2f} |")
+    out += ["", *_speed_goal(results["rows"]), "", *_mlperf(results["rows"], cpi)]
+    return "\n".join(out) + "\n"
+
+
+def _b(n) -> str:
+    return "n/a" if n is None else f"{n:,} B"
+
+
+def _speed_goal(rows: list) -> list[str]:
+    out = ["### Speed goal: instructions vs TFLM on the same emulated board",
+           "Goal: compiled <= TFLM + CMSIS-NN on every model (stretch 0.7x). TFLM figures from the issue "
+           "(arm-none-eabi-gcc -O2, mps2-an386).", "",
+           "| model | compiled | TFLM reference kernels | TFLM + CMSIS-NN | compiled / CMSIS-NN | goal met |",
+           "|---|---:|---:|---:|---:|:---:|"]
+    for r in rows:
+        key = r.get("key")
+        if key not in TFLM_CMSIS_NN or "error" in r:
+            continue
+        ratio = r["instructions"] / TFLM_CMSIS_NN[key]
+        out.append(f"| {key} | {r['instructions'] / 1e6:.2f} M | {TFLM_REFERENCE[key] / 1e6:.1f} M | "
+                   f"{TFLM_CMSIS_NN[key] / 1e6:.2f} M | {ratio:.2f}x | {'yes' if ratio <= 1 else 'no'} |")
+    return out
+
+
+def _mlperf(rows: list, cpi: float) -> list[str]:
+    out = ["### Against the MLPerf Tiny reference (STM32L4R5, TFLM + CMSIS-NN, 120 MHz)",
+           "The reference latency scaled to the board's clock (x 120 MHz / clock) next to our estimate at the "
+           "same clock. The ratio does not depend on the clock. Our estimate uses a CPI calibrated on these same "
+           "reference figures, so for TFLM + CMSIS-NN it would reproduce them within the calibration spread "
+           "(AD -27%, VWW +6%); the ratio therefore says how many fewer or more cycles the compiled runtime needs.", "",
+           "| model | board | MLPerf ref scaled | our estimate | estimate / reference |", "|---|---|---:|---:|---:|"]
+    for r in rows:
+        key = r.get("key")
+        if key not in MLPERF_MS_AT_120MHZ or "error" in r:
+            continue
+        clock = r["clock_hz"]
+        ref = MLPERF_MS_AT_120MHZ[key] * 120e6 / clock
+        est = 1e3 * r["instructions"] * cpi / clock
+        out.append(f"| {key} | {BOARD} @ {clock / 1e6:g} MHz | {ref:.1f} ms | {est:.1f} ms | {est / ref:.2f} |")
+    return out
