@@ -1,0 +1,183 @@
+"""The .tflite reader: corpus models parse to the right ops/tensors; hostile bytes give ModelError."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import corpus_path
+from tinyflow.errors import ModelError
+from tinyflow.tflite import read_model
+from tinyflow.tflite.writer import ModelBuilder, pack
+
+PERSON_OPS = (["DEPTHWISE_CONV_2D"] + ["DEPTHWISE_CONV_2D", "CONV_2D"] * 13
+              + ["AVERAGE_POOL_2D", "CONV_2D", "RESHAPE", "SOFTMAX"])
+
+
+def _conv_builder():
+    mb = ModelBuilder()
+    x = mb.tensor([1, 4, 4, 2], "int8", scale=0.05, zero_point=-3, name="x")
+    w = mb.tensor([3, 1, 1, 2], "int8", scale=[0.1, 0.2, 0.3], zero_point=0, quantized_dimension=0,
+                  data=np.arange(6).reshape(3, 1, 1, 2) - 3, name="w")
+    b = mb.tensor([3], "int32", scale=[0.005, 0.01, 0.015], zero_point=0, data=[1, -2, 3], name="b")
+    y = mb.tensor([1, 2, 2, 3], "int8", scale=0.07, zero_point=1, name="y")
+    mb.op("CONV_2D", [x, w, b], [y], stride_w=2, stride_h=2, padding="SAME", fused_activation_function="RELU6")
+    return mb, (x, w, b, y)
+
+
+def test_reads_what_the_writer_wrote():
+    mb, (x, w, b, y) = _conv_builder()
+    m = read_model(mb.build(inputs=[x], outputs=[y]))
+    assert m.op_names() == ["CONV_2D"]
+    op = m.ops[0]
+    assert op.inputs == (x, w, b) and op.outputs == (y,)
+    assert op.options["stride_w"] == 2 and op.options["padding"] == "SAME"
+    assert op.options["fused_activation_function"] == "RELU6"
+    wt = m.tensors[w]
+    assert wt.is_constant and wt.shape == (3, 1, 1, 2) and wt.type_name == "INT8" and wt.dtype == np.int8
+    assert wt.data.tolist() == (np.arange(6).reshape(3, 1, 1, 2) - 3).tolist()
+    assert np.allclose(wt.scale, [0.1, 0.2, 0.3]) and wt.zero_point.tolist() == [0, 0, 0]
+    assert m.tensors[b].data.tolist() == [1, -2, 3] and m.tensors[b].nbytes == 12
+    assert not m.tensors[x].is_constant and m.tensors[x].nbytes == 32
+    assert m.inputs == (x,) and m.outputs == (y,)
+
+
+def test_person_detect_ops_exactly():
+    m = read_model(corpus_path("tflm/person_detect.tflite"))
+    assert m.op_names() == PERSON_OPS
+    inp = m.tensors[m.inputs[0]]
+    assert inp.shape == (1, 96, 96, 1) and inp.type_name == "INT8"
+    assert m.ops[0].options["depth_multiplier"] == 8
+
+
+def test_corpus_model_parses(corpus_model):
+    m = read_model(corpus_model)
+    assert m.ops and m.inputs and m.outputs
+    assert m.sha256 == hashlib.sha256(corpus_model.read_bytes()).hexdigest()
+    for t in m.tensors:
+        if t.is_constant:
+            assert t.data.shape == t.shape and t.data.nbytes == t.nbytes
+
+
+def test_custom_and_new_op_codes():
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    model.operatorCodes[0].builtinCode = 32  # CUSTOM
+    model.operatorCodes[0].deprecatedBuiltinCode = 32
+    model.operatorCodes[0].customCode = "TFLite_Detection_PostProcess"
+    model.subgraphs[0].operators[0].builtinOptionsType = 0
+    model.subgraphs[0].operators[0].builtinOptions = None
+    assert read_model(pack(model)).op_names() == ["CUSTOM:TFLite_Detection_PostProcess"]
+    model.operatorCodes[0].builtinCode = 150   # past 127: only the int32 field holds it
+    model.operatorCodes[0].deprecatedBuiltinCode = 127
+    name = read_model(pack(model)).op_names()[0]
+    assert name != "PLACEHOLDER_FOR_GREATER_OP_CODES" and not name.startswith("CUSTOM")
+
+
+def test_offset_buffers_of_the_large_model_layout():
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    buf = model.buffers[model.subgraphs[0].tensors[w].buffer]
+    blob = bytes(buf.data)
+    buf.data, buf.offset, buf.size = None, 1 << 20, len(blob)
+    head = len(pack(model))  # non-default scalars are always stored, so the length is final
+    buf.offset = (head + 15) // 16 * 16
+    data = pack(model).ljust(buf.offset, b"\0") + blob
+    m = read_model(data)
+    assert m.tensors[w].data.reshape(-1).tolist() == np.frombuffer(blob, np.int8).tolist()
+    with pytest.raises(ModelError, match="spans bytes"):
+        read_model(data[:-1])
+
+
+@pytest.mark.parametrize("corrupt, text", [
+    (lambda m: setattr(m, "subgraphs", []), "no subgraph"),
+    (lambda m: setattr(m.subgraphs[0].operators[0], "inputs", [0, 1, 99]), "input index 99 is out of range"),
+    (lambda m: setattr(m.subgraphs[0].operators[0], "outputs", [-1]), "output index -1"),
+    (lambda m: setattr(m.subgraphs[0], "outputs", [7]), "subgraph output index 7"),
+    (lambda m: setattr(m.subgraphs[0].operators[0], "opcodeIndex", 5), "operator code 5"),
+    (lambda m: setattr(m.subgraphs[0].tensors[1], "shape", [3, 1, 1, 3]), "needs 9 bytes but its buffer holds 6"),
+    (lambda m: setattr(m.subgraphs[0].tensors[1], "buffer", 40), "buffer 40"),
+    (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1 << 20, 1 << 20, 4]), "absurd shape"),
+    (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1, -1]), "invalid shape"),
+    (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 99), "unknown or unsupported type 99"),
+    (lambda m: setattr(m.subgraphs[0].tensors[1].quantization, "zeroPoint", [0, 0]), "3 scales but 2 zero points"),
+])
+def test_inconsistent_models_raise_model_error(corrupt, text):
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    corrupt(model)
+    with pytest.raises(ModelError, match=text):
+        read_model(pack(model))
+
+
+@pytest.mark.parametrize("data, text", [
+    (b"", "truncated"), (b"\x10\0\0\0TFL", "truncated"), (b"\x10\0\0\0TFL2" + bytes(64), "identifier"),
+    (b"\xff\xff\xff\x7fTFL3" + bytes(8), "malformed"),
+])
+def test_garbage_raises_model_error(data, text):
+    with pytest.raises(ModelError, match=text):
+        read_model(data)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        read_model(tmp_path / "nope.tflite")
+
+
+class _Shared:
+    """Packs its table once and hands back the same offset: flatbuffer table sharing."""
+
+    def __init__(self, table):
+        self.table, self.offset = table, None
+
+    def Pack(self, builder):  # noqa: N802 (the object API's name)
+        if self.offset is None:
+            self.offset = self.table.Pack(builder)
+        return self.offset
+
+
+def test_shared_tables_cannot_blow_up():
+    # 2,000 subgraph offsets to one subgraph of 2,000 offsets to one tensor: a ~16 KB file that
+    # a naive object-API unpack would turn into 4 million tensors. The reader refuses it.
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    sg = model.subgraphs[0]
+    sg.tensors = [_Shared(sg.tensors[0])] * 2000
+    model.subgraphs = [_Shared(sg)] * 2000
+    data = pack(model)
+    assert len(data) < 40_000
+    with pytest.raises(ModelError, match="cannot fit"):
+        read_model(data)
+
+
+def _assert_model_error_or_ok(data: bytes):
+    try:
+        read_model(data)
+    except ModelError:
+        pass
+
+
+SMALL = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "mlperf_tiny/kws_ref_model.tflite"]
+
+
+@pytest.mark.parametrize("rel", SMALL)
+def test_every_truncation_point_sampled(rel):
+    data = corpus_path(rel).read_bytes()
+    for cut in list(range(0, 200)) + list(range(200, len(data), max(1, len(data) // 300))):
+        _assert_model_error_or_ok(data[:cut])
+
+
+@pytest.mark.parametrize("rel", SMALL)
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(flips=st.lists(st.tuples(st.integers(0, 1 << 30), st.integers(1, 255)), min_size=1, max_size=8))
+def test_random_byte_flips(rel, flips):
+    data = bytearray(corpus_path(rel).read_bytes())
+    # Bias half the flips into the first 2 KiB, where the root table, vtables and offsets live.
+    for k, (pos, xor) in enumerate(flips):
+        span = 2048 if k % 2 == 0 else len(data)
+        data[pos % min(span, len(data))] ^= xor
+    _assert_model_error_or_ok(bytes(data))

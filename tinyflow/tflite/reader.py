@@ -1,0 +1,317 @@
+"""Read a .tflite file into a small, validated view (see tinyflow.tflite for the API).
+
+We parse with `ai_edge_litert.schema_py_generated`: generated flatbuffer code for the TFLite
+schema, shipped in a field-standard package we already pin, so field names cannot drift and no
+TensorFlow is needed. Its object API (`ModelT.InitFromPackedBuf`) unpacks VWW in ~12 ms.
+
+Hostile bytes: the flatbuffers library does no verification, so we (1) check the identifier,
+(2) walk the table vectors once with an element budget proportional to the file size (shared
+or overlapping tables could otherwise make unpacking quadratic), (3) unpack, converting whatever
+the library raises into ModelError, and (4) validate indices, shapes and buffer sizes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyflow.errors import ModelError
+
+MAX_ELEMENTS = 1 << 31  # a tensor larger than this cannot be a microcontroller model
+_HINT = "Check that the file is an intact .tflite model (re-export it from the converter)."
+
+# TensorType name -> numpy dtype; INT4 constants are unpacked to int8 values.
+_NUMPY = {
+    "FLOAT32": np.float32, "FLOAT16": np.float16, "INT32": np.int32, "UINT8": np.uint8,
+    "INT64": np.int64, "BOOL": np.bool_, "INT16": np.int16, "COMPLEX64": np.complex64,
+    "INT8": np.int8, "FLOAT64": np.float64, "COMPLEX128": np.complex128, "UINT64": np.uint64,
+    "UINT32": np.uint32, "UINT16": np.uint16, "INT4": np.int8, "STRING": np.object_,
+}
+# Option fields whose int value names a member of a schema enum class.
+_ENUM_FIELDS = {"fused_activation_function": "ActivationFunctionType", "padding": "Padding",
+                "weights_format": "FullyConnectedOptionsWeightsFormat", "out_type": "TensorType",
+                "output_type": "TensorType", "in_data_type": "TensorType", "out_data_type": "TensorType",
+                "kernel_type": "LSTMKernelType", "mode": "MirrorPadMode"}
+
+
+def _schema():
+    import ai_edge_litert.schema_py_generated as schema  # lazy: only when a model is read
+    return schema
+
+
+@functools.lru_cache(maxsize=None)
+def _names(enum_name: str) -> dict[int, str]:
+    enum = getattr(_schema(), enum_name, None)
+    return {v: k for k, v in vars(enum).items() if not k.startswith("_")} if enum else {}
+
+
+def _snake(name: str) -> str:
+    out = "".join("_" + c.lower() if c.isupper() else c for c in name)
+    return out.lstrip("_")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+@dataclass
+class Tensor:
+    """One tensor of subgraph 0; `data` is the constant's values (a read-only view) or None."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    type_name: str
+    dtype: np.dtype
+    data: np.ndarray | None
+    scale: np.ndarray
+    zero_point: np.ndarray
+    quantized_dimension: int
+    nbytes: int
+    is_variable: bool = False
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass
+class Op:
+    """One operator of subgraph 0, in execution order."""
+
+    index: int
+    name: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+
+
+@dataclass
+class TfliteModel:
+    """A parsed, validated .tflite model (subgraph 0); see the tinyflow.tflite docstring."""
+
+    data: bytes
+    raw: Any
+    ops: list[Op]
+    tensors: list[Tensor]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    description: str
+    num_subgraphs: int = 1
+
+    def op_names(self) -> list[str]:
+        """Op names in execution order."""
+        return [op.name for op in self.ops]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def read_model(source: bytes | bytearray | memoryview | str | os.PathLike) -> TfliteModel:
+    """Parse .tflite bytes (or a file path) into a TfliteModel.
+
+    Raises:
+        ModelError: the file is missing, not a .tflite, truncated, or inconsistent.
+    """
+    data = _load(source)
+    raw = _unpack(data)
+    if not raw.subgraphs or raw.subgraphs[0] is None:
+        raise ModelError("The .tflite model has no subgraph", _HINT)
+    buffers = raw.buffers or []
+    sg = raw.subgraphs[0]
+    tensors = [_tensor(i, t, buffers, data) for i, t in enumerate(sg.tensors or [])]
+    n = len(tensors)
+    ops = [_op(i, o, raw.operatorCodes or [], n) for i, o in enumerate(sg.operators or [])]
+    inputs = _indices(sg.inputs, n, "subgraph input", allow_absent=False)
+    outputs = _indices(sg.outputs, n, "subgraph output", allow_absent=False)
+    return TfliteModel(data=data, raw=raw, ops=ops, tensors=tensors, inputs=inputs, outputs=outputs,
+                       description=_text(raw.description), num_subgraphs=len(raw.subgraphs))
+
+
+def _load(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    path = Path(source)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"Model file {path} does not exist", "Check the path.") from None
+    except OSError as exc:
+        raise ModelError(f"Cannot read model file {path}: {exc.strerror}", "Check the path and permissions.") from None
+
+
+def _unpack(data: bytes):
+    if len(data) < 8:
+        raise ModelError(f"The .tflite file is truncated: {len(data)} bytes", _HINT)
+    ident = data[4:8]
+    if ident != b"TFL3":
+        raise ModelError(f"Not a .tflite file: identifier {ident!r}, expected b'TFL3'", _HINT)
+    schema = _schema()
+    try:
+        _check_budget(schema.Model.GetRootAs(data, 0), len(data))
+        return schema.ModelT.InitFromPackedBuf(data, 0)
+    except ModelError:
+        raise
+    except Exception as exc:  # the flatbuffers library raises struct.error, IndexError, ValueError...
+        raise ModelError(f"The .tflite file is malformed or truncated ({len(data)} bytes): "
+                         f"{type(exc).__name__}: {exc}", _HINT) from None
+
+
+def _check_budget(model, size: int) -> None:
+    """Count table-vector elements before unpacking; more than the file could hold means overlap."""
+    budget = [size // 4 + 16]
+
+    def spend(n: int, what: str) -> int:
+        budget[0] -= max(n, 0)
+        if budget[0] < 0 or n < 0:
+            raise ModelError(f"The .tflite file's {what} count ({n}) cannot fit in its {size} bytes", _HINT)
+        return n
+
+    spend(model.OperatorCodesLength(), "operator code")
+    spend(model.BuffersLength(), "buffer")
+    spend(model.MetadataLength(), "metadata")
+    for i in range(spend(model.SignatureDefsLength(), "signature")):
+        sig = model.SignatureDefs(i)
+        spend(sig.InputsLength() + sig.OutputsLength(), "signature tensor")
+    for i in range(spend(model.SubgraphsLength(), "subgraph")):
+        sg = model.Subgraphs(i)
+        spend(sg.OperatorsLength(), "operator")
+        for j in range(spend(sg.TensorsLength(), "tensor")):
+            t = sg.Tensors(j)
+            spend(t.VariantTensorsLength(), "variant tensor")
+            sp = t.Sparsity()
+            if sp is not None:
+                spend(sp.DimMetadataLength(), "sparsity dimension")
+
+
+def _indices(values, n: int, what: str, allow_absent: bool) -> tuple[int, ...]:
+    out = tuple(int(v) for v in (values if values is not None else []))
+    for v in out:
+        if not (0 <= v < n or (allow_absent and v == -1)):
+            raise ModelError(f"The .tflite model's {what} index {v} is out of range (the subgraph has {n} tensors)",
+                             _HINT)
+    return out
+
+
+def _tensor(index: int, t, buffers: list, data: bytes) -> Tensor:
+    name = _text(t.name) or f"tensor_{index}"
+    type_name = _names("TensorType").get(t.type)
+    if type_name is None or type_name not in _NUMPY:
+        raise ModelError(f"Tensor {index} ({name}) has unknown or unsupported type {t.type}", _HINT)
+    shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
+    if any(d < 0 for d in shape) or len(shape) > 16:
+        raise ModelError(f"Tensor {index} ({name}) has an invalid shape {list(shape)}", _HINT)
+    elements = int(np.prod([float(d) for d in shape])) if shape else 1
+    if elements > MAX_ELEMENTS:
+        raise ModelError(f"Tensor {index} ({name}) has an absurd shape {list(shape)} ({elements} elements)", _HINT)
+    itemsize = np.dtype(_NUMPY[type_name]).itemsize if type_name != "STRING" else 1
+    nbytes = (elements + 1) // 2 if type_name == "INT4" else elements * itemsize
+    if not 0 <= t.buffer < max(len(buffers), 1):
+        raise ModelError(f"Tensor {index} ({name}) refers to buffer {t.buffer} but the model has "
+                         f"{len(buffers)} buffers", _HINT)
+    blob = _buffer_bytes(buffers[t.buffer], t.buffer, data) if buffers else None
+    values = None
+    if blob is not None and len(blob) > 0:
+        if type_name == "STRING":
+            nbytes = len(blob)
+        elif len(blob) != nbytes:
+            raise ModelError(f"Tensor {index} ({name}) of shape {list(shape)} {type_name} needs {nbytes} bytes "
+                             f"but its buffer holds {len(blob)}", _HINT)
+        else:
+            values = _values(blob, type_name, shape, elements)
+    scale, zero_point, qdim = _quantization(t.quantization, index, name, shape)
+    return Tensor(index=index, name=name, shape=shape, type_name=type_name, dtype=np.dtype(_NUMPY[type_name]),
+                  data=values, scale=scale, zero_point=zero_point, quantized_dimension=qdim, nbytes=nbytes,
+                  is_variable=bool(t.isVariable))
+
+
+def _buffer_bytes(buf, index: int, data: bytes) -> np.ndarray | None:
+    if buf is None:
+        return None
+    if buf.data is not None and len(buf.data) > 0:
+        return np.asarray(buf.data, dtype=np.uint8)
+    # Models over 2 GB keep buffers after the flatbuffer, addressed by offset/size from the file start.
+    if buf.offset > 1 and buf.size > 0:
+        if buf.offset + buf.size > len(data):
+            raise ModelError(f"Buffer {index} spans bytes {buf.offset}..{buf.offset + buf.size} of a "
+                             f"{len(data)}-byte file", _HINT)
+        return np.frombuffer(data, dtype=np.uint8, count=buf.size, offset=buf.offset)
+    return None
+
+
+def _values(blob: np.ndarray, type_name: str, shape: tuple[int, ...], elements: int) -> np.ndarray | None:
+    if type_name == "STRING":
+        return None
+    if type_name == "INT4":  # two's-complement nibbles, low nibble first
+        pairs = np.stack([blob & 0x0F, blob >> 4], axis=-1).reshape(-1)[:elements].astype(np.int8)
+        arr = np.where(pairs > 7, pairs - 16, pairs).astype(np.int8)
+    else:
+        arr = np.frombuffer(blob.tobytes() if not blob.flags.c_contiguous else blob,
+                            dtype=np.dtype(_NUMPY[type_name]).newbyteorder("<"))
+    arr = arr.reshape(shape)
+    arr.flags.writeable = False
+    return arr
+
+
+def _quantization(q, index: int, name: str, shape: tuple[int, ...]):
+    empty_f, empty_i = np.zeros(0, np.float32), np.zeros(0, np.int64)
+    if q is None:
+        return empty_f, empty_i, 0
+    scale = np.asarray(q.scale if q.scale is not None else empty_f, dtype=np.float32)
+    zp = np.asarray(q.zeroPoint if q.zeroPoint is not None else empty_i, dtype=np.int64)
+    qdim = int(q.quantizedDimension)
+    if len(zp) and len(scale) and len(zp) != len(scale):
+        raise ModelError(f"Tensor {index} ({name}) has {len(scale)} scales but {len(zp)} zero points", _HINT)
+    # person_detect's biases say dimension 3 on 1-D tensors and TFLM accepts it: only reject a
+    # channel count that matches no dimension at all.
+    if len(scale) > 1 and not (0 <= qdim < len(shape) and shape[qdim] == len(scale)) and len(scale) not in shape:
+        raise ModelError(f"Tensor {index} ({name}) of shape {list(shape)} has {len(scale)} per-channel scales "
+                         f"along dimension {qdim}", _HINT)
+    return scale, zp, qdim
+
+
+def _op(index: int, o, opcodes: list, n_tensors: int) -> Op:
+    if o is None or not 0 <= o.opcodeIndex < len(opcodes) or opcodes[o.opcodeIndex] is None:
+        got = None if o is None else o.opcodeIndex
+        raise ModelError(f"Operator {index} refers to operator code {got} but the model has {len(opcodes)}", _HINT)
+    code = opcodes[o.opcodeIndex]
+    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+    name = _names("BuiltinOperator").get(builtin, f"UNKNOWN_{builtin}")
+    if name == "CUSTOM":
+        name = f"CUSTOM:{_text(code.customCode)}"
+    return Op(index=index, name=name,
+              inputs=_indices(o.inputs, n_tensors, f"operator {index} ({name}) input", allow_absent=True),
+              outputs=_indices(o.outputs, n_tensors, f"operator {index} ({name}) output", allow_absent=False),
+              options=_options(o.builtinOptions), version=int(code.version))
+
+
+def _options(opts) -> dict[str, Any]:
+    if opts is None:
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in vars(opts).items():
+        k = _snake(key)
+        if k in _ENUM_FIELDS and isinstance(value, int):
+            value = _names(_ENUM_FIELDS[k]).get(value, value)
+        elif isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, (bytes, bytearray)):
+            value = _text(value)
+        elif not isinstance(value, (int, float, bool, str, list, type(None))):
+            continue  # nested option tables (StableHLO) are not needed by tinyflow
+        out[k] = value
+    return out
