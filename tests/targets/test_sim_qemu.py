@@ -83,6 +83,17 @@ def test_stack_high_water_is_measured(echo_elf):
 
 @pytest.mark.arm
 @pytest.mark.qemu
+def test_boot_counter_is_written_by_the_host_and_reset_increments_it(echo_elf):
+    with sim_qemu.QemuPort(echo_elf, boot_count=41) as port:
+        port.read(6)
+        assert _u32(port, b"n") == 41
+        port.reset()
+        assert port.read(6) == b"ready\n"
+        assert _u32(port, b"n") == 42
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
 def test_hardfault_reaches_the_host_with_fault_registers(echo_elf):
     with sim_qemu.QemuPort(echo_elf, timeout=1.0) as port:
         port.read(6)

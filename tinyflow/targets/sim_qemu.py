@@ -10,6 +10,7 @@ through a documented cycles-per-instruction factor (see docs/qemu.md).
 
 from __future__ import annotations
 
+import builtins
 import socket
 import subprocess
 import tempfile
@@ -54,13 +55,29 @@ def ticks_per_second_for(clock_hz: float) -> int:
     return int(round(TICKS_PER_INSTRUCTION * clock_hz / CYCLES_PER_INSTRUCTION))
 
 
-def qemu_command(elf: Path, tcp_port: int) -> list[str]:
+BOOT_COUNT_SYMBOL = "tinyflow_mps2_boot_count"
+
+
+def qemu_command(elf: Path, tcp_port: int, boot_count: int = 0) -> list[str]:
     """The emulator command line: UART0 on a TCP server that waits for the host to connect."""
-    return [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-kernel", str(elf),
+    addr = symbol_address(elf, BOOT_COUNT_SYMBOL)
+    # The generic loader writes the boot counter into the firmware's .noinit word before reset.
+    loader = ["-device", f"loader,addr={addr:#x},data={boot_count},data-len=4"] if addr is not None else []
+    return [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-kernel", str(elf), *loader,
             "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off",
             "-semihosting-config", "enable=on,target=native",
             # nodelay: without it Nagle holds every small reply ~40 ms.
             "-serial", f"tcp:127.0.0.1:{tcp_port},server=on,wait=on,nodelay=on"]
+
+
+def symbol_address(elf: Path, name: str) -> int | None:
+    """Address of a symbol in an ELF, or None when it has no such symbol."""
+    from elftools.elf.elffile import ELFFile
+
+    with builtins.open(elf, "rb") as fh:
+        symtab = ELFFile(fh).get_section_by_name(".symtab")
+        syms = symtab.get_symbol_by_name(name) if symtab is not None else None
+        return syms[0]["st_value"] if syms else None
 
 
 @dataclass
@@ -82,8 +99,9 @@ class QemuPort:
     or the exit code when it exited. close() kills the emulator.
     """
 
-    def __init__(self, elf: Path, *, timeout: float = 2.0, emulation: Emulation | None = None):
+    def __init__(self, elf: Path, *, timeout: float = 2.0, emulation: Emulation | None = None, boot_count: int = 0):
         self.elf = Path(elf)
+        self.boot_count = boot_count
         self.emulation = emulation
         self._timeout = timeout
         self._proc = None
@@ -99,7 +117,7 @@ class QemuPort:
         for _ in range(3):  # a free port can be taken between probing and QEMU binding it
             tcp_port = _free_port()
             self._log = tempfile.TemporaryFile()
-            self._proc = subprocess.Popen(qemu_command(self.elf, tcp_port), stdin=subprocess.DEVNULL,
+            self._proc = subprocess.Popen(qemu_command(self.elf, tcp_port, self.boot_count), stdin=subprocess.DEVNULL,
                                           stdout=self._log, stderr=subprocess.STDOUT)
             try:
                 self._serial = self._connect(tcp_port)
@@ -142,8 +160,9 @@ class QemuPort:
             self._log = None
 
     def reset(self) -> None:
-        """Restart the emulator: the device reboots (its boot counter is not kept)."""
+        """Restart the emulator: the device reboots with its boot counter one higher."""
         self._kill()
+        self.boot_count += 1
         self._start()
 
     def __enter__(self):

@@ -4,6 +4,7 @@
  *   'a' / 'b' -> 4 bytes: ticks spent in a 2-instruction assembly loop run 1,000 / 5,000 times
  *                (the difference is exactly 8,000 instructions: checks tick -> instruction)
  *   's' -> 4 bytes: stack high-water mark in bytes
+ *   'n' -> 4 bytes: the boot count the host launcher wrote
  *   'f' -> HardFault (undefined instruction)
  *   'x' -> semihosting exit with code 3
  *   anything else is echoed. */
@@ -48,6 +49,8 @@ int main(void) {
       put_u32(asm_loop(1000u));
     } else if (c == 'b') {
       put_u32(asm_loop(5000u));
+    } else if (c == 'n') {
+      put_u32(tinyflow_mps2_boot_count);
     } else if (c == 's') {
       put_u32(tinyflow_hal_stack_high_water());
     } else if (c == 'f') {

@@ -34,6 +34,9 @@
 /* Exit codes the host recognises (sim_qemu.py): 0 normal, FAULT after a HardFault. */
 #define TINYFLOW_MPS2_EXIT_FAULT 0x7Fu
 
+/* Boots so far, as the host launcher set it (0 when it did not). */
+extern volatile uint32_t tinyflow_mps2_boot_count;
+
 /* Semihosting (QEMU -semihosting): write a NUL-terminated string to the host's stderr,
  * and end the emulation with an exit code. */
 void tinyflow_mps2_semihost_write(const char *text);

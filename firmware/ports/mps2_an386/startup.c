@@ -17,6 +17,9 @@ void tinyflow_mps2_reset(void);
 void tinyflow_mps2_hardfault(void);
 void tinyflow_mps2_default_handler(void);
 
+/* Boots so far, written by the host launcher before reset (sim_qemu.py: -device loader). */
+__attribute__((section(".noinit"), used)) volatile uint32_t tinyflow_mps2_boot_count;
+
 typedef void (*vector_t)(void);
 
 __attribute__((section(".isr_vector"), used)) static const vector_t vectors[16 + NUM_IRQS] = {
