@@ -1,0 +1,244 @@
+"""Message bodies of the device link (docs/protocol.md section 2): pure encode/decode.
+
+Decoding a malformed body raises only FrameError.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from tinyflow.protocol.framing import PROTOCOL_VERSION, FrameError
+
+HELLO, INFER, UPLOAD, PROFILE, STATS, BOOT, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x7F
+TYPE_NAMES = {HELLO: "HELLO", INFER: "INFER", UPLOAD: "UPLOAD", PROFILE: "PROFILE", STATS: "STATS",
+              BOOT: "BOOT", ERROR: "ERROR"}
+
+ERR_BAD_CRC, ERR_BAD_FRAME, ERR_TOO_LONG, ERR_UNKNOWN_TYPE, ERR_BAD_LENGTH = 1, 2, 3, 4, 5
+ERR_BAD_OFFSET, ERR_NOT_STAGED, ERR_MODEL_FAILED, ERR_NOT_READY = 6, 7, 8, 9
+ERROR_NAMES = {1: "BAD_CRC", 2: "BAD_FRAME", 3: "TOO_LONG", 4: "UNKNOWN_TYPE", 5: "BAD_LENGTH",
+               6: "BAD_OFFSET", 7: "NOT_STAGED", 8: "MODEL_FAILED", 9: "NOT_READY"}
+
+DTYPE_NAMES = {0: "float32", 2: "int32", 3: "uint8", 7: "int16", 9: "int8"}
+_INFO_HEAD = struct.Struct("<BBHIIIII8sIHBB")
+_SPEC_HEAD = struct.Struct("<BB")
+_SPEC_TAIL = struct.Struct("<fiI")
+_INFER_HEAD = struct.Struct("<IIII")
+_STATS = struct.Struct("<IIIIIII")
+UPLOAD_HEAD = struct.Struct("<I")
+
+
+@dataclass
+class TensorSpec:
+    """dtype/shape/quantization of one model input or output."""
+
+    dtype: int
+    shape: tuple[int, ...]
+    scale: float = 0.0
+    zero_point: int = 0
+    bytes: int = 0
+
+    @property
+    def dtype_name(self) -> str:
+        return DTYPE_NAMES.get(self.dtype, f"type{self.dtype}")
+
+    def to_dict(self) -> dict:
+        return {"dtype": self.dtype_name, "shape": list(self.shape), "scale": self.scale,
+                "zero_point": self.zero_point, "bytes": self.bytes}
+
+
+@dataclass
+class DeviceInfo:
+    """The HELLO reply: who the device is, what model it runs, and its link limits."""
+
+    protocol_version: int = PROTOCOL_VERSION
+    status: int = 0
+    max_frame: int = 1024
+    rx_queue_bytes: int = 4096
+    boot_count: int = 0
+    cpu_hz: int = 0
+    ticks_per_second: int = 1_000_000
+    model_bytes: int = 0
+    model_sha256: bytes = b"\x00" * 8
+    arena_bytes: int = 0
+    num_ops: int = 0
+    firmware_version: str = ""
+    board_id: str = ""
+    runtime: str = ""
+    model_name: str = ""
+    inputs: list[TensorSpec] = field(default_factory=list)
+    outputs: list[TensorSpec] = field(default_factory=list)
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(s.bytes for s in self.inputs)
+
+    @property
+    def output_bytes(self) -> int:
+        return sum(s.bytes for s in self.outputs)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("inputs", "outputs", "model_sha256")}
+        d["model_sha256"] = self.model_sha256.hex()
+        d["inputs"] = [s.to_dict() for s in self.inputs]
+        d["outputs"] = [s.to_dict() for s in self.outputs]
+        return d
+
+
+@dataclass
+class InferReply:
+    ticks: int
+    micros: int
+    boot_count: int
+    infer_count: int
+    outputs: bytes
+
+
+@dataclass
+class Stats:
+    arena_used: int
+    stack_high_water: int
+    boot_count: int
+    infer_count: int
+    rx_frames: int
+    rx_errors: int
+    uptime_ticks: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ErrorReply:
+    code: int
+    request_type: int
+    detail: int
+    message: str
+
+    @property
+    def name(self) -> str:
+        return ERROR_NAMES.get(self.code, f"code {self.code}")
+
+
+def _str(s: str) -> bytes:
+    b = s.encode()[:255]
+    return bytes([len(b)]) + b
+
+
+class _Cursor:
+    """Bounds-checked reader over a body; every overrun is a FrameError."""
+
+    def __init__(self, data: bytes, what: str):
+        self.data, self.pos, self.what = data, 0, what
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise FrameError(f"{self.what} body of {len(self.data)} bytes ends early (needs {self.pos + n})")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, st: struct.Struct):
+        return st.unpack(self.take(st.size))
+
+    def string(self) -> str:
+        (n,) = self.take(1)
+        return self.take(n).decode("utf-8", errors="replace")
+
+
+def encode_info(info: DeviceInfo) -> bytes:
+    """The HELLO reply body."""
+    out = bytearray(_INFO_HEAD.pack(info.protocol_version, info.status & 0xFF, info.max_frame, info.rx_queue_bytes,
+                                    info.boot_count, info.cpu_hz, info.ticks_per_second, info.model_bytes,
+                                    bytes(info.model_sha256[:8]).ljust(8, b"\0"), info.arena_bytes, info.num_ops,
+                                    len(info.inputs), len(info.outputs)))
+    for s in (info.firmware_version, info.board_id, info.runtime, info.model_name):
+        out += _str(s)
+    for spec in [*info.inputs, *info.outputs]:
+        out += _SPEC_HEAD.pack(spec.dtype, len(spec.shape))
+        out += struct.pack(f"<{len(spec.shape)}i", *spec.shape)
+        out += _SPEC_TAIL.pack(spec.scale, spec.zero_point, spec.bytes)
+    return bytes(out)
+
+
+def decode_info(body: bytes) -> DeviceInfo:
+    """Parse a HELLO reply body."""
+    c = _Cursor(body, "HELLO reply")
+    (ver, status, max_frame, rxq, boot, cpu, tps, mbytes, sha, arena, nops, nin, nout) = c.unpack(_INFO_HEAD)
+    if ver != PROTOCOL_VERSION:
+        raise FrameError(f"Device speaks protocol version {ver}, this host speaks {PROTOCOL_VERSION}",
+                         "Rebuild the firmware with this tinyflow version.")
+    info = DeviceInfo(ver, status if status < 128 else status - 256, max_frame, rxq, boot, cpu, tps, mbytes, sha,
+                      arena, nops, c.string(), c.string(), c.string(), c.string())
+    for i in range(nin + nout):
+        dtype, rank = c.unpack(_SPEC_HEAD)
+        if rank > 6:
+            raise FrameError(f"HELLO reply tensor {i} has rank {rank} (max 6)")
+        dims = struct.unpack(f"<{rank}i", c.take(4 * rank))
+        scale, zp, nbytes = c.unpack(_SPEC_TAIL)
+        (info.inputs if i < nin else info.outputs).append(TensorSpec(dtype, tuple(dims), scale, zp, nbytes))
+    return info
+
+
+def encode_infer_reply(r: InferReply) -> bytes:
+    return _INFER_HEAD.pack(r.ticks & 0xFFFFFFFF, r.micros & 0xFFFFFFFF, r.boot_count, r.infer_count) + bytes(r.outputs)
+
+
+def decode_infer_reply(body: bytes) -> InferReply:
+    c = _Cursor(body, "INFER reply")
+    ticks, micros, boot, count = c.unpack(_INFER_HEAD)
+    return InferReply(ticks, micros, boot, count, body[c.pos:])
+
+
+def encode_upload(offset: int, data: bytes) -> bytes:
+    return UPLOAD_HEAD.pack(offset) + bytes(data)
+
+
+def decode_upload(body: bytes) -> tuple[int, bytes]:
+    (offset,) = _Cursor(body, "UPLOAD").unpack(UPLOAD_HEAD)
+    return offset, body[UPLOAD_HEAD.size:]
+
+
+def encode_profile(ticks: list[int], names: list[str]) -> bytes:
+    out = bytearray(struct.pack("<H", len(ticks)))
+    for t, n in zip(ticks, names):
+        out += struct.pack("<I", t & 0xFFFFFFFF) + _str(n)
+    return bytes(out)
+
+
+def decode_profile(body: bytes) -> list[tuple[str, int]]:
+    """(op name, ticks) per op of the last inference."""
+    c = _Cursor(body, "PROFILE reply")
+    (n,) = c.unpack(struct.Struct("<H"))
+    out = []
+    for _ in range(n):
+        (t,) = c.unpack(struct.Struct("<I"))
+        out.append((c.string(), t))
+    return out
+
+
+def encode_stats(s: Stats) -> bytes:
+    return _STATS.pack(s.arena_used, s.stack_high_water, s.boot_count, s.infer_count, s.rx_frames, s.rx_errors,
+                       s.uptime_ticks & 0xFFFFFFFF)
+
+
+def decode_stats(body: bytes) -> Stats:
+    return Stats(*_Cursor(body, "STATS reply").unpack(_STATS))
+
+
+def encode_error(e: ErrorReply) -> bytes:
+    return struct.pack("<BBH", e.code, e.request_type, e.detail & 0xFFFF) + _str(e.message)
+
+
+def decode_error(body: bytes) -> ErrorReply:
+    c = _Cursor(body, "ERROR reply")
+    code, rtype, detail = c.unpack(struct.Struct("<BBH"))
+    return ErrorReply(code, rtype, detail, c.string())
+
+
+def encode_boot(boot_count: int) -> bytes:
+    return struct.pack("<I", boot_count)
+
+
+def decode_boot(body: bytes) -> int:
+    return _Cursor(body, "BOOT").unpack(struct.Struct("<I"))[0]
