@@ -1,0 +1,152 @@
+"""Evaluation metrics in numpy only (no scikit-learn at evaluation time).
+
+Pure functions over arrays: task metrics (classification, regression, anomaly AUC), agreement of
+device outputs with the host reference, and latency percentiles. Each returns a plain dict of
+Python numbers so it goes straight into report.json.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def classification(y_true, y_pred, num_classes: int | None = None) -> dict:
+    """Accuracy, macro F1, per-class precision/recall/F1/support and the confusion matrix.
+
+    Args:
+        y_true, y_pred: integer class ids, one per sample.
+        num_classes: size of the confusion matrix (default: largest id seen + 1).
+    Returns:
+        dict with accuracy, macro_f1, per_class (list of dicts) and confusion (rows = true class,
+        columns = predicted class). A class with no prediction has precision 0; one absent from
+        the labels has recall 0 and is left out of the macro average (as scikit-learn does with
+        labels=present classes).
+    """
+    y_true = np.asarray(y_true, dtype=np.int64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
+    n = int(num_classes or (max(int(y_true.max(initial=-1)), int(y_pred.max(initial=-1))) + 1))
+    n = max(n, int(y_true.max(initial=-1)) + 1, int(y_pred.max(initial=-1)) + 1, 1)
+    cm = np.zeros((n, n), dtype=np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    tp = np.diag(cm).astype(np.float64)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    precision = np.divide(tp, predicted, out=np.zeros(n), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros(n), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(n), where=denom > 0)
+    present = (support > 0) | (predicted > 0)
+    return {
+        "accuracy": float(tp.sum() / len(y_true)) if len(y_true) else 0.0,
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "per_class": [{"class": i, "precision": float(precision[i]), "recall": float(recall[i]),
+                       "f1": float(f1[i]), "support": int(support[i])} for i in range(n)],
+        "confusion": cm.tolist(),
+    }
+
+
+def regression(y_true, y_pred) -> dict:
+    """Mean absolute error and root mean squared error over every element."""
+    y_true = np.asarray(y_true, dtype=np.float64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"regression targets have {y_true.size} values but predictions {y_pred.size}")
+    err = y_pred - y_true
+    return {"mae": float(np.abs(err).mean()) if err.size else 0.0,
+            "rmse": float(np.sqrt((err ** 2).mean())) if err.size else 0.0}
+
+
+def roc_auc(labels, scores) -> float | None:
+    """Area under the ROC curve (Mann-Whitney U with tied scores sharing their mean rank).
+
+    Args:
+        labels: 1 = positive (anomalous), 0 = negative.
+        scores: higher = more likely positive.
+    Returns:
+        The AUC, or None when only one class is present (it is undefined).
+    """
+    labels = np.asarray(labels).ravel().astype(bool)
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = _average_ranks(scores)
+    u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties replaced by the mean of the ranks they span."""
+    order = np.argsort(values, kind="mergesort")
+    sorted_vals = values[order]
+    ranks = np.empty(len(values), dtype=np.float64)
+    # boundaries of runs of equal values
+    starts = np.flatnonzero(np.r_[True, sorted_vals[1:] != sorted_vals[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    for s, e in zip(starts, ends):
+        ranks[order[s:e]] = (s + 1 + e) / 2.0
+    return ranks
+
+
+def agreement(device: list[list[np.ndarray]], reference: list[list[np.ndarray]]) -> dict:
+    """How far the device's raw (quantized) outputs are from the host reference's.
+
+    Args:
+        device, reference: per sample, the list of output tensors (same dtype and shape).
+    Returns:
+        exact_match_rate (share of samples whose every output is bit-identical), max_abs_diff
+        (in output units, e.g. int8 steps), top1_agreement (share of samples whose first output
+        has the same argmax), mismatched (indices of the samples that differ, first 20).
+    """
+    if len(device) != len(reference):
+        raise ValueError(f"{len(device)} device results but {len(reference)} reference results")
+    if not device:
+        return {"exact_match_rate": 0.0, "max_abs_diff": 0, "top1_agreement": 0.0, "mismatched": []}
+    exact, top1, max_diff, mismatched = 0, 0, 0, []
+    for i, (dev, ref) in enumerate(zip(device, reference)):
+        same = len(dev) == len(ref) and all(np.array_equal(np.asarray(d).ravel(), np.asarray(r).ravel())
+                                            for d, r in zip(dev, ref))
+        exact += same
+        if not same and len(mismatched) < 20:
+            mismatched.append(i)
+        for d, r in zip(dev, ref):
+            d64, r64 = np.asarray(d, np.int64).ravel(), np.asarray(r, np.int64).ravel()
+            if d64.shape == r64.shape and d64.size:
+                max_diff = max(max_diff, int(np.abs(d64 - r64).max()))
+            elif d64.shape != r64.shape:
+                max_diff = max(max_diff, int(np.iinfo(np.int64).max))
+        d0, r0 = np.asarray(dev[0]).ravel(), np.asarray(ref[0]).ravel()
+        top1 += bool(d0.size and d0.shape == r0.shape and int(np.argmax(d0)) == int(np.argmax(r0)))
+    n = len(device)
+    return {"exact_match_rate": exact / n, "max_abs_diff": max_diff, "top1_agreement": top1 / n,
+            "mismatched": mismatched}
+
+
+def latency(microseconds, wall_seconds: float | None = None) -> dict:
+    """Device latency percentiles (p50/p90/p99, mean, min, max in us) and host throughput.
+
+    Args:
+        microseconds: per-sample inference time as the device measured it.
+        wall_seconds: host time spent on those samples (for samples per second), if known.
+    """
+    us = np.asarray(microseconds, dtype=np.float64).ravel()
+    if us.size == 0:
+        return {"samples": 0}
+    p50, p90, p99 = np.percentile(us, [50, 90, 99])
+    out = {"samples": int(us.size), "p50_us": float(p50), "p90_us": float(p90), "p99_us": float(p99),
+           "mean_us": float(us.mean()), "min_us": float(us.min()), "max_us": float(us.max())}
+    if wall_seconds:
+        out["throughput_per_s"] = float(us.size / wall_seconds)
+    return out
+
+
+def histogram(values, bins: int = 20) -> tuple[list[int], list[float]]:
+    """Counts and bin edges of `values` (edges has one more item than counts)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size == 0:
+        return [], []
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:  # every sample took the same time: one bin around it
+        lo, hi, bins = lo - 0.5, hi + 0.5, 1
+    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    return counts.tolist(), edges.tolist()
