@@ -64,7 +64,7 @@ def qemu_command(elf: Path, tcp_port: int, boot_count: int = 0) -> list[str]:
     # The generic loader writes the boot counter into the firmware's .noinit word before reset.
     loader = ["-device", f"loader,addr={addr:#x},data={boot_count},data-len=4"] if addr is not None else []
     return [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-kernel", str(elf), *loader,
-            "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off",
+            "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=on",
             "-semihosting-config", "enable=on,target=native",
             # nodelay: without it Nagle holds every small reply ~40 ms.
             "-serial", f"tcp:127.0.0.1:{tcp_port},server=on,wait=on,nodelay=on"]

@@ -41,6 +41,7 @@ int main(void) {
   for (;;) {
     uint8_t c;
     if (tinyflow_hal_read(&c, 1) != 1) {
+      tinyflow_mps2_wait_for_input();
       continue;
     }
     if (c == 't') {

@@ -18,15 +18,32 @@ uint32_t tinyflow_mps2_stack_high_water(void);
 
 int tinyflow_hal_init(void) {
   TINYFLOW_MPS2_UART_BAUDDIV = 16u; /* the smallest divider the CMSDK UART accepts */
-  TINYFLOW_MPS2_UART_CTRL = 0x3u;   /* TX and RX enabled, no interrupts */
+  TINYFLOW_MPS2_UART_CTRL = 0x3u | 0x8u; /* TX and RX enabled; RX interrupt (wakes WFI) */
   /* A read of DATA makes QEMU poll the socket again; without it the first byte from the host
    * waits for QEMU's next idle wake-up (about a second). */
   (void)TINYFLOW_MPS2_UART_DATA;
+  TINYFLOW_MPS2_UART_INTCLEAR = 0x2u;
+  TINYFLOW_MPS2_NVIC_ISER0 = 1u << TINYFLOW_MPS2_UART_RX_IRQ;
   TINYFLOW_MPS2_TIMER_CTRL = 0u;
   TINYFLOW_MPS2_TIMER_RELOAD = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_VALUE = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_CTRL = 0x1u; /* enable, PCLK, no interrupt */
   return 0;
+}
+
+void tinyflow_mps2_uart_rx_irq(void) {
+  /* Only there to wake the core from WFI: the data stays in the UART for hal_read. */
+  TINYFLOW_MPS2_UART_INTCLEAR = 0x2u;
+}
+
+void tinyflow_mps2_wait_for_input(void) {
+  /* With interrupts masked, a byte that lands between the check and WFI still leaves its
+   * interrupt pending, and a pending interrupt ends WFI: no lost wake-up. */
+  __asm__ volatile("cpsid i" ::: "memory");
+  if (!(TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_RX_FULL)) {
+    __asm__ volatile("dsb\n\twfi" ::: "memory");
+  }
+  __asm__ volatile("cpsie i\n\tisb" ::: "memory");
 }
 
 int tinyflow_hal_read(uint8_t *buf, size_t cap) {

@@ -15,5 +15,6 @@ int main(void) {
   (void)tinyflow_device_init();
   for (;;) {
     (void)tinyflow_device_poll();
+    tinyflow_mps2_wait_for_input();
   }
 }

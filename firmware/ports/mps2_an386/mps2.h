@@ -13,7 +13,9 @@
 #define TINYFLOW_MPS2_UART_DATA TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x00u)
 #define TINYFLOW_MPS2_UART_STATE TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x04u)
 #define TINYFLOW_MPS2_UART_CTRL TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x08u)
+#define TINYFLOW_MPS2_UART_INTCLEAR TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x0Cu)
 #define TINYFLOW_MPS2_UART_BAUDDIV TINYFLOW_MPS2_REG(TINYFLOW_MPS2_UART0 + 0x10u)
+#define TINYFLOW_MPS2_UART_RX_IRQ 0u /* UART0 RX is IRQ 0 on mps2-an385/an386 */
 #define TINYFLOW_MPS2_UART_TX_FULL 0x1u
 #define TINYFLOW_MPS2_UART_RX_FULL 0x2u
 
@@ -25,6 +27,7 @@
 #define TINYFLOW_MPS2_PCLK_HZ 25000000u
 
 /* System control block: fault status and the FPU access register. */
+#define TINYFLOW_MPS2_NVIC_ISER0 TINYFLOW_MPS2_REG(0xE000E100u)
 #define TINYFLOW_MPS2_SCB_CPACR TINYFLOW_MPS2_REG(0xE000ED88u)
 #define TINYFLOW_MPS2_SCB_CFSR TINYFLOW_MPS2_REG(0xE000ED28u)
 #define TINYFLOW_MPS2_SCB_HFSR TINYFLOW_MPS2_REG(0xE000ED2Cu)
@@ -33,6 +36,11 @@
 
 /* Exit codes the host recognises (sim_qemu.py): 0 normal, FAULT after a HardFault. */
 #define TINYFLOW_MPS2_EXIT_FAULT 0x7Fu
+
+/* Sleep (WFI) until the UART has a byte for us; returns at once when one is already there.
+ * Keeps the emulator from spinning a host core while the host is busy. */
+void tinyflow_mps2_wait_for_input(void);
+void tinyflow_mps2_uart_rx_irq(void);
 
 /* Boots so far, as the host launcher set it (0 when it did not). */
 extern volatile uint32_t tinyflow_mps2_boot_count;

@@ -36,6 +36,7 @@ __attribute__((section(".isr_vector"), used)) static const vector_t vectors[16 +
     0,
     tinyflow_mps2_default_handler, /* PendSV */
     tinyflow_mps2_default_handler, /* SysTick (unused: Timer0 gives 32-bit ticks) */
+    tinyflow_mps2_uart_rx_irq,     /* IRQ 0: UART0 RX */
 };
 
 static void paint_stack(void) {
