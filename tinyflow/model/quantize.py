@@ -1,0 +1,163 @@
+"""Full-integer int8 post-training quantization and its report (float vs LiteRT vs TFLM, per-layer SQNR).
+
+Conversion goes `model.export()` (a SavedModel with a batch-1 signature, so the converter emits
+no SHAPE/STRIDED_SLICE/PACK ops) -> `tf.lite.TFLiteConverter.from_saved_model`, with a
+representative dataset, int8 builtins only, int8 input and output and per-channel weights
+(the converter's default for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinyflow.data import Dataset
+from tinyflow.errors import ModelError
+from tinyflow.model import runtimes
+
+
+def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
+    """Convert a Keras model to .tflite bytes: int8 when `calibration` samples are given, else float32.
+
+    Args:
+        calibration: float samples (e.g. `tinyflow.data.representative(train, 200)`), fed one by one.
+    """
+    import tensorflow as tf
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    spec = [tf.TensorSpec((1, *model.input_shape[1:]), tf.float32, name="input")]
+    with tempfile.TemporaryDirectory(prefix="tinyflow-export-") as tmp:
+        model.export(tmp, format="tf_saved_model", input_signature=spec, verbose=False)
+        conv = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if calibration is not None:
+            calib = np.asarray(calibration, np.float32)
+            if len(calib) == 0:
+                raise ModelError("The calibration set is empty", "Give representative samples (e.g. 100-500).")
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.representative_dataset = lambda: ([s[None]] for s in calib)
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+        try:
+            return bytes(conv.convert())
+        except Exception as exc:  # the converter raises ConverterError, RuntimeError, ValueError
+            first = str(exc).strip().splitlines()[0][:200]
+            raise ModelError(f"TFLite conversion of '{model.name}' failed: {first}",
+                             "Use layers with int8 TFLite builtins (see docs/pipeline.md).") from None
+
+
+@dataclass
+class LayerError:
+    """Quantization error of one op's output: SQNR in dB of int8 (dequantized) vs float."""
+
+    index: int
+    op: str
+    tensor: str
+    sqnr_db: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class QuantizeReport:
+    """Float vs int8 on the test split, model sizes, and per-layer quantization error."""
+
+    float_metrics: dict[str, float]
+    litert_metrics: dict[str, float]
+    tflm_metrics: dict[str, float]
+    float_bytes: int
+    int8_bytes: int
+    samples: int
+    layers: list[LayerError] = field(default_factory=list)
+
+    @property
+    def worst_layer(self) -> LayerError | None:
+        return min(self.layers, key=lambda e: e.sqnr_db) if self.layers else None
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "layers"}
+        d["layers"] = [e.to_dict() for e in self.layers]
+        d["worst_layer"] = self.worst_layer.to_dict() if self.worst_layer else None
+        return d
+
+    def __str__(self) -> str:
+        rows = [f"{'metric':<10} {'float':>9} {'int8 LiteRT':>12} {'int8 TFLM':>10}"]
+        for k in self.float_metrics:
+            rows.append(f"{k:<10} {self.float_metrics[k]:>9.4f} {self.litert_metrics.get(k, float('nan')):>12.4f} "
+                        f"{self.tflm_metrics.get(k, float('nan')):>10.4f}")
+        rows.append(f"model bytes: float {self.float_bytes:,} -> int8 {self.int8_bytes:,} ({self.samples} test samples)")
+        if self.layers:
+            rows.append(f"{'#':>3} {'op':<18} {'SQNR dB':>8}  tensor")
+            worst = self.worst_layer
+            for e in self.layers:
+                mark = "  <- worst" if e is worst else ""
+                rows.append(f"{e.index:>3} {e.op:<18} {e.sqnr_db:>8.1f}  {e.tensor[:48]}{mark}")
+        return "\n".join(rows)
+
+
+def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int = 16):
+    """Quantize to int8 and measure it.
+
+    Args:
+        calibration: representative float samples for the int8 ranges.
+        test: the test split; metrics are measured with Keras (float), LiteRT and TFLM (int8).
+        layer_samples: test samples used for the per-layer SQNR.
+    Returns:
+        (int8 .tflite bytes, QuantizeReport)
+    """
+    from tinyflow.model.train import evaluate, metrics_of, targets
+
+    int8 = to_tflite(model, calibration)
+    flt = to_tflite(model)
+    want = targets(model, test)
+    report = QuantizeReport(
+        float_metrics=evaluate(model, test),
+        litert_metrics=metrics_of(runtimes.run_litert(int8, test.x), test, want),
+        tflm_metrics=metrics_of(runtimes.run_tflm(int8, test.x), test, want),
+        float_bytes=len(flt), int8_bytes=len(int8), samples=len(test),
+        layers=layer_errors(flt, int8, test.x[:layer_samples]),
+    )
+    return int8, report
+
+
+def layer_errors(float_bytes: bytes, int8_bytes: bytes, x: np.ndarray) -> list[LayerError]:
+    """SQNR of each int8 op output against the matching op of the float model (LiteRT, all tensors kept).
+
+    Ops are matched in execution order after dropping QUANTIZE/DEQUANTIZE, which only the int8
+    model has; if the op sequences still differ, no per-layer errors are reported.
+    """
+    f_ops, q_ops = _ops(float_bytes), _ops(int8_bytes)
+    if [o["op_name"] for o in f_ops] != [o["op_name"] for o in q_ops] or len(x) == 0:
+        return []
+    fi, qi = runtimes.litert_interpreter(float_bytes, True), runtimes.litert_interpreter(int8_bytes, True)
+    signal = np.zeros(len(q_ops))
+    noise = np.zeros(len(q_ops))
+    for sample in np.asarray(x, np.float32):
+        for interp in (fi, qi):
+            d = interp.get_input_details()[0]
+            interp.set_tensor(d["index"], runtimes.quantize_input(sample[None], d))
+            interp.invoke()
+        for k, (fo, qo) in enumerate(zip(f_ops, q_ops)):
+            ref = fi.get_tensor(fo["outputs"][0]).astype(np.float64)
+            qd = qi._get_tensor_details(qo["outputs"][0], 0)
+            scale, zp = qd["quantization"]
+            got = runtimes.dequantize(qi.get_tensor(qo["outputs"][0]), scale, zp).astype(np.float64)
+            if got.shape != ref.shape:
+                return []
+            signal[k] += float(np.sum(ref ** 2))
+            noise[k] += float(np.sum((ref - got) ** 2))
+    out = []
+    for k, qo in enumerate(q_ops):
+        sqnr = 10 * np.log10(max(signal[k], 1e-30) / max(noise[k], 1e-30))
+        name = qi._get_tensor_details(qo["outputs"][0], 0)["name"]
+        out.append(LayerError(int(qo["index"]), qo["op_name"], name, float(min(sqnr, 200.0))))
+    return out
+
+
+def _ops(model_bytes: bytes) -> list[dict]:
+    interp = runtimes.litert_interpreter(model_bytes)
+    return [o for o in interp._get_ops_details() if o["op_name"] not in ("QUANTIZE", "DEQUANTIZE")]
