@@ -115,3 +115,69 @@ def test_semihosting_exit_code_reaches_the_host_and_close_kills_qemu(echo_elf):
     proc = port._proc
     port.close()
     assert proc.poll() is not None
+
+
+# -- the full firmware: protocol core + compiled model + port --------------------------------
+
+SMALL_MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "mlperf_tiny/ad01_int8.tflite"]
+
+
+@pytest.fixture(scope="module")
+def qemu_tools(tmp_path_factory):
+    require_tool(arm.COMPILER)
+    require_tool(sim_qemu.QEMU)
+    import os
+
+    os.environ.setdefault("TINYFLOW_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def _random_inputs(info, seed):
+    import numpy as np
+
+    from tinyflow.workflows.profile import random_inputs
+
+    return random_inputs(info, np.random.default_rng(seed))
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+@pytest.mark.parametrize("rel", SMALL_MODELS, ids=lambda r: r.split("/")[-1].split(".")[0])
+def test_corpus_model_matches_tflm_with_repeatable_instruction_counts(rel, qemu_tools):
+    import numpy as np
+
+    from conftest import corpus_path
+    from tinyflow import tflm
+    from tinyflow.targets.client import DeviceClient
+
+    path = corpus_path(rel)
+    port = sim_qemu.open("board=nano33ble", model=path.read_bytes(), timeout=10.0)
+    try:
+        client = DeviceClient(port)
+        info = client.handshake()
+        counts = []
+        for seed in (1, 2, 1):
+            inputs = _random_inputs(info, seed)
+            result = client.infer(inputs)
+            want = tflm.run(path.read_bytes(), inputs)
+            for w, g in zip(want, result.outputs):
+                assert np.array_equal(np.asarray(w).ravel(), np.asarray(g).ravel())
+            counts.append(sim_qemu.instructions(result.ticks))
+        assert counts[0] == counts[2] > 0
+        port.reset()  # a fresh boot of the emulator counts the same
+        client = DeviceClient(port)
+        client.handshake()
+        assert sim_qemu.instructions(client.infer(_random_inputs(info, 1)).ticks) == counts[0]
+    finally:
+        port.close()
+    mem = port.emulation.memory
+    assert mem.flash_bytes > len(path.read_bytes()) // 2 and 0 < mem.ram_bytes < 256 << 10
+
+
+@pytest.mark.arm
+def test_a_model_that_does_not_fit_the_board_fails_at_link_time_with_numbers(qemu_tools):
+    from conftest import corpus_path
+    from tinyflow.errors import BoardError
+
+    tiny = sim_qemu.BoardBudget("tiny", 48e6, flash_bytes=64 << 10, ram_bytes=16 << 10)
+    with pytest.raises(BoardError, match=r"needs [\d,]+ B flash but tiny has 65,536 B"):
+        sim_qemu.build_model_firmware(corpus_path("mlperf_tiny/ad01_int8.tflite").read_bytes(), tiny)

@@ -23,7 +23,7 @@ from tinyflow.resources import firmware_dir
 COMPILER = "arm-none-eabi-gcc"
 CPU_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
 CFLAGS = ["-std=c99", "-O2", "-g", "-Wall", "-Wextra", *CPU_FLAGS, "-ffunction-sections", "-fdata-sections"]
-LDFLAGS = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections"]
+LDFLAGS = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-lm"]
 
 # QEMU's mps2-an386 maps 4 MiB of code RAM at 0x0 (our flash) and 4 MiB of SRAM at 0x20000000:
 # a board with more than that is clamped to what the emulator has.

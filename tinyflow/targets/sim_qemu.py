@@ -38,6 +38,7 @@ CYCLES_PER_INSTRUCTION = 2.83
 START_TIMEOUT = 10.0
 EXIT_FAULT = 0x7F
 DEFAULT_BOARD = "nano33ble"
+RX_QUEUE_BYTES = 16384
 
 
 def instructions(ticks: int | float) -> int:
@@ -384,7 +385,10 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
     sources = [*sorted(src_dir.glob("*.c")), *map(Path, compiled.kernel_sources()),
                *sorted((fw_dir / "src").glob("*.c")), arm.port_dir() / "main.c"]
     defines = {"TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
-               "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": f'"{budget.id}"'}
+               "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": f'"{budget.id}"',
+               # QEMU's socket absorbs what the host sends while the core computes, so the host
+               # may keep a window of requests in flight (a real UART has only its FIFO).
+               "TINYFLOW_RX_QUEUE_BYTES": RX_QUEUE_BYTES}
     memory = arm.MemoryMap(flash_bytes=budget.flash_bytes, ram_bytes=budget.ram_bytes, board=budget.id)
     fw = arm.build_firmware(sources, memory, include_dirs=[src_dir, fw_dir / "src"], defines=defines,
                             name=f"qemu-{name}-{digest}")
