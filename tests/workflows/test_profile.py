@@ -50,3 +50,30 @@ def test_emulation_turns_ticks_into_exact_instructions_and_elf_memory():
     assert r.instructions == 3100
     assert (r.flash_bytes, r.ram_bytes) == (20000, 5000) and "ELF" in r.memory_source
     assert "instructions" in str(r) and "estimate" in str(r)
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_profile_on_qemu_per_op_instructions_add_up_to_the_inference(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from conftest import corpus_path, require_tool
+    from tinyflow.cli.main import cli
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    monkeypatch.setenv("TINYFLOW_CACHE", str(tmp_path / "cache"))
+    model = corpus_path("tflm/micro_speech_quantized.tflite")
+    report = prof.profile_model(model, "sim://qemu-m4?board=nano33ble", runs=2)
+    assert [op.name for op in report.ops] == ["RESHAPE", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"][: len(report.ops)]
+    assert 0.95 <= report.coverage <= 1.0
+    assert sum(op.instructions for op in report.ops) <= report.instructions
+    assert report.flash_bytes > 18_000 and report.ram_bytes > 0 and report.stack_high_water > 0
+    assert report.arena_used and report.board == "nano33ble"
+
+    result = CliRunner().invoke(cli, ["profile", str(model), "--target", "sim://qemu-m4", "--json",
+                                      "--report", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["instructions"] == report.instructions  # deterministic across emulator runs
+    assert (tmp_path / "rep" / "profile.html").read_text().count("<rect") == len(report.ops)
