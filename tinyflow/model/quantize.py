@@ -8,7 +8,6 @@ representative dataset, int8 builtins only, int8 input and output and per-channe
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 
@@ -27,7 +26,9 @@ def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
     """
     import tensorflow as tf
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tinyflow.model.train import quiet_tf
+
+    quiet_tf()
     spec = [tf.TensorSpec((1, *model.input_shape[1:]), tf.float32, name="input")]
     with tempfile.TemporaryDirectory(prefix="tinyflow-export-") as tmp:
         model.export(tmp, format="tf_saved_model", input_signature=spec, verbose=False)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,14 @@ class TrainReport:
         return "\n".join(lines)
 
 
+def quiet_tf() -> None:
+    """Silence TensorFlow's C++ and Python chatter (retracing warnings) so progress stays readable."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
 def compile_for(model, task: str, lr: float = 1e-3) -> None:
     """Compile `model` with the loss and metric that fit `task`."""
     import keras
@@ -76,6 +85,7 @@ def train(model, train_ds: Dataset, val_ds: Dataset | None = None, epochs: int =
     """
     import keras
 
+    quiet_tf()
     validate(train_ds, model.input_shape[1:], _classes(model, train_ds))
     if val_ds is not None and len(val_ds) == 0:
         val_ds = None
@@ -108,6 +118,7 @@ def _classes(model, ds: Dataset) -> int | None:
 
 def evaluate(model, ds: Dataset) -> dict[str, float]:
     """Keras float metrics on `ds`: accuracy for classification, else mse and mae."""
+    quiet_tf()
     pred = model.predict(ds.x, batch_size=256, verbose=0)
     return metrics_of(pred, ds, targets(model, ds))
 

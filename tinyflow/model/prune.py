@@ -1,0 +1,307 @@
+"""Pruning for Keras 3 models (tensorflow-model-optimization only supports Keras 2).
+
+- `prune_unstructured`: magnitude pruning of Conv2D/DepthwiseConv2D/Dense kernels during
+  fine-tuning, with TF-MOT's polynomial-decay schedule; masks live in a callback and are gone
+  afterwards, leaving plain zeros that survive int8 conversion (symmetric weights, zero point 0).
+- `prune_structured`: removes whole Conv2D filters and Dense units with the smallest L1 norms,
+  rebuilds a smaller dense model (slicing the BatchNorm, DepthwiseConv2D, Flatten and Dense/Conv
+  consumers to match) and fine-tunes it.
+
+Only structured pruning shrinks flash, RAM and latency on a microcontroller: TFLM stores and
+multiplies every weight, zero or not, so unstructured sparsity saves nothing there unless the
+weights are compressed (e.g. zipped for OTA updates, or a runtime with sparse kernels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinyflow.data import Dataset
+from tinyflow.errors import ModelError, UsageError
+
+PRUNABLE = ("Conv2D", "DepthwiseConv2D", "Dense")
+# Layers that keep channels where they are: a channel subset flows through them unchanged.
+PASS_THROUGH = ("ReLU", "Activation", "Dropout", "MaxPooling2D", "AveragePooling2D",
+                "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "LeakyReLU", "SpatialDropout2D")
+
+
+def polynomial_sparsity(step: int, begin: int, end: int, initial: float, final: float, power: float = 3) -> float:
+    """TF-MOT's PolynomialDecay: sparsity rises from `initial` to `final` between steps begin..end."""
+    if step <= begin:
+        return initial
+    if step >= end:
+        return final
+    frac = (step - begin) / max(1, end - begin)
+    return final + (initial - final) * (1 - frac) ** power
+
+
+def _kernels(model):
+    """(layer, kernel variable) of every prunable layer."""
+    out = []
+    for layer in model.layers:
+        if type(layer).__name__ in PRUNABLE:
+            var = layer.depthwise_kernel if type(layer).__name__ == "DepthwiseConv2D" else layer.kernel
+            out.append((layer, var))
+    return out
+
+
+def _magnitude_mask(w: np.ndarray, sparsity: float) -> np.ndarray:
+    k = int(round(sparsity * w.size))
+    mask = np.ones(w.size, dtype=w.dtype)
+    if k > 0:
+        mask[np.argsort(np.abs(w).ravel(), kind="stable")[:k]] = 0
+    return mask.reshape(w.shape)
+
+
+def _pruning_callback(model, begin: int, end: int, initial: float, final: float, frequency: int):
+    import keras
+
+    class MagnitudePruning(keras.callbacks.Callback):
+        """Recompute magnitude masks every `frequency` steps; apply them after every batch."""
+
+        def __init__(self):
+            super().__init__()
+            self.step = 0
+            self.masks = {}
+
+        def _update_masks(self):
+            s = polynomial_sparsity(self.step, begin, end, initial, final)
+            for layer, var in _kernels(model):
+                self.masks[var.path] = _magnitude_mask(np.asarray(var.numpy()), s)
+
+        def _apply(self):
+            for _, var in _kernels(model):
+                if var.path in self.masks:
+                    var.assign(var.numpy() * self.masks[var.path])
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            if self.step >= begin and (self.step - begin) % frequency == 0 or not self.masks:
+                self._update_masks()
+            self._apply()
+
+    return MagnitudePruning()
+
+
+def prune_unstructured(model, train_ds: Dataset, val_ds: Dataset | None = None, sparsity: float = 0.5,
+                       epochs: int = 4, batch_size: int = 32, lr: float = 5e-4, seed: int = 0,
+                       frequency: int = 10, verbose: bool = False):
+    """Magnitude-prune `model` in place while fine-tuning; each kernel ends at exactly `sparsity` zeros.
+
+    The schedule ramps from 0 to `sparsity` over the first 70% of the steps, then holds.
+    Returns:
+        The same model, its kernels sparse, with no masks or wrappers left.
+    """
+    import keras
+
+    from tinyflow.model.train import compile_for, targets
+
+    if not 0 <= sparsity < 1:
+        raise UsageError(f"Sparsity must be in [0, 1), got {sparsity}", "Use e.g. --sparsity 0.5.")
+    keras.utils.set_random_seed(seed)
+    steps = epochs * int(np.ceil(len(train_ds) / batch_size))
+    cb = _pruning_callback(model, 0, int(0.7 * steps), 0.0, sparsity, frequency)
+    compile_for(model, train_ds.task, lr)
+    if epochs > 0:
+        model.fit(train_ds.x, targets(model, train_ds), batch_size=batch_size, epochs=epochs, verbose=0,
+                  callbacks=[cb] + _progress(verbose, epochs), shuffle=True,
+                  validation_data=None if not val_ds else (val_ds.x, targets(model, val_ds)))
+    for _, var in _kernels(model):  # final masks at exactly the target sparsity
+        var.assign(var.numpy() * _magnitude_mask(var.numpy(), sparsity))
+    return model
+
+
+def _progress(verbose: bool, epochs: int) -> list:
+    if not verbose:
+        return []
+    from tinyflow.model.train import StderrProgress
+
+    return [StderrProgress(epochs)]
+
+
+def structured_plan(model, ratio: float) -> dict[str, np.ndarray]:
+    """Which output channels each prunable Conv2D/Dense keeps: the (1-ratio) largest by L1 norm.
+
+    The model's last layer (its output) is never pruned.
+    """
+    plan = {}
+    last = model.layers[-1].name
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind not in ("Conv2D", "Dense") or layer.name == last:
+            continue
+        kernel = np.asarray(layer.kernel.numpy())
+        norms = np.abs(kernel).reshape(-1, kernel.shape[-1]).sum(axis=0)
+        n_keep = max(1, int(round(kernel.shape[-1] * (1 - ratio))))
+        plan[layer.name] = np.sort(np.argsort(-norms, kind="stable")[:n_keep])
+    return plan
+
+
+def prune_structured(model, ratio: float = 0.5, train_ds: Dataset | None = None, val_ds: Dataset | None = None,
+                     epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, seed: int = 0, verbose: bool = False):
+    """Remove `ratio` of the filters/units of every Conv2D/Dense (but the output), then fine-tune.
+
+    Works on chain models (each layer feeds the next, as mlp, tiny_cnn, ds_cnn, mobilenet_v1,
+    autoencoder); models with branches (resnet8's residual adds) raise ModelError.
+    Returns:
+        A new, smaller Keras model (fine-tuned when `train_ds` is given).
+    """
+    import keras
+
+    from tinyflow.model.train import train
+
+    if not 0 <= ratio < 1:
+        raise UsageError(f"Structured pruning ratio must be in [0, 1), got {ratio}", "Use e.g. --ratio 0.5.")
+    layers = _chain(model)
+    plan = structured_plan(model, ratio)
+    x = inp = keras.Input(model.input_shape[1:])
+    keep = None  # channels of the current tensor that survive, as indices into the original channels
+    for layer in layers:
+        new, weights, keep = _shrink(layer, keep, plan.get(layer.name))
+        x = new(x)
+        if weights:
+            new.set_weights(weights)
+    small = keras.Model(inp, x, name=model.name)
+    if train_ds is not None and epochs > 0:
+        train(small, train_ds, val_ds, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+              patience=max(3, epochs // 3), verbose=verbose)
+    return small
+
+
+def _chain(model) -> list:
+    layers = [l for l in model.layers if type(l).__name__ != "InputLayer"]
+    prev = model.inputs[0]
+    for layer in layers:
+        if isinstance(layer.input, (list, tuple)) or layer.input is not prev:
+            raise ModelError(f"Structured pruning needs a chain model, but layer '{layer.name}' "
+                             f"({type(layer).__name__}) of '{model.name}' has branching inputs",
+                             "Use unstructured pruning, or a model without residual connections.")
+        prev = layer.output
+    return layers
+
+
+def _shrink(layer, keep, out_keep):
+    """A new layer for input channels `keep` (None = all) and output channels `out_keep`.
+
+    Returns:
+        (new layer, its sliced weights, channels kept in its output)
+    """
+    kind = type(layer).__name__
+    cfg = layer.get_config()
+    weights = [np.asarray(w) for w in layer.get_weights()]
+    if kind in ("Conv2D", "Dense"):
+        kernel = weights[0] if keep is None else np.take(weights[0], keep, axis=-2)
+        rest = weights[1:]
+        if out_keep is not None:
+            kernel = np.take(kernel, out_keep, axis=-1)
+            rest = [w[out_keep] for w in rest]
+            cfg["filters" if kind == "Conv2D" else "units"] = len(out_keep)
+        return type(layer).from_config(cfg), [kernel, *rest], out_keep
+    if kind == "DepthwiseConv2D":
+        mult = int(cfg.get("depth_multiplier", 1))
+        if keep is None:
+            return type(layer).from_config(cfg), weights, None
+        out = (np.asarray(keep)[:, None] * mult + np.arange(mult)).ravel()
+        sliced = [np.take(weights[0], keep, axis=2)] + [w[out] for w in weights[1:]]
+        return type(layer).from_config(cfg), sliced, out
+    if kind == "BatchNormalization":
+        sliced = weights if keep is None else [w[keep] for w in weights]
+        return type(layer).from_config(cfg), sliced, keep
+    if kind == "Flatten":
+        if keep is None:
+            return type(layer).from_config(cfg), [], None
+        spatial = int(np.prod(layer.input.shape[1:-1]))
+        channels = int(layer.input.shape[-1])
+        flat = (np.arange(spatial)[:, None] * channels + np.asarray(keep)[None, :]).ravel()
+        return type(layer).from_config(cfg), [], flat
+    if kind in PASS_THROUGH or (keep is None and not weights):
+        return type(layer).from_config(cfg), weights, keep
+    raise ModelError(f"Structured pruning cannot pass pruned channels through layer '{layer.name}' ({kind})",
+                     "Prune a model built from Conv2D/DepthwiseConv2D/Dense/BatchNorm/pooling/Flatten layers.")
+
+
+@dataclass
+class LayerPrune:
+    """One prunable layer before and after pruning."""
+
+    name: str
+    kind: str
+    params_before: int
+    params_after: int
+    sparsity: float  # fraction of zero weights in the kernel after pruning
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PruneReport:
+    """Per-layer sparsity and parameters, int8 model bytes and accuracy before/after pruning."""
+
+    method: str
+    layers: list[LayerPrune] = field(default_factory=list)
+    int8_bytes_before: int = 0
+    int8_bytes_after: int = 0
+    metrics_before: dict[str, float] = field(default_factory=dict)
+    metrics_after: dict[str, float] = field(default_factory=dict)
+    arena_before: int | None = None
+    arena_after: int | None = None
+    note: str = ("Only structured pruning shrinks flash, RAM and latency on an MCU; unstructured sparsity "
+                 "does not unless the weights are compressed.")
+
+    @property
+    def params_before(self) -> int:
+        return sum(l.params_before for l in self.layers)
+
+    @property
+    def params_after(self) -> int:
+        return sum(l.params_after for l in self.layers)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "layers"}
+        d.update(layers=[l.to_dict() for l in self.layers], params_before=self.params_before,
+                 params_after=self.params_after)
+        return d
+
+    def __str__(self) -> str:
+        rows = [f"{self.method} pruning", f"{'layer':<16} {'kind':<16} {'params':>15} {'sparsity':>9}"]
+        for l in self.layers:
+            rows.append(f"{l.name:<16} {l.kind:<16} {l.params_before:>6,} -> {l.params_after:>6,} {l.sparsity:>8.1%}")
+        rows.append(f"{'total':<33} {self.params_before:>6,} -> {self.params_after:>6,}")
+        if self.int8_bytes_before:
+            rows.append(f"int8 model bytes: {self.int8_bytes_before:,} -> {self.int8_bytes_after:,}")
+        if self.arena_before:
+            rows.append(f"TFLM arena bytes: {self.arena_before:,} -> {self.arena_after:,}")
+        for k in self.metrics_before:
+            rows.append(f"{k}: {self.metrics_before[k]:.4f} -> {self.metrics_after.get(k, float('nan')):.4f}")
+        rows.append(f"Note: {self.note}")
+        return "\n".join(rows)
+
+
+def compare(before, after, method: str) -> PruneReport:
+    """Per-layer parameters and sparsity of two models with the same layer names."""
+    after_layers = {l.name: l for l in after.layers}
+    rows = []
+    for layer, _ in _kernels(before):
+        new = after_layers.get(layer.name)
+        if new is None:
+            continue
+        _, var = next((l, v) for l, v in _kernels(after) if l.name == layer.name)
+        w = np.asarray(var.numpy())
+        rows.append(LayerPrune(layer.name, type(layer).__name__, int(layer.count_params()), int(new.count_params()),
+                               float(np.mean(w == 0))))
+    return PruneReport(method, rows)
+
+
+def measure(report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None) -> PruneReport:
+    """Fill in float metrics before/after on `test`, and int8 model bytes when `calibration` is given."""
+    from tinyflow.model.quantize import to_tflite
+    from tinyflow.model.train import evaluate
+
+    report.metrics_before, report.metrics_after = evaluate(before, test), evaluate(after, test)
+    if calibration is not None:
+        report.int8_bytes_before = len(to_tflite(before, calibration))
+        report.int8_bytes_after = len(to_tflite(after, calibration))
+    return report
