@@ -8,7 +8,7 @@ int tinyflow_relu_s8(const tinyflow_relu_params_t *p, const int8_t *input, int8_
   if (p->size < 0) return TINYFLOW_KERNEL_EINVAL;
   for (i = 0; i < p->size; ++i) {
     int32_t v = p->output_offset +
-                tinyflow_fp_mbqm((int32_t)input[i] - p->input_offset, p->output_multiplier, p->output_shift);
+                tinyflow_mbqm((int32_t)input[i] - p->input_offset, p->output_multiplier, p->output_shift);
     if (v < p->act_min) v = p->act_min;
     if (v > p->act_max) v = p->act_max;
     output[i] = (int8_t)v;

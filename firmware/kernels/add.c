@@ -5,9 +5,9 @@
 static int8_t add_one(const tinyflow_add_params_t *p, int8_t x, int8_t y) {
   const int32_t shifted1 = (p->input1_offset + x) * (1 << p->left_shift);
   const int32_t shifted2 = (p->input2_offset + y) * (1 << p->left_shift);
-  const int32_t scaled1 = tinyflow_fp_mbqm(shifted1, p->input1_multiplier, p->input1_shift);
-  const int32_t scaled2 = tinyflow_fp_mbqm(shifted2, p->input2_multiplier, p->input2_shift);
-  int32_t out = tinyflow_fp_mbqm(scaled1 + scaled2, p->output_multiplier, p->output_shift) + p->output_offset;
+  const int32_t scaled1 = tinyflow_mbqm(shifted1, p->input1_multiplier, p->input1_shift);
+  const int32_t scaled2 = tinyflow_mbqm(shifted2, p->input2_multiplier, p->input2_shift);
+  int32_t out = tinyflow_mbqm(scaled1 + scaled2, p->output_multiplier, p->output_shift) + p->output_offset;
   if (out < p->act_min) out = p->act_min;
   if (out > p->act_max) out = p->act_max;
   return (int8_t)out;

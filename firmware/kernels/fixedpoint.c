@@ -6,13 +6,13 @@ int32_t tinyflow_fp_exp_quarter(int32_t a) {
   const int32_t constant_term = 1895147668;
   const int32_t constant_1_over_3 = 715827883;
   const int32_t x = tinyflow_fp_add(a, 1 << 28);
-  const int32_t x2 = tinyflow_fp_mul(x, x);
-  const int32_t x3 = tinyflow_fp_mul(x2, x);
-  const int32_t x4 = tinyflow_fp_mul(x2, x2);
+  const int32_t x2 = tinyflow_srdhm(x, x);
+  const int32_t x3 = tinyflow_srdhm(x2, x);
+  const int32_t x4 = tinyflow_srdhm(x2, x2);
   const int32_t x4_over_4 = tinyflow_fp_mulpot(x4, -2);
   const int32_t poly = tinyflow_fp_mulpot(
-      tinyflow_fp_add(tinyflow_fp_mul(tinyflow_fp_add(x4_over_4, x3), constant_1_over_3), x2), -1);
-  return tinyflow_fp_add(constant_term, tinyflow_fp_mul(constant_term, tinyflow_fp_add(x, poly)));
+      tinyflow_fp_add(tinyflow_srdhm(tinyflow_fp_add(x4_over_4, x3), constant_1_over_3), x2), -1);
+  return tinyflow_fp_add(constant_term, tinyflow_srdhm(constant_term, tinyflow_fp_add(x, poly)));
 }
 
 int32_t tinyflow_fp_exp_neg(int32_t a, int int_bits) {
@@ -30,7 +30,7 @@ int32_t tinyflow_fp_exp_neg(int32_t a, int int_bits) {
     if (int_bits > k) {
       const int shift = frac_bits + k;
       if (remainder & (int32_t)((uint32_t)1 << shift)) {
-        result = tinyflow_fp_mul(result, multipliers[k + 2]);
+        result = tinyflow_srdhm(result, multipliers[k + 2]);
       }
     }
   }
@@ -47,12 +47,12 @@ static int32_t newton_inverse_q2(int32_t half_denominator) {
   const int32_t constant_48_over_17 = 1515870810;
   const int32_t constant_neg_32_over_17 = -1010580540;
   const int32_t q2_one = 1 << 29;
-  int32_t x = tinyflow_fp_add(constant_48_over_17, tinyflow_fp_mul(half_denominator, constant_neg_32_over_17));
+  int32_t x = tinyflow_fp_add(constant_48_over_17, tinyflow_srdhm(half_denominator, constant_neg_32_over_17));
   int i;
   for (i = 0; i < 3; i++) {
-    const int32_t half_denominator_times_x = tinyflow_fp_mul(half_denominator, x);
+    const int32_t half_denominator_times_x = tinyflow_srdhm(half_denominator, x);
     const int32_t one_minus = tinyflow_fp_sub(q2_one, half_denominator_times_x);
-    x = tinyflow_fp_add(x, tinyflow_fp_mulpot(tinyflow_fp_mul(x, one_minus), 2));
+    x = tinyflow_fp_add(x, tinyflow_fp_mulpot(tinyflow_srdhm(x, one_minus), 2));
   }
   return x;
 }

@@ -15,8 +15,8 @@ int tinyflow_logistic_s8(const tinyflow_sigmoid_params_t *p, const int8_t *input
     } else if (x >= p->input_range_radius) {
       output[i] = 127;
     } else {
-      const int32_t in_q4 = tinyflow_fp_mbqm(x, p->input_multiplier, p->input_left_shift);
-      int32_t out = tinyflow_fp_rdivpot(tinyflow_fp_logistic(in_q4, INPUT_INT_BITS), 31 - 8) - 128;
+      const int32_t in_q4 = tinyflow_mbqm(x, p->input_multiplier, p->input_left_shift);
+      int32_t out = tinyflow_rdivpot(tinyflow_fp_logistic(in_q4, INPUT_INT_BITS), 31 - 8) - 128;
       if (out < -128) out = -128;
       if (out > 127) out = 127;
       output[i] = (int8_t)out;

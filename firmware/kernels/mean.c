@@ -29,7 +29,7 @@ int tinyflow_mean_s8(const tinyflow_mean_params_t *p, const int8_t *input, int8_
     }
     /* int32 arithmetic wraps as in TFLM (sum - zp * n in U = int32). */
     sum = tinyflow_fp_sub(sum, (int32_t)((uint32_t)p->input_zero_point * (uint32_t)p->num_reduced));
-    v = tinyflow_fp_add(tinyflow_fp_mbqm(sum, p->multiplier, p->shift), p->output_zero_point);
+    v = tinyflow_fp_add(tinyflow_mbqm(sum, p->multiplier, p->shift), p->output_zero_point);
     output[o] = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
   }
   return TINYFLOW_KERNEL_OK;

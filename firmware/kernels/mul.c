@@ -18,7 +18,7 @@ int tinyflow_mul_s8(const tinyflow_mul_params_t *p, const tinyflow_broadcast_t *
     for (i = 0; i < inner; ++i) {
       const int32_t a = p->input1_offset + input1[o1 + i * s1];
       const int32_t c = p->input2_offset + input2[o2 + i * s2];
-      int32_t out = p->output_offset + tinyflow_fp_mbqm(a * c, p->output_multiplier, p->output_shift);
+      int32_t out = p->output_offset + tinyflow_mbqm(a * c, p->output_multiplier, p->output_shift);
       if (out < p->act_min) out = p->act_min;
       if (out > p->act_max) out = p->act_max;
       output[r * inner + i] = (int8_t)out;

@@ -66,7 +66,7 @@ int tinyflow_requantize(const tinyflow_quantize_params_t *p, int in_dtype, const
   }
   for (i = 0; i < p->size; ++i) {
     const int32_t x = tinyflow_fp_sub(load(in_dtype, input, i), p->input_zero_point);
-    const int32_t v = tinyflow_fp_add(tinyflow_fp_mbqm(x, p->multiplier, p->shift), p->output_zero_point);
+    const int32_t v = tinyflow_fp_add(tinyflow_mbqm(x, p->multiplier, p->shift), p->output_zero_point);
     store(out_dtype, output, i, clamp(v, lo, hi));
   }
   return TINYFLOW_KERNEL_OK;

@@ -8,7 +8,7 @@
 
 /* exp(beta * scale * diff) in Q0 for diff >= diff_min. */
 static int32_t scaled_exp(const tinyflow_softmax_params_t *p, int32_t diff) {
-  const int32_t rescaled = tinyflow_fp_mul((int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier);
+  const int32_t rescaled = tinyflow_srdhm((int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier);
   return tinyflow_fp_exp_neg(rescaled, SCALED_DIFF_INT_BITS);
 }
 
@@ -36,7 +36,7 @@ static int softmax_row(const tinyflow_softmax_params_t *p, const int8_t *in, int
     const int32_t diff = in[c] - max_in_row;
     int32_t v = out_min;
     if (diff >= p->diff_min) {
-      v = tinyflow_fp_rdivpot(tinyflow_fp_mul(shifted_scale, scaled_exp(p, diff)), exponent) + out_min;
+      v = tinyflow_rdivpot(tinyflow_srdhm(shifted_scale, scaled_exp(p, diff)), exponent) + out_min;
       if (v > out_max) v = out_max;
       if (v < out_min) v = out_min;
     }

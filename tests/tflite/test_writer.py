@@ -144,9 +144,22 @@ def test_mistakes_raise_usage_errors(call, text):
 
 
 def test_read_back_with_tinyflow_reader():
-    try:
-        from tinyflow.tflite import read_model
-    except ImportError:
-        pytest.skip("tinyflow.tflite.read_model has not landed yet")
-    model = read_model(_add_model())
-    assert model is not None
+    from tinyflow.tflite import read_model
+
+    rng = np.random.default_rng(2)
+    w = rng.integers(-127, 128, (3, 4), dtype=np.int8)
+    mb = ModelBuilder()
+    x = mb.tensor([1, 4], "int8", scale=0.5, zero_point=-1, name="x")
+    wt = mb.tensor([3, 4], "int8", scale=[0.1, 0.2, 0.3], zero_point=0, data=w, name="w")
+    y = mb.tensor([1, 3], "int8", scale=0.25, zero_point=7, name="y")
+    mb.op("FULLY_CONNECTED", [x, wt, -1], [y], fused_activation_function="RELU")
+    model = read_model(mb.build([x], [y]))
+    assert model.op_names() == ["FULLY_CONNECTED"]
+    op = model.ops[0]
+    assert list(op.inputs) == [x, wt, -1] and list(op.outputs) == [y]
+    assert op.options["fused_activation_function"] == "RELU"
+    t = model.tensors[wt]
+    assert t.is_constant and np.array_equal(t.data, w)
+    assert np.allclose(t.scale, [0.1, 0.2, 0.3]) and list(t.zero_point) == [0, 0, 0]
+    assert model.tensors[x].shape == (1, 4) and model.tensors[x].type_name == "INT8"
+    assert int(model.tensors[y].zero_point[0]) == 7

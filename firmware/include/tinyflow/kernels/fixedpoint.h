@@ -1,7 +1,8 @@
 /* gemmlowp-style fixed-point math (exp, logistic, tanh, reciprocal) used by the SOFTMAX,
  * LOGISTIC and TANH kernels. Bit-exact ports of gemmlowp/fixedpoint/fixedpoint.h (scalar int32
  * paths) as TFLite Micro's reference kernels use them. Requantization (MultiplyByQuantized-
- * Multiplier) lives in common.h; this header holds only what common.h does not.
+ * Multiplier, SaturatingRoundingDoublingHighMul, RoundingDivideByPOT) lives in common.h; this
+ * header holds only what common.h does not.
  *
  * A value "Qn" below is a gemmlowp FixedPoint<int32_t, n>: n integer bits, 31 - n fractional.
  * Additions wrap (two's complement) like the compiled TFLM code, without C signed overflow. */
@@ -9,6 +10,8 @@
 #define TINYFLOW_KERNELS_FIXEDPOINT_H
 
 #include <stdint.h>
+
+#include "tinyflow/kernels/common.h"
 
 #define TINYFLOW_FP_Q0_ONE INT32_MAX
 
@@ -20,29 +23,11 @@ static inline int32_t tinyflow_fp_sub(int32_t a, int32_t b) {
   return (int32_t)((uint32_t)a - (uint32_t)b);
 }
 
-/* gemmlowp::SaturatingRoundingDoublingHighMul. */
-static inline int32_t tinyflow_fp_mul(int32_t a, int32_t b) {
-  int64_t ab;
-  int32_t nudge;
-  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-  ab = (int64_t)a * (int64_t)b;
-  nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-}
-
-/* gemmlowp::RoundingDivideByPOT: rounding arithmetic right shift, exponent in [0, 31]. */
-static inline int32_t tinyflow_fp_rdivpot(int32_t x, int exponent) {
-  const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-  const int32_t remainder = x & mask;
-  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
 /* gemmlowp::SaturatingRoundingMultiplyByPOT<exponent>, exponent in [-31, 31]. */
 static inline int32_t tinyflow_fp_mulpot(int32_t x, int exponent) {
   int32_t threshold;
   if (exponent == 0) return x;
-  if (exponent < 0) return tinyflow_fp_rdivpot(x, -exponent);
+  if (exponent < 0) return tinyflow_rdivpot(x, -exponent);
   threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
   if (x > threshold) return INT32_MAX;
   if (x < -threshold) return INT32_MIN;
@@ -64,14 +49,6 @@ static inline int tinyflow_fp_clz(uint32_t x) {
     ++n;
   }
   return n;
-}
-
-/* tflite::MultiplyByQuantizedMultiplier (double rounding, the TFLM default build): x * m * 2^shift
- * with m a Q31 multiplier. H4's common.h holds the conv/FC copy; this one serves the H8 kernels. */
-static inline int32_t tinyflow_fp_mbqm(int32_t x, int32_t multiplier, int shift) {
-  const int left_shift = shift > 0 ? shift : 0;
-  const int right_shift = shift > 0 ? 0 : -shift;
-  return tinyflow_fp_rdivpot(tinyflow_fp_mul((int32_t)((uint32_t)x << left_shift), multiplier), right_shift);
 }
 
 /* exp(x) for Q0 x in [-1/4, 0); result Q0. */

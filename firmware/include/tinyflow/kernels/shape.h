@@ -1,16 +1,11 @@
 /* Shapes as the compiled kernels see them: up to 6 dims, iteration plans precomputed on the host.
- * Status codes shared by the element-wise, activation and shape kernels. */
+ * Status codes come from common.h. */
 #ifndef TINYFLOW_KERNELS_SHAPE_H
 #define TINYFLOW_KERNELS_SHAPE_H
 
 #include <stdint.h>
 
-#ifndef TINYFLOW_KERNEL_OK
-#define TINYFLOW_KERNEL_OK 0
-#endif
-#ifndef TINYFLOW_KERNEL_EINVAL
-#define TINYFLOW_KERNEL_EINVAL (-22)
-#endif
+#include "tinyflow/kernels/common.h" /* TINYFLOW_KERNEL_OK / TINYFLOW_KERNEL_EINVAL */
 
 #define TINYFLOW_KERNEL_MAX_DIMS 6
 
