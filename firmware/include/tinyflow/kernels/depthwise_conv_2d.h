@@ -1,0 +1,22 @@
+/* DEPTHWISE_CONV_2D int8, bit-exact with TFLM reference_integer_ops::DepthwiseConvPerChannel. */
+#ifndef TINYFLOW_KERNELS_DEPTHWISE_CONV_2D_H
+#define TINYFLOW_KERNELS_DEPTHWISE_CONV_2D_H
+
+#include <stdint.h>
+#include "tinyflow/kernels/common.h"
+
+typedef struct {
+  int32_t batches, input_h, input_w, input_c;
+  int32_t filter_h, filter_w, depth_multiplier;
+  int32_t output_h, output_w, output_c;  /* output_c = input_c * depth_multiplier */
+  int32_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  int32_t input_offset, output_offset, act_min, act_max;
+} tinyflow_dwconv_params_t;
+
+/* filter is [1][filter_h][filter_w][output_c]; bias (may be NULL) and the requantization arrays
+ * have output_c entries. */
+int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32_t *multiplier,
+                                  const int32_t *shift, const int8_t *input, const int8_t *filter,
+                                  const int32_t *bias, int8_t *output);
+
+#endif /* TINYFLOW_KERNELS_DEPTHWISE_CONV_2D_H */

@@ -1,0 +1,63 @@
+/* CONV_2D int8 (TFLM reference_integer_ops::ConvPerChannel); see tinyflow/kernels/conv_2d.h.
+ * No im2col: each output pixel walks the valid filter taps directly; the valid tap range is
+ * computed once per row/column so the inner loop is a bare multiply-accumulate over channels. */
+#include "tinyflow/kernels/conv_2d.h"
+
+static int params_ok(const tinyflow_conv_params_t *p) {
+  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
+  if (p->filter_h < 1 || p->filter_w < 1 || p->filter_c < 1 || p->input_c % p->filter_c != 0) return 0;
+  if (p->output_h < 1 || p->output_w < 1 || p->output_c < 1) return 0;
+  if (p->output_c % (p->input_c / p->filter_c) != 0) return 0;
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
+  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
+  return 1;
+}
+
+/* First and one-past-last filter tap whose input coordinate origin + tap * dilation is in [0, size). */
+static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
+  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+  if (e > taps) e = taps;
+  *start = s;
+  *end = e < s ? s : e;
+}
+
+int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
+                        const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
+  const int32_t fc = p->filter_c, ic = p->input_c, oc_n = p->output_c;
+  const int32_t in_off = p->input_offset;
+  int32_t b, oy, ox, oc, fy, fx, c, oc_per_group, tap_stride;
+  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  oc_per_group = oc_n / (ic / fc);
+  tap_stride = p->filter_w * fc;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + (int32_t)b * p->input_h * p->input_w * ic;
+    for (oy = 0; oy < p->output_h; ++oy) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_h;
+      int32_t fy0, fy1;
+      tap_range(iy0, p->dilation_h, p->filter_h, p->input_h, &fy0, &fy1);
+      for (ox = 0; ox < p->output_w; ++ox) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_w;
+        int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
+        int32_t fx0, fx1;
+        tap_range(ix0, p->dilation_w, p->filter_w, p->input_w, &fx0, &fx1);
+        for (oc = 0; oc < oc_n; ++oc) {
+          const int8_t *w_oc = filter + oc * p->filter_h * tap_stride;
+          const int8_t *in_g = in_b + (oc / oc_per_group) * fc;
+          int32_t acc = 0;
+          for (fy = fy0; fy < fy1; ++fy) {
+            const int32_t iy = iy0 + fy * p->dilation_h;
+            for (fx = fx0; fx < fx1; ++fx) {
+              const int8_t *x = in_g + (iy * p->input_w + ix0 + fx * p->dilation_w) * ic;
+              const int8_t *w = w_oc + fy * tap_stride + fx * fc;
+              for (c = 0; c < fc; ++c) acc += (x[c] + in_off) * w[c];
+            }
+          }
+          if (bias != 0) acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
+          out[oc] = tinyflow_requantize_s8(acc, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+        }
+      }
+    }
+  }
+  return TINYFLOW_KERNEL_OK;
+}

@@ -1,0 +1,82 @@
+"""Lowering registry: how each .tflite op becomes one C kernel call in the compiled runtime.
+
+A lowering is a function `lower(op, ctx) -> Lowered`, registered by listing it in a module-level
+`LOWERINGS = {"OP_NAME": lower}` dict of any module in this package (modules are discovered, so
+adding an op never edits this file). A name registered by two modules is an error at import time.
+
+`op` is a `tinyflow.tflite.Op` (`.name`, `.options` snake_case dict, `.inputs`/`.outputs` tensor
+indices, -1 for an absent optional input). `ctx` is a `LowerContext`:
+
+    ctx.tensor(i)            the tinyflow.tflite.Tensor (shape, type_name, scale, zero_point, ...)
+    ctx.value(i)             the constant's numpy value (constant-folded ones included) or None
+    ctx.ptr(i, "int8_t")     C expression for the tensor's buffer, typed `int8_t *` (activations
+                             live in the planned arena; constants are flash arrays)
+    ctx.const_array(ctype, values, stem="w") -> symbol of a new `static const ctype sym[N]`
+    ctx.struct(cstruct, params, stem="p") -> symbol of a new `static const <type> sym` (a
+                             tinyflow.compile.ops.cstruct.CStruct rendered with designated init.)
+    ctx.fail(message, hint=None)   raise ModelError naming the op ("Op 3 (CONV_2D): ...")
+
+`Lowered`:
+    call      C expression returning the kernel's int status (0 ok), e.g.
+              "tinyflow_add_s8(&p3, &b3, T(1), T(2), T(5))"; "" when nothing runs (alias)
+    kernels   stems of firmware/kernels/*.c the call needs, e.g. ("add", "fixedpoint")
+    alias     True: output 0 IS input 0's memory (RESHAPE); the planner merges their lifetimes
+    inplace   (input position, output position) pairs that may share memory because the kernel
+              reads each element before writing the same element (element-wise ops)
+
+Lowerings run on the host once per compile and must validate everything the kernel trusts
+(shapes, quantization, option values): the device runs Eval blind.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable
+
+from tinyflow.errors import ModelError
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """One op lowered to C; see the module docstring."""
+
+    call: str
+    kernels: tuple[str, ...] = ()
+    alias: bool = False
+    inplace: tuple[tuple[int, int], ...] = ()
+
+
+LowerFn = Callable[..., Lowered]
+_REGISTRY: dict[str, LowerFn] | None = None
+
+
+def registry() -> dict[str, LowerFn]:
+    """Op name -> lowering, from every module of this package that defines LOWERINGS."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        found: dict[str, LowerFn] = {}
+        owner: dict[str, str] = {}
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for name, fn in getattr(module, "LOWERINGS", {}).items():
+                if name in found:
+                    raise RuntimeError(f"op {name} is lowered by both {owner[name]} and {info.name}")
+                found[name], owner[name] = fn, info.name
+        _REGISTRY = found
+    return _REGISTRY
+
+
+def lowering_for(name: str) -> LowerFn:
+    """The lowering of op `name`, or the ModelError users see for an unsupported op."""
+    fn = registry().get(name)
+    if fn is None:
+        raise ModelError(f"Op {name} is not supported by the compiled runtime.",
+                         "Use --runtime tflm, or remove it from the model.")
+    return fn
+
+
+def supported_ops() -> list[str]:
+    """Names of every op the compiled runtime lowers (constant-folded ones excluded)."""
+    return sorted(registry())
