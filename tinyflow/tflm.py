@@ -1,0 +1,366 @@
+"""The TFLite Micro reference runtime on the host (`tflite_micro.runtime`): the oracle for what a
+board computes, its op support, and the smallest tensor arena a model needs.
+
+- `run(model, samples)` invokes a model once per sample (interpreter cached per model).
+- `unsupported_ops(model)` / `check_supported(model)`: ops this TFLM build cannot run.
+- `measure_arena(model)`: the smallest arena that loads AND invokes, probed in subprocesses
+  because TFLM may crash the whole process when the arena is too small; cached by SHA-256.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinyflow.errors import DataError, ModelError
+from tinyflow.tflite import TfliteModel, read_model
+
+# The pinned build (pyproject) these lists were probed from. Probed, not copied from a header:
+# this build's PythonOpsResolver registers more ops (e.g. BATCH_MATMUL, REVERSE_V2) than the
+# python_ops_resolver.cc of older sources. tests/test_tflm.py re-probes the installed runtime
+# with probe_op_support() and fails if these lists drift.
+TFLM_BUILD = "tflite-micro 0.dev20261023182759 (g8f6596d), PythonOpsResolver"
+SUPPORTED_BUILTINS = frozenset({
+    "ABS", "ADD", "ADD_N", "ARG_MAX", "ARG_MIN", "ASSIGN_VARIABLE", "AVERAGE_POOL_2D", "BATCH_MATMUL",
+    "BATCH_TO_SPACE_ND", "BROADCAST_ARGS", "BROADCAST_TO", "CALL_ONCE", "CAST", "CEIL",
+    "CONCATENATION", "CONV_2D", "COS", "CUMSUM", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE",
+    "DIV", "DYNAMIC_UPDATE_SLICE", "ELU", "EMBEDDING_LOOKUP", "EQUAL", "EXP", "EXPAND_DIMS", "FILL",
+    "FLOOR", "FLOOR_DIV", "FLOOR_MOD", "FULLY_CONNECTED", "GATHER", "GATHER_ND", "GREATER",
+    "GREATER_EQUAL", "HARD_SWISH", "IF", "L2_NORMALIZATION", "L2_POOL_2D", "LEAKY_RELU", "LESS",
+    "LESS_EQUAL", "LOG", "LOGICAL_AND", "LOGICAL_NOT", "LOGICAL_OR", "LOGISTIC", "LOG_SOFTMAX",
+    "MAXIMUM", "MAX_POOL_2D", "MEAN", "MINIMUM", "MIRROR_PAD", "MUL", "NEG", "NOT_EQUAL", "PACK",
+    "PAD", "PADV2", "PRELU", "QUANTIZE", "READ_VARIABLE", "REDUCE_ALL", "REDUCE_MAX", "REDUCE_MIN",
+    "RELU", "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "REVERSE_V2", "ROUND",
+    "RSQRT", "SELECT_V2", "SHAPE", "SIN", "SLICE", "SOFTMAX", "SPACE_TO_BATCH_ND", "SPACE_TO_DEPTH",
+    "SPLIT", "SPLIT_V", "SQRT", "SQUARE", "SQUARED_DIFFERENCE", "SQUEEZE", "STRIDED_SLICE", "SUB",
+    "SUM", "SVDF", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM", "UNPACK",
+    "VAR_HANDLE", "WHILE", "ZEROS_LIKE",
+})
+SUPPORTED_CUSTOM = frozenset({
+    "TFLite_Detection_PostProcess", "CIRCULAR_BUFFER", "SignalDelay", "SignalEnergy",
+    "SignalFftAutoScale", "SignalFilterBank", "SignalFilterBankLog", "SignalFilterBankSpectralSubtraction",
+    "SignalFilterBankSquareRoot", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalPCAN",
+    "SignalRfft", "SignalStacker", "SignalWindow",
+})  # "ethos-u" is registered by name but needs an NPU, so it fails here and is not listed.
+
+PROBE_TIMEOUT_S = 120.0
+MAX_PROBES = 40
+_GRANULE = 16
+
+
+def _model(model) -> TfliteModel:
+    return model if isinstance(model, TfliteModel) else read_model(model)
+
+
+def unsupported_ops(model) -> list[str]:
+    """Op names of subgraph 0 this TFLM build cannot run, each once, in execution order."""
+    bad: dict[str, None] = {}
+    for op in _model(model).ops:
+        if op.name.startswith("CUSTOM:"):
+            ok = op.name[len("CUSTOM:"):] in SUPPORTED_CUSTOM
+        else:
+            ok = op.name in SUPPORTED_BUILTINS
+        if not ok:
+            bad[op.name] = None
+    return list(bad)
+
+
+def check_supported(model) -> None:
+    """Raise ModelError naming every op the TFLM runtime cannot run."""
+    bad = unsupported_ops(model)
+    if bad:
+        raise ModelError(f"TFLite Micro cannot run op{'s' if len(bad) > 1 else ''} {', '.join(bad)} "
+                         f"(not registered in {TFLM_BUILD})",
+                         "Replace or remove the op in the model, or use --runtime aot if the compiler supports it.")
+
+
+# ---- running ------------------------------------------------------------------------------------
+
+_CACHE: collections.OrderedDict[str, tuple[object, TfliteModel]] = collections.OrderedDict()
+_CACHE_SIZE = 4
+
+
+def _safe_arena(m: TfliteModel) -> int:
+    """An arena surely large enough: every non-constant tensor twice over plus fixed overhead."""
+    activations = sum(t.nbytes for t in m.tensors if not t.is_constant)
+    return 2 * activations + 256 * len(m.tensors) + 512 * len(m.ops) + (256 << 10)
+
+
+def _interpreter(data: bytes):
+    key = hashlib.sha256(data).hexdigest()
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    m = read_model(data)
+    check_supported(m)
+    from tflite_micro import runtime
+
+    try:
+        it = runtime.Interpreter.from_bytes(data, arena_size=_safe_arena(m))
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"TFLite Micro could not load the model: {exc}", "Check the model with `tinyflow inspect`.") from None
+    _CACHE[key] = (it, m)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return it, m
+
+
+def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
+    """Invoke `model` once per sample in the TFLM reference runtime.
+
+    Args:
+        model: .tflite bytes or path.
+        samples: a sequence of samples (or an array whose first axis is samples). A sample is
+            one array for a one-input model, else a list with one array per model input; each
+            is reshaped to its input tensor's shape and must already have its dtype (int8...).
+        reset: reset variable tensors (SVDF/LSTM state) before each sample.
+    Returns:
+        One list per sample, holding one array per model output (tensor shape and dtype).
+    """
+    data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
+    it, m = _interpreter(bytes(data))
+    out = []
+    for i, sample in enumerate(samples):
+        arrays = [sample] if len(m.inputs) == 1 else list(sample)
+        if len(arrays) != len(m.inputs):
+            raise DataError(f"Sample {i} has {len(arrays)} inputs but the model takes {len(m.inputs)}",
+                            "Pass one array per model input.")
+        if reset:
+            it.reset()
+        for k, (x, ti) in enumerate(zip(arrays, m.inputs)):
+            it.set_input(_conform(np.asarray(x), m.tensors[ti], i), k)
+        try:
+            it.invoke()
+        except RuntimeError as exc:
+            raise ModelError(f"TFLite Micro failed invoking sample {i}: {exc}", "Check the model with `tinyflow inspect`.") from None
+        out.append([np.array(it.get_output(k)) for k in range(len(m.outputs))])
+    return out
+
+
+def _conform(x: np.ndarray, t, i: int) -> np.ndarray:
+    if x.dtype != t.dtype:
+        raise DataError(f"Sample {i} for input {t.name} is {x.dtype} but the model wants {t.dtype}",
+                        "Quantize the input with the input tensor's scale and zero point first.")
+    if x.size != t.size:
+        raise DataError(f"Sample {i} for input {t.name} has {x.size} values but shape {list(t.shape)} needs {t.size}",
+                        "Check the sample shape.")
+    return np.ascontiguousarray(x.reshape(t.shape))
+
+
+# ---- arena probes ---------------------------------------------------------------------------------
+
+# Runs in a child interpreter: load with `arena` bytes, invoke on zeros, print TFLM's allocations.
+# Needs only tflite_micro and numpy, so a crash (too small an arena) takes down nothing of ours.
+_CHILD = r"""
+import sys, numpy as np
+from tflite_micro import runtime
+path, arena, n_inputs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+try:
+    it = runtime.Interpreter.from_bytes(open(path, "rb").read(), arena_size=arena)
+    for i in range(n_inputs):
+        d = it.get_input_details(i)
+        it.set_input(np.zeros(d["shape"], d["dtype"]), i)
+    it.invoke()
+except Exception as exc:
+    print("TINYFLOW_PROBE_ERROR", type(exc).__name__, exc, flush=True)
+    sys.exit(3)
+it.print_allocations()
+print("TINYFLOW_PROBE_OK", flush=True)
+"""
+_TOTAL = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
+_USED = re.compile(r"'([^']+)' used (\d+) bytes")
+
+
+@dataclass
+class ArenaMeasurement:
+    """The smallest TFLM arena that loads and invokes a model on this host, and how it was found."""
+
+    arena_bytes: int            # smallest probed size that loaded and invoked (16-byte steps)
+    recorded_bytes: int         # what TFLM's RecordingMicroAllocator reported using
+    head_bytes: int = 0         # non-persistent (activations, planned by the memory planner)
+    tail_bytes: int = 0         # persistent (tensor structs, kernel op data)
+    breakdown: dict[str, int] = field(default_factory=dict)
+    probes: int = 0
+    seconds: float = 0.0
+    cached: bool = False
+    sha256: str = ""
+    tflm_build: str = TFLM_BUILD
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def arena_cache_dir() -> Path:
+    """Where measurements are kept: $TINYFLOW_CACHE/arena or ~/.cache/tinyflow/arena."""
+    base = os.environ.get("TINYFLOW_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tinyflow")
+    return Path(base) / "arena"
+
+
+def measure_arena(model, use_cache: bool = True, timeout: float = PROBE_TIMEOUT_S) -> ArenaMeasurement:
+    """Find the smallest arena (16-byte steps) that loads and invokes `model`, probing in subprocesses.
+
+    Raises:
+        ModelError: unsupported ops, or the model fails even with a generous arena.
+    """
+    m = _model(model)
+    check_supported(m)
+    cache = arena_cache_dir() / f"{m.sha256}.json"
+    if use_cache and cache.exists():
+        try:
+            saved = json.loads(cache.read_text())
+            if saved.get("tflm_build") == TFLM_BUILD:
+                return ArenaMeasurement(**{**saved, "cached": True})
+        except (ValueError, TypeError, OSError):
+            pass  # a corrupt cache entry is measured again
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="tinyflow-arena-") as tmp:
+        path = Path(tmp) / "model.tflite"
+        path.write_bytes(m.data)
+        result = _search(lambda size: _probe(path, size, len(m.inputs), timeout), _safe_arena(m))
+    result.seconds, result.sha256 = round(time.monotonic() - start, 3), m.sha256
+    _save(cache, result)
+    return result
+
+
+def _probe(path: Path, arena: int, n_inputs: int, timeout: float) -> tuple[bool, str]:
+    cmd = [sys.executable, "-c", _CHILD, str(path), str(arena), str(n_inputs)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ModelError(f"A TFLite Micro arena probe ({arena} bytes) took more than {timeout:.0f} s",
+                         "Check the machine's load; run again with --no-arena to skip the measurement.") from None
+    ok = proc.returncode == 0 and "TINYFLOW_PROBE_OK" in proc.stdout
+    return ok, proc.stdout + proc.stderr
+
+
+def _search(probe, start: int) -> ArenaMeasurement:
+    """Binary search with the invariant: `lo` fails (0 trivially), `hi` works."""
+    probes, hi, text = 1, start, ""
+    ok, text = probe(hi)
+    while not ok and probes < 4:  # the estimate was too small: grow it
+        hi, probes = hi * 4, probes + 1
+        ok, text = probe(hi)
+    if not ok:
+        last = next((ln for ln in text.splitlines() if ln.strip()), "no output")
+        raise ModelError(f"TFLite Micro cannot load and invoke the model even with a {hi}-byte arena: {last}",
+                         "Check the model with `tinyflow inspect --no-arena`.")
+    report = _parse(text)
+    lo, guess = 0, _up(report["total"])
+    # TFLM's own tally is close (exact for person_detect; low by a few scratch buffers for tiny
+    # models): probe it, then gallop away from it with doubling steps to bracket the answer.
+    if guess < hi:
+        probes += 1
+        ok, _ = probe(guess)
+        lo, hi = (lo, guess) if ok else (guess, hi)
+        step = _GRANULE if ok else max(_GRANULE, _up(guess // 20))
+        while probes < MAX_PROBES:
+            cand = hi - step if ok else lo + step
+            if not lo < cand < hi:
+                break
+            probes += 1
+            cand_ok, _ = probe(cand)
+            lo, hi = (lo, cand) if cand_ok else (cand, hi)
+            if cand_ok != ok:
+                break
+            step *= 2
+    while hi - lo > _GRANULE and probes < MAX_PROBES:
+        mid = _up((lo + hi) // 2)
+        mid = mid if lo < mid < hi else lo + _GRANULE
+        probes += 1
+        ok, _ = probe(mid)
+        lo, hi = (lo, mid) if ok else (mid, hi)
+    return ArenaMeasurement(arena_bytes=hi, recorded_bytes=report["total"], head_bytes=report["head"],
+                            tail_bytes=report["tail"], breakdown=report["used"], probes=probes)
+
+
+def _up(n: int) -> int:
+    return (n + _GRANULE - 1) // _GRANULE * _GRANULE
+
+
+def _parse(text: str) -> dict:
+    """Totals and per-kind bytes from TFLM's print_allocations() output."""
+    found = {k: int(v) for k, v in _TOTAL.findall(text)}
+    return {"total": found.get("total", 0), "head": found.get("head", 0), "tail": found.get("tail", 0),
+            "used": {k: int(v) for k, v in _USED.findall(text)}}
+
+
+def _save(path: Path, result: ArenaMeasurement) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({**result.to_dict(), "cached": False}, indent=1))
+        tmp.replace(path)
+    except OSError:
+        pass  # the cache is an optimisation; a read-only home must not fail a measurement
+
+
+# ---- op support probe (keeps SUPPORTED_* honest) --------------------------------------------------
+
+_SUPPORT_CHILD = r"""
+import os, sys
+from tflite_micro import runtime
+for line in sys.stdin:
+    os.write(2, ("@@" + line.split(" ", 1)[0] + "\n").encode())
+    try:
+        runtime.Interpreter.from_bytes(bytes.fromhex(line.split(" ", 1)[1].strip()), arena_size=1 << 16)
+    except Exception:
+        pass
+"""
+
+
+def probe_op_support(names: list[str], timeout: float = PROBE_TIMEOUT_S) -> dict[str, bool]:
+    """Ask the installed tflite_micro which ops (BuiltinOperator names or CUSTOM:<code>) it registers.
+
+    Each op is put in a two-op model before an op this build never registers (HASHTABLE). TFLM
+    looks up every op before preparing any, so the error names the first missing one: the op
+    under test if it is missing, else HASHTABLE. Nothing is ever prepared, so nothing can crash.
+    """
+    from tinyflow.tflite.writer import pack
+
+    lines = "".join(f"{n} {pack(_probe_model(n)).hex()}\n" for n in names)
+    proc = subprocess.run([sys.executable, "-c", _SUPPORT_CHILD], input=lines, capture_output=True,
+                          text=True, timeout=timeout)
+    result = {}
+    for block in proc.stderr.split("@@")[1:]:
+        name, _, rest = block.partition("\n")
+        result[name] = "opcode 'HASHTABLE'" in rest
+    return result
+
+
+def _probe_model(name: str):
+    import ai_edge_litert.schema_py_generated as s
+
+    from tinyflow.tflite.writer import ModelBuilder
+
+    mb = ModelBuilder()
+    a, y, z = (mb.tensor([1, 4], "int8", scale=0.1, zero_point=0) for _ in range(3))
+    m = mb.model(inputs=[a], outputs=[z])
+    codes = []
+    for op_name, custom in ((name, None), ("HASHTABLE", None)):
+        oc = s.OperatorCodeT()
+        if op_name.startswith("CUSTOM:"):
+            op_name, custom = "CUSTOM", op_name[len("CUSTOM:"):]
+        oc.builtinCode = getattr(s.BuiltinOperator, op_name)
+        oc.deprecatedBuiltinCode, oc.customCode, oc.version = min(oc.builtinCode, 127), custom, 1
+        codes.append(oc)
+    m.operatorCodes = codes
+    ops = []
+    for k, (i, o) in enumerate(((a, y), (y, z))):
+        op = s.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = k, [i], [o]
+        if k == 0 and name == "VAR_HANDLE":  # the Python wrapper reads its shared_name before TFLM
+            op.builtinOptionsType, op.builtinOptions = s.BuiltinOptions.VarHandleOptions, s.VarHandleOptionsT()
+        ops.append(op)
+    m.subgraphs[0].operators = ops
+    return m
