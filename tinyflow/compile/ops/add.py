@@ -25,3 +25,21 @@ def prepare(in1: tuple[float, int], in2: tuple[float, int], out: tuple[float, in
 def plan(shape1, shape2, out_shape) -> dict:
     """tinyflow_broadcast_t fields."""
     return broadcast_plan(shape1, shape2, out_shape, "ADD")
+
+
+def lower(op, ctx):
+    """ADD int8 -> tinyflow_add_s8 (broadcasting up to 6 dims)."""
+    from tinyflow.compile.ops import Lowered, checks, cstruct
+
+    (a, b, *_), y = checks.io(ctx, op, 2)
+    checks.types(ctx, (a, b, y), {"INT8"})
+    p = checks.guarded(ctx, prepare, checks.qparams(ctx, a), checks.qparams(ctx, b), checks.qparams(ctx, y),
+                       op.options.get("fused_activation_function", "NONE"))
+    bc = checks.guarded(ctx, plan, a.shape, b.shape, y.shape)
+    call = (f"tinyflow_add_s8(&{ctx.struct(cstruct.ADD, p, 'add')}, &{ctx.struct(cstruct.BROADCAST, bc, 'bcast')}, "
+            f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.inputs[1], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')})")
+    return Lowered(call, ("add", "fixedpoint"),
+                   inplace=tuple((i, 0) for i, t in enumerate((a, b)) if tuple(t.shape) == tuple(y.shape)))
+
+
+LOWERINGS = {"ADD": lower}

@@ -37,3 +37,34 @@ def prepare(input_shapes: Sequence[Sequence[int]], axis: int, element_bytes: int
                              "input_zero_point": [int(q[1]) for q in input_qs] + [0] * (MAX_INPUTS - len(scales)),
                              "output_zero_point": int(output_q[1])}
     return params
+
+
+def lower(op, ctx):
+    """CONCATENATION along any axis; int8 inputs with other parameters than the output are requantized."""
+    from tinyflow.compile.ops import Lowered, checks, cstruct
+
+    ins, y = checks.io(ctx, op)
+    if not ins or any(t is None for t in ins):
+        ctx.fail(f"has inputs {list(op.inputs)}", checks.MALFORMED)
+    checks.types(ctx, (*ins, y), {"INT8", "INT16", "INT32", "FLOAT32", "UINT8"})
+    if any(t.type_name != y.type_name for t in ins):
+        ctx.fail("mixes element types", checks.MALFORMED)
+    quantized = y.type_name == "INT8"
+    p = checks.guarded(ctx, prepare, [t.shape for t in ins], int(op.options.get("axis", 0)), y.dtype.itemsize,
+                       [checks.qparams(ctx, t) for t in ins] if quantized else None,
+                       checks.qparams(ctx, y) if quantized else None)
+    if sum(p["copy_bytes"]) * p["outer"] != checks.elements(y) * y.dtype.itemsize:
+        ctx.fail(f"of {[list(t.shape) for t in ins]} cannot give {list(y.shape)}", checks.MALFORMED)
+    sym = ctx.struct(cstruct.CONCAT, {k: v for k, v in p.items() if k != "requant"}, "concat")
+    if p["requant"] is None:
+        ptrs = ", ".join(f"(const void *){ctx.ptr(i, 'int8_t')}" for i in op.inputs)
+        call = f"tinyflow_concatenation(&{sym}, (const void *const[]){{{ptrs}}}, {ctx.ptr(op.outputs[0], 'int8_t')})"
+    else:
+        rq = ctx.struct(cstruct.CONCAT_REQUANT, p["requant"], "concat_rq")
+        ptrs = ", ".join(ctx.ptr(i, "int8_t") for i in op.inputs)
+        call = (f"tinyflow_concatenation_requant_s8(&{sym}, &{rq}, (const int8_t *const[]){{{ptrs}}}, "
+                f"{ctx.ptr(op.outputs[0], 'int8_t')})")
+    return Lowered(call, ("concatenation",))
+
+
+LOWERINGS = {"CONCATENATION": lower}

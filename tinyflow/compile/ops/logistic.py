@@ -26,3 +26,19 @@ def sigmoid_params(shape, input_q: tuple[float, int]) -> dict:
             "input_range_radius": calculate_input_radius(INPUT_INTEGER_BITS, left_shift, 31),
             "input_multiplier": multiplier, "input_left_shift": left_shift,
             "size": int(math.prod(int(d) for d in shape))}
+
+
+def lower(op, ctx):
+    """LOGISTIC int8."""
+    from tinyflow.compile.ops import Lowered, checks, cstruct
+
+    (x, *_), y = checks.io(ctx, op, 1)
+    checks.types(ctx, (x, y), {"INT8"})
+    checks.same_shape(ctx, x, y)
+    p = checks.guarded(ctx, prepare, x.shape, checks.qparams(ctx, x), checks.qparams(ctx, y))
+    call = (f"tinyflow_logistic_s8(&{ctx.struct(cstruct.SIGMOID, p, 'logistic')}, "
+            f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')})")
+    return Lowered(call, ("logistic", "fixedpoint"), inplace=((0, 0),))
+
+
+LOWERINGS = {"LOGISTIC": lower}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
+
 from tinyflow.compile.ops.shapes import MAX_DIMS, contiguous_strides
 from tinyflow.compile.ops.tflm_math import f32, quantize_multiplier
 from tinyflow.errors import ModelError
@@ -51,3 +53,21 @@ def prepare(input_shape, axes, input_q: tuple[float, int], output_q: tuple[float
             "multiplier": multiplier, "shift": shift, "num_reduced": n,
             "kept_dims": kept_dims, "kept_strides": kept_strides,
             "reduced_dims": red_dims, "reduced_strides": red_strides}
+
+
+def lower(op, ctx):
+    """MEAN int8 over constant axes (keep_dims either way)."""
+    from tinyflow.compile.ops import Lowered, checks, cstruct
+
+    (x, _axis, *_), y = checks.io(ctx, op, 2)
+    checks.types(ctx, (x, y), {"INT8"})
+    axes = [int(a) for a in np.asarray(checks.constant(ctx, op.inputs[1], "axis")).reshape(-1)]
+    p = checks.guarded(ctx, prepare, x.shape, axes, checks.qparams(ctx, x), checks.qparams(ctx, y))
+    if math.prod(p["kept_dims"]) != checks.elements(y):
+        ctx.fail(f"over axes {axes} of {list(x.shape)} cannot give {list(y.shape)}", checks.MALFORMED)
+    call = (f"tinyflow_mean_s8(&{ctx.struct(cstruct.MEAN, p, 'mean')}, "
+            f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')})")
+    return Lowered(call, ("mean", "fixedpoint"))
+
+
+LOWERINGS = {"MEAN": lower}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tinyflow.compile.ops.tflm_math import f32, quantize_multiplier
 from tinyflow.errors import ModelError
 
@@ -26,3 +28,32 @@ def prepare(shape, input_dtype: str, output_dtype: str, input_q: tuple[float, in
     multiplier, shift = quantize_multiplier(float(f32(input_q[0])) / float(f32(output_q[0])))
     return {"kernel": "requantize", "scale": float(f32(output_q[0])), "input_zero_point": int(input_q[1]),
             "output_zero_point": int(output_q[1]), "multiplier": multiplier, "shift": shift, "size": size}
+
+
+_CTYPES = {"FLOAT32": "float", "INT8": "int8_t", "UINT8": "uint8_t", "INT16": "int16_t", "INT32": "int32_t"}
+
+
+def lower(op, ctx):
+    """QUANTIZE: float -> int8/int16, or an integer requantize between the pairs TFLM supports."""
+    from tinyflow.compile.ops import Lowered, checks, cstruct
+
+    (x, *_), y = checks.io(ctx, op, 1)
+    checks.types(ctx, (x,), {"FLOAT32", "INT8", "UINT8", "INT16", "INT32"})
+    checks.types(ctx, (y,), {"INT8", "UINT8", "INT16", "INT32"})
+    checks.same_shape(ctx, x, y)
+    din, dout = x.type_name.lower(), y.type_name.lower()
+    p = checks.guarded(ctx, prepare, x.shape, din, dout, None if din == "float32" else checks.qparams(ctx, x),
+                       checks.qparams(ctx, y))
+    sym = ctx.struct(cstruct.QUANTIZE, p, "quant")
+    src, dst = ctx.ptr(op.inputs[0], _CTYPES[x.type_name]), ctx.ptr(op.outputs[0], _CTYPES[y.type_name])
+    if p["kernel"] == "f32":
+        call = f"tinyflow_quantize_f32(&{sym}, {src}, {checks.DTYPE_CODES[y.type_name]}, {dst})"
+    else:
+        call = (f"tinyflow_requantize(&{sym}, {checks.DTYPE_CODES[x.type_name]}, {src}, "
+                f"{checks.DTYPE_CODES[y.type_name]}, {dst})")
+    # In place only when elements do not grow: each write then lands at or before its read.
+    grows = np.dtype(dout).itemsize > np.dtype(din).itemsize
+    return Lowered(call, ("quantize", "fixedpoint"), inplace=() if grows else ((0, 0),))
+
+
+LOWERINGS = {"QUANTIZE": lower}

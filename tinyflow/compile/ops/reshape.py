@@ -14,3 +14,17 @@ def prepare(input_shape, output_shape, element_bytes: int) -> dict:
         raise ModelError(f"RESHAPE from {list(input_shape)} to {list(output_shape)} changes the element count",
                          "The model is malformed; re-export it.")
     return {"bytes": n_in * element_bytes}
+
+
+def lower(op, ctx):
+    """RESHAPE / SQUEEZE / EXPAND_DIMS: the output is the input's memory (no code)."""
+    from tinyflow.compile.ops import Lowered, checks
+
+    (x, *_), y = checks.io(ctx, op, 1)
+    if x.type_name != y.type_name:
+        ctx.fail("changes the element type", checks.MALFORMED)
+    checks.guarded(ctx, prepare, x.shape, y.shape, y.dtype.itemsize)
+    return Lowered("", ("reshape",), alias=True)
+
+
+LOWERINGS = {"RESHAPE": lower, "SQUEEZE": lower, "EXPAND_DIMS": lower}

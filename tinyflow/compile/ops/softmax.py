@@ -27,3 +27,25 @@ def prepare(shape, beta: float, input_q: tuple[float, int], output_q: tuple[floa
     depth = int(shape[-1])
     return {"input_multiplier": multiplier, "input_left_shift": left_shift, "diff_min": int(diff_min),
             "outer": int(math.prod(int(d) for d in shape)) // max(depth, 1), "depth": depth}
+
+
+def lower(op, ctx):
+    """SOFTMAX int8 -> int8/int16 over the last dim."""
+    from tinyflow.compile.ops import Lowered, checks, cstruct
+
+    (x, *_), y = checks.io(ctx, op, 1)
+    checks.types(ctx, (x,), {"INT8"})
+    checks.types(ctx, (y,), {"INT8", "INT16"})
+    checks.same_shape(ctx, x, y)
+    if len(x.shape) == 0 or checks.elements(x) == 0:
+        ctx.fail(f"has an empty input {list(x.shape)}", checks.MALFORMED)
+    out = y.type_name.lower()
+    p = checks.guarded(ctx, prepare, x.shape, float(op.options.get("beta", 1.0)), checks.qparams(ctx, x),
+                       checks.qparams(ctx, y), out)
+    fn, ctype = ("tinyflow_softmax_s8", "int8_t") if out == "int8" else ("tinyflow_softmax_s8_s16", "int16_t")
+    call = f"{fn}(&{ctx.struct(cstruct.SOFTMAX, p, 'softmax')}, {ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], ctype)})"
+    # A row is read whole (max, sum) before any of it is written, and each write follows its read.
+    return Lowered(call, ("softmax", "fixedpoint"), inplace=((0, 0),) if out == "int8" else ())
+
+
+LOWERINGS = {"SOFTMAX": lower}
