@@ -52,12 +52,17 @@ def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
 
 @dataclass
 class LayerError:
-    """Quantization error of one op's output: SQNR in dB of int8 (dequantized) vs float."""
+    """Quantization error of one op's output: SQNR in dB of int8 (dequantized) vs float.
+
+    `sqnr_db` is cumulative (everything up to this op); `drop_db` is how much SQNR this op loses
+    relative to its worst input, i.e. the error it adds itself. The worst layer has the largest drop.
+    """
 
     index: int
     op: str
     tensor: str
     sqnr_db: float
+    drop_db: float = 0.0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -77,7 +82,7 @@ class QuantizeReport:
 
     @property
     def worst_layer(self) -> LayerError | None:
-        return min(self.layers, key=lambda e: e.sqnr_db) if self.layers else None
+        return max(self.layers, key=lambda e: e.drop_db) if self.layers else None
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "layers"}
@@ -92,11 +97,11 @@ class QuantizeReport:
                         f"{self.tflm_metrics.get(k, float('nan')):>10.4f}")
         rows.append(f"model bytes: float {self.float_bytes:,} -> int8 {self.int8_bytes:,} ({self.samples} test samples)")
         if self.layers:
-            rows.append(f"{'#':>3} {'op':<18} {'SQNR dB':>8}  tensor")
+            rows.append(f"{'#':>3} {'op':<18} {'SQNR dB':>8} {'drop dB':>8}  tensor")
             worst = self.worst_layer
             for e in self.layers:
                 mark = "  <- worst" if e is worst else ""
-                rows.append(f"{e.index:>3} {e.op:<18} {e.sqnr_db:>8.1f}  {e.tensor[:48]}{mark}")
+                rows.append(f"{e.index:>3} {e.op:<18} {e.sqnr_db:>8.1f} {e.drop_db:>8.1f}  {e.tensor[:40]}{mark}")
         return "\n".join(rows)
 
 
@@ -135,27 +140,32 @@ def layer_errors(float_bytes: bytes, int8_bytes: bytes, x: np.ndarray) -> list[L
     if [o["op_name"] for o in f_ops] != [o["op_name"] for o in q_ops] or len(x) == 0:
         return []
     fi, qi = runtimes.litert_interpreter(float_bytes, True), runtimes.litert_interpreter(int8_bytes, True)
-    signal = np.zeros(len(q_ops))
-    noise = np.zeros(len(q_ops))
+    f_in, q_in = fi.get_input_details()[0], qi.get_input_details()[0]
+    # int8 tensor index -> (float tensor index): the model input, then each op's first output
+    pairs = {q_in["index"]: f_in["index"]}
+    pairs.update({qo["outputs"][0]: fo["outputs"][0] for fo, qo in zip(f_ops, q_ops)})
+    signal = dict.fromkeys(pairs, 0.0)
+    noise = dict.fromkeys(pairs, 0.0)
     for sample in np.asarray(x, np.float32):
-        for interp in (fi, qi):
-            d = interp.get_input_details()[0]
-            interp.set_tensor(d["index"], runtimes.quantize_input(sample[None], d))
-            interp.invoke()
-        for k, (fo, qo) in enumerate(zip(f_ops, q_ops)):
-            ref = fi.get_tensor(fo["outputs"][0]).astype(np.float64)
-            qd = qi._get_tensor_details(qo["outputs"][0], 0)
-            scale, zp = qd["quantization"]
-            got = runtimes.dequantize(qi.get_tensor(qo["outputs"][0]), scale, zp).astype(np.float64)
+        fi.set_tensor(f_in["index"], sample[None])
+        qi.set_tensor(q_in["index"], runtimes.quantize_input(sample[None], q_in))
+        fi.invoke()
+        qi.invoke()
+        for qt, ft in pairs.items():
+            ref = fi.get_tensor(ft).astype(np.float64)
+            scale, zp = qi._get_tensor_details(qt, 0)["quantization"]
+            got = runtimes.dequantize(qi.get_tensor(qt), scale, zp).astype(np.float64)
             if got.shape != ref.shape:
                 return []
-            signal[k] += float(np.sum(ref ** 2))
-            noise[k] += float(np.sum((ref - got) ** 2))
+            signal[qt] += float(np.sum(ref ** 2))
+            noise[qt] += float(np.sum((ref - got) ** 2))
+    sqnr = {t: float(min(10 * np.log10(max(signal[t], 1e-30) / max(noise[t], 1e-30)), 200.0)) for t in pairs}
     out = []
-    for k, qo in enumerate(q_ops):
-        sqnr = 10 * np.log10(max(signal[k], 1e-30) / max(noise[k], 1e-30))
-        name = qi._get_tensor_details(qo["outputs"][0], 0)["name"]
-        out.append(LayerError(int(qo["index"]), qo["op_name"], name, float(min(sqnr, 200.0))))
+    for qo in q_ops:
+        t = qo["outputs"][0]
+        before = min((sqnr[i] for i in qo["inputs"] if i in sqnr), default=sqnr[t])
+        name = qi._get_tensor_details(t, 0)["name"]
+        out.append(LayerError(int(qo["index"]), qo["op_name"], name, sqnr[t], before - sqnr[t]))
     return out
 
 

@@ -32,7 +32,8 @@ REFERENCE = {
 REFERENCE_PARAMS = {"ds_cnn": 24_908, "mobilenet_v1": 221_794, "resnet8": 78_666, "autoencoder": 269_992}
 
 
-def build_model(name: str, input_shape=None, num_classes: int | None = None, width: float = 1.0):
+def build_model(name: str, input_shape=None, num_classes: int | None = None, width: float = 1.0,
+                seed: int | None = None):
     """Build an untrained Keras model from the zoo.
 
     Args:
@@ -40,6 +41,7 @@ def build_model(name: str, input_shape=None, num_classes: int | None = None, wid
         input_shape: one sample's shape without the batch axis; defaults to the reference's.
         num_classes: classifier outputs; defaults to the reference's (ignored by `autoencoder`).
         width: multiplier of every layer's filters/units (1.0 = the reference).
+        seed: seed the weight initializers (keras.utils.set_random_seed) for a reproducible model.
     Returns:
         An uncompiled `keras.Model` named `name`.
     """
@@ -52,6 +54,10 @@ def build_model(name: str, input_shape=None, num_classes: int | None = None, wid
     if name in ("tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8") and len(shape) != 3:
         raise UsageError(f"Model '{name}' needs an HxWxC input, got shape {shape}",
                          "Use mlp for flat or 1-D inputs, or reshape the data.")
+    if seed is not None:
+        import keras
+
+        keras.utils.set_random_seed(seed)
     builder = {"mlp": _mlp, "tiny_cnn": _tiny_cnn, "ds_cnn": _ds_cnn, "mobilenet_v1": _mobilenet_v1,
                "resnet8": _resnet8, "autoencoder": _autoencoder}[name]
     return builder(shape, classes, width)
