@@ -1,0 +1,351 @@
+"""Evaluate a model on a target: stream a dataset over the device link, compare with the host reference.
+
+    report = evaluate("kws.tflite", "sim://tflm", "random:100", report_dir="out/")
+    print(report)                      # tables; report.to_dict() is report.json
+
+Each finished sample is fsync'd to DIR/journal.jsonl before the next is counted, so an interrupted
+run continues with `resume=True` without redoing or losing a sample. Agreement compares the
+device's raw output tensors with the TFLite Micro reference runtime run on the host on the very
+same int8 inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinyflow.errors import LinkError, ModelError, UsageError
+from tinyflow.workflows import metrics
+from tinyflow.workflows.eval_data import EvalData, TensorSpec, load_eval_data, model_specs
+from tinyflow.workflows.journal import COUNTERS, Entry, Journal, outputs_to_arrays
+
+DEFAULT_WINDOW = 4
+
+
+@dataclass
+class EvalReport:
+    """One model evaluated on one target (to_dict() is report.json, str() the tables)."""
+
+    model: str
+    model_sha256: str
+    target: str
+    dataset: str
+    task: str
+    samples: int
+    metrics: dict = field(default_factory=dict)
+    agreement: dict = field(default_factory=dict)
+    latency: dict = field(default_factory=dict)
+    link: dict = field(default_factory=dict)
+    device: dict = field(default_factory=dict)
+    class_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)    # per sample, raw
+    reference: list[list[np.ndarray]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        from tinyflow import __version__
+
+        out = {k: v for k, v in self.__dict__.items() if k not in ("outputs", "reference")}
+        out["tinyflow_version"] = __version__
+        return out
+
+    def write(self, directory: Path) -> tuple[Path, Path]:
+        """Write DIR/report.json and the self-contained DIR/report.html."""
+        from tinyflow.workflows.report_html import render
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        data = self.to_dict()
+        (directory / "report.json").write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+        (directory / "report.html").write_text(render(data))
+        return directory / "report.json", directory / "report.html"
+
+    def __str__(self) -> str:
+        lines = [f"Evaluation of {self.model} on {self.target}: {self.samples} samples of {self.dataset} ({self.task})"]
+        rows = [(k, v) for k, v in self.metrics.items() if isinstance(v, (int, float))]
+        a = self.agreement
+        rows += [("agreement exact match", a.get("exact_match_rate")), ("agreement top-1", a.get("top1_agreement")),
+                 ("agreement max |diff|", a.get("max_abs_diff"))]
+        lat = self.latency
+        if lat.get("samples"):
+            rows += [("latency p50 / p90 / p99",
+                      f"{lat['p50_us']:,.1f} / {lat['p90_us']:,.1f} / {lat['p99_us']:,.1f} us"),
+                     ("throughput", f"{lat.get('throughput_per_s', 0):.1f} samples/s (host wall time)")]
+        link = self.link
+        rows += [("samples lost", link.get("lost")), ("samples duplicated", link.get("duplicated")),
+                 ("retries / resyncs / resets", f"{link.get('retries', 0)} / {link.get('resyncs', 0)} / "
+                                                f"{link.get('resets', 0)}")]
+        if link.get("resumed"):
+            rows.append(("resumed from journal", f"{link['resumed']} samples"))
+        width = max(len(k) for k, _ in rows)
+        lines += [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows]
+        cm = self.metrics.get("confusion")
+        if cm and len(cm) <= 16:
+            lines += ["", "confusion matrix (rows: true, columns: predicted)", *_matrix(cm)]
+        if lat.get("basis"):
+            lines.append(f"note: latency {lat['basis']}")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = None, window: int = DEFAULT_WINDOW,
+             report_dir=None, resume: bool = False, faults: str | None = None, baud: int | None = None,
+             seed: int = 0, progress=False, timeout: float = 5.0) -> EvalReport:
+    """Stream `dataset` to the model on `target_url` and report metrics, agreement, latency and link health.
+
+    Args:
+        model_path: the int8 .tflite (path or bytes).
+        target_url: sim://tflm, sim://host, sim://qemu-m4, a device path or a pyserial URL.
+        dataset: random:N, a built-in dataset, or a .npz/.csv file.
+        limit: evaluate only the first N samples.
+        window: requests kept in flight on the link.
+        report_dir: write report.json, report.html and the resume journal there.
+        resume: continue the journal in report_dir (refused if it was made with another config).
+        faults: fault injection spec, e.g. "ber=1e-4,drop=1e-4,reset_every=500" (testing aid).
+        baud: emulate this line rate (testing aid).
+        seed: seed of random:N and generated datasets (and of the fault injector).
+        progress: True for a bar on stderr, or a Progress-like object with update()/close().
+    Raises:
+        UsageError, DataError, ModelError, BoardError, LinkError.
+    """
+    if resume and report_dir is None:
+        raise UsageError("--resume needs --report DIR: the journal to resume lives there",
+                         "Pass the same --report directory as the interrupted run.")
+    if window < 1:
+        raise UsageError(f"--window must be at least 1, got {window}", "Use --window 1 to disable streaming.")
+    model_bytes = Path(model_path).read_bytes() if not isinstance(model_path, (bytes, bytearray)) else bytes(model_path)
+    from tinyflow.tflite import read_model
+
+    model = read_model(model_bytes)
+    in_specs, out_specs = model_specs(model)
+    data = load_eval_data(dataset, in_specs, seed=seed, limit=limit)
+    sha = hashlib.sha256(model_bytes).hexdigest()
+    name = Path(model_path).name if not isinstance(model_path, (bytes, bytearray)) else "model.tflite"
+    config = {"model_sha256": sha, "dataset": str(dataset), "seed": seed, "samples": len(data),
+              "inputs_sha256": data.digest(), "target": str(target_url)}
+    journal = Journal.open(Path(report_dir) / "journal.jsonl", config, resume) if report_dir is not None else None
+    try:
+        entries, run = _stream(model_bytes, target_url, data, out_specs, journal, window=window, faults=faults,
+                               baud=baud, seed=seed, progress=progress, timeout=timeout)
+    finally:
+        if journal is not None:
+            journal.close()
+    report = _report(name, sha, target_url, data, out_specs, entries, run, model_bytes)
+    if journal is not None:
+        report.link["duplicated"] += journal.duplicates
+    if report_dir is not None:
+        report.write(report_dir)
+    return report
+
+
+@dataclass
+class _Run:
+    """What the streaming loop learned besides the per-sample results."""
+
+    device: dict
+    latency_basis: str
+    resumed: int
+    duplicated: int = 0
+    window: int = DEFAULT_WINDOW
+    faults: str | None = None
+    baud: int | None = None
+
+
+def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, window, faults, baud, seed,
+            progress, timeout) -> tuple[dict[int, Entry], _Run]:
+    """Send every sample not yet in the journal; returns all entries by sample index."""
+    entries: dict[int, Entry] = dict(journal.entries) if journal is not None else {}
+    todo = [i for i in range(len(data)) if i not in entries]
+    run = _Run(device={}, latency_basis="measured by the device", resumed=len(entries), window=window,
+               faults=faults, baud=baud)
+    bar = _progress(progress, len(data), len(entries))
+    if not todo:
+        _close(bar)
+        run.device = {"note": "every sample was already in the journal; the device was not opened"}
+        return entries, run
+    from tinyflow.targets import open_target
+    from tinyflow.targets.client import DeviceClient
+
+    port = open_target(target_url, model=model_bytes, timeout=timeout)
+    run.latency_basis = _latency_basis(port)
+    if faults or baud:
+        from tinyflow.targets.faults import wrap_port
+
+        port = wrap_port(port, faults=faults, baud=baud, seed=seed)
+    try:
+        client = DeviceClient(port, timeout=timeout)
+        info = client.handshake()
+        _check_device(info, model_bytes, data, out_specs)
+        run.device = info.to_dict()
+        before = _counters(client)
+        last = time.monotonic()
+        payloads = (b"".join(np.ascontiguousarray(a).tobytes() for a in data.inputs[i]) for i in todo)
+        count = 0
+        for result in client.infer_many(payloads, window=window):
+            if count >= len(todo):  # the client yielded more results than it was given samples
+                run.duplicated += 1
+                continue
+            now, counters = time.monotonic(), _counters(client)
+            entry = _entry(todo[count], result, info, now - last, [c - b for c, b in zip(counters, before)])
+            before, last = counters, now
+            if journal is not None:
+                journal.record(entry)
+            entries[entry.index] = entry
+            count += 1
+            if bar is not None:
+                bar.update()
+    except LinkError as exc:
+        if journal is not None:
+            raise LinkError(exc.message, f"{exc.hint} {len(entries)} of {len(data)} samples are in the journal: "
+                                         "run again with --resume to continue.".strip()) from exc
+        raise
+    finally:
+        _close(bar)
+        port.close()
+    return entries, run
+
+
+def _entry(index: int, result, info, wall: float, counters) -> Entry:
+    outputs = _get(result, "outputs")
+    if isinstance(outputs, (list, tuple)):
+        raw = [np.ascontiguousarray(o).tobytes() if not isinstance(o, (bytes, bytearray)) else bytes(o) for o in outputs]
+    else:  # one buffer with every output concatenated, split by the handshake's sizes
+        raw, pos = [], 0
+        for spec in info.outputs:
+            raw.append(bytes(outputs[pos:pos + spec.bytes]))
+            pos += spec.bytes
+    ticks = int(_get(result, "ticks"))
+    us = _get(result, "microseconds")
+    if us is None:
+        us = ticks * 1e6 / info.ticks_per_second if info.ticks_per_second else _get(result, "micros")
+    return Entry(index=index, outputs=raw, ticks=ticks, microseconds=float(us), wall=wall, counters=tuple(counters))
+
+
+def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[TensorSpec]) -> None:
+    """Refuse a device that runs another model: its results would be meaningless."""
+    want = hashlib.sha256(model_bytes).digest()[:8]
+    if info.model_sha256 and bytes(info.model_sha256) != want:
+        raise ModelError(f"The device runs another model (sha256 {bytes(info.model_sha256).hex()}..., "
+                         f"{info.model_bytes:,} B), not this one ({want.hex()}..., {len(model_bytes):,} B)",
+                         "Flash the firmware built for this model (tinyflow firmware ...) and run again.")
+    sizes = [s.nbytes for s in out_specs]
+    if [s.bytes for s in info.outputs] != sizes:
+        raise ModelError(f"The device's outputs are {[s.bytes for s in info.outputs]} bytes but the model's "
+                         f"are {sizes}", "Rebuild the firmware for this model.")
+
+
+def _counters(client) -> list[int]:
+    return [int(getattr(client, name, 0) or 0) for name in COUNTERS]
+
+
+def _latency_basis(port) -> str:
+    basis = getattr(port, "latency_basis", None)
+    if basis:
+        return basis
+    if getattr(port, "emulation", None) is not None:
+        return "is an estimate for the board from exact QEMU instruction counts (docs/qemu.md)"
+    return "measured by the device's tick counter"
+
+
+def _progress(progress, total: int, done: int):
+    if progress is True:
+        from tinyflow.workflows.progress import Progress
+
+        return Progress(total, done)
+    return progress or None
+
+
+def _close(bar) -> None:
+    if bar is not None and hasattr(bar, "close"):
+        bar.close()
+
+
+# -- the report -----------------------------------------------------------------------------
+
+def _report(name, sha, target_url, data: EvalData, out_specs, entries: dict[int, Entry], run: _Run,
+            model_bytes: bytes) -> EvalReport:
+    n = len(data)
+    done = [entries[i] for i in range(n) if i in entries]
+    outputs = [outputs_to_arrays(e.outputs, out_specs) for e in done]
+    reference = reference_outputs(model_bytes, [data.inputs[e.index] for e in done])
+    wall = sum(e.wall for e in done)
+    latency = metrics.latency([e.microseconds for e in done], wall_seconds=wall or None)
+    counts, edges = metrics.histogram([e.microseconds for e in done])
+    latency.update(histogram={"counts": counts, "edges": edges}, basis=run.latency_basis)
+    link = {"lost": n - len(done), "duplicated": run.duplicated, "resumed": run.resumed, "window": run.window,
+            "faults": run.faults, "baud": run.baud}
+    for k, name_ in enumerate(COUNTERS):
+        link[name_] = int(sum(e.counters[k] for e in done))
+    report = EvalReport(model=name, model_sha256=sha, target=str(target_url), dataset=data.name, task=data.task,
+                        samples=len(done), agreement=metrics.agreement(outputs, reference), latency=latency,
+                        link=link, device=run.device, class_names=list(data.class_names), outputs=outputs,
+                        reference=reference)
+    report.metrics = task_metrics(data, [e.index for e in done], outputs, out_specs, report.notes)
+    return report
+
+
+def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray]], out_specs, notes: list) -> dict:
+    """Metrics of the dataset's task from the device's (dequantized) first output."""
+    if data.task == "none" or data.labels is None or not outputs:
+        return {}
+    y = np.asarray(data.labels)[index]
+    first = np.stack([out_specs[0].dequantize(o[0]).ravel() for o in outputs])
+    if data.task == "classification":
+        if first.shape[1] == 1:  # one sigmoid unit: class 1 above 0.5
+            pred = (first[:, 0] > 0.5).astype(np.int64)
+            notes.append("binary classifier: one output unit, predicted class 1 when it exceeds 0.5")
+        else:
+            pred = first.argmax(axis=1)
+        classes = max(len(data.class_names), int(y.max(initial=0)) + 1, first.shape[1])
+        return metrics.classification(y, pred, num_classes=classes)
+    if data.task == "regression":
+        return metrics.regression(y.reshape(len(y), -1), first[:, : y.reshape(len(y), -1).shape[1]])
+    if data.task == "anomaly":
+        feats = data.features[index] if data.features is not None else None
+        if feats is not None and feats.shape[1] == first.shape[1]:
+            scores = ((first - feats) ** 2).mean(axis=1)  # an autoencoder: reconstruction error
+            notes.append("anomaly score: mean squared reconstruction error of the dequantized output")
+        else:
+            scores = first[:, -1]
+            notes.append("anomaly score: the last value of the first output")
+        auc = metrics.roc_auc(y, scores)
+        return {"auc": auc} if auc is not None else {"auc": None, "note": "AUC needs both normal and anomalous labels"}
+    return {}
+
+
+def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """The TFLite Micro reference runtime on the host, run on the same inputs as the device."""
+    from tinyflow import tflm
+
+    return [list(outs) for outs in tflm.run(model_bytes, samples)]
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+def _get(obj, key):
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return "n/a" if v is None else str(v)
+
+
+def _matrix(cm: list[list[int]]) -> list[str]:
+    w = max(3, max(len(str(v)) for row in cm for v in row))
+    head = "      " + " ".join(f"{j:>{w}}" for j in range(len(cm)))
+    return [head] + [f"  {i:>3} " + " ".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
