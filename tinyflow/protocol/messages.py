@@ -25,7 +25,8 @@ _SPEC_HEAD = struct.Struct("<BB")
 _SPEC_TAIL = struct.Struct("<fiI")
 _INFER_HEAD = struct.Struct("<IIII")
 _STATS = struct.Struct("<IIIIIII")
-UPLOAD_HEAD = struct.Struct("<I")
+UPLOAD_HEAD = struct.Struct("<HI")
+_ERROR_HEAD = struct.Struct("<BBHI")
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Stats:
 class ErrorReply:
     code: int
     request_type: int
+    tag: int
     detail: int
     message: str
 
@@ -190,13 +192,22 @@ def decode_infer_reply(body: bytes) -> InferReply:
     return InferReply(ticks, micros, boot, count, body[c.pos:])
 
 
-def encode_upload(offset: int, data: bytes) -> bytes:
-    return UPLOAD_HEAD.pack(offset) + bytes(data)
+def encode_upload(tag: int, offset: int, data: bytes) -> bytes:
+    """UPLOAD request body: the INFER seq the chunk belongs to, its offset, its bytes."""
+    return UPLOAD_HEAD.pack(tag & 0xFFFF, offset) + bytes(data)
 
 
-def decode_upload(body: bytes) -> tuple[int, bytes]:
-    (offset,) = _Cursor(body, "UPLOAD").unpack(UPLOAD_HEAD)
-    return offset, body[UPLOAD_HEAD.size:]
+def decode_upload(body: bytes) -> tuple[int, int, bytes]:
+    tag, offset = _Cursor(body, "UPLOAD").unpack(UPLOAD_HEAD)
+    return tag, offset, body[UPLOAD_HEAD.size:]
+
+
+def encode_upload_ack(tag: int, staged: int) -> bytes:
+    return UPLOAD_HEAD.pack(tag & 0xFFFF, staged)
+
+
+def decode_upload_ack(body: bytes) -> tuple[int, int]:
+    return _Cursor(body, "UPLOAD reply").unpack(UPLOAD_HEAD)
 
 
 def encode_profile(ticks: list[int], names: list[str]) -> bytes:
@@ -227,13 +238,13 @@ def decode_stats(body: bytes) -> Stats:
 
 
 def encode_error(e: ErrorReply) -> bytes:
-    return struct.pack("<BBH", e.code, e.request_type, e.detail & 0xFFFF) + _str(e.message)
+    return _ERROR_HEAD.pack(e.code, e.request_type, e.tag & 0xFFFF, e.detail & 0xFFFFFFFF) + _str(e.message)
 
 
 def decode_error(body: bytes) -> ErrorReply:
     c = _Cursor(body, "ERROR reply")
-    code, rtype, detail = c.unpack(struct.Struct("<BBH"))
-    return ErrorReply(code, rtype, detail, c.string())
+    code, rtype, tag, detail = c.unpack(_ERROR_HEAD)
+    return ErrorReply(code, rtype, tag, detail, c.string())
 
 
 def encode_boot(boot_count: int) -> bytes:

@@ -1,0 +1,50 @@
+/* tinyflow firmware configuration: every size and identity the core uses, with defaults.
+ * Override any of them with -D on the compiler command line (the generated project and
+ * tinyflow/build/host.py do) or in a port's own header included before this one. */
+#ifndef TINYFLOW_CONFIG_H
+#define TINYFLOW_CONFIG_H
+
+/* Largest decoded frame (header + body + CRC) the device accepts: its receive buffer. */
+#ifndef TINYFLOW_RX_BYTES
+#define TINYFLOW_RX_BYTES 1024
+#endif
+
+/* Bytes the port buffers while the core is busy (UART ring, USB or OS buffer). The host keeps
+ * no more request bytes than this in flight; the default assumes only a hardware FIFO. */
+#ifndef TINYFLOW_RX_QUEUE_BYTES
+#define TINYFLOW_RX_QUEUE_BYTES 64
+#endif
+
+/* Outputs up to this size are kept so a retried INFER is answered without running again. */
+#ifndef TINYFLOW_REPLY_CACHE_BYTES
+#define TINYFLOW_REPLY_CACHE_BYTES 1024
+#endif
+
+/* Per-op ticks are recorded for models with at most this many ops (PROFILE). */
+#ifndef TINYFLOW_MAX_OPS
+#define TINYFLOW_MAX_OPS 128
+#endif
+
+#ifndef TINYFLOW_BOARD_ID
+#define TINYFLOW_BOARD_ID "unknown"
+#endif
+
+#ifndef TINYFLOW_CPU_HZ
+#define TINYFLOW_CPU_HZ 0
+#endif
+
+#ifndef TINYFLOW_FIRMWARE_VERSION
+#define TINYFLOW_FIRMWARE_VERSION "0.1.0"
+#endif
+
+/* 1: speak the MLPerf Tiny / EEMBC DUT text protocol instead of tinyflow frames. */
+#ifndef TINYFLOW_PROTOCOL_EEMBC
+#define TINYFLOW_PROTOCOL_EEMBC 0
+#endif
+
+/* Longest EEMBC command line, '%' excluded (a `db` line of hex pairs). */
+#ifndef TINYFLOW_EEMBC_LINE_BYTES
+#define TINYFLOW_EEMBC_LINE_BYTES 256
+#endif
+
+#endif /* TINYFLOW_CONFIG_H */

@@ -1,0 +1,390 @@
+"""The host side of the device link (docs/protocol.md section 4): handshake, streaming inference
+with a window in flight, resync and retry on faults, each sample counted exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinyflow.errors import DataError, LinkError
+from tinyflow.protocol import framing as fr
+from tinyflow.protocol import messages as m
+
+NUMPY_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}
+POLL_SECONDS = 0.02
+MIN_CHUNK = 64
+
+
+@dataclass
+class InferResult:
+    """One sample's outputs and latency, as the device reported them."""
+
+    index: int
+    raw: bytes
+    outputs: list[np.ndarray]
+    ticks: int
+    micros: int
+    boot_count: int = 0
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.outputs[0]
+
+
+@dataclass
+class Counters:
+    """What the link had to do to get every sample through."""
+
+    retries: int = 0
+    resyncs: int = 0
+    resets: int = 0
+    crc_errors: int = 0
+    timeouts: int = 0
+    device_errors: int = 0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Job:
+    index: int
+    blob: bytes
+    seq: int
+    attempts: int = 0
+    staged: int | None = None   # bytes the device reported staged for this seq (resume point)
+    failed: bool = False
+    sent_at: float = field(default_factory=time.monotonic)
+
+
+class DeviceClient:
+    """Drive a device over a pyserial-like port (read/write/timeout/in_waiting).
+
+    Args:
+        port: the open port (see tinyflow.targets.open_target).
+        timeout: longest wait for any reply byte, seconds.
+        max_retries: consecutive failed attempts of one sample (without progress) before LinkError.
+        window: samples kept in flight by infer_many().
+    """
+
+    def __init__(self, port, *, timeout: float = 5.0, max_retries: int = 10, window: int = 4):
+        self.port = port
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.window = max(1, window)
+        self.counters = Counters()
+        self.info: m.DeviceInfo | None = None
+        self._reader = fr.FrameReader()
+        self._events: list = []
+        self._seq = random.randrange(0x10000)
+        self._boot: int | None = None
+        self._chunk = 0
+        self._last_sent_seq: int | None = None
+        try:
+            port.timeout = POLL_SECONDS
+        except (AttributeError, ValueError):
+            pass
+
+    # -- public API ----------------------------------------------------------------------
+    def handshake(self) -> m.DeviceInfo:
+        """HELLO with retries; returns the device info (garbage and BOOT frames are skipped)."""
+        for _ in range(self.max_retries):
+            seq = self._next_seq()
+            self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
+            frame = self._wait(lambda f: f.type == m.HELLO and f.seq == seq and f.is_reply)
+            if frame is None:
+                continue
+            info = m.decode_info(frame.body)
+            self._note_boot(info.boot_count)
+            self.info = info
+            self._chunk = self._chunk or max(MIN_CHUNK, info.max_frame - 14)
+            if info.status != 0:
+                raise LinkError(f"The device's model failed to initialise (status {info.status})",
+                                "Check the firmware build (arena size, ops) and flash it again.")
+            return info
+        raise LinkError(f"No HELLO reply from the device after {self.max_retries} attempts of {self.timeout:g} s",
+                        "Check the port, the baud rate and that the firmware runs the tinyflow protocol.")
+
+    def infer(self, inputs) -> InferResult:
+        """Run one inference; `inputs` is bytes, an array, or a list of arrays (one per input)."""
+        return next(iter(self.infer_many([inputs], window=1)))
+
+    def infer_many(self, samples, window: int | None = None):
+        """Stream samples with up to `window` in flight; yields InferResult in input order."""
+        if self.info is None:
+            self.handshake()
+        window = max(1, window or self.window)
+        pending: OrderedDict[int, _Job] = OrderedDict()   # seq -> job, in send order
+        retry: list[_Job] = []
+        done: dict[int, InferResult] = {}
+        source = iter(enumerate(samples))
+        next_out, exhausted = 0, False
+        while True:
+            while not exhausted and not retry and len(pending) < window and self._fits(pending):
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                    break
+                job = _Job(item[0], self._blob(item[1]), self._next_seq())
+                self._send_job(job, 0)
+                pending[job.seq] = job
+            if not pending and retry:
+                self._solo(retry.pop(0), done)
+            elif pending:
+                self._collect(pending, retry, done)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            if exhausted and not pending and not retry:
+                return
+
+    def profile(self) -> list[tuple[str, int]]:
+        """(op name, ticks) per op of the last inference."""
+        return m.decode_profile(self._request(m.PROFILE).body)
+
+    def stats(self) -> m.Stats:
+        """Arena used, stack high-water mark, counters of the device."""
+        return m.decode_stats(self._request(m.STATS).body)
+
+    # -- sending -------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        self._seq = (self._seq + 1) & 0xFFFF
+        if self._seq == fr.SEQ_UNKNOWN:
+            self._seq = 0
+        return self._seq
+
+    def _blob(self, inputs) -> bytes:
+        if isinstance(inputs, (bytes, bytearray, memoryview)):
+            blob = bytes(inputs)
+        elif isinstance(inputs, (list, tuple)):
+            blob = b"".join(np.ascontiguousarray(x).tobytes() for x in inputs)
+        else:
+            blob = np.ascontiguousarray(inputs).tobytes()
+        if len(blob) != self.info.input_bytes:
+            raise DataError(f"Sample has {len(blob)} bytes but the device's model takes {self.info.input_bytes}",
+                            "Quantize the inputs to the model's input tensor (dtype and shape).")
+        return blob
+
+    def _frames(self, job: _Job, start: int) -> bytes:
+        """Wire bytes of a sample from input offset `start`: inline INFER, or chunks + INFER."""
+        if start == 0 and len(job.blob) + fr.MIN_FRAME <= self.info.max_frame:
+            return fr.encode_frame(m.INFER, job.seq, job.blob)
+        out = bytearray()
+        step = max(1, min(self._chunk, self.info.max_frame - 14))
+        for off in range(start, len(job.blob), step):
+            body = m.encode_upload(job.seq, off, job.blob[off:off + step])
+            out += fr.encode_frame(m.UPLOAD, job.seq, body, fr.FLAG_NOACK)
+        return bytes(out + fr.encode_frame(m.INFER, job.seq))
+
+    def _send_job(self, job: _Job, start: int) -> None:
+        job.failed, job.sent_at = False, time.monotonic()
+        self._write(self._frames(job, start))
+        self._last_sent_seq = job.seq
+
+    def _fits(self, pending) -> bool:
+        if not pending:
+            return True
+        in_flight = sum(len(j.blob) for j in pending.values())
+        return in_flight + self.info.input_bytes <= self.info.rx_queue_bytes
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+        except LinkError:
+            raise
+        except Exception as exc:  # pyserial's SerialException, OSError, write timeouts
+            raise LinkError(f"Writing to the device failed: {exc}", "Check the cable and the port.") from exc
+
+    # -- receiving -----------------------------------------------------------------------
+    def _next_event(self, timeout: float):
+        """The next decoded frame or FrameError, or None when nothing arrived for `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while not self._events:
+            try:
+                data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 0))
+            except LinkError:
+                raise
+            except Exception as exc:
+                raise LinkError(f"Reading from the device failed: {exc}", "Check the cable and the port.") from exc
+            if data:
+                self._events += self._reader.feed(data)
+                deadline = time.monotonic() + timeout
+            elif time.monotonic() >= deadline:
+                return None
+            elif getattr(self.port, "instant", False):
+                return None  # an in-process device answers at once: nothing more is coming
+        ev = self._events.pop(0)
+        if isinstance(ev, fr.FrameError):
+            self.counters.crc_errors += 1
+        return ev
+
+    def _wait(self, match):
+        """Skip events until one matches; None on timeout. BOOT and boot counters are noted."""
+        while True:
+            ev = self._next_event(self.timeout)
+            if ev is None:
+                self.counters.timeouts += 1
+                return None
+            if isinstance(ev, fr.Frame):
+                if ev.type == m.BOOT:
+                    self._note_boot(m.decode_boot(ev.body))
+                if match(ev):
+                    return ev
+
+    def _note_boot(self, boot: int) -> bool:
+        changed = self._boot is not None and boot != self._boot
+        if changed:
+            self.counters.resets += 1
+        self._boot = boot
+        return changed
+
+    def _request(self, type_: int) -> fr.Frame:
+        for _ in range(self.max_retries):
+            seq = self._next_seq()
+            self._write(fr.encode_frame(type_, seq))
+            frame = self._wait(lambda f: f.seq == seq and f.is_reply and f.type in (type_, m.ERROR))
+            if frame is not None and frame.type == type_:
+                return frame
+            self.counters.retries += 1
+        raise LinkError(f"No {m.TYPE_NAMES[type_]} reply after {self.max_retries} attempts",
+                        "Check the port and that the firmware runs the tinyflow protocol.")
+
+    def _result(self, job: _Job, frame: fr.Frame) -> InferResult:
+        r = m.decode_infer_reply(frame.body)
+        if len(r.outputs) != self.info.output_bytes:
+            raise fr.FrameError(f"INFER reply carries {len(r.outputs)} output bytes, expected {self.info.output_bytes}")
+        self._note_boot(r.boot_count)
+        outs, at = [], 0
+        for spec in self.info.outputs:
+            dt = np.dtype(NUMPY_DTYPES.get(spec.dtype, np.uint8))
+            outs.append(np.frombuffer(r.outputs[at:at + spec.bytes], dtype=dt).reshape(spec.shape))
+            at += spec.bytes
+        return InferResult(job.index, r.outputs, outs, r.ticks, r.micros, r.boot_count)
+
+    def _collect(self, pending: OrderedDict, retry: list, done: dict) -> None:
+        """Handle one event for the pipelined samples; failures go to `retry`."""
+        ev = self._next_event(self.timeout)
+        if ev is None:
+            self.counters.timeouts += 1
+            self._barrier(pending, retry, done)
+            return
+        if isinstance(ev, fr.FrameError) or not ev.is_reply:
+            return  # a lost reply shows up as a gap in the replies or at the barrier
+        if ev.type == m.BOOT:
+            self._note_boot(m.decode_boot(ev.body))
+            self._barrier(pending, retry, done)
+        elif ev.type == m.ERROR:
+            err = m.decode_error(ev.body)
+            self.counters.device_errors += 1
+            job = pending.get(ev.seq)
+            if job is None:
+                if ev.seq == fr.SEQ_UNKNOWN:
+                    self._barrier(pending, retry, done)
+                return
+            if err.code in (m.ERR_BAD_OFFSET, m.ERR_NOT_STAGED):
+                job.staged = err.detail if err.tag == job.seq else 0
+            if err.request_type != m.UPLOAD:  # the sample's INFER failed: its attempt is over
+                self._fail(pending.pop(ev.seq), retry, err)
+        elif ev.type == m.INFER and ev.seq in pending:
+            # Replies come in request order: older samples still pending lost theirs.
+            for seq in list(pending):
+                if seq == ev.seq:
+                    break
+                self._fail(pending.pop(seq), retry)
+            job = pending.pop(ev.seq)
+            try:
+                done[job.index] = self._result(job, ev)
+            except fr.FrameError:
+                self._fail(job, retry)
+
+    def _fail(self, job: _Job, retry: list, err: m.ErrorReply | None = None) -> None:
+        if err is not None and err.code in (m.ERR_MODEL_FAILED, m.ERR_NOT_READY, m.ERR_BAD_LENGTH,
+                                            m.ERR_UNKNOWN_TYPE):
+            raise LinkError(f"The device refused sample {job.index}: {err.name} ({err.message})",
+                            "Check that the firmware was built for this model.")
+        job.failed = True
+        retry.append(job)
+        retry.sort(key=lambda j: j.index)
+
+    def _barrier(self, pending: OrderedDict, retry: list, done: dict) -> None:
+        """Resync: a HELLO answered means every earlier request was answered or lost."""
+        self.counters.resyncs += 1
+        seq = self._next_seq()
+        self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
+        while pending:
+            ev = self._next_event(self.timeout)
+            if ev is None:
+                break
+            if isinstance(ev, fr.FrameError) or not ev.is_reply:
+                continue
+            if ev.type == m.HELLO and ev.seq == seq:
+                self._note_boot(m.decode_info(ev.body).boot_count)
+                break
+            if ev.type == m.BOOT:
+                self._note_boot(m.decode_boot(ev.body))
+            elif ev.type == m.INFER and ev.seq in pending:
+                job = pending.pop(ev.seq)
+                try:
+                    done[job.index] = self._result(job, ev)
+                except fr.FrameError:
+                    self._fail(job, retry)
+        for job in pending.values():
+            self._fail(job, retry)
+        pending.clear()
+        if ev is None or not isinstance(ev, fr.Frame) or ev.type != m.HELLO:
+            self.handshake()  # device silent or reset: a full handshake (raises after retries)
+
+    def _solo(self, job: _Job, done: dict) -> None:
+        """Retry one sample alone, resuming a chunked upload where the device says it stopped."""
+        stalled = 0
+        while True:
+            self.counters.retries += 1
+            start = job.staged if (job.staged and self._last_sent_seq == job.seq) else 0
+            probe = job.failed and start == 0 and len(job.blob) + fr.MIN_FRAME > self.info.max_frame
+            if probe:
+                # Ask first: the INFER may have run (cached reply) or the upload may be resumable.
+                self._write(fr.encode_frame(m.INFER, job.seq))
+                self._last_sent_seq = job.seq
+            else:
+                self._send_job(job, start)
+            job.failed = False
+            ev = self._wait(lambda f: f.seq == job.seq and f.is_reply and f.type in (m.INFER, m.ERROR)
+                            and (f.type == m.INFER or m.decode_error(f.body).request_type == m.INFER))
+            if ev is not None and ev.type == m.INFER:
+                try:
+                    done[job.index] = self._result(job, ev)
+                    self._chunk = min(self._chunk * 2, self.info.max_frame - 14)
+                    return
+                except fr.FrameError:
+                    ev = None
+            if ev is not None:
+                err = m.decode_error(ev.body)
+                self._fail_check(job, err)
+                new = err.detail if err.tag == job.seq else 0
+                progress = new > (start if not probe else -1)
+                job.staged = new
+                job.failed = probe is False and new == 0
+            else:
+                progress = False
+                job.failed = True
+                self._resync_quiet()
+            if not probe:
+                self._chunk = max(MIN_CHUNK, self._chunk // 2)
+            stalled = 0 if progress else stalled + 1
+            if stalled >= self.max_retries:
+                raise LinkError(f"Sample {job.index} failed {stalled} times in a row over the link "
+                                f"({self.counters.crc_errors} bad frames, {self.counters.timeouts} timeouts)",
+                                "The link is too noisy or the device stopped answering; check the cable and baud rate.")
+
+    def _fail_check(self, job: _Job, err: m.ErrorReply) -> None:
+        if err.code not in (m.ERR_BAD_OFFSET, m.ERR_NOT_STAGED):
+            self._fail(job, [], err)
+
+    def _resync_quiet(self) -> None:
+        self.counters.resyncs += 1
+        self.handshake()
