@@ -117,6 +117,41 @@ def test_semihosting_exit_code_reaches_the_host_and_close_kills_qemu(echo_elf):
     assert proc.poll() is not None
 
 
+# -- the protocol core on the port, with the core's fake model (no compiler needed) ----------
+
+@pytest.fixture(scope="module")
+def fake_model_elf(echo_elf):
+    from tinyflow.resources import firmware_dir
+
+    fw = firmware_dir()
+    sources = [*sorted((fw / "src").glob("*.c")), fw / "tests" / "fake_model.c", arm.port_dir() / "main.c"]
+    return arm.build_firmware(sources, arm.MemoryMap(1 << 20, 256 << 10), name="fake",
+                              defines={"TINYFLOW_RX_QUEUE_BYTES": sim_qemu.RX_QUEUE_BYTES}).elf
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_protocol_core_runs_on_the_port_with_profile_and_stats(fake_model_elf):
+    import numpy as np
+
+    from tinyflow.targets.client import DeviceClient
+    from tinyflow.workflows.profile import random_inputs
+
+    with sim_qemu.QemuPort(fake_model_elf, timeout=5.0, boot_count=7) as port:
+        client = DeviceClient(port)
+        info = client.handshake()
+        assert info.boot_count == 7 and info.rx_queue_bytes == sim_qemu.RX_QUEUE_BYTES
+        x = random_inputs(info, np.random.default_rng(0))
+        first, second = client.infer(x), client.infer(x)
+        assert np.array_equal(first.outputs[0], second.outputs[0])
+        assert sim_qemu.instructions(first.ticks) == sim_qemu.instructions(second.ticks) > 0
+        ops = client.profile()
+        assert 0.95 <= sum(t for _, t in ops) / second.ticks <= 1.0
+        stats = client.stats()
+        assert 0 < stats.stack_high_water < arm.DEFAULT_STACK_BYTES and stats.infer_count == 2
+        assert len(list(client.infer_many([x] * 8))) == 8
+
+
 # -- the full firmware: protocol core + compiled model + port --------------------------------
 
 SMALL_MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "mlperf_tiny/ad01_int8.tflite"]

@@ -146,7 +146,7 @@ def build_report(*, model: str, target: str, info, op_ticks_runs: list[list[int]
     ops = [OpProfile(index=i, name=(op_names[i] if i < len(op_names) else f"op{i}"), ticks=t,
                      share=t / total if total else 0.0, microseconds=1e6 * t / tps) for i, t in enumerate(per_op)]
     report = ProfileReport(model=model, target=target, runtime=str(_get(info, "runtime") or "?"),
-                           board=_get(info, "board") or _get(info, "board_id"), ticks_per_second=tps,
+                           board=_get(info, "board_id") or _get(info, "board"), ticks_per_second=tps,
                            total_ticks=total, ops=ops, arena_bytes=_get(info, "arena_bytes"),
                            arena_used=_get(stats, "arena_used") or _get(stats, "arena_used_bytes"),
                            stack_high_water=_get(stats, "stack_high_water") or _get(stats, "stack_high_water_bytes"),
@@ -203,9 +203,9 @@ def profile_model(model, target: str, *, board: str | None = None, runs: int = 1
         for _ in range(runs):
             result = client.infer(random_inputs(info, rng))
             totals.append(int(_get(result, "ticks")))
-            op = client.profile()
-            per_op.append([int(t) for t in _get(op, "op_ticks")])
-            names = list(_get(op, "op_names") or names)
+            ops = client.profile()  # [(name, ticks)] of the inference just run
+            per_op.append([int(t) for _, t in ops])
+            names = [name for name, _ in ops]
         stats = client.stats()
         return build_report(model=path.name, target=target, info=info, op_ticks_runs=per_op, total_ticks_runs=totals,
                             op_names=names, stats=stats, emulation=getattr(port, "emulation", None))
