@@ -1,0 +1,101 @@
+"""Small helpers every report uses: aligned text tables, byte counts, JSON-safe values.
+
+    from tinyflow.report import table, fmt_bytes, jsonable
+    print(table(["op", "count"], [["CONV_2D", 14], ["SOFTMAX", 1]], title="Ops"))
+    fmt_bytes(85264)  # '85,264 B (83.3 KiB)'
+
+Numbers are right-aligned, text left-aligned. No dependencies beyond the standard library
+(numpy values are converted if numpy is already imported by the caller).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def fmt_int(n: int | float | None) -> str:
+    """1234567 -> '1,234,567'; None -> '-'."""
+    if n is None:
+        return "-"
+    return f"{int(n):,}"
+
+
+def fmt_bytes(n: int | None, kib: bool = True) -> str:
+    """Bytes with thousands separators, and KiB when large: '85,264 B (83.3 KiB)'."""
+    if n is None:
+        return "-"
+    text = f"{int(n):,} B"
+    if kib and abs(n) >= 1024:
+        text += f" ({n / 1024:.1f} KiB)"
+    return text
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    """0.1234 -> '12.3%'."""
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}%"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__module__ == "numpy"
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if _is_number(v) and float(v).is_integer():
+        return f"{int(v):,}"
+    return str(v)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
+          indent: int = 0) -> str:
+    """An aligned plain-text table (numbers right-aligned) with an optional title line."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    numeric = [all(_is_number(row[i]) or row[i] is None for row in rows) and bool(rows)
+               for i in range(len(headers))]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values):
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        return " " * indent + "  ".join(parts).rstrip()
+
+    out = [title] if title else []
+    out += [line(headers), " " * indent + "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def key_values(pairs: Sequence[tuple[str, Any]] | Mapping[str, Any], indent: int = 0) -> str:
+    """'key: value' lines with the values aligned."""
+    items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+    width = max((len(k) for k, _ in items), default=0)
+    return "\n".join(f"{' ' * indent}{k + ':':<{width + 1}} {v if isinstance(v, str) else _cell(v)}" for k, v in items)
+
+
+def jsonable(obj: Any) -> Any:
+    """Convert dataclasses, numpy values/arrays, tuples, sets and objects with to_dict() for json.dumps."""
+    if hasattr(obj, "to_dict") and not isinstance(obj, type):
+        return jsonable(obj.to_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        if isinstance(obj, np.generic):
+            return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
