@@ -1,0 +1,66 @@
+/* tinyflow board port for Arduino cores (mbed nRF52840/RP2040, ESP32, STM32duino): the HAL
+ * contract of firmware/include/tinyflow/hal.h over `Serial` (a UART bridge or native USB CDC)
+ * and micros(). Baud and the serial object come from the generated tinyflow_config.h. */
+#include <Arduino.h>
+
+#include "tinyflow/hal.h"
+
+#ifndef TINYFLOW_SERIAL_BAUD
+#define TINYFLOW_SERIAL_BAUD 115200
+#endif
+#ifndef TINYFLOW_SERIAL
+#define TINYFLOW_SERIAL Serial
+#endif
+/* Upper bound on one read call: keeps tinyflow_hal_read() short even on a 12 Mbit/s CDC link. */
+#ifndef TINYFLOW_HAL_READ_CHUNK
+#define TINYFLOW_HAL_READ_CHUNK 256
+#endif
+
+extern "C" int tinyflow_hal_init(void) {
+  /* Native USB CDC ignores the baud; UART bridges need it to match the host's. We do not wait
+   * for the host to open the port: the device only writes replies to requests. */
+  TINYFLOW_SERIAL.begin(TINYFLOW_SERIAL_BAUD);
+  return 0;
+}
+
+extern "C" int tinyflow_hal_read(uint8_t *buf, size_t cap) {
+  if (buf == NULL) {
+    return -1;
+  }
+  int pending = TINYFLOW_SERIAL.available();
+  if (pending <= 0) {
+    return 0;
+  }
+  size_t n = (size_t)pending;
+  if (n > cap) {
+    n = cap;
+  }
+  if (n > TINYFLOW_HAL_READ_CHUNK) {
+    n = TINYFLOW_HAL_READ_CHUNK;
+  }
+  size_t got = 0;
+  for (; got < n; ++got) {
+    int c = TINYFLOW_SERIAL.read();
+    if (c < 0) {
+      break;
+    }
+    buf[got] = (uint8_t)c;
+  }
+  return (int)got;
+}
+
+extern "C" int tinyflow_hal_write(const uint8_t *buf, size_t len) {
+  if (buf == NULL && len != 0) {
+    return -1;
+  }
+  size_t written = TINYFLOW_SERIAL.write(buf, len);
+  return written == len ? (int)written : -1;
+}
+
+extern "C" uint32_t tinyflow_hal_ticks(void) { return (uint32_t)micros(); }
+
+extern "C" uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000u; }
+
+/* Arduino cores do not expose the stack bounds portably (mbed runs main in an RTOS thread,
+ * ESP32 in a FreeRTOS task): report "unknown". */
+extern "C" uint32_t tinyflow_hal_stack_high_water(void) { return 0; }
