@@ -370,7 +370,10 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
 
     from tinyflow.build import arm
     from tinyflow.build.cc import cache_dir
-    from tinyflow.compile import compile_model
+    try:
+        from tinyflow.compile import compile_model
+    except ImportError:  # the package's public re-export is newer than the compiler module
+        from tinyflow.compile.compiler import compile_model
     from tinyflow.resources import firmware_dir
 
     budget = board_budget(board)
