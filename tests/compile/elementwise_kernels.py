@@ -14,7 +14,7 @@ import pytest
 from tinyflow.build.cc import CBuild, build_executable
 
 ROOT = Path(__file__).resolve().parents[2]
-KERNELS = ["fixedpoint", "add", "mul", "softmax", "logistic", "tanh", "quantize", "dequantize", "mean",
+KERNELS = ["fixedpoint", "add", "mul", "softmax", "logistic", "tanh", "quantize", "dequantize", "mean", "svdf",
            "concatenation", "pad", "activations", "reshape"]
 
 

@@ -16,6 +16,7 @@
 #include "tinyflow/kernels/quantize.h"
 #include "tinyflow/kernels/reshape.h"
 #include "tinyflow/kernels/softmax.h"
+#include "tinyflow/kernels/svdf.h"
 #include "tinyflow/kernels/tanh.h"
 #include "tinyflow/model.h"
 
@@ -99,6 +100,19 @@ static int shape_ops(void) {
   bad |= tinyflow_pad(&pp, all8, big); mix(big, sizeof big);
   bad |= tinyflow_relu6_s8(&r6, all8, out8); mix(out8, 256);
   bad |= tinyflow_reshape(all8, out8, 256); mix(out8, 256);
+  {
+    /* 16 filters (rank 2) x 8 memory over 16 inputs, saturating scales and offsets. */
+    tinyflow_svdf_params_t sp = {1, 16, 16, 2, 8, -128, 127, -128, INT32_MAX, 10, INT32_MAX, 10};
+    static const int32_t bias[8] = {INT32_MAX, INT32_MIN, 0, 1, -1, 1000, -1000, 7};
+    int8_t state[128];
+    int step;
+    tinyflow_svdf_reset_state(&sp, state);
+    for (step = 0; step < 10; ++step) {
+      bad |= tinyflow_svdf_s8(&sp, all8 + step, all8, all8 + 128, bias, state, out8); mix(out8, 8);
+    }
+    sp.rank = 3; /* 16 filters do not split into rank-3 units */
+    if (tinyflow_svdf_s8(&sp, all8, all8, all8, bias, state, out8) == 0) bad = 1;
+  }
   /* Invalid parameters are refused with a status, not run. */
   pp.left[5] = 9;
   if (tinyflow_pad(&pp, all8, big) == 0) bad = 1;

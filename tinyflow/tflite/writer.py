@@ -15,8 +15,8 @@ Usage::
     mb.op("ADD", [a, b], [y], fused_activation_function="RELU")
     tflite_bytes = mb.build(inputs=[a, b], outputs=[y])
 
-- `tensor(shape, dtype, scale=None, zero_point=None, data=None, quantized_dimension=0, name=None)`
-  adds a tensor and returns its index. `dtype` is a numpy dtype or its name ("int8", "float32",
+- `tensor(shape, dtype, scale=None, zero_point=None, data=None, quantized_dimension=0, name=None,
+  variable=False)` adds a tensor and returns its index (`variable`: state such as SVDF's). `dtype` is a numpy dtype or its name ("int8", "float32",
   "int32", ...). `scale`/`zero_point` are scalars (per-tensor) or sequences (per-channel along
   `quantized_dimension`). `data` (any array-like) makes it a constant with its own buffer.
 - `op(name, inputs, outputs, **options)` adds an operator by its BuiltinOperator name. Options
@@ -57,7 +57,9 @@ _OPTIONS = {
     "HARD_SWISH": "HardSwishOptions", "SPLIT": "SplitOptions", "GATHER": "GatherOptions",
     "TRANSPOSE_CONV": "TransposeConvOptions", "EXPAND_DIMS": "ExpandDimsOptions",
     "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions", "RESIZE_BILINEAR": "ResizeBilinearOptions",
-    "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
+    "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions", "SVDF": "SVDFOptions",
+    "SPLIT_V": "SplitVOptions", "SPACE_TO_DEPTH": "SpaceToDepthOptions", "DEPTH_TO_SPACE": "DepthToSpaceOptions",
+    "BATCH_MATMUL": "BatchMatMulOptions", "CAST": "CastOptions", "GELU": "GeluOptions", "CUMSUM": "CumsumOptions",
 }
 
 # snake_case option names whose value is an enum: option name -> schema enum class name.
@@ -101,6 +103,10 @@ def _make_options(op_name: str, kwargs: dict[str, Any]):
     schema = _schema()
     explicit = kwargs.pop("options", None)
     member = _OPTIONS.get(op_name)
+    if member is None and (kwargs or explicit is not None):
+        # Most ops name their options after themselves: ARG_MAX -> ArgMaxOptions.
+        guess = "".join(w.capitalize() for w in op_name.split("_")) + "Options"
+        member = guess if hasattr(schema.BuiltinOptions, guess) else None
     if member is None:
         if kwargs or explicit is not None:
             raise UsageError(f"Op {op_name} takes no options but got {sorted(kwargs) or 'options='}",
@@ -151,13 +157,14 @@ class ModelBuilder:
         self._opcode_index: dict[tuple[str, int], int] = {}
 
     def tensor(self, shape: Sequence[int], dtype: Any = "int8", scale=None, zero_point=None, data=None,
-               quantized_dimension: int = 0, name: str | None = None) -> int:
-        """Add a tensor (a constant if `data` is given); returns its index."""
+               quantized_dimension: int = 0, name: str | None = None, variable: bool = False) -> int:
+        """Add a tensor (a constant if `data` is given, state kept across invokes if `variable`)."""
         t = self._schema.TensorT()
         t.shape = [int(d) for d in shape]
         t.type = _tensor_type(dtype)
         t.name = name or f"t{len(self.tensors)}"
         t.quantization = _quantization(scale, zero_point, quantized_dimension)
+        t.isVariable = bool(variable)
         if data is not None:
             arr = np.asarray(data, dtype=np.dtype(dtype))
             if arr.size != int(np.prod(t.shape, dtype=np.int64)):

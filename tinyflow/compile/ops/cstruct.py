@@ -92,3 +92,6 @@ PAD = CStruct("tinyflow_pad_params_t", _i32("element_bytes") + _arr("input_dims"
 RELU = CStruct("tinyflow_relu_params_t", _i32(
     "input_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max", "size"))
 RELU6 = CStruct("tinyflow_relu6_params_t", (("lower", "int8_t", 0), ("upper", "int8_t", 0)) + _i32("size"))
+SVDF = CStruct("tinyflow_svdf_params_t", _i32(
+    "batch", "input_size", "filters", "rank", "memory", "input_zero_point", "state_zero_point", "output_zero_point",
+    "scale1_multiplier", "scale1_shift", "scale2_multiplier", "scale2_shift"))
