@@ -3,6 +3,8 @@
 A lowering is a function `lower(op, ctx) -> Lowered`, registered by listing it in a module-level
 `LOWERINGS = {"OP_NAME": lower}` dict of any module in this package (modules are discovered, so
 adding an op never edits this file). A name registered by two modules is an error at import time.
+A module may also define `FALLBACK_LOWERINGS`, used only for names no module's LOWERINGS has
+(stand-ins until an op's owner lands the real one).
 
 `op` is a `tinyflow.tflite.Op` (`.name`, `.options` snake_case dict, `.inputs`/`.outputs` tensor
 indices, -1 for an absent optional input). `ctx` is a `LowerContext`:
@@ -64,6 +66,10 @@ def registry() -> dict[str, LowerFn]:
                 if name in found:
                     raise RuntimeError(f"op {name} is lowered by both {owner[name]} and {info.name}")
                 found[name], owner[name] = fn, info.name
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for name, fn in getattr(module, "FALLBACK_LOWERINGS", {}).items():
+                found.setdefault(name, fn)
         _REGISTRY = found
     return _REGISTRY
 

@@ -1,0 +1,147 @@
+"""compile_model: an int8 .tflite model to standalone C (the compiled, "aot" runtime).
+
+Steps: read and validate the model, fold constant shape ops, lower each op through the
+registry (tinyflow.compile.ops), plan the activation arena from tensor lifetimes, render C.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinyflow.compile.codegen import OpCall, render_model_c
+from tinyflow.compile.context import LowerContext
+from tinyflow.compile.fold import fold_constants
+from tinyflow.compile.ops import Lowered, lowering_for
+from tinyflow.compile.planner import MemoryPlan, plan_memory
+from tinyflow.errors import ModelError, UsageError
+
+_HINT = "The model is malformed; re-export it from the converter, or use --runtime tflm."
+# Helper kernels a kernel's .c file calls into (their headers are included by the kernel itself).
+_KERNEL_DEPS = {"softmax": ("fixedpoint",), "logistic": ("fixedpoint",), "tanh": ("fixedpoint",)}
+
+
+@dataclass
+class CompiledModel:
+    """The C sources of one compiled model and what was decided to make them."""
+
+    name: str
+    model: object
+    sources: dict[str, str]
+    plan: MemoryPlan
+    op_names: list[str]
+    kernels: tuple[str, ...]
+    const_bytes: int
+    lowered: list[Lowered] = field(default_factory=list)
+
+    def kernel_sources(self) -> list[Path]:
+        """firmware/kernels/*.c files the model needs (compile them with firmware/include on the path)."""
+        from tinyflow.resources import firmware_dir
+
+        return [firmware_dir() / "kernels" / f"{k}.c" for k in self.kernels]
+
+    def write(self, directory: str | os.PathLike) -> list[Path]:
+        """Write the generated sources into `directory`; returns their paths."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for fname, text in self.sources.items():
+            path = out / fname
+            path.write_text(text)
+            paths.append(path)
+        return paths
+
+
+def _read(model):
+    from tinyflow.tflite import TfliteModel, read_model
+
+    if isinstance(model, TfliteModel):
+        return model
+    if isinstance(model, (bytes, bytearray, memoryview, str, os.PathLike)):
+        return read_model(model)
+    raise UsageError(f"compile_model takes .tflite bytes, a path or a TfliteModel, got {type(model).__name__}",
+                     "Pass the model file's bytes.")
+
+
+def _check_graph(model, ops, values) -> None:
+    """Each activation is produced once, before use; inputs/outputs are activations."""
+    produced = set(model.inputs)
+    for i in model.inputs:
+        if i in values:
+            raise ModelError(f"Model input {model.tensors[i].name} is a constant", _HINT)
+    for op in ops:
+        for i in op.inputs:
+            if i >= 0 and i not in values and i not in produced:
+                t = model.tensors[i]
+                what = "a variable (state) tensor" if t.is_variable else "a tensor no earlier op produces"
+                raise ModelError(f"Op {op.index} ({op.name}) reads {what}: {t.name}",
+                                 "Use --runtime tflm for this model." if t.is_variable else _HINT)
+        for o in op.outputs:
+            if o in produced or o in values:
+                raise ModelError(f"Op {op.index} ({op.name}) writes tensor {model.tensors[o].name}, "
+                                 "which is already an input or produced by an earlier op", _HINT)
+            produced.add(o)
+    for o in model.outputs:
+        if o not in produced:
+            raise ModelError(f"Model output {model.tensors[o].name} is not computed by any op", _HINT)
+    if not ops:
+        raise ModelError("The model has no ops left to run after constant folding", _HINT)
+
+
+def _lifetimes(model, ops, values) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """Sizes and [first, last] op steps of every activation tensor."""
+    last_step = len(ops) - 1
+    life: dict[int, list[int]] = {i: [0, 0] for i in model.inputs}
+    for step, op in enumerate(ops):
+        for o in op.outputs:
+            life.setdefault(o, [step, step])
+        for i in op.inputs:
+            if i >= 0 and i not in values:
+                life[i][1] = max(life[i][1], step)
+    for o in model.outputs:
+        life[o][1] = last_step
+    sizes = {t: max(int(model.tensors[t].nbytes), 1) for t in life}
+    return sizes, {t: (a, b) for t, (a, b) in life.items()}
+
+
+def compile_model(model, name: str = "model") -> CompiledModel:
+    """Compile an int8 .tflite model (bytes, path or TfliteModel) to C.
+
+    Raises:
+        ModelError: an op is not supported (naming it), or the model is malformed.
+    """
+    m = _read(model)
+    values = {t.index: np.asarray(t.data) for t in m.tensors if t.data is not None}
+    ops = fold_constants(m, values)
+    for op in ops:  # every unsupported op is reported before any lowering work
+        lowering_for(op.name)
+    _check_graph(m, ops, values)
+    ctx = LowerContext(m, values)
+    lowered = []
+    for op in ops:
+        ctx.op = op
+        lowered.append(lowering_for(op.name)(op, ctx))
+    ctx.op = None
+    sizes, lifetimes = _lifetimes(m, ops, values)
+    aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
+    inplace = [(op.inputs[a], op.outputs[b]) for op, lw in zip(ops, lowered) for a, b in lw.inplace
+               if op.inputs[a] >= 0 and op.inputs[a] not in values]
+    plan = plan_memory(sizes, lifetimes, aliases, inplace)
+    kernels = sorted({k for lw in lowered for k in lw.kernels})
+    kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
+    calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]
+    text = render_model_c(m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes)
+    return CompiledModel(name=name, model=m, sources={f"{_c_name(name)}.c": text}, plan=plan,
+                         op_names=[op.name for op in ops], kernels=kernels, const_bytes=ctx.const_bytes,
+                         lowered=lowered)
+
+
+def _c_name(name: str) -> str:
+    safe = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "model"
+    return safe if not safe[0].isdigit() else "m" + safe
+
+
+__all__ = ["CompiledModel", "compile_model"]

@@ -1,0 +1,110 @@
+"""LowerContext: what a lowering (tinyflow.compile.ops) sees of the model and the C it adds.
+
+Activation pointers are emitted as `TF_T<i>` tokens that codegen defines once the memory plan is
+known, so lowerings run before planning (the planner needs their alias/in-place answers).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from tinyflow.errors import ModelError
+
+CTYPES = {"INT8": "int8_t", "INT16": "int16_t", "INT32": "int32_t", "UINT8": "uint8_t", "FLOAT32": "float",
+          "BOOL": "uint8_t", "INT64": "int64_t"}
+_HINT = "The model is malformed or uses this op in a way the compiled runtime does not support; use --runtime tflm."
+
+
+def render_values(ctype: str, values: Iterable) -> str:
+    """C initializer list of values, 24 a line."""
+    if ctype == "float":
+        items = [float(v).hex() + "f" for v in np.asarray(values, dtype=np.float32).reshape(-1)]
+    else:
+        items = [str(int(v)) if int(v) != -(2 ** 31) else "INT32_MIN" for v in np.asarray(values).reshape(-1)]
+    if not items:
+        items = ["0"]
+    lines = [", ".join(items[i:i + 24]) for i in range(0, len(items), 24)]
+    return "{\n  " + ",\n  ".join(lines) + "\n}"
+
+
+class LowerContext:
+    """Shared by all ops of one compile; `op` is set to the op being lowered."""
+
+    def __init__(self, model, values: dict[int, np.ndarray]):
+        self.model = model
+        self.values = values
+        self.decls: list[str] = []
+        self.const_bytes = 0
+        self.op = None
+        self._const_syms: dict[int, str] = {}
+        self._count = 0
+
+    # -- model access ---------------------------------------------------------------
+    def tensor(self, i: int):
+        if not 0 <= i < len(self.model.tensors):
+            self.fail(f"refers to tensor {i}, but the model has {len(self.model.tensors)}")
+        return self.model.tensors[i]
+
+    def value(self, i: int) -> np.ndarray | None:
+        return self.values.get(i)
+
+    def fail(self, message: str, hint: str | None = None):
+        op = self.op
+        where = f"Op {op.index} ({op.name})" if op is not None else "The model"
+        raise ModelError(f"{where}: {message}", hint or _HINT)
+
+    def expect(self, i: int, types: tuple[str, ...] = ("INT8",), rank: int | None = None,
+               constant: bool | None = None, what: str = "tensor"):
+        """The tensor at index i, checked for type, rank and constness; ModelError otherwise."""
+        if i < 0:
+            self.fail(f"needs its {what} but it is absent")
+        t = self.tensor(i)
+        if t.type_name not in types:
+            self.fail(f"{what} {t.name} is {t.type_name}; the compiled runtime needs {'/'.join(types)}")
+        if rank is not None and len(t.shape) != rank:
+            self.fail(f"{what} {t.name} has shape {list(t.shape)}; expected rank {rank}")
+        if constant is True and self.value(i) is None:
+            self.fail(f"{what} {t.name} must be a constant")
+        if constant is False and self.value(i) is not None:
+            self.fail(f"{what} {t.name} is a constant; the compiled runtime needs it computed")
+        return t
+
+    # -- C emission -----------------------------------------------------------------
+    def _symbol(self, stem: str) -> str:
+        self._count += 1
+        idx = self.op.index if self.op is not None else 0
+        return f"{stem}{idx}_{self._count}"
+
+    def const_array(self, ctype: str, values, stem: str = "w") -> str:
+        """Emit `static const ctype sym[N]` (flash) and return sym."""
+        arr = np.asarray(values).reshape(-1)
+        sym = self._symbol(stem)
+        self.decls.append(f"static const {ctype} {sym}[{max(arr.size, 1)}] = {render_values(ctype, arr)};")
+        self.const_bytes += max(arr.size, 1) * _sizeof(ctype)
+        return sym
+
+    def struct(self, cstruct, params: dict, stem: str = "p") -> str:
+        """Emit `static const <cstruct.name> sym = {...}` and return sym."""
+        sym = self._symbol(stem)
+        self.decls.append(f"static const {cstruct.name} {sym} = {cstruct.initializer(params)};")
+        self.const_bytes += sum(_sizeof(t) * (n or 1) for _, t, n in cstruct.fields)
+        return sym
+
+    def ptr(self, i: int, ctype: str | None = None) -> str:
+        """C expression for tensor i's buffer: a flash array for constants, the arena otherwise."""
+        t = self.tensor(i)
+        ctype = ctype or CTYPES.get(t.type_name, "uint8_t")
+        value = self.value(i)
+        if value is not None:
+            sym = self._const_syms.get(i)
+            if sym is None:
+                sym = self.const_array(CTYPES.get(t.type_name, "uint8_t"), value, stem="c")
+                self._const_syms[i] = sym
+            return f"(const {ctype} *){sym}"
+        return f"({ctype} *)TF_T{i}"
+
+
+def _sizeof(ctype: str) -> int:
+    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}.get(ctype, 4)
