@@ -240,7 +240,8 @@ def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[Tens
 
 
 def _counters(client) -> list[int]:
-    return [int(getattr(client, name, 0) or 0) for name in COUNTERS]
+    counters = getattr(client, "counters", client)
+    return [int(getattr(counters, name, 0) or 0) for name in COUNTERS]
 
 
 def _latency_basis(port) -> str:

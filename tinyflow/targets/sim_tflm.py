@@ -1,0 +1,229 @@
+"""`sim://tflm[?board=<id>]`: a simulated board running the model in the TFLite Micro reference runtime.
+
+It speaks the device protocol (tinyflow.targets.device.PythonDevice over an in-process port), so
+the host drives it exactly like a real board. What it reports:
+
+- outputs: the TFLM reference kernels' (`tflite_micro`), bit-exact with what a TFLM board computes
+  with reference kernels; variable tensors are reset before each sample, as the host reference does;
+- arena used: measured, from TFLM's RecordingMicroAllocator (the allocation total it prints);
+- latency: an ESTIMATE for the board, not a measurement (see LATENCY_BASIS). Ticks are estimated
+  CPU cycles and `ticks_per_second` is the board's clock, so microseconds are board time.
+
+`?board=` (default nano33ble) picks the clock and the budgets: a model whose flash (model + TFLM
+interpreter) or RAM (arena + interpreter) does not fit the board is refused with the numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from tinyflow.errors import BoardError, ModelError, UsageError
+from tinyflow.protocol.messages import TensorSpec
+from tinyflow.targets.device import ModelInfo, Runtime
+
+DEFAULT_BOARD = "nano33ble"
+FIRMWARE_VERSION = "sim-tflm 1 (TFLM reference kernels via tflite_micro)"
+# Cycles per multiply-accumulate of int8 conv/depthwise/fully-connected layers on a Cortex-M4
+# running TFLM with CMSIS-NN. Calibrated on the MLPerf Tiny v0.5 reference latencies of the
+# STM32L4R5 at 120 MHz (KWS 181.9 ms, IC 704.2 ms, VWW 600.6 ms, AD 10.05 ms) divided by the MACs
+# of the corpus copies of the same models (KWS 2.66 M, IC 12.50 M, VWW 7.49 M, AD 0.264 M):
+# 8.22, 6.76, 9.62 and 4.58 cycles/MAC; the median is 7.49. It folds in flash wait states, the
+# ops without MACs and the interpreter's overhead; see docs/eval.md.
+CYCLES_PER_MAC = 7.49
+# Ops without MACs (pooling, softmax, reshape, add...) cost about this much per output element.
+# Uncalibrated (those ops are a few percent of the calibration models); it keeps them from
+# showing as free in profiles.
+CYCLES_PER_ELEMENT = 4.0
+LATENCY_BASIS = (f"is an ESTIMATE, not a measurement: {CYCLES_PER_MAC} cycles per MAC (+{CYCLES_PER_ELEMENT:g} per "
+                 "output element of other ops) at the board's clock; see docs/eval.md")
+_MAX_REPORTED_TICKS = 0xFFFFFFFF
+_DTYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
+
+
+def op_macs(model) -> list[int]:
+    """Multiply-accumulates of each op of a TfliteModel (0 for ops without a weight matrix)."""
+    out = []
+    for op in model.ops:
+        t = model.tensors
+        n_out = int(np.prod(t[op.outputs[0]].shape, dtype=np.int64)) if op.outputs else 0
+        w = t[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] >= 0 else ()
+        if op.name == "CONV_2D" and len(w) == 4:
+            out.append(n_out * w[1] * w[2] * w[3])
+        elif op.name == "DEPTHWISE_CONV_2D" and len(w) == 4:
+            out.append(n_out * w[1] * w[2])
+        elif op.name in ("FULLY_CONNECTED", "BATCH_MATMUL") and len(w) >= 2:
+            out.append(n_out * w[-1] if op.name == "FULLY_CONNECTED" else n_out * w[-2])
+        else:
+            out.append(0)
+    return out
+
+
+def estimate_op_cycles(model) -> list[int]:
+    """Estimated Cortex-M4 cycles of each op (CYCLES_PER_MAC x MACs, else per output element)."""
+    cycles = []
+    for op, macs in zip(model.ops, op_macs(model)):
+        elements = int(np.prod(model.tensors[op.outputs[0]].shape, dtype=np.int64)) if op.outputs else 0
+        cost = CYCLES_PER_MAC * macs if macs else CYCLES_PER_ELEMENT * elements
+        cycles.append(max(1, int(round(cost))))
+    return cycles
+
+
+class TflmRuntime(Runtime):
+    """The model side of a simulated board: TFLM reference kernels, measured arena, estimated ticks.
+
+    Thread-safe: a port may call it from its own thread.
+    """
+
+    def __init__(self, model_bytes: bytes, board=None, name: str | None = None):
+        from tinyflow import tflm
+        from tinyflow.tflite import read_model
+
+        self.model_bytes = bytes(model_bytes)
+        self.model = read_model(self.model_bytes)
+        tflm.check_supported(self.model)
+        self.board = _load_board(board)
+        self.board_id = self.board.id
+        self.cpu_hz = int(self.board.cpu_hz)
+        self.ticks_per_second = self.cpu_hz  # a tick is one estimated CPU cycle
+        self._lock = threading.Lock()
+        self._interp = self._load()
+        self._arena_used = measure_arena_used(self._interp)
+        check_fit(self.board, len(self.model_bytes), self._arena_used)
+        self.op_cycles = estimate_op_cycles(self.model)
+        self._inputs = [self._spec(i) for i in self.model.inputs]
+        self._info = ModelInfo(runtime="tflm", model_name=(name or "model")[:40], inputs=[s for s, _ in self._inputs],
+                               outputs=[self._spec(i)[0] for i in self.model.outputs],
+                               op_names=[op.name for op in self.model.ops],
+                               model_sha256=hashlib.sha256(self.model_bytes).digest()[:8],
+                               model_bytes=len(self.model_bytes), arena_bytes=_round_up(self._arena_used, 16))
+
+    def _load(self):
+        from tflite_micro import runtime
+
+        try:
+            return runtime.Interpreter.from_bytes(self.model_bytes, arena_size=_generous_arena(self.model))
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"TFLite Micro could not load the model: {exc}",
+                             "Check the model with `tinyflow inspect`.") from None
+
+    def _spec(self, index: int) -> tuple[TensorSpec, np.dtype]:
+        t = self.model.tensors[index]
+        dtype = np.dtype(t.dtype)
+        if dtype.name not in _DTYPE_CODES:
+            raise ModelError(f"Tensor {t.name!r} is {dtype.name}; the device link carries only "
+                             f"{', '.join(_DTYPE_CODES)}", "Quantize the model's inputs and outputs to int8.")
+        spec = TensorSpec(_DTYPE_CODES[dtype.name], tuple(int(d) for d in t.shape),
+                          float(t.scale[0]) if len(t.scale) else 0.0,
+                          int(t.zero_point[0]) if len(t.zero_point) else 0, int(t.nbytes))
+        return spec, dtype
+
+    def model_info(self) -> ModelInfo:
+        return self._info
+
+    def arena_used(self) -> int:
+        return self._arena_used
+
+    def invoke(self, inputs: list[bytes]) -> tuple[list[bytes], list[int]]:
+        """Run one inference on the raw input buffers; returns (output buffers, estimated op cycles)."""
+        with self._lock:
+            self._interp.reset()  # variable tensors start from zero, as in the host reference
+            for k, ((spec, dtype), buf) in enumerate(zip(self._inputs, inputs)):
+                self._interp.set_input(np.frombuffer(bytes(buf), dtype=dtype).reshape(spec.shape), k)
+            self._interp.invoke()
+            outs = [np.ascontiguousarray(self._interp.get_output(k)).tobytes() for k in range(len(self._info.outputs))]
+        return outs, list(self.op_cycles)
+
+    def reset(self) -> None:
+        """A device reset: every variable tensor goes back to zero."""
+        with self._lock:
+            self._interp.reset()
+
+
+def measure_arena_used(interp) -> int:
+    """Bytes of the tensor arena TFLM allocated, read from its RecordingMicroAllocator printout.
+
+    tflite_micro has no call that returns it; the printout goes to the C stderr, so file
+    descriptor 2 is redirected to a temporary file for the call.
+    """
+    import sys
+
+    with tempfile.TemporaryFile() as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            interp.print_allocations()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read().decode(errors="replace")
+    match = re.search(r"Arena allocation total (\d+) bytes", text)
+    if not match:
+        raise ModelError("TFLite Micro did not report its arena allocation", f"Its printout was: {text[:200]!r}")
+    return int(match.group(1))
+
+
+def check_fit(board, model_bytes: int, arena_bytes: int) -> None:
+    """Refuse (BoardError with the numbers) a model whose model + TFLM or arena + TFLM exceeds the board."""
+    from tinyflow.boards import check_fit as board_fit
+
+    rt = board.runtime("tflm")
+    board_fit(board, model_bytes + rt.flash_bytes, arena_bytes + rt.ram_bytes,
+              flash_parts={"model": model_bytes, "TFLM runtime": rt.flash_bytes},
+              ram_parts={"arena": arena_bytes, "TFLM runtime": rt.ram_bytes}).raise_if_not_fit()
+
+
+def _load_board(board):
+    from tinyflow.boards import load_board
+
+    return load_board(board or DEFAULT_BOARD)
+
+
+def _generous_arena(model) -> int:
+    """An arena surely large enough (TFLM crashes the process on one too small)."""
+    activations = sum(t.nbytes for t in model.tensors if not t.is_constant)
+    return 2 * activations + 256 * len(model.tensors) + 512 * len(model.ops) + (256 << 10)
+
+
+def _round_up(n: int, k: int) -> int:
+    return (n + k - 1) // k * k
+
+
+def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, **_ignored):  # noqa: A001
+    """Start a simulated TFLM board for `model`; returns a pyserial-like port speaking the protocol.
+
+    Args:
+        url_parts: the parsed `sim://tflm?board=<id>` URL (or a query string or dict).
+        model: the .tflite as bytes or a path.
+        board: a board id or Board; overrides ?board=.
+    """
+    if model is None:
+        raise UsageError("sim://tflm needs a model to run", "Pass the model file (MODEL argument).")
+    from tinyflow.targets.sim_qemu import query_params
+
+    params = query_params(url_parts)
+    unknown = sorted(set(params) - {"board"})
+    if unknown:
+        raise UsageError(f"sim://tflm does not know the option {', '.join(unknown)}", "Only ?board=<id> is accepted.")
+    name = Path(model).stem if isinstance(model, (str, Path)) else None
+    runtime = TflmRuntime(_model_bytes(model), board or params.get("board"), name=name)
+    from tinyflow.targets.device import PythonDevice, SimPort
+
+    port = SimPort(PythonDevice(runtime, firmware_version=FIRMWARE_VERSION), timeout=timeout)
+    port.latency_basis = LATENCY_BASIS
+    port.runtime = runtime
+    return port
+
+
+def _model_bytes(model) -> bytes:
+    if isinstance(model, (bytes, bytearray)):
+        return bytes(model)
+    return Path(model).read_bytes()
