@@ -92,7 +92,7 @@ extern "C" int tinyflow_model_init(void) {
   if (g_interpreter != nullptr) {
     return 0;
   }
-  const tflite::Model *model = tflite::GetModel(tinyflow_tflm_model_data);
+  const tflite::Model *model = tflite::GetModel(g_tinyflow_model_data);
   if (model->version() != TFLITE_SCHEMA_VERSION) {
     return kErrSchema;
   }

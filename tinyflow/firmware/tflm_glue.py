@@ -1,7 +1,7 @@
 """Generate the model-specific half of the TFLM glue: op resolver, arena size, tensor specs.
 
 The fixed half is firmware/tflm/model_tflm.cpp; it includes the header made here
-(`tinyflow_tflm_model.h`) and the C array of the .tflite (`model_data.cpp`). Pure: model in,
+(`tinyflow_tflm_model.h`) and the C array of the .tflite (`tinyflow_model_data.cc`). Pure: model in,
 text out.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from tinyflow.c_array import c_array_text
 from tinyflow.errors import ModelError
 from tinyflow.firmware.cgen import c_string, generated_banner, model_info_c, tensor_specs_c
 from tinyflow.tflite import TfliteModel
@@ -39,6 +40,7 @@ _METHOD_EXCEPTIONS = {"PADV2": "PadV2", "CUMSUM": "CumSum", "BATCH_MATMUL": "Bat
 # figure over-counts it; but optimized kernels (CMSIS-NN, ESP-NN) ask for scratch buffers
 # (im2col) that the reference kernels do not, and the pinned library is an older TFLM than the
 # host's. 15% (at least 2 KiB) covers the scratch of the corpus's conv layers.
+DATA_NAME = "tinyflow"  # C name of the model array: the glue refers to g_tinyflow_model_data
 ARENA_MARGIN_FRACTION = 0.15
 ARENA_MARGIN_MIN_BYTES = 2048
 
@@ -94,8 +96,7 @@ def model_header(model: TfliteModel, name: str, arena_bytes: int, source: str, v
 #endif
 #define TINYFLOW_TFLM_NUM_OP_TYPES {max(1, len(methods))}
 
-extern "C" const unsigned char tinyflow_tflm_model_data[];
-extern "C" const unsigned int tinyflow_tflm_model_size;
+#include "tinyflow_model_data.h"  /* g_tinyflow_model_data: the .tflite, 16-byte aligned */
 
 /* Exactly the model's {len(methods)} op type(s): nothing else is linked in. */
 static inline TfLiteStatus tinyflow_tflm_register_ops(
@@ -112,20 +113,7 @@ static const char *const tinyflow_tflm_op_names[] = {{{ops}}};
 """
 
 
-def model_data_source(model: TfliteModel, source: str, version: str) -> str:
-    """model_data.cpp: the .tflite bytes as a 16-byte aligned constant array."""
-    data = model.data
-    rows = []
-    for start in range(0, len(data), 16):
-        rows.append("  " + ", ".join(f"0x{b:02x}" for b in data[start:start + 16]) + ",")
-    body = "\n".join(rows)
-    return f"""{generated_banner(source, version)}
-/* The .tflite flatbuffer, kept in flash; TFLM reads it in place (16-byte aligned). */
-extern "C" const unsigned char tinyflow_tflm_model_data[];
-extern "C" const unsigned int tinyflow_tflm_model_size;
-
-extern "C" alignas(16) const unsigned char tinyflow_tflm_model_data[{len(data)}] = {{
-{body}
-}};
-extern "C" const unsigned int tinyflow_tflm_model_size = {len(data)}u;
-"""
+def model_data_files(model: TfliteModel, source: str) -> dict[str, str]:
+    """The .tflite as a C array (tinyflow.c_array): {file name: text}, symbol g_tinyflow_model_data."""
+    header, body = c_array_text(model.data, DATA_NAME, source)
+    return {f"{DATA_NAME}_model_data.h": header, f"{DATA_NAME}_model_data.cc": body}
