@@ -1,0 +1,26 @@
+"""`tinyflow demo`: the whole pipeline of issue 2 on the digits dataset, artifacts in one folder."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("demo")
+@click.option("--out", "-o", type=click.Path(file_okay=False), default="tinyflow-demo", show_default=True,
+              help="Folder for the models, the int8 .tflite, the C array and report.json.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--board", "-b", default="nano33ble", show_default=True, help="Board whose flash/RAM budget is checked.")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=40, show_default=True, help="Training epochs (early stopping).")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the summary.")
+def demo(out, seed, board, epochs, as_json):
+    """digits -> train tiny_cnn -> 50% structured + 50% unstructured pruning -> int8 -> inspect -> C array."""
+    import json
+
+    from tinyflow.workflows.demo import DemoConfig, run_demo, summary
+
+    state = run_demo(DemoConfig(out=out, seed=seed, board=board, epochs=epochs))
+    if as_json:
+        with open(state.artifacts["report"], encoding="utf-8") as fh:
+            click.echo(json.dumps(json.load(fh), indent=2))
+    else:
+        click.echo(summary(state))
