@@ -154,6 +154,7 @@ class _Run:
     window: int = DEFAULT_WINDOW
     faults: str | None = None
     baud: int | None = None
+    injected: dict | None = None     # what the fault injector did (testing aid)
 
 
 def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, window, faults, baud, seed,
@@ -174,9 +175,12 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
     port = open_target(target_url, model=model_bytes, timeout=timeout)
     run.latency_basis = _latency_basis(port)
     if faults or baud:
-        from tinyflow.targets.faults import wrap_port
+        from tinyflow.targets.faults import parse_faults, wrap_port
 
-        port = wrap_port(port, faults=faults, baud=baud, seed=seed)
+        spec = parse_faults(faults)
+        if faults and "seed=" not in faults:
+            spec.seed = seed  # --seed seeds the injector too, so a faulty run can be repeated
+        port = wrap_port(port, faults=spec, baud=baud)
     try:
         client = DeviceClient(port, timeout=timeout)
         info = client.handshake()
@@ -206,6 +210,7 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
         raise
     finally:
         _close(bar)
+        run.injected = dict(getattr(port, "injected", None) or {}) or None
         port.close()
     return entries, run
 
@@ -282,6 +287,8 @@ def _report(name, sha, target_url, data: EvalData, out_specs, entries: dict[int,
             "faults": run.faults, "baud": run.baud}
     for k, name_ in enumerate(COUNTERS):
         link[name_] = int(sum(e.counters[k] for e in done))
+    if run.injected:
+        link["injected"] = run.injected
     report = EvalReport(model=name, model_sha256=sha, target=str(target_url), dataset=data.name, task=data.task,
                         samples=len(done), agreement=metrics.agreement(outputs, reference), latency=latency,
                         link=link, device=run.device, class_names=list(data.class_names), outputs=outputs,

@@ -1,0 +1,117 @@
+"""`evaluate()` end to end on sim://tflm: corpus parity, faults, resume, refusals."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import corpus_path
+from tinyflow.errors import ModelError, UsageError
+from tinyflow.workflows.evaluate import _check_device, evaluate
+
+HELLO = "tflm/hello_world_int8.tflite"
+SPEECH = "tflm/micro_speech_quantized.tflite"   # 1,960-byte input: chunked uploads
+FAULTS = "ber=1e-4,drop=1e-4,reset_every=500"
+BIG = {"person_detect", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"}
+
+
+def _same_outputs(a, b):
+    return len(a.outputs) == len(b.outputs) and all(
+        len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y)) for x, y in zip(a.outputs, b.outputs))
+
+
+def test_every_corpus_model_agrees_with_the_reference(corpus_model):
+    n = 3 if corpus_model.stem in BIG else 20
+    r = evaluate(corpus_model, "sim://tflm", f"random:{n}")
+    assert r.samples == n
+    assert r.agreement["exact_match_rate"] == 1.0 and r.agreement["max_abs_diff"] == 0
+    assert r.link["lost"] == 0 and r.link["duplicated"] == 0
+    assert r.latency["p50_us"] > 0 and "ESTIMATE" in r.latency["basis"]
+
+
+@pytest.mark.parametrize("rel, n", [(HELLO, 1200), (SPEECH, 600)])
+def test_faults_change_nothing_but_the_counters(rel, n):
+    clean = evaluate(corpus_path(rel), "sim://tflm", f"random:{n}")
+    faulty = evaluate(corpus_path(rel), "sim://tflm", f"random:{n}", faults=FAULTS)
+    assert _same_outputs(clean, faulty)
+    assert faulty.agreement["exact_match_rate"] == 1.0
+    assert faulty.link["lost"] == 0 and faulty.link["duplicated"] == 0
+    injected = faulty.link["injected"]
+    assert injected["resets"] >= 2 and injected["flipped"] + injected["dropped"] > 0
+    # every reboot the injector caused is seen, and counted once
+    assert faulty.link["resets"] == injected["resets"]
+    assert faulty.link["retries"] > 0
+
+
+class _StopAfter:
+    """A progress sink that interrupts the run after `n` samples, like Ctrl-C would."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def update(self, k=1):
+        self.n -= k
+        if self.n <= 0:
+            raise KeyboardInterrupt
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("rel", [HELLO, SPEECH])
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, rel):
+    model, n = corpus_path(rel), 40
+    whole = evaluate(model, "sim://tflm", f"random:{n}", seed=3)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, "sim://tflm", f"random:{n}", seed=3, report_dir=tmp_path, progress=_StopAfter(17))
+    lines = (tmp_path / "journal.jsonl").read_text().splitlines()
+    assert len(lines) == 1 + 17  # header + one fsync'd line per finished sample
+    with open(tmp_path / "journal.jsonl", "a") as fh:
+        fh.write('{"i": 17, "out": ["AAA')  # the process died while writing the next line
+    resumed = evaluate(model, "sim://tflm", f"random:{n}", seed=3, report_dir=tmp_path, resume=True)
+    assert resumed.link["resumed"] == 17 and resumed.samples == n
+    assert _same_outputs(whole, resumed)
+    assert resumed.link["lost"] == 0 and resumed.link["duplicated"] == 0
+    assert resumed.agreement == whole.agreement
+    journal = [json.loads(x) for x in (tmp_path / "journal.jsonl").read_text().splitlines()[1:]]
+    assert sorted(e["i"] for e in journal) == list(range(n))  # nothing redone, nothing lost
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["samples"] == n and report["agreement"]["exact_match_rate"] == 1.0
+
+
+def test_resume_with_everything_done_does_not_open_the_device(tmp_path):
+    model = corpus_path(HELLO)
+    evaluate(model, "sim://tflm", "random:5", report_dir=tmp_path)
+    again = evaluate(model, "sim://tflm", "random:5", report_dir=tmp_path, resume=True)
+    assert again.link["resumed"] == 5 and again.samples == 5 and "not opened" in again.device["note"]
+
+
+def test_resume_refuses_another_configuration(tmp_path):
+    evaluate(corpus_path(HELLO), "sim://tflm", "random:5", report_dir=tmp_path)
+    with pytest.raises(UsageError, match="different configuration.*dataset"):
+        evaluate(corpus_path(HELLO), "sim://tflm", "random:6", report_dir=tmp_path, resume=True)
+    with pytest.raises(UsageError, match="different configuration.*model_sha256"):
+        evaluate(corpus_path(SPEECH), "sim://tflm", "random:5", report_dir=tmp_path, resume=True)
+    with pytest.raises(UsageError, match="different configuration.*target"):
+        evaluate(corpus_path(HELLO), "sim://tflm?board=esp32dev", "random:5", report_dir=tmp_path, resume=True)
+
+
+def test_resume_needs_a_report_dir():
+    with pytest.raises(UsageError, match="--resume needs --report"):
+        evaluate(corpus_path(HELLO), "sim://tflm", "random:5", resume=True)
+
+
+def test_a_device_running_another_model_is_refused():
+    from tinyflow.protocol.messages import DeviceInfo
+    from tinyflow.workflows.eval_data import TensorSpec
+
+    info = DeviceInfo(model_sha256=b"\x01" * 8, model_bytes=1234)
+    with pytest.raises(ModelError, match=r"runs another model \(sha256 0101010101010101\.\.\., 1,234 B\)"):
+        _check_device(info, b"model", None, [TensorSpec("o", (1,), np.dtype(np.int8))])
+
+
+def test_classification_on_a_builtin_dataset_reports_accuracy(tmp_path):
+    # hello_world predicts sin(x): evaluated on the sine set it is a regression with a small error
+    r = evaluate(corpus_path(HELLO), "sim://tflm", "sine", limit=200, report_dir=tmp_path)
+    assert r.task == "regression" and r.metrics["mae"] < 0.2
+    assert (tmp_path / "report.html").read_text().count("<svg") == 1  # latency only: no confusion matrix
