@@ -31,8 +31,9 @@ def lower(op, ctx):
     bc = checks.guarded(ctx, plan, a.shape, b.shape, y.shape)
     call = (f"tinyflow_mul_s8(&{ctx.struct(cstruct.MUL, p, 'mul')}, &{ctx.struct(cstruct.BROADCAST, bc, 'bcast')}, "
             f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.inputs[1], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')})")
-    return Lowered(call, ("mul", "fixedpoint"),
-                   inplace=tuple((i, 0) for i, t in enumerate((a, b)) if tuple(t.shape) == tuple(y.shape)))
+    # One candidate only: a planner taking both pairs would overlap the two inputs.
+    same = [i for i, t in enumerate((a, b)) if tuple(t.shape) == tuple(y.shape) and t.type_name == y.type_name]
+    return Lowered(call, ("mul", "fixedpoint"), inplace=((same[0], 0),) if same else ())
 
 
 LOWERINGS = {"MUL": lower}
