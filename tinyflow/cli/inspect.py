@@ -1,0 +1,24 @@
+"""`tinyflow inspect MODEL`: ops, tensors, MACs, TFLM op support, measured arena and board fit."""
+
+from __future__ import annotations
+
+import click
+
+from tinyflow.cli._common import emit
+
+
+@click.command("inspect")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--board", "-b", default=None, help="Board id to check the fit against (see `tinyflow boards list`).")
+@click.option("--runtime", type=click.Choice(["tflm", "aot"]), default="tflm", show_default=True,
+              help="tflm: TFLite Micro interpreter (measured arena); aot: compiled C (the compiler's memory plan).")
+@click.option("--no-arena", is_flag=True, help="Skip measuring the TFLM arena (subprocess probes, cached by model hash).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def inspect(model, board, runtime, no_arena, as_json):
+    """Ops, tensors, parameters, MACs, weight bytes, TFLM arena and board fit of a .tflite MODEL.
+
+    Needs no TensorFlow. Ops TFLite Micro cannot run are an error (exit 1) unless --no-arena.
+    """
+    from tinyflow.inspection import inspect_model
+
+    emit(inspect_model(model, board=board, runtime=runtime, arena=not no_arena), as_json)

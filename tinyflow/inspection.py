@@ -1,0 +1,160 @@
+"""`tinyflow inspect`: analysis + TFLM op support + measured arena (or the compiler's plan) +
+the fit on a board, as one InspectReport (str() = tables, to_dict() = --json).
+
+    from tinyflow.inspection import inspect_model
+    r = inspect_model("person_detect.tflite", board="nano33ble")   # runtime="tflm", arena=True
+    r.arena.arena_bytes, r.fit.verdict, r.fit.ram_headroom
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyflow import tflm
+from tinyflow.analysis import ModelAnalysis, analyze
+from tinyflow.boards import FitReport, check_fit, load_board
+from tinyflow.errors import ModelError, UsageError
+from tinyflow.report import fmt_bytes, jsonable, table
+from tinyflow.tflite import read_model
+
+RUNTIMES = ("tflm", "aot")
+
+
+@dataclass
+class InspectReport:
+    """Everything `tinyflow inspect` says about one model."""
+
+    source: str
+    analysis: ModelAnalysis
+    runtime: str
+    unsupported_ops: list[str]
+    arena: tflm.ArenaMeasurement | None = None
+    aot_memory: dict | None = None
+    aot_note: str = ""
+    fit: FitReport | None = None
+
+    @property
+    def ram_for_runtime(self) -> int | None:
+        """The model's RAM under the chosen runtime: TFLM arena or the compiler's planned bytes."""
+        if self.runtime == "tflm":
+            return self.arena.arena_bytes if self.arena else None
+        return (self.aot_memory or {}).get("ram_bytes")
+
+    def to_dict(self) -> dict:
+        d = {"model": self.source, **self.analysis.to_dict(), "runtime": self.runtime,
+             "tflm": {"build": tflm.TFLM_BUILD, "unsupported_ops": self.unsupported_ops},
+             "arena": self.arena.to_dict() if self.arena else None,
+             "fit": self.fit.to_dict() if self.fit else None}
+        if self.runtime == "aot":
+            d["aot"] = {"memory": self.aot_memory, "note": self.aot_note or None}
+        return jsonable(d)
+
+    def __str__(self) -> str:
+        a, m = self.analysis, self.analysis.model
+        lines = [f"{self.source}: {len(m.data):,} bytes, sha256 {m.sha256[:16]}", *(
+            [f"description: {m.description}"] if m.description else [])]
+        io = [[kind, t.name[:40], "x".join(map(str, t.shape)), t.type_name.lower(), _scale(t), _zp(t)]
+              for kind, ids in (("input", m.inputs), ("output", m.outputs)) for t in (m.tensors[i] for i in ids)]
+        lines += ["", table(["", "tensor", "shape", "dtype", "scale", "zero point"], io)]
+        macs_by = {}
+        for o in a.ops:
+            macs_by[o.name] = macs_by.get(o.name, 0) + o.macs
+        lines += ["", table(["op", "count", "MACs"], [[k, v, macs_by[k]] for k, v in a.op_counts.items()],
+                            title=f"Ops ({len(a.ops)} in execution order)")]
+        rows = [[o.index, o.name, " ".join("x".join(map(str, s)) for s in o.inputs), "x".join(map(str, o.output)),
+                 o.macs, o.params] for o in a.ops]
+        lines += ["", table(["#", "op", "input", "output", "MACs", "params"], rows, title="Per op")]
+        rows = [[t.index, t.name[:48], "x".join(map(str, t.shape)) or "scalar", t.type_name.lower(), _scale(t),
+                 _zp(t), "const" if t.is_constant else ("var" if t.is_variable else ""), t.nbytes] for t in m.tensors]
+        lines += ["", table(["#", "name", "shape", "dtype", "scale", "zp", "kind", "bytes"], rows, title="Tensors")]
+        lines += ["", f"params {a.params:,}   weights {fmt_bytes(a.weight_bytes)}   MACs {a.macs:,}"
+                      f"   activations (sum) {fmt_bytes(a.activation_bytes)}"]
+        lines.append("TFLM op support: " + ("all ops supported" if not self.unsupported_ops else
+                                             "NOT supported: " + ", ".join(self.unsupported_ops)))
+        lines += self._memory_lines()
+        if self.fit:
+            lines += ["", str(self.fit)]
+        return "\n".join(lines)
+
+    def _memory_lines(self) -> list[str]:
+        if self.runtime == "tflm":
+            if self.arena is None:
+                return ["TFLM arena: not measured (--no-arena)"]
+            ar = self.arena
+            return [f"TFLM arena: {fmt_bytes(ar.arena_bytes)} measured (smallest that loads and invokes, "
+                    f"{ar.probes} probes{', cached' if ar.cached else ''}; TFLM's tally {ar.recorded_bytes:,} B: "
+                    f"head {ar.head_bytes:,} + tail {ar.tail_bytes:,})"]
+        if self.aot_memory is None:
+            return [f"Compiled (aot) memory: not available: {self.aot_note}"]
+        parts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in self.aot_memory.items())
+        return [f"Compiled (aot) memory: {parts}"]
+
+
+def _scale(t) -> str:
+    if len(t.scale) == 0:
+        return ""
+    return f"{t.scale[0]:.4g}" if len(t.scale) == 1 else f"per-channel({len(t.scale)})"
+
+
+def _zp(t) -> str:
+    if len(t.zero_point) == 0:
+        return ""
+    return str(int(t.zero_point[0])) if len(set(t.zero_point.tolist())) == 1 else f"per-channel({len(t.zero_point)})"
+
+
+def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena: bool = True) -> InspectReport:
+    """Inspect a .tflite (path or bytes): see the module docstring.
+
+    Raises:
+        ModelError: unreadable model; ops TFLM cannot run when the arena or a tflm fit is asked for.
+        BoardError: unknown board. UsageError: bad runtime, or --board with --no-arena for tflm.
+    """
+    if runtime not in RUNTIMES:
+        raise UsageError(f"Unknown runtime {runtime!r}", f"Use one of: {', '.join(RUNTIMES)}.")
+    source = Path(model).name if isinstance(model, (str, Path)) else "model bytes"
+    m = read_model(model)
+    b = load_board(board) if board else None
+    report = InspectReport(source=source, analysis=analyze(m), runtime=runtime, unsupported_ops=tflm.unsupported_ops(m))
+    if runtime == "tflm":
+        if b is not None and not arena:
+            raise UsageError("--board with --runtime tflm needs the measured arena, but --no-arena was given",
+                             "Drop --no-arena (measurements are cached), or drop --board.")
+        if arena:
+            tflm.check_supported(m)  # names the ops before anyone builds firmware
+            report.arena = tflm.measure_arena(m)
+    else:
+        report.aot_memory, report.aot_note = _aot_memory(m.data)
+    if b is not None:
+        report.fit = _fit(report, b)
+    return report
+
+
+def _aot_memory(data: bytes) -> tuple[dict | None, str]:
+    """The compiler's memory report as a dict with at least ram_bytes, or (None, why not)."""
+    try:
+        from tinyflow.compile import memory_report
+    except (ImportError, AttributeError) as exc:
+        return None, f"tinyflow.compile.memory_report is not in this install ({exc})"
+    rep = memory_report(data)
+    d = jsonable(rep)
+    d = d if isinstance(d, dict) else {"report": d}
+    ram = next((d[k] for k in ("ram_bytes", "planned_bytes", "arena_bytes", "activation_bytes") if isinstance(d.get(k), int)), None)
+    if ram is None:
+        return None, f"the compiler's memory report has no RAM figure (keys: {', '.join(d)})"
+    return {**d, "ram_bytes": ram}, ""
+
+
+def _fit(report: InspectReport, board) -> FitReport:
+    rt = board.runtime(report.runtime)
+    model_bytes = len(report.analysis.model.data)
+    ram = report.ram_for_runtime
+    if ram is None:
+        raise ModelError(f"Cannot check the fit on {board.id} with --runtime {report.runtime}: {report.aot_note}",
+                         "Use --runtime tflm, or update tinyflow.")
+    label = "arena" if report.runtime == "tflm" else "planned activations"
+    flash_model = (report.aot_memory or {}).get("flash_bytes") if report.runtime == "aot" else None
+    flash_parts = {"model": int(flash_model or model_bytes), f"{report.runtime} runtime": rt.flash_bytes}
+    ram_parts = {label: int(ram), f"{report.runtime} runtime": rt.ram_bytes}
+    return check_fit(board, sum(flash_parts.values()), sum(ram_parts.values()), flash_parts=flash_parts,
+                     ram_parts=ram_parts)
