@@ -127,9 +127,13 @@ def compile_model(model, name: str = "model") -> CompiledModel:
     ctx.op = None
     sizes, lifetimes = _lifetimes(m, ops, values)
     aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
+    # A model output must survive to the end, so it is never the memory an op writes over.
+    keep = set(m.outputs)
     inplace = [(op.inputs[a], op.outputs[b]) for op, lw in zip(ops, lowered) for a, b in lw.inplace
-               if op.inputs[a] >= 0 and op.inputs[a] not in values]
-    plan = plan_memory(sizes, lifetimes, aliases, inplace)
+               if op.inputs[a] >= 0 and op.inputs[a] not in values and op.inputs[a] not in keep]
+    overlaps = [(op.inputs[0], op.outputs[0], lw.overlap) for op, lw in zip(ops, lowered)
+                if lw.overlap is not None and op.inputs[0] not in keep]
+    plan = plan_memory(sizes, lifetimes, aliases, inplace, overlaps)
     kernels = sorted({k for lw in lowered for k in lw.kernels})
     kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
     calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]

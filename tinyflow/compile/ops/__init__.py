@@ -25,6 +25,10 @@ indices, -1 for an absent optional input). `ctx` is a `LowerContext`:
     alias     True: output 0 IS input 0's memory (RESHAPE); the planner merges their lifetimes
     inplace   (input position, output position) pairs that may share memory because the kernel
               reads each element before writing the same element (element-wise ops)
+    overlap   None, or d (bytes): output 0 may start up to d bytes after input 0's start although
+              they overlap, because the kernel walks both in raster order and has always read the
+              input bytes it overwrites (conv, depthwise, pooling; d is usually negative). Used
+              only when input 0 dies at this op.
 
 Lowerings run on the host once per compile and must validate everything the kernel trusts
 (shapes, quantization, option values): the device runs Eval blind.
@@ -48,6 +52,7 @@ class Lowered:
     kernels: tuple[str, ...] = ()
     alias: bool = False
     inplace: tuple[tuple[int, int], ...] = ()
+    overlap: int | None = None
 
 
 LowerFn = Callable[..., Lowered]

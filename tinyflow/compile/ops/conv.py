@@ -17,6 +17,32 @@ DWCONV = CStruct("tinyflow_dwconv_params_t", tuple((f, "int32_t", 0) for f in
                                                    _GEOMETRY + ("filter_h", "filter_w", "depth_multiplier") + _TAIL))
 
 
+def raster_overlap(p: dict, channels_in: int, channels_out: int) -> int:
+    """Bytes output may start after input (Lowered.overlap) for a kernel that writes output pixel
+    i (all channels) only after reading what it needs of the input, pixel by pixel in raster order.
+
+    p holds batches, input_h/w, output_h/w, strides, dilations (optional) and pads (a params dict).
+    """
+    dh, dw = p.get("dilation_h", 1), p.get("dilation_w", 1)
+    fh, fw = p["filter_h"], p["filter_w"]
+
+    def first(n_out, stride, pad, dil, taps, size):
+        origin = np.arange(n_out, dtype=np.int64) * stride - pad
+        f0 = np.where(origin < 0, (-origin + dil - 1) // dil, 0)
+        at = origin + f0 * dil
+        return at, (f0 < taps) & (at < size)
+
+    ry, vy = first(p["output_h"], p["stride_h"], p["pad_h"], dh, fh, p["input_h"])
+    rx, vx = first(p["output_w"], p["stride_w"], p["pad_w"], dw, fw, p["input_w"])
+    b = np.arange(p["batches"], dtype=np.int64)[:, None, None]
+    reads = ((b * p["input_h"] + ry[None, :, None]) * p["input_w"] + rx[None, None, :]) * channels_in
+    big = np.iinfo(np.int64).max // 4
+    reads = np.where(vy[None, :, None] & vx[None, None, :], reads, big).reshape(-1)
+    suffix = np.minimum.accumulate(reads[::-1])[::-1]
+    writes = (np.arange(reads.size, dtype=np.int64) + 1) * channels_out
+    return int(min((suffix - writes).min(), big))
+
+
 def _window(op, ctx, inp, out, fh: int, fw: int) -> dict:
     """Strides, dilations and padding, checked against the model's output shape."""
     o = op.options
@@ -73,7 +99,8 @@ def lower_conv(op, ctx) -> Lowered:
     params.update(q)
     p = ctx.struct(CONV, params)
     return Lowered(f"tinyflow_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-                   f"{bias}, {ctx.ptr(op.outputs[0])})", kernels=("conv_2d",))
+                   f"{bias}, {ctx.ptr(op.outputs[0])})", kernels=("conv_2d",),
+                   overlap=raster_overlap(params, params["input_c"], oc))
 
 
 def lower_depthwise(op, ctx) -> Lowered:
@@ -95,7 +122,8 @@ def lower_depthwise(op, ctx) -> Lowered:
     params.update(q)
     p = ctx.struct(DWCONV, params)
     return Lowered(f"tinyflow_depthwise_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, "
-                   f"{ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])})", kernels=("depthwise_conv_2d",))
+                   f"{ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])})", kernels=("depthwise_conv_2d",),
+                   overlap=raster_overlap(params, ic, oc))
 
 
 LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

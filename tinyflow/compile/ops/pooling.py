@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tinyflow.compile.ops import Lowered
+from tinyflow.compile.ops.conv import raster_overlap
 from tinyflow.compile.ops.cstruct import CStruct
 from tinyflow.compile.quant import activation_range, out_size, padding, qparams
 
@@ -31,11 +32,13 @@ def _lower(op, ctx, fn: str) -> Lowered:
     if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
         ctx.fail(f"has fused activation {act}")
     act_min, act_max = activation_range(act, out_s, out_zp)
-    p = ctx.struct(POOL, {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2],
+    params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2],
                           "channels": inp.shape[3], "filter_h": fh, "filter_w": fw, "output_h": oh, "output_w": ow,
                           "stride_h": sh, "stride_w": sw, "pad_h": padding(sh, 1, inp.shape[1], fh, oh),
-                          "pad_w": padding(sw, 1, inp.shape[2], fw, ow), "act_min": act_min, "act_max": act_max})
-    return Lowered(f"{fn}(&{p}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])})", kernels=("pooling",))
+                          "pad_w": padding(sw, 1, inp.shape[2], fw, ow), "act_min": act_min, "act_max": act_max}
+    p = ctx.struct(POOL, params)
+    return Lowered(f"{fn}(&{p}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])})", kernels=("pooling",),
+                   overlap=raster_overlap(params, inp.shape[3], inp.shape[3]))
 
 
 def lower_average_pool(op, ctx) -> Lowered:
