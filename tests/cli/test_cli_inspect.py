@@ -1,0 +1,87 @@
+"""CLI: inspect, export, boards (CliRunner), and that --help / inspect import no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from conftest import corpus_path
+from tinyflow.cli.main import cli
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_inspect_json_person_detect_with_board():
+    res = _run("inspect", str(corpus_path("tflm/person_detect.tflite")), "--board", "nano33ble", "--json")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["op_counts"]["CONV_2D"] == 14 and len(d["op_names"]) == 31
+    assert abs(d["arena"]["arena_bytes"] - 85_264) <= 0.05 * 85_264
+    assert d["fit"]["verdict"].startswith("fits") and d["fit"]["ram"]["headroom"] > 0
+
+
+def test_inspect_text_ends_with_the_verdict():
+    res = _run("inspect", str(corpus_path("tflm/micro_speech_quantized.tflite")), "-b", "esp32dev")
+    assert res.exit_code == 0, res.output
+    assert "TFLM arena: 7,584 B" in res.output
+    assert "Fit on esp32dev: fits" in res.output and "headroom" in res.output.splitlines()[-1]
+
+
+def test_inspect_errors_exit_codes(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"\x10\0\0\0XXXX" + bytes(32))
+    res = CliRunner().invoke(cli, ["inspect", str(bad), "--no-arena"])
+    assert res.exit_code == 1 and "Error: Not a .tflite file" in res.output
+    model = str(corpus_path("tflm/hello_world_int8.tflite"))
+    res = CliRunner().invoke(cli, ["inspect", model, "--board", "uno"])
+    assert res.exit_code == 1 and "Error: Unknown board 'uno'" in res.output and "nano33ble" in res.output
+    res = CliRunner().invoke(cli, ["inspect", model, "--board", "nano33ble", "--no-arena"])
+    assert res.exit_code == 2 and "--no-arena" in res.output
+    res = CliRunner().invoke(cli, ["inspect", str(tmp_path / "missing.tflite")])
+    assert res.exit_code == 2
+
+
+def test_export_writes_the_pair(tmp_path):
+    res = _run("export", str(corpus_path("tflm/hello_world_int8.tflite")), "-o", str(tmp_path), "--name", "hello world")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "hello_world_model_data.h").exists() and (tmp_path / "hello_world_model_data.cc").exists()
+    assert "g_hello_world_model_data[2,704]" in res.output
+    res = _run("export", str(corpus_path("tflm/hello_world_int8.tflite")), "-o", str(tmp_path / "j"), "--json")
+    assert json.loads(res.output)["symbol"] == "g_hello_world_int8_model_data"
+
+
+def test_boards_list_and_show():
+    res = _run("boards", "list")
+    assert res.exit_code == 0 and any(ln.startswith("nano33ble ") for ln in res.output.splitlines())
+    ids = [b["id"] for b in json.loads(_run("boards", "list", "--json").output)]
+    assert {"nano33ble", "esp32dev"} <= set(ids)
+    d = json.loads(_run("boards", "show", "esp32dev", "--json").output)
+    assert d["cpu_hz"] == 240_000_000 and d["usable_ram_bytes"] == d["ram_bytes"] - d["reserved_ram_bytes"]
+    res = CliRunner().invoke(cli, ["boards", "show", "nope"])
+    assert res.exit_code == 1 and "Known boards:" in res.output
+
+
+_NO_TF = """
+import sys
+from tinyflow.cli.main import main
+try:
+    main({args!r})
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras"))
+print("HEAVY", heavy, "CODE", code)
+"""
+
+
+def test_help_and_inspect_do_not_import_tensorflow(tmp_path):
+    model = str(corpus_path("tflm/hello_world_int8.tflite"))
+    for args in (["--help"], ["inspect", model, "--no-arena"], ["inspect", model, "--json"],
+                 ["export", model, "-o", str(tmp_path)], ["boards", "list"]):
+        proc = subprocess.run([sys.executable, "-c", _NO_TF.format(args=args)], capture_output=True, text=True,
+                              timeout=120)
+        assert "HEAVY [] CODE 0" in proc.stdout, (args, proc.stdout[-500:], proc.stderr[-2000:])
