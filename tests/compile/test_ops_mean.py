@@ -41,3 +41,9 @@ def test_mean_global_pool_hw(keep):
     """The ResNet/MobileNet head: mean over H, W of an NHWC map."""
     run_mean([1, 7, 7, 32], [1, 2], keep, (0.05, -4), (0.02, 9), 3)
     run_mean([1, 12, 9, 8], [2, 1], keep, (0.1, 100), (0.1, 100), 4)
+
+
+@pytest.mark.parametrize("ratio", [1e-9, 3e-4, 1.0, 300.0])
+def test_mean_many_elements_and_extreme_rescale(ratio):
+    """n = 4096: TFLM clamps the 1/n shift to 31 + output shift when the rescale is tiny."""
+    run_mean([1, 64, 64, 2], [1, 2], True, (0.5, -7), (0.5 / ratio, 3), 5)

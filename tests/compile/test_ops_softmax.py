@@ -36,7 +36,7 @@ def test_softmax_matches_tflm(shape, beta, out_dtype, data):
     run_softmax(shape, beta, qi, out_dtype, x)
 
 
-@pytest.mark.parametrize("scale", [1e-3, 0.0390625, 0.25, 4.0])
+@pytest.mark.parametrize("scale", [1e-3, 0.0390625, 0.25, 4.0, 64.0, 3e4])
 def test_softmax_extremes(scale):
     """Rows with one spike, all-equal rows and the full int8 range."""
     x = np.array([[127] + [-128] * 9, [5] * 10, list(range(-128, 128, 26))], dtype=np.int8)
