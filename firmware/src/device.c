@@ -27,6 +27,7 @@ static uint32_t s_output_total;
 /* Chunked input: bytes staged so far and the INFER seq (tag) they belong to. */
 static uint32_t s_staged;
 static uint16_t s_staged_tag;
+static uint8_t s_offset_error_sent; /* one BAD_OFFSET per broken upload, not one per chunk */
 static uint32_t s_op_ticks[TINYFLOW_MAX_OPS];
 /* The last executed INFER's reply, resent when the same seq comes again. */
 static uint8_t s_cache_valid;
@@ -175,7 +176,9 @@ static void handle_infer(uint16_t seq, const uint8_t *body, uint32_t len) {
   } else if (len != 0) {
     send_error(seq, TINYFLOW_ERR_BAD_LENGTH, TINYFLOW_MSG_INFER, 0, s_input_total, "INFER body is not the input size");
     return;
-  } else if (s_staged != s_input_total || s_staged_tag != seq) {
+  }
+  s_offset_error_sent = 0;
+  if (len == 0 && (s_staged != s_input_total || s_staged_tag != seq)) {
     send_error(seq, TINYFLOW_ERR_NOT_STAGED, TINYFLOW_MSG_INFER, s_staged_tag, s_staged, "input not fully staged");
     return;
   }
@@ -212,9 +215,13 @@ static void handle_upload(uint16_t seq, uint8_t flags, const uint8_t *body, uint
   /* offset 0 starts a sample; otherwise the chunk must continue the same sample in order. */
   if (!(offset == 0 || (tag == s_staged_tag && offset == s_staged)) || offset > s_input_total ||
       n > s_input_total - offset) {
-    send_error(seq, TINYFLOW_ERR_BAD_OFFSET, TINYFLOW_MSG_UPLOAD, s_staged_tag, s_staged, "chunk out of order");
+    if (!s_offset_error_sent) {
+      send_error(seq, TINYFLOW_ERR_BAD_OFFSET, TINYFLOW_MSG_UPLOAD, s_staged_tag, s_staged, "chunk out of order");
+    }
+    s_offset_error_sent = 1;
     return;
   }
+  s_offset_error_sent = 0;
   write_input(offset, body + 6, n);
   s_staged_tag = tag;
   s_staged = offset + n;

@@ -84,6 +84,7 @@ class DeviceClient:
         self._seq = random.randrange(0x10000)
         self._boot: int | None = None
         self._chunk = 0
+        self._burst = 4096   # bytes per attempt when a sample is retried alone (adapts)
         self._last_sent_seq: int | None = None
         try:
             port.timeout = POLL_SECONDS
@@ -170,20 +171,21 @@ class DeviceClient:
                             "Quantize the inputs to the model's input tensor (dtype and shape).")
         return blob
 
-    def _frames(self, job: _Job, start: int) -> bytes:
-        """Wire bytes of a sample from input offset `start`: inline INFER, or chunks + INFER."""
+    def _frames(self, job: _Job, start: int, end: int | None = None) -> bytes:
+        """Wire bytes of a sample's input [start, end): inline INFER, or chunks + INFER."""
         if start == 0 and len(job.blob) + fr.MIN_FRAME <= self.info.max_frame:
             return fr.encode_frame(m.INFER, job.seq, job.blob)
         out = bytearray()
         step = max(1, min(self._chunk, self.info.max_frame - 14))
-        for off in range(start, len(job.blob), step):
-            body = m.encode_upload(job.seq, off, job.blob[off:off + step])
+        end = len(job.blob) if end is None else min(end, len(job.blob))
+        for off in range(start, end, step):
+            body = m.encode_upload(job.seq, off, job.blob[off:min(off + step, end)])
             out += fr.encode_frame(m.UPLOAD, job.seq, body, fr.FLAG_NOACK)
         return bytes(out + fr.encode_frame(m.INFER, job.seq))
 
-    def _send_job(self, job: _Job, start: int) -> None:
+    def _send_job(self, job: _Job, start: int, end: int | None = None) -> None:
         job.failed, job.sent_at = False, time.monotonic()
-        self._write(self._frames(job, start))
+        self._write(self._frames(job, start, end))
         self._last_sent_seq = job.seq
 
     def _fits(self, pending) -> bool:
@@ -223,12 +225,14 @@ class DeviceClient:
             self.counters.crc_errors += 1
         return ev
 
-    def _wait(self, match):
-        """Skip events until one matches; None on timeout. BOOT and boot counters are noted."""
+    def _wait(self, match, stop_on_error: bool = False):
+        """Skip events until one matches; None on timeout (or on a bad frame when stop_on_error)."""
         while True:
             ev = self._next_event(self.timeout)
             if ev is None:
                 self.counters.timeouts += 1
+                return None
+            if isinstance(ev, fr.FrameError) and stop_on_error:
                 return None
             if isinstance(ev, fr.Frame):
                 if ev.type == m.BOOT:
@@ -273,8 +277,12 @@ class DeviceClient:
             self.counters.timeouts += 1
             self._barrier(pending, retry, done)
             return
-        if isinstance(ev, fr.FrameError) or not ev.is_reply:
-            return  # a lost reply shows up as a gap in the replies or at the barrier
+        if isinstance(ev, fr.FrameError):
+            # Maybe a reply was corrupted: a barrier finds out now instead of after a timeout.
+            self._barrier(pending, retry, done)
+            return
+        if not ev.is_reply:
+            return
         if ev.type == m.BOOT:
             self._note_boot(m.decode_boot(ev.body))
             self._barrier(pending, retry, done)
@@ -341,20 +349,23 @@ class DeviceClient:
 
     def _solo(self, job: _Job, done: dict) -> None:
         """Retry one sample alone, resuming a chunked upload where the device says it stopped."""
-        stalled = 0
+        chunked = len(job.blob) + fr.MIN_FRAME > self.info.max_frame
+        known = job.staged if self._last_sent_seq == job.seq else None  # device's staged bytes
+        best, stalled = -1, 0
         while True:
             self.counters.retries += 1
-            start = job.staged if (job.staged and self._last_sent_seq == job.seq) else 0
-            probe = job.failed and start == 0 and len(job.blob) + fr.MIN_FRAME > self.info.max_frame
+            probe = chunked and known is None
             if probe:
                 # Ask first: the INFER may have run (cached reply) or the upload may be resumable.
                 self._write(fr.encode_frame(m.INFER, job.seq))
-                self._last_sent_seq = job.seq
             else:
-                self._send_job(job, start)
-            job.failed = False
+                # A burst of chunks, then INFER: it runs, or its NOT_STAGED says how far we got.
+                start = known or 0
+                self._send_job(job, start, start + self._burst if chunked else None)
+            self._last_sent_seq = job.seq
             ev = self._wait(lambda f: f.seq == job.seq and f.is_reply and f.type in (m.INFER, m.ERROR)
-                            and (f.type == m.INFER or m.decode_error(f.body).request_type == m.INFER))
+                            and (f.type == m.INFER or m.decode_error(f.body).request_type == m.INFER),
+                            stop_on_error=True)
             if ev is not None and ev.type == m.INFER:
                 try:
                     done[job.index] = self._result(job, ev)
@@ -365,17 +376,21 @@ class DeviceClient:
             if ev is not None:
                 err = m.decode_error(ev.body)
                 self._fail_check(job, err)
-                new = err.detail if err.tag == job.seq else 0
-                progress = new > (start if not probe else -1)
-                job.staged = new
-                job.failed = probe is False and new == 0
+                known = err.detail if err.tag == job.seq else 0
             else:
-                progress = False
-                job.failed = True
+                known = None
                 self._resync_quiet()
-            if not probe:
+            if not probe and (known is None or known < start + self._burst):
                 self._chunk = max(MIN_CHUNK, self._chunk // 2)
-            stalled = 0 if progress else stalled + 1
+            if not probe and chunked and known is not None:
+                full = known >= start + self._burst
+                self._burst = min(len(job.blob), self._burst * 2) if full else max(MIN_CHUNK, self._burst // 2)
+            if known is not None and known < best:
+                best = -1  # the device lost the staged bytes (a reset): progress counts from there
+            if known is not None and known > best:
+                best, stalled = known, 0
+            else:
+                stalled += 1
             if stalled >= self.max_retries:
                 raise LinkError(f"Sample {job.index} failed {stalled} times in a row over the link "
                                 f"({self.counters.crc_errors} bad frames, {self.counters.timeouts} timeouts)",

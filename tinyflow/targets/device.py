@@ -83,6 +83,7 @@ class PythonDevice:
         self.infer_count = self.rx_frames = self.rx_errors = 0
         self.staged, self.staged_tag = bytearray(self.input_total), 0
         self.staged_count = 0
+        self.offset_error_sent = False
         self.op_ticks = [0] * len(self.info.op_names)
         self.cache: tuple[int, m.InferReply] | None = None
         self.uptime_ticks = 0
@@ -129,15 +130,13 @@ class PythonDevice:
     def _infer(self, f):
         if self.cache is not None and self.cache[0] == f.seq:
             return self._reply(f, m.encode_infer_reply(self.cache[1]))
-        if len(f.body) == self.input_total:
-            data = f.body
-        elif f.body:
+        if f.body and len(f.body) != self.input_total:
             return self._error(f.seq, m.ERR_BAD_LENGTH, m.INFER, 0, self.input_total, "INFER body is not the input size")
-        elif self.staged_count != self.input_total or self.staged_tag != f.seq:
+        self.offset_error_sent = False
+        if not f.body and (self.staged_count != self.input_total or self.staged_tag != f.seq):
             return self._error(f.seq, m.ERR_NOT_STAGED, m.INFER, self.staged_tag, self.staged_count,
                                "input not fully staged")
-        else:
-            data = bytes(self.staged)
+        data = f.body or bytes(self.staged)
         self.staged_count = 0
         buffers, at = [], 0
         for spec in self.info.inputs:
@@ -165,7 +164,10 @@ class PythonDevice:
             return self._error(f.seq, m.ERR_BAD_LENGTH, m.UPLOAD, 0, m.UPLOAD_HEAD.size, "UPLOAD body too short")
         in_order = offset == 0 or (tag == self.staged_tag and offset == self.staged_count)
         if not in_order or offset + len(data) > self.input_total:
-            return self._error(f.seq, m.ERR_BAD_OFFSET, m.UPLOAD, self.staged_tag, self.staged_count, "chunk out of order")
+            first, self.offset_error_sent = not self.offset_error_sent, True  # one error per broken upload
+            return self._error(f.seq, m.ERR_BAD_OFFSET, m.UPLOAD, self.staged_tag, self.staged_count,
+                               "chunk out of order") if first else b""
+        self.offset_error_sent = False
         self.staged[offset:offset + len(data)] = data
         self.staged_tag, self.staged_count = tag, offset + len(data)
         if f.flags & fr.FLAG_NOACK:
