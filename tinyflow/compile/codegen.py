@@ -61,7 +61,7 @@ def render_model_c(model, name: str, calls: list[OpCall], kernel_headers: list[s
                  f"  .inputs = tf_inputs, .outputs = tf_outputs}};")
     names = ", ".join(_c_string(c.name) for c in calls) or "\"\""
     lines.append(f"static const char *const tf_op_names[{max(len(calls), 1)}] = {{{names}}};")
-    lines += ["", "int tinyflow_model_init(void) { return 0; }", "",
+    lines += ["", *_init_fn(model, offsets), "",
               "const tinyflow_model_info_t *tinyflow_model_info(void) { return &tf_info; }", ""]
     lines += _io_fn("uint8_t *tinyflow_model_input", model.inputs, offsets)
     lines += _io_fn("const uint8_t *tinyflow_model_output", model.outputs, offsets)
@@ -70,6 +70,17 @@ def render_model_c(model, name: str, calls: list[OpCall], kernel_headers: list[s
               f"  return (index >= 0 && index < {len(calls)}) ? tf_op_names[index] : NULL;", "}", "",
               "uint32_t tinyflow_model_arena_used(void) { return TF_ARENA_BYTES; }", ""]
     return "\n".join(lines)
+
+
+def _init_fn(model, offsets) -> list[str]:
+    """tinyflow_model_init: variable (state) tensors start filled with their zero point, as TFLM resets them."""
+    lines = ["int tinyflow_model_init(void) {"]
+    for t in model.tensors:
+        if t.is_variable and t.index in offsets:
+            zp = int(t.zero_point[0]) if t.type_name == "INT8" and len(t.zero_point) else 0
+            lines.append(f"  {{ uint8_t *p = TF_T{t.index}; uint32_t k; "
+                         f"for (k = 0; k < {int(t.nbytes)}u; ++k) p[k] = (uint8_t){zp & 0xFF}; }}")
+    return lines + ["  return 0;", "}"]
 
 
 def _io_fn(signature: str, indices, offsets) -> list[str]:

@@ -69,6 +69,8 @@ def _read(model):
 def _check_graph(model, ops, values) -> None:
     """Each activation is produced once, before use; inputs/outputs are activations."""
     produced = set(model.inputs)
+    # Variable tensors (SVDF state) are live from init onwards; codegen fills them with their zero point.
+    produced |= {t.index for t in model.tensors if t.is_variable}
     for i in model.inputs:
         if i in values:
             raise ModelError(f"Model input {model.tensors[i].name} is a constant", _HINT)
@@ -95,6 +97,9 @@ def _lifetimes(model, ops, values) -> tuple[dict[int, int], dict[int, tuple[int,
     """Sizes and [first, last] op steps of every activation tensor."""
     last_step = len(ops) - 1
     life: dict[int, list[int]] = {i: [0, 0] for i in model.inputs}
+    # A variable tensor spans every step, so no other tensor shares its bytes and it keeps its
+    # value from one invoke to the next (TFLM's persistent state).
+    life.update({t.index: [0, last_step] for t in model.tensors if t.is_variable and t.data is None})
     for step, op in enumerate(ops):
         for o in op.outputs:
             life.setdefault(o, [step, step])

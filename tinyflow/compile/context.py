@@ -38,6 +38,7 @@ class LowerContext:
         self.decls: list[str] = []
         self.const_bytes = 0
         self.op = None
+        self.supports_variables = True  # variable tensors are planned for the whole invoke, reset in init
         self._const_syms: dict[int, str] = {}
         self._count = 0
 
