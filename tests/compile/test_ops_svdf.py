@@ -43,3 +43,33 @@ def test_svdf_matches_tflm_across_invokes(n_in, units, rank, memory, batch, data
         got = np.zeros([batch, units], np.int8)
         assert call("tinyflow_svdf_s8", p, xin, wf, wt, b, st_buf, got) == 0
         np.testing.assert_array_equal(got, it.get_output(0).reshape(batch, units), err_msg=f"invoke {step}")
+
+
+def test_svdf_chain_compiled_keeps_state_across_invokes():
+    """Two stacked SVDFs through compile_model: state planned for the whole invoke, reset in init."""
+    from tinyflow.compile.compiler import compile_model
+    from tinyflow.compile.host import HostModel
+
+    rng = np.random.default_rng(11)
+    mb = ModelBuilder()
+    x = mb.tensor([1, 10], "int8", 0.05, 3)
+    prev, prev_q = x, (0.05, 3)
+    for layer, (units, rank, memory) in enumerate([(4, 2, 5), (3, 1, 4)]):
+        filters, n_in = units * rank, mb.tensors[prev].shape[1]
+        qs, qo = (0.02, -5 + layer), (0.04, 2 - layer)
+        wf = mb.tensor([filters, n_in], "int8", 0.01, 0, data=rand_int(rng, [filters, n_in]))
+        wt = mb.tensor([filters, memory], "int8", 0.02, 0, data=rand_int(rng, [filters, memory]))
+        b = mb.tensor([units], "int32", float(np.float32(qs[0]) * np.float32(0.02)), 0,
+                      data=rng.integers(-500, 500, units).astype(np.int32))
+        state = mb.tensor([1, filters * memory], "int8", *qs, variable=True)
+        y = mb.tensor([1, units], "int8", *qo)
+        mb.op("SVDF", [prev, wf, wt, b, state], [y], rank=rank)
+        prev, prev_q = y, qo
+    model = mb.build([x], [prev])
+    it = tflm().Interpreter.from_bytes(model, arena_size=1 << 20)
+    compiled = HostModel(compile_model(model, name="svdf_chain"))
+    for step in range(8):
+        xin = rand_int(rng, [1, 10])
+        it.set_input(xin, 0)
+        it.invoke()
+        np.testing.assert_array_equal(compiled.run(xin)[0], it.get_output(0), err_msg=f"invoke {step}")
