@@ -64,3 +64,22 @@ extern "C" uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000u; }
 /* Arduino cores do not expose the stack bounds portably (mbed runs main in an RTOS thread,
  * ESP32 in a FreeRTOS task): report "unknown". */
 extern "C" uint32_t tinyflow_hal_stack_high_water(void) { return 0; }
+
+#include "tinyflow_port.h"
+
+#if defined(ARDUINO_ARCH_ESP32)
+#include <esp_attr.h>
+static RTC_NOINIT_ATTR uint32_t boot_magic;
+static RTC_NOINIT_ATTR uint32_t boot_count;
+#define TINYFLOW_BOOT_MAGIC 0x7f10b007u
+
+extern "C" uint32_t tinyflow_port_boot_count(void) {
+  if (boot_magic != TINYFLOW_BOOT_MAGIC) { /* power-on: RTC memory holds garbage */
+    boot_magic = TINYFLOW_BOOT_MAGIC;
+    boot_count = 0;
+  }
+  return ++boot_count;
+}
+#else
+extern "C" uint32_t tinyflow_port_boot_count(void) { return 1u; }
+#endif

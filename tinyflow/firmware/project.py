@@ -1,0 +1,192 @@
+"""Plan the files of a PlatformIO project for a model, a board and a runtime (pure: text out).
+
+    plan = plan_project(model_bytes, "nano33ble", "tflm")   # refuses models that do not fit
+    plan.files    # {"platformio.ini": "...", "lib/tinyflow_core/src/device.c": "...", ...}
+    plan.fit      # tinyflow.boards.FitReport
+
+Writing happens in tinyflow.firmware.writer. Layout of a project:
+
+    platformio.ini  README.md  tinyflow_build.py (tflm)  include/tinyflow_config.h  src/main.cpp
+    lib/tinyflow_core/           the portable protocol core (firmware/src, firmware/include)
+    lib/tinyflow_model/          the runtime: TFLM glue + model array, or the compiled C + kernels
+    lib/tinyflow_port_arduino/   the Arduino HAL (board envs)
+    lib/tinyflow_port_host/      the host HAL (the `native` env)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from tinyflow import __version__
+from tinyflow.boards import Board, FitReport, check_fit, load_board
+from tinyflow.errors import UsageError
+from tinyflow.firmware import ini, tflm_glue
+from tinyflow.firmware.cgen import GENERATED_MARK, c_string, generated_banner, model_info_c, tensor_specs_c
+from tinyflow.resources import firmware_dir
+from tinyflow.tflite import TfliteModel, read_model
+
+RUNTIMES = ("tflm", "aot")
+PROTOCOLS = ("native", "eembc")
+DEFAULT_RX_BYTES = 1024
+
+
+@dataclass
+class ProjectPlan:
+    """Every file of a project (relative path -> text) and the numbers behind them."""
+
+    board: Board
+    runtime: str
+    model_name: str
+    files: dict[str, str]
+    fit: FitReport
+    arena_bytes: int                 # what the firmware reserves (tflm: measured + margin; aot: planned)
+    measured_arena_bytes: int | None = None   # tflm: the host measurement the arena came from
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_project(model, board: str | Board, runtime: str, *, name: str | None = None, protocol: str = "native",
+                 measured_arena_bytes: int | None = None, source: str | None = None) -> ProjectPlan:
+    """All files of the project; raises BoardError (with the numbers) when the model does not fit.
+
+    Args:
+        model: .tflite bytes, a path or a TfliteModel.
+        measured_arena_bytes: tflm only: skip the host arena measurement and use this figure.
+        source: how the banner names the model (default: the file name or the model name).
+
+    Raises:
+        UsageError: unknown runtime or protocol. BoardError: unknown board or no fit.
+        ModelError: unreadable model, or an op the runtime cannot run.
+    """
+    if runtime not in RUNTIMES:
+        raise UsageError(f"Unknown runtime {runtime!r}", f"Use one of: {', '.join(RUNTIMES)}.")
+    if protocol not in PROTOCOLS:
+        raise UsageError(f"Unknown protocol {protocol!r}", f"Use one of: {', '.join(PROTOCOLS)}.")
+    b = load_board(board)
+    m = model if isinstance(model, TfliteModel) else read_model(model)
+    if name is None:
+        name = Path(str(model)).stem if isinstance(model, (str, Path)) else "model"
+    source = source or (Path(str(model)).name if isinstance(model, (str, Path)) else f"{name}.tflite")
+    source = f"{source} (sha256 {m.sha256[:12]}), board {b.id}, runtime {runtime}"
+    if runtime == "tflm":
+        files, arena, measured, fit = _tflm_files(m, b, name, source, measured_arena_bytes)
+    else:
+        files, arena, fit = _aot_files(m, b, name, source)
+        measured = None
+    files.update(_common_files(b, runtime, name, source, protocol, arena))
+    return ProjectPlan(board=b, runtime=runtime, model_name=name, files=files, fit=fit, arena_bytes=arena,
+                       measured_arena_bytes=measured)
+
+
+def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int | None):
+    methods = tflm_glue.resolver_methods(m)  # refuse ops the pinned library lacks before measuring
+    if measured is None:
+        from tinyflow.tflm import measure_arena
+
+        measured = measure_arena(m).arena_bytes
+    arena = tflm_glue.arena_with_margin(measured)
+    rt = b.runtime("tflm")
+    fit = check_fit(b, len(m.data) + rt.flash_bytes, arena + rt.ram_bytes,
+                    flash_parts={"model": len(m.data), "runtime": rt.flash_bytes},
+                    ram_parts={"arena": arena, "runtime": rt.ram_bytes})
+    fit.raise_if_not_fit()
+    lib = "lib/tinyflow_model"
+    files = {f"{lib}/src/model_tflm.cpp": _copy("tflm/model_tflm.cpp"),
+             f"{lib}/src/debug_log.cpp": _copy("tflm/debug_log.cpp"),
+             f"{lib}/include/tinyflow_tflm_model.h": tflm_glue.model_header(m, name, arena, source, __version__),
+             f"{lib}/include/tinyflow_model_impl.h": _impl_header(source, "tflm", methods),
+             "tinyflow_build.py": Template(_read("templates/tinyflow_build.py")).substitute(
+                 banner=generated_banner(source, __version__, "#")[2:])}
+    for fname, text in tflm_glue.model_data_files(m, source).items():
+        sub = "include" if fname.endswith(".h") else "src"
+        files[f"{lib}/{sub}/{fname}"] = text
+    return files, arena, measured, fit
+
+
+def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
+    from tinyflow.compile import compile_model
+
+    compiled = compile_model(m, name=name)
+    arena = int(compiled.plan.arena_bytes)
+    rt = b.runtime("aot")
+    fit = check_fit(b, compiled.const_bytes + rt.flash_bytes, arena + rt.ram_bytes,
+                    flash_parts={"weights": compiled.const_bytes, "runtime": rt.flash_bytes},
+                    ram_parts={"activations": arena, "runtime": rt.ram_bytes})
+    fit.raise_if_not_fit()
+    lib = "lib/tinyflow_model"
+    files = {f"{lib}/src/{fname}": f"{generated_banner(source, __version__)}\n{text}"
+             for fname, text in compiled.sources.items()}
+    for path in compiled.kernel_sources():
+        files[f"{lib}/src/kernels/{path.name}"] = _copy(f"kernels/{path.name}")
+    files[f"{lib}/include/tinyflow_model_impl.h"] = _impl_header(source, "aot", list(compiled.kernels))
+    return files, arena, fit
+
+
+def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int) -> dict[str, str]:
+    fw = firmware_dir()
+    files = {"platformio.ini": ini.render_ini(ini.IniOptions(banner=generated_banner(source, __version__, ";")[2:],
+                                                             board=b, runtime=runtime)),
+             "include/tinyflow_config.h": _config_header(b, runtime, name, source, protocol, arena),
+             "src/main.cpp": _banner_copy(Template(_read("templates/main.cpp")).substitute(
+                 board_id=b.id, runtime=runtime), source),
+             "README.md": _readme(b, runtime, name, source, protocol)}
+    for path in sorted((fw / "include" / "tinyflow").rglob("*.h")):
+        rel = path.relative_to(fw / "include").as_posix()
+        files[f"lib/{ini.CORE_LIB}/include/{rel}"] = _copy(f"include/{rel}")
+    for path in sorted((fw / "src").glob("*.c")):
+        files[f"lib/{ini.CORE_LIB}/src/{path.name}"] = _copy(f"src/{path.name}")
+    arduino = f"lib/{ini.PORT_LIBS['arduino']}"
+    files[f"{arduino}/src/hal.cpp"] = _copy("ports/arduino/hal.cpp")
+    files[f"{arduino}/include/tinyflow_port.h"] = _copy("ports/arduino/tinyflow_port.h")
+    host = f"lib/{ini.PORT_LIBS['host']}"
+    files[f"{host}/src/hal.c"] = _copy("ports/host/hal.c")
+    files[f"{host}/src/port.c"] = _copy("templates/port_host/port.c")
+    files[f"{host}/include/tinyflow_port.h"] = _copy("templates/port_host/tinyflow_port.h")
+    return files
+
+
+def _config_header(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int) -> str:
+    values = {"TINYFLOW_BOARD_ID": c_string(b.id), "TINYFLOW_CPU_HZ": f"{b.cpu_hz}u",
+              "TINYFLOW_SERIAL_BAUD": str(b.baud), "TINYFLOW_RX_BYTES": str(DEFAULT_RX_BYTES),
+              "TINYFLOW_PROTOCOL_EEMBC": "1" if protocol == "eembc" else "0",
+              "TINYFLOW_FIRMWARE_VERSION": c_string(f"{__version__} {runtime}"),
+              "TINYFLOW_MODEL_NAME": c_string(name), "TINYFLOW_RUNTIME_NAME": c_string(runtime),
+              "TINYFLOW_ARENA_BYTES": f"{arena}u"}
+    lines = [generated_banner(source, __version__),
+             "/* Force-included in every translation unit (platformio.ini build_flags), so these values",
+             " * take precedence over the defaults in tinyflow/config.h. */",
+             "#ifndef TINYFLOW_GENERATED_CONFIG_H", "#define TINYFLOW_GENERATED_CONFIG_H", ""]
+    lines += [f"#define {k} {v}" for k, v in values.items()]
+    return "\n".join(lines + ["", "#endif /* TINYFLOW_GENERATED_CONFIG_H */", ""])
+
+
+def _impl_header(source: str, runtime: str, parts: list[str]) -> str:
+    return (f"{generated_banner(source, __version__)}\n"
+            "/* Included by src/main.cpp so PlatformIO's dependency finder builds this library. */\n"
+            "#ifndef TINYFLOW_MODEL_IMPL_H\n#define TINYFLOW_MODEL_IMPL_H\n"
+            f"#define TINYFLOW_MODEL_RUNTIME {c_string(runtime)}  /* {', '.join(parts)} */\n"
+            "#endif\n")
+
+
+def _readme(b: Board, runtime: str, name: str, source: str, protocol: str) -> str:
+    return Template(_read("templates/README.md")).substitute(
+        banner=f"<!-- {generated_banner(source, __version__, '')[1:]} -->", board_id=b.id, board_name=b.name,
+        runtime=runtime, model=name, env=ini.env_name(b), baud=b.baud, user_ini=ini.USER_INI,
+        protocol=protocol, usb=", ".join(f"{v:04x}:{p:04x}" for v, p in b.usb_ids) or "none listed")
+
+
+def _read(rel: str) -> str:
+    return (firmware_dir() / rel).read_text()
+
+
+def _copy(rel: str) -> str:
+    """A firmware/ source with a first line saying it is a generated copy."""
+    text = _read(rel)
+    mark = "#" if rel.endswith(".py") else None
+    line = f"{GENERATED_MARK} {__version__}: copy of firmware/{rel}. Do not edit: regeneration overwrites it."
+    return (f"# {line}\n" if mark else f"/* {line} */\n") + text
+
+
+def _banner_copy(text: str, source: str) -> str:
+    return f"{generated_banner(source, __version__)}\n{text}"
