@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import corpus_path
-from tinyflow import tflm
+from tinyflow import tflm, tflm_probe
 from tinyflow.errors import DataError, ModelError
 from tinyflow.tflite import read_model
 from tinyflow.tflite.writer import ModelBuilder
@@ -64,6 +64,8 @@ def test_run_computes_relu_exactly():
     assert len(out) == 2 and all(len(o) == 1 for o in out)
     assert out[0][0].tolist() == [[-2, -2, -2, -2, -2, -2, -2, -1]]  # clamped at the zero point
     assert out[1][0].tolist() == [list(range(0, 8))]
+    as_lists = tflm.run(_relu_model(), [[x[0]], [x[1]]])  # one-item lists, as evaluate passes them
+    assert [o[0].tolist() for o in as_lists] == [o[0].tolist() for o in out]
 
 
 def test_run_batch_and_list_agree_on_person_detect():
@@ -114,8 +116,8 @@ def test_measured_arena_is_the_smallest_that_runs(corpus_model):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.tflite"
         path.write_bytes(model.data)
-        assert tflm._probe(path, m.arena_bytes, len(model.inputs), 60)[0]
-        assert not tflm._probe(path, m.arena_bytes - 16, len(model.inputs), 60)[0]
+        assert tflm_probe.probe_once(path, m.arena_bytes, len(model.inputs), 60)[0]
+        assert not tflm_probe.probe_once(path, m.arena_bytes - 16, len(model.inputs), 60)[0]
 
 
 def test_measurement_is_cached_by_content():
@@ -124,3 +126,17 @@ def test_measurement_is_cached_by_content():
     again = tflm.measure_arena(data)
     assert not first.cached and again.cached and again.arena_bytes == first.arena_bytes
     assert (tflm.arena_cache_dir() / f"{first.sha256}.json").exists()
+
+
+def test_probe_server_agrees_with_fresh_processes(tmp_path):
+    from tinyflow.tflm_probe import ProbeServer, forking_available
+
+    if not forking_available():
+        pytest.skip("no os.fork on this platform: measure_arena uses one process per probe")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(corpus_path("tflm/micro_speech_quantized.tflite").read_bytes())
+    with ProbeServer(path, 1, 60) as probe:
+        for size in (7584, 7568, 64, 1 << 20):  # a too-small arena crashes or errors only the grandchild
+            assert probe(size)[0] == tflm_probe.probe_once(path, size, 1, 60)[0] == (size >= 7584)
+        ok, text = probe(1 << 20)
+        assert "Arena allocation total" in text

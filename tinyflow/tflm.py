@@ -14,8 +14,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -122,7 +120,8 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
     Args:
         model: .tflite bytes or path.
         samples: a sequence of samples (or an array whose first axis is samples). A sample is
-            one array for a one-input model, else a list with one array per model input; each
+            one array (or a one-item list) for a one-input model, else a list with one array per
+            model input; each
             is reshaped to its input tensor's shape and must already have its dtype (int8...).
         reset: reset variable tensors (SVDF/LSTM state) before each sample.
     Returns:
@@ -132,7 +131,8 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
     it, m = _interpreter(bytes(data))
     out = []
     for i, sample in enumerate(samples):
-        arrays = [sample] if len(m.inputs) == 1 else list(sample)
+        one = len(m.inputs) == 1 and not (isinstance(sample, (list, tuple)) and len(sample) == 1)
+        arrays = [sample] if one else list(sample)
         if len(arrays) != len(m.inputs):
             raise DataError(f"Sample {i} has {len(arrays)} inputs but the model takes {len(m.inputs)}",
                             "Pass one array per model input.")
@@ -160,24 +160,6 @@ def _conform(x: np.ndarray, t, i: int) -> np.ndarray:
 
 # ---- arena probes ---------------------------------------------------------------------------------
 
-# Runs in a child interpreter: load with `arena` bytes, invoke on zeros, print TFLM's allocations.
-# Needs only tflite_micro and numpy, so a crash (too small an arena) takes down nothing of ours.
-_CHILD = r"""
-import sys, numpy as np
-from tflite_micro import runtime
-path, arena, n_inputs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-try:
-    it = runtime.Interpreter.from_bytes(open(path, "rb").read(), arena_size=arena)
-    for i in range(n_inputs):
-        d = it.get_input_details(i)
-        it.set_input(np.zeros(d["shape"], d["dtype"]), i)
-    it.invoke()
-except Exception as exc:
-    print("TINYFLOW_PROBE_ERROR", type(exc).__name__, exc, flush=True)
-    sys.exit(3)
-it.print_allocations()
-print("TINYFLOW_PROBE_OK", flush=True)
-"""
 _TOTAL = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
 _USED = re.compile(r"'([^']+)' used (\d+) bytes")
 
@@ -223,25 +205,20 @@ def measure_arena(model, use_cache: bool = True, timeout: float = PROBE_TIMEOUT_
                 return ArenaMeasurement(**{**saved, "cached": True})
         except (ValueError, TypeError, OSError):
             pass  # a corrupt cache entry is measured again
+    from tinyflow import tflm_probe
+
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tinyflow-arena-") as tmp:
         path = Path(tmp) / "model.tflite"
         path.write_bytes(m.data)
-        result = _search(lambda size: _probe(path, size, len(m.inputs), timeout), _safe_arena(m))
+        if tflm_probe.forking_available():
+            with tflm_probe.ProbeServer(path, len(m.inputs), timeout) as probe:
+                result = _search(probe, _safe_arena(m))
+        else:
+            result = _search(lambda size: tflm_probe.probe_once(path, size, len(m.inputs), timeout), _safe_arena(m))
     result.seconds, result.sha256 = round(time.monotonic() - start, 3), m.sha256
     _save(cache, result)
     return result
-
-
-def _probe(path: Path, arena: int, n_inputs: int, timeout: float) -> tuple[bool, str]:
-    cmd = [sys.executable, "-c", _CHILD, str(path), str(arena), str(n_inputs)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ModelError(f"A TFLite Micro arena probe ({arena} bytes) took more than {timeout:.0f} s",
-                         "Check the machine's load; run again with --no-arena to skip the measurement.") from None
-    ok = proc.returncode == 0 and "TINYFLOW_PROBE_OK" in proc.stdout
-    return ok, proc.stdout + proc.stderr
 
 
 def _search(probe, start: int) -> ArenaMeasurement:
@@ -305,62 +282,8 @@ def _save(path: Path, result: ArenaMeasurement) -> None:
         pass  # the cache is an optimisation; a read-only home must not fail a measurement
 
 
-# ---- op support probe (keeps SUPPORTED_* honest) --------------------------------------------------
-
-_SUPPORT_CHILD = r"""
-import os, sys
-from tflite_micro import runtime
-for line in sys.stdin:
-    os.write(2, ("@@" + line.split(" ", 1)[0] + "\n").encode())
-    try:
-        runtime.Interpreter.from_bytes(bytes.fromhex(line.split(" ", 1)[1].strip()), arena_size=1 << 16)
-    except Exception:
-        pass
-"""
-
-
 def probe_op_support(names: list[str], timeout: float = PROBE_TIMEOUT_S) -> dict[str, bool]:
-    """Ask the installed tflite_micro which ops (BuiltinOperator names or CUSTOM:<code>) it registers.
+    """Which ops the installed tflite_micro registers (see tinyflow.tflm_probe.probe_op_support)."""
+    from tinyflow.tflm_probe import probe_op_support as probe
 
-    Each op is put in a two-op model before an op this build never registers (HASHTABLE). TFLM
-    looks up every op before preparing any, so the error names the first missing one: the op
-    under test if it is missing, else HASHTABLE. Nothing is ever prepared, so nothing can crash.
-    """
-    from tinyflow.tflite.writer import pack
-
-    lines = "".join(f"{n} {pack(_probe_model(n)).hex()}\n" for n in names)
-    proc = subprocess.run([sys.executable, "-c", _SUPPORT_CHILD], input=lines, capture_output=True,
-                          text=True, timeout=timeout)
-    result = {}
-    for block in proc.stderr.split("@@")[1:]:
-        name, _, rest = block.partition("\n")
-        result[name] = "opcode 'HASHTABLE'" in rest
-    return result
-
-
-def _probe_model(name: str):
-    import ai_edge_litert.schema_py_generated as s
-
-    from tinyflow.tflite.writer import ModelBuilder
-
-    mb = ModelBuilder()
-    a, y, z = (mb.tensor([1, 4], "int8", scale=0.1, zero_point=0) for _ in range(3))
-    m = mb.model(inputs=[a], outputs=[z])
-    codes = []
-    for op_name, custom in ((name, None), ("HASHTABLE", None)):
-        oc = s.OperatorCodeT()
-        if op_name.startswith("CUSTOM:"):
-            op_name, custom = "CUSTOM", op_name[len("CUSTOM:"):]
-        oc.builtinCode = getattr(s.BuiltinOperator, op_name)
-        oc.deprecatedBuiltinCode, oc.customCode, oc.version = min(oc.builtinCode, 127), custom, 1
-        codes.append(oc)
-    m.operatorCodes = codes
-    ops = []
-    for k, (i, o) in enumerate(((a, y), (y, z))):
-        op = s.OperatorT()
-        op.opcodeIndex, op.inputs, op.outputs = k, [i], [o]
-        if k == 0 and name == "VAR_HANDLE":  # the Python wrapper reads its shared_name before TFLM
-            op.builtinOptionsType, op.builtinOptions = s.BuiltinOptions.VarHandleOptions, s.VarHandleOptionsT()
-        ops.append(op)
-    m.subgraphs[0].operators = ops
-    return m
+    return probe(names, timeout)
