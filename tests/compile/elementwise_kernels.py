@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tinyflow.build.cc import CBuild, build_executable
 
@@ -72,5 +71,3 @@ def rand_int(rng: np.random.Generator, shape, dtype: str = "int8") -> np.ndarray
     info = np.iinfo(np.dtype(dtype))
     return rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
 
-
-skip_no_hypothesis = pytest.importorskip
