@@ -8,18 +8,18 @@
 
 static int tinyflow_status = -1;
 
-static int tinyflow_start(void) {
+static int tinyflow_start(uint32_t boot_count) {
   if (tinyflow_hal_init() != 0) {
     return -1;
   }
-  tinyflow_device_set_boot_count(tinyflow_port_boot_count());
+  tinyflow_device_set_boot_count(boot_count);
   /* A failed model init is reported to the host in HELLO's status; keep polling. */
   (void)tinyflow_device_init();
   return 0;
 }
 
 #if defined(ARDUINO)
-void setup() { tinyflow_status = tinyflow_start(); }
+void setup() { tinyflow_status = tinyflow_start(tinyflow_port_boot_count()); }
 
 void loop() {
   if (tinyflow_status == 0) {
@@ -27,9 +27,19 @@ void loop() {
   }
 }
 #else
-/* PlatformIO's `native` env: the host port speaks the protocol on stdin/stdout, like sim://host. */
-int main(void) {
-  tinyflow_status = tinyflow_start();
+#include <stdlib.h>
+#include <string.h>
+
+/* PlatformIO's `native` env: the host port speaks the protocol on stdin/stdout, like sim://host,
+ * whose launcher passes `--boot N` (N + 1 at every restart). */
+int main(int argc, char **argv) {
+  uint32_t boot_count = tinyflow_port_boot_count();
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (strcmp(argv[i], "--boot") == 0) {
+      boot_count = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+    }
+  }
+  tinyflow_status = tinyflow_start(boot_count);
   if (tinyflow_status != 0) {
     return 2;
   }

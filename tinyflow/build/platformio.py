@@ -273,3 +273,66 @@ def flash_project(project: str | Path, port: str | None = None, env: str | None 
     check_port(port)
     run_pio(project, ["run", "-e", spec.name, "-t", "upload", "--upload-port", port], timeout + BUILD_TIMEOUT_S)
     return port
+
+
+# The host pseudo-terminal buffers this much while the core computes (as tinyflow.build.host).
+NATIVE_DEFINES = {"TINYFLOW_NATIVE": "1", "TINYFLOW_RX_QUEUE_BYTES": "16384"}
+
+
+def build_native(project: str | Path, timeout: float = 300) -> Path:
+    """Build a generated aot project's `native` env with the system compilers, as `pio run -e native`
+    would (same sources, include dirs and forced config header), without PlatformIO's native
+    platform. Returns the cached executable.
+
+    Raises:
+        UsageError: a tflm project (its TFLM library is downloaded by PlatformIO). ToolchainError: build failed.
+    """
+    import hashlib
+    import shutil
+
+    from tinyflow.build.cc import cache_dir, find_compiler
+
+    root = Path(project).resolve()
+    libs = [root / "lib" / n for n in ("tinyflow_core", "tinyflow_model", "tinyflow_port_host")]
+    if (root / "lib" / "tinyflow_model" / "src" / "model_tflm.cpp").exists():
+        raise UsageError(f"{project} uses the tflm runtime, whose library only PlatformIO downloads",
+                         "Use `pio run -e native` there, or generate with --runtime aot.")
+    c_files = sorted(p for lib in libs for p in (lib / "src").rglob("*.c"))
+    cxx_files = [root / "src" / "main.cpp"]
+    incs = [f"-I{root / 'include'}", *(f"-I{lib / 'include'}" for lib in libs if (lib / "include").is_dir())]
+    common = ["-O2", "-Wall", "-Wextra", "-Werror", "-include", str(root / "include" / "tinyflow_config.h"), *incs,
+              *(f"-D{k}={v}" for k, v in NATIVE_DEFINES.items())]
+    h = hashlib.sha256(repr(common).encode())
+    for p in [*c_files, *cxx_files, *sorted(root.rglob("*.h"))]:
+        h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    out_dir = cache_dir() / f"native-{h.hexdigest()[:24]}"
+    exe = out_dir / "program"
+    if exe.exists():
+        return exe
+    cc, cxx = find_compiler("cc"), find_compiler("c++")
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    objs = []
+    for i, src in enumerate([*c_files, *cxx_files]):
+        obj = tmp / f"{i}_{src.stem}.o"
+        std = ["-std=c99"] if src.suffix == ".c" else ["-std=c++17"]
+        _compile([cc if src.suffix == ".c" else cxx, *std, *common, "-c", str(src), "-o", str(obj)], timeout)
+        objs.append(str(obj))
+    _compile([cxx, *objs, "-o", str(tmp / "program"), "-lm"], timeout)
+    try:
+        tmp.rename(out_dir)
+    except OSError:  # built by another process meanwhile: identical
+        shutil.rmtree(tmp, ignore_errors=True)
+    return exe
+
+
+def _compile(cmd: list[str], timeout: float) -> None:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"{Path(cmd[0]).name} took more than {timeout:.0f} s", "Check the machine's load.") from None
+    if proc.returncode != 0:
+        first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:300])
+        raise ToolchainError(f"{Path(cmd[0]).name} failed on a generated project: {first}",
+                             "This is a tinyflow bug; please report it with the model.")

@@ -74,7 +74,7 @@ def _board_env(opts: IniOptions) -> list[str]:
 def _native_env(opts: IniOptions) -> list[str]:
     out = ["; The same firmware on this computer (host port on stdin/stdout): `pio run -e native`.",
            "[env:native]", "platform = native", f"lib_ignore = {PORT_LIBS['arduino']}",
-           "build_flags = ${env.build_flags} -DTINYFLOW_NATIVE=1"]
+           "build_flags = ${env.build_flags} -DTINYFLOW_NATIVE=1 -DTINYFLOW_RX_QUEUE_BYTES=16384"]
     if opts.runtime == "tflm":
         out += ["lib_deps =", f"    {TFLM_LIBRARY}", "extra_scripts = pre:tinyflow_build.py"]
     return out
