@@ -21,6 +21,14 @@ def test_ticks_convert_to_instructions_and_board_time():
     assert n * sim_qemu.TICKS_PER_INSTRUCTION / tps == pytest.approx(sim_qemu.estimated_seconds(n, 64e6), rel=1e-6)
 
 
+def test_cortex_m4_variants_replace_only_the_kernels_that_have_one():
+    from tinyflow.resources import firmware_dir
+
+    k = firmware_dir() / "kernels"
+    swapped = sim_qemu.cortex_m4_kernels([k / "conv_2d.c", k / "add.c"])
+    assert swapped == [k / "cortex_m4" / "conv_2d.c", k / "add.c"]
+
+
 def test_query_params_accept_urls_strings_and_dicts():
     from urllib.parse import urlsplit
 
@@ -216,3 +224,78 @@ def test_a_model_that_does_not_fit_the_board_fails_at_link_time_with_numbers(qem
     tiny = sim_qemu.BoardBudget("tiny", 48e6, flash_bytes=64 << 10, ram_bytes=16 << 10)
     with pytest.raises(BoardError, match=r"needs [\d,]+ B flash but tiny has 65,536 B"):
         sim_qemu.build_model_firmware(corpus_path("mlperf_tiny/ad01_int8.tflite").read_bytes(), tiny)
+
+
+# -- Cortex-M4 DSP kernel variants: bit-identical to TFLM (and so to the portable kernels) ------
+
+def _conv_chain_model(seed=0) -> bytes:
+    """CONV_2D and DEPTHWISE_CONV_2D layers covering the DSP kernels' paths: channel tails,
+    1-channel-wide rows, padding, strides, dilation, depth multipliers 1, 2 and 4, per-channel
+    quantization, fused activations."""
+    import numpy as np
+
+    from tinyflow.tflite.writer import ModelBuilder
+
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder()
+    def act(shape, scale, zp):
+        return mb.tensor(shape, "int8", scale=scale, zero_point=zp)
+    def conv(x, x_shape, x_scale, oc, kh, kw, stride, pad, dil=1, depthwise=False, dm=1, act_fn="NONE"):
+        ic = x_shape[3]
+        if depthwise:
+            oc = ic * dm
+            wshape, qdim = [1, kh, kw, oc], 3
+        else:
+            wshape, qdim = [oc, kh, kw, ic], 0
+        ws = rng.uniform(0.002, 0.02, oc)
+        w = mb.tensor(wshape, "int8", scale=list(ws), zero_point=[0] * oc, quantized_dimension=qdim,
+                      data=rng.integers(-127, 128, wshape, dtype=np.int8))
+        b = mb.tensor([oc], "int32", scale=list(ws * x_scale), zero_point=[0] * oc,
+                      data=rng.integers(-3000, 3000, oc, dtype=np.int32))
+        h, wd = x_shape[1], x_shape[2]
+        ekh, ekw = (kh - 1) * dil + 1, (kw - 1) * dil + 1
+        if pad == "SAME":
+            oh, ow = -(-h // stride), -(-wd // stride)
+        else:
+            oh, ow = (h - ekh) // stride + 1, (wd - ekw) // stride + 1
+        y_shape = [1, oh, ow, oc]
+        y_scale = float(rng.uniform(0.02, 0.08))
+        y = act(y_shape, y_scale, int(rng.integers(-20, 20)))
+        opts = dict(padding=pad, stride_h=stride, stride_w=stride, dilation_h_factor=dil, dilation_w_factor=dil,
+                    fused_activation_function=act_fn)
+        if depthwise:
+            mb.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=dm, **opts)
+        else:
+            mb.op("CONV_2D", [x, w, b], [y], **opts)
+        return y, y_shape, y_scale
+    shape, scale = [1, 11, 9, 3], 0.05
+    x0 = act(shape, scale, -7)
+    x, shape, scale = conv(x0, shape, scale, 6, 3, 3, 2, "SAME", act_fn="RELU")           # ic 3, oc tail
+    x, shape, scale = conv(x, shape, scale, 0, 3, 3, 1, "SAME", depthwise=True)           # dm 1, 4 + 2 channels
+    x, shape, scale = conv(x, shape, scale, 8, 1, 1, 1, "VALID")                          # pointwise
+    x, shape, scale = conv(x, shape, scale, 0, 3, 2, 1, "SAME", dil=2, depthwise=True, dm=2)  # dm 2, dilation
+    x, shape, scale = conv(x, shape, scale, 0, 2, 2, 1, "SAME", depthwise=True, dm=4)     # dm 4: shared input
+    x, shape, scale = conv(x, shape, scale, 5, 2, 3, 1, "VALID", dil=2, act_fn="RELU6")   # dilation, oc tail
+    return mb.build(inputs=[x0], outputs=[x])
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+@pytest.mark.parametrize("dsp", [True, False], ids=["cortex_m4", "portable"])
+def test_conv_kernels_are_bit_identical_to_tflm_on_qemu(dsp, qemu_tools):
+    import numpy as np
+
+    from tinyflow import tflm
+    from tinyflow.targets.client import DeviceClient
+
+    model = _conv_chain_model()
+    fw, _ = sim_qemu.build_model_firmware(model, "nano33ble", name="convchain", dsp=dsp)
+    inputs = [np.random.default_rng(s).integers(-128, 128, (1, 11, 9, 3), dtype=np.int8) for s in range(3)]
+    wants = tflm.run(model, inputs)
+    with sim_qemu.QemuPort(fw.elf, timeout=10.0) as port:
+        client = DeviceClient(port)
+        client.handshake()
+        for x, want in zip(inputs, wants):
+            got = client.infer([x]).outputs[0]
+            assert np.array_equal(np.asarray(got).ravel(), want[0].ravel())
+

@@ -286,11 +286,13 @@ def query_params(url_parts) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
 
 
-def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, **_ignored) -> QemuPort:  # noqa: A001
+def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, dsp: bool | None = None,
+         **_ignored) -> QemuPort:  # noqa: A001
     """Build the firmware for `model` on `board` and start it on QEMU; returns the port.
 
     Args:
-        url_parts: the parsed `sim://qemu-m4?...` URL (board= picks the board).
+        url_parts: the parsed `sim://qemu-m4?...` URL (board= picks the board; kernels=portable
+            builds the portable C kernels instead of the Cortex-M4 DSP variants).
         model: the .tflite as bytes or a path.
         board: a board id or Board; overrides ?board=.
     """
@@ -298,8 +300,11 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, **_ign
 
     if model is None:
         raise UsageError("sim://qemu-m4 needs a model to build its firmware", "Pass the model file (MODEL argument).")
-    board = board or query_params(url_parts).get("board") or DEFAULT_BOARD
-    fw, info = build_model_firmware(_model_bytes(model), board)
+    params = query_params(url_parts)
+    board = board or params.get("board") or DEFAULT_BOARD
+    if dsp is None:  # ?kernels=portable builds the portable C kernels instead of the DSP variants
+        dsp = params.get("kernels", "dsp") != "portable"
+    fw, info = build_model_firmware(_model_bytes(model), board, dsp=dsp)
     emulation = Emulation(elf=fw.elf, memory=fw.memory, board=info.id, clock_hz=info.clock_hz)
     return QemuPort(fw.elf, timeout=timeout, emulation=emulation)
 
@@ -357,8 +362,21 @@ def _first(obj, *names, default=None):
     return default
 
 
-def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "model"):
+def cortex_m4_kernels(kernel_sources: list) -> list[Path]:
+    """Swap portable kernels for their Cortex-M4 DSP variants (firmware/kernels/cortex_m4/) where one exists."""
+    out = []
+    for src in map(Path, kernel_sources):
+        variant = src.parent / "cortex_m4" / src.name
+        out.append(variant if variant.exists() else src)
+    return out
+
+
+def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "model", dsp: bool = True):
     """Cross-build the protocol core + the compiled model + the mps2_an386 port for `board`.
+
+    Args:
+        dsp: use the Cortex-M4 DSP kernel variants (bit-identical outputs); False builds the
+            portable kernels (the bench compares both).
 
     Returns:
         (tinyflow.build.arm.ArmFirmware, BoardBudget)
@@ -385,7 +403,8 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
         compiled.write(tmp)
         tmp.rename(src_dir)
     fw_dir = firmware_dir()
-    sources = [*sorted(src_dir.glob("*.c")), *map(Path, compiled.kernel_sources()),
+    kernels = list(map(Path, compiled.kernel_sources()))
+    sources = [*sorted(src_dir.glob("*.c")), *(cortex_m4_kernels(kernels) if dsp else kernels),
                *sorted((fw_dir / "src").glob("*.c")), arm.port_dir() / "main.c"]
     defines = {"TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
                "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": f'"{budget.id}"',
@@ -394,5 +413,5 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
                "TINYFLOW_RX_QUEUE_BYTES": RX_QUEUE_BYTES}
     memory = arm.MemoryMap(flash_bytes=budget.flash_bytes, ram_bytes=budget.ram_bytes, board=budget.id)
     fw = arm.build_firmware(sources, memory, include_dirs=[src_dir, fw_dir / "src"], defines=defines,
-                            name=f"qemu-{name}-{digest}")
+                            name=f"qemu-{name}-{digest}{'' if dsp else '-portable'}")
     return fw, budget

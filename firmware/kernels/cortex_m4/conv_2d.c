@@ -1,0 +1,132 @@
+/* CONV_2D int8 for Cortex-M4 (DSP): same function and results as firmware/kernels/conv_2d.c.
+ * Four output channels share each load of four input bytes: the inputs are widened once
+ * (x + input_offset in 16-bit lanes, __sxtab16) and multiplied with four filters by __smlad.
+ * When taps along a filter row are contiguous in memory (no dilation, no groups), a whole row
+ * of taps is one dot product, so 1-channel inputs (KWS's first layer) vectorise too. */
+#include "tinyflow/kernels/conv_2d.h"
+
+#include "simd.h"
+
+static int params_ok(const tinyflow_conv_params_t *p) {
+  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
+  if (p->filter_h < 1 || p->filter_w < 1 || p->filter_c < 1 || p->input_c % p->filter_c != 0) return 0;
+  if (p->output_h < 1 || p->output_w < 1 || p->output_c < 1) return 0;
+  if (p->output_c % (p->input_c / p->filter_c) != 0) return 0;
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
+  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
+  return 1;
+}
+
+static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
+  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+  if (e > taps) e = taps;
+  *start = s;
+  *end = e < s ? s : e;
+}
+
+/* acc[k] += sum_i (x[i] + off) * w[k * w_stride + i] for k < 4, i < n. */
+static void dot_x4(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int32_t in_off, int32_t *acc) {
+  const int8_t *w0 = w, *w1 = w + w_stride, *w2 = w1 + w_stride, *w3 = w2 + w_stride;
+  const int32_t off2 = tinyflow_m4_offset2(in_off);
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int32_t xv = tinyflow_m4_load4(x + i);
+    const int32_t xe = __sxtab16(off2, xv), xo = __sxtab16(off2, tinyflow_m4_ror8(xv));
+    int32_t wv = tinyflow_m4_load4(w0 + i);
+    a0 = __smlad(xe, __sxtb16(wv), a0);
+    a0 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a0);
+    wv = tinyflow_m4_load4(w1 + i);
+    a1 = __smlad(xe, __sxtb16(wv), a1);
+    a1 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a1);
+    wv = tinyflow_m4_load4(w2 + i);
+    a2 = __smlad(xe, __sxtb16(wv), a2);
+    a2 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a2);
+    wv = tinyflow_m4_load4(w3 + i);
+    a3 = __smlad(xe, __sxtb16(wv), a3);
+    a3 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a3);
+  }
+  for (; i < n; ++i) {
+    const int32_t xi = x[i] + in_off;
+    a0 += xi * w0[i];
+    a1 += xi * w1[i];
+    a2 += xi * w2[i];
+    a3 += xi * w3[i];
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+static int32_t dot_x1(const int8_t *x, const int8_t *w, int32_t n, int32_t in_off) {
+  const int32_t off2 = tinyflow_m4_offset2(in_off);
+  int32_t a = 0, i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int32_t xv = tinyflow_m4_load4(x + i), wv = tinyflow_m4_load4(w + i);
+    a = __smlad(__sxtab16(off2, xv), __sxtb16(wv), a);
+    a = __smlad(__sxtab16(off2, tinyflow_m4_ror8(xv)), __sxtb16(tinyflow_m4_ror8(wv)), a);
+  }
+  for (; i < n; ++i) a += (x[i] + in_off) * w[i];
+  return a;
+}
+
+typedef struct {
+  const tinyflow_conv_params_t *p;
+  int32_t iy0, ix0, fy0, fy1, fx0, fx1;
+} window_t;
+
+/* Accumulate `count` (1 or 4) output channels starting at filter w_oc over the valid taps. */
+static void accumulate(const window_t *win, const int8_t *in_g, const int8_t *w_oc, int32_t count, int32_t *acc) {
+  const tinyflow_conv_params_t *p = win->p;
+  const int32_t fc = p->filter_c, ic = p->input_c, tap_stride = p->filter_w * fc;
+  const int32_t w_stride = p->filter_h * tap_stride;
+  /* Taps of one filter row are contiguous in input and filter when they are fc apart in both. */
+  const int contiguous = p->dilation_w == 1 && fc == ic;
+  for (int32_t fy = win->fy0; fy < win->fy1; ++fy) {
+    const int8_t *x_row = in_g + ((win->iy0 + fy * p->dilation_h) * p->input_w + win->ix0) * ic;
+    const int8_t *w_row = w_oc + fy * tap_stride;
+    if (contiguous) {
+      const int32_t n = (win->fx1 - win->fx0) * fc;
+      if (count == 4) dot_x4(x_row + win->fx0 * ic, w_row + win->fx0 * fc, w_stride, n, p->input_offset, acc);
+      else acc[0] += dot_x1(x_row + win->fx0 * ic, w_row + win->fx0 * fc, n, p->input_offset);
+      continue;
+    }
+    for (int32_t fx = win->fx0; fx < win->fx1; ++fx) {
+      const int8_t *x = x_row + fx * p->dilation_w * ic;
+      if (count == 4) dot_x4(x, w_row + fx * fc, w_stride, fc, p->input_offset, acc);
+      else acc[0] += dot_x1(x, w_row + fx * fc, fc, p->input_offset);
+    }
+  }
+}
+
+int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
+                        const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
+  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  const int32_t fc = p->filter_c, ic = p->input_c, oc_n = p->output_c;
+  const int32_t oc_per_group = oc_n / (ic / fc), w_stride = p->filter_h * p->filter_w * fc;
+  window_t win = {p, 0, 0, 0, 0, 0, 0};
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->input_h * p->input_w * ic;
+    for (int32_t oy = 0; oy < p->output_h; ++oy) {
+      win.iy0 = oy * p->stride_h - p->pad_h;
+      tap_range(win.iy0, p->dilation_h, p->filter_h, p->input_h, &win.fy0, &win.fy1);
+      for (int32_t ox = 0; ox < p->output_w; ++ox) {
+        win.ix0 = ox * p->stride_w - p->pad_w;
+        tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
+        int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
+        int32_t oc = 0;
+        while (oc < oc_n) {
+          const int32_t group = oc / oc_per_group;
+          /* Four channels at once when they read the same input group. */
+          const int32_t count = (oc + 4 <= oc_n && (oc + 3) / oc_per_group == group) ? 4 : 1;
+          int32_t acc[4] = {0, 0, 0, 0};
+          accumulate(&win, in_b + group * fc, filter + oc * w_stride, count, acc);
+          for (int32_t k = 0; k < count; ++k, ++oc) {
+            const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
+            out[oc] = tinyflow_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+          }
+        }
+      }
+    }
+  }
+  return TINYFLOW_KERNEL_OK;
+}

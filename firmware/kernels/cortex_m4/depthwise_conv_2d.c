@@ -1,0 +1,127 @@
+/* DEPTHWISE_CONV_2D int8 for Cortex-M4 (DSP): same function and results as
+ * firmware/kernels/depthwise_conv_2d.c. Four output channels are computed together, taps in the
+ * inner loop, accumulators in registers: with depth multiplier 1 each tap is two word loads,
+ * two widenings per operand (__sxtab16 adds the input offset) and four 16x16 MACs
+ * (__smlabb/__smlatt). Depth multipliers that are multiples of 4 broadcast one input value to four
+ * filter taps; others take a scalar four-channel loop. */
+#include "tinyflow/kernels/depthwise_conv_2d.h"
+
+#include "simd.h"
+
+static int params_ok(const tinyflow_dwconv_params_t *p) {
+  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
+  if (p->filter_h < 1 || p->filter_w < 1 || p->depth_multiplier < 1) return 0;
+  if (p->output_h < 1 || p->output_w < 1 || p->output_c != p->input_c * p->depth_multiplier) return 0;
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
+  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
+  return 1;
+}
+
+static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
+  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+  if (e > taps) e = taps;
+  *start = s;
+  *end = e < s ? s : e;
+}
+
+typedef struct {
+  int32_t iy0, ix0, fy0, fy1, fx0, fx1;
+} window_t;
+
+/* Channels oc..oc+3 with depth multiplier 1: input channel = output channel. */
+static void taps_dm1(const tinyflow_dwconv_params_t *p, const window_t *win, const int8_t *in_b, const int8_t *filter,
+                     int32_t oc, int32_t *acc) {
+  const int32_t c_n = p->output_c, off2 = tinyflow_m4_offset2(p->input_offset);
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t fy = win->fy0; fy < win->fy1; ++fy) {
+    const int8_t *x = in_b + ((win->iy0 + fy * p->dilation_h) * p->input_w + win->ix0 + win->fx0 * p->dilation_w) * c_n + oc;
+    const int8_t *w = filter + (fy * p->filter_w + win->fx0) * c_n + oc;
+    const int32_t x_step = p->dilation_w * c_n;
+    for (int32_t fx = win->fx0; fx < win->fx1; ++fx, x += x_step, w += c_n) {
+      const int32_t xv = tinyflow_m4_load4(x), wv = tinyflow_m4_load4(w);
+      const int32_t xe = __sxtab16(off2, xv), xo = __sxtab16(off2, tinyflow_m4_ror8(xv));
+      const int32_t we = __sxtb16(wv), wo = __sxtb16(tinyflow_m4_ror8(wv));
+      a0 = __smlabb(xe, we, a0);
+      a2 = __smlatt(xe, we, a2);
+      a1 = __smlabb(xo, wo, a1);
+      a3 = __smlatt(xo, wo, a3);
+    }
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* Channels oc..oc+3 of one input channel (depth multiplier a multiple of 4): the input value
+ * is broadcast to both halfwords and multiplies four filter taps. */
+static void taps_shared_x(const tinyflow_dwconv_params_t *p, const window_t *win, const int8_t *in_b,
+                          const int8_t *filter, int32_t oc, int32_t *acc) {
+  const int32_t c_n = p->output_c, ic_n = p->input_c, ic = oc / p->depth_multiplier;
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t fy = win->fy0; fy < win->fy1; ++fy) {
+    const int8_t *x = in_b + ((win->iy0 + fy * p->dilation_h) * p->input_w + win->ix0 + win->fx0 * p->dilation_w) * ic_n + ic;
+    const int8_t *w = filter + (fy * p->filter_w + win->fx0) * c_n + oc;
+    const int32_t x_step = p->dilation_w * ic_n;
+    for (int32_t fx = win->fx0; fx < win->fx1; ++fx, x += x_step, w += c_n) {
+      const uint32_t xi = (uint32_t)(*x + p->input_offset);
+      const int32_t xx = (int32_t)((xi & 0xFFFFu) | (xi << 16));
+      const int32_t wv = tinyflow_m4_load4(w);
+      const int32_t we = __sxtb16(wv), wo = __sxtb16(tinyflow_m4_ror8(wv));
+      a0 = __smlabb(xx, we, a0);
+      a2 = __smlatt(xx, we, a2);
+      a1 = __smlabb(xx, wo, a1);
+      a3 = __smlatt(xx, wo, a3);
+    }
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* `count` channels from oc (the tail of a depth-multiplier-1 layer, or any depth multiplier). */
+static void taps_any(const tinyflow_dwconv_params_t *p, const window_t *win, const int8_t *in_b, const int8_t *filter,
+                     int32_t oc, int32_t count, int32_t *acc) {
+  const int32_t c_n = p->output_c, ic_n = p->input_c, off = p->input_offset;
+  int32_t x_index[4];
+  for (int32_t k = 0; k < count; ++k) {
+    acc[k] = 0;
+    x_index[k] = (oc + k) / p->depth_multiplier; /* the input channel of output channel oc + k */
+  }
+  for (int32_t fy = win->fy0; fy < win->fy1; ++fy) {
+    const int32_t iy = win->iy0 + fy * p->dilation_h;
+    for (int32_t fx = win->fx0; fx < win->fx1; ++fx) {
+      const int8_t *x = in_b + (iy * p->input_w + win->ix0 + fx * p->dilation_w) * ic_n;
+      const int8_t *w = filter + (fy * p->filter_w + fx) * c_n + oc;
+      for (int32_t k = 0; k < count; ++k) acc[k] += (x[x_index[k]] + off) * w[k];
+    }
+  }
+}
+
+int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32_t *multiplier,
+                                  const int32_t *shift, const int8_t *input, const int8_t *filter,
+                                  const int32_t *bias, int8_t *output) {
+  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  const int32_t oc_n = p->output_c;
+  window_t win;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
+    for (int32_t oy = 0; oy < p->output_h; ++oy) {
+      win.iy0 = oy * p->stride_h - p->pad_h;
+      tap_range(win.iy0, p->dilation_h, p->filter_h, p->input_h, &win.fy0, &win.fy1);
+      for (int32_t ox = 0; ox < p->output_w; ++ox) {
+        win.ix0 = ox * p->stride_w - p->pad_w;
+        tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
+        int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
+        for (int32_t oc = 0; oc < oc_n;) {
+          int32_t acc[4];
+          const int32_t count = oc + 4 <= oc_n ? 4 : oc_n - oc;
+          if (count == 4 && p->depth_multiplier == 1) taps_dm1(p, &win, in_b, filter, oc, acc);
+          else if (count == 4 && p->depth_multiplier % 4 == 0) taps_shared_x(p, &win, in_b, filter, oc, acc);
+          else taps_any(p, &win, in_b, filter, oc, count, acc);
+          for (int32_t k = 0; k < count; ++k, ++oc) {
+            const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
+            out[oc] = tinyflow_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+          }
+        }
+      }
+    }
+  }
+  return TINYFLOW_KERNEL_OK;
+}
