@@ -48,7 +48,7 @@ def compare_with_tflm(data: bytes, samples: int, seed: int = 0, name: str = "m")
     rng = np.random.default_rng(seed)
     for k in range(samples):
         xs = random_inputs(compiled.model, rng)
-        interp.reset()
+        # No reset: state (SVDF) carries over from invoke to invoke in both runtimes.
         for i, x in enumerate(xs):
             interp.set_input(x, i)
         interp.invoke()

@@ -132,8 +132,8 @@ def compile_model(model, name: str = "model") -> CompiledModel:
     ctx.op = None
     sizes, lifetimes = _lifetimes(m, ops, values)
     aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
-    # A model output must survive to the end, so it is never the memory an op writes over.
-    keep = set(m.outputs)
+    # Model outputs and state must survive the invoke, so no op writes over them in place.
+    keep = set(m.outputs) | {t.index for t in m.tensors if t.is_variable}
     inplace = [(op.inputs[a], op.outputs[b]) for op, lw in zip(ops, lowered) for a, b in lw.inplace
                if op.inputs[a] >= 0 and op.inputs[a] not in values and op.inputs[a] not in keep]
     overlaps = [(op.inputs[0], op.outputs[0], lw.overlap) for op, lw in zip(ops, lowered)
