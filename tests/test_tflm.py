@@ -140,3 +140,15 @@ def test_probe_server_agrees_with_fresh_processes(tmp_path):
             assert probe(size)[0] == tflm_probe.probe_once(path, size, 1, 60)[0] == (size >= 7584)
         ok, text = probe(1 << 20)
         assert "Arena allocation total" in text
+
+
+def test_a_model_tflm_refuses_gives_its_reason():
+    mb = ModelBuilder()
+    x = mb.tensor([1, 8], "int8", scale=0.1, zero_point=0)
+    y = mb.tensor([1, 8], "float32")
+    mb.op("LOGISTIC", [x], [y])
+    data = mb.build(inputs=[x], outputs=[y])
+    with pytest.raises(ModelError, match=r"INT8 != FLOAT32"):
+        tflm.run(data, [np.zeros((1, 8), np.int8)])
+    with pytest.raises(ModelError, match=r"even with a \d+-byte arena: .*INT8 != FLOAT32"):
+        tflm.measure_arena(data)

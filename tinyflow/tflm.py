@@ -10,10 +10,12 @@ board computes, its op support, and the smallest tensor arena a model needs.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -104,14 +106,32 @@ def _interpreter(data: bytes):
     check_supported(m)
     from tflite_micro import runtime
 
-    try:
-        it = runtime.Interpreter.from_bytes(data, arena_size=_safe_arena(m))
-    except (RuntimeError, ValueError) as exc:
-        raise ModelError(f"TFLite Micro could not load the model: {exc}", "Check the model with `tinyflow inspect`.") from None
+    with tempfile.TemporaryFile() as log:
+        try:
+            with _stderr_to(log):
+                it = runtime.Interpreter.from_bytes(data, arena_size=_safe_arena(m))
+        except (RuntimeError, ValueError) as exc:
+            log.seek(0)
+            why = " ".join(log.read().decode(errors="replace").split())[:300]
+            raise ModelError(f"TFLite Micro could not load the model: {exc}{': ' + why if why else ''}",
+                             "Check the model with `tinyflow inspect --no-arena`.") from None
     _CACHE[key] = (it, m)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return it, m
+
+
+@contextlib.contextmanager
+def _stderr_to(file):
+    """Send file descriptor 2 to `file` meanwhile: TFLM prints its reasons there, from C."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(file.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
