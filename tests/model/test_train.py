@@ -66,3 +66,18 @@ def test_load_keras_errors(tf, tmp_path):
     assert zipfile.is_zipfile(tmp_path / "evil.keras")
     with pytest.raises(ModelError, match="Cannot load"):
         load_keras(tmp_path / "evil.keras")
+
+
+def test_targets_by_task(tf):
+    # Regression learns y even when x and the output have the same shape (sine: (n, 1));
+    # anomaly autoencoders learn to reconstruct x.
+    from tinyflow.data import Dataset, load_dataset
+    from tinyflow.model import zoo
+    from tinyflow.model.train import targets
+
+    sine = load_dataset("sine", n=50)
+    reg = zoo.build_model("mlp", (1,), 1)
+    assert targets(reg, sine) is sine.y
+    x = np.random.default_rng(0).normal(size=(8, 640)).astype(np.float32)
+    ad = Dataset(x, np.zeros(8, np.int64), "anomaly", [], "ad")
+    assert targets(zoo.build_model("autoencoder", width=0.1), ad) is ad.x

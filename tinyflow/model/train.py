@@ -66,8 +66,8 @@ def compile_for(model, task: str, lr: float = 1e-3) -> None:
 
 
 def targets(model, ds: Dataset) -> np.ndarray:
-    """What the model is trained to output: labels, targets, or the input (autoencoders)."""
-    if tuple(model.output_shape[1:]) == tuple(ds.x.shape[1:]) and ds.task != "classification":
+    """What the model is trained to output: labels, targets, or the input (anomaly autoencoders)."""
+    if ds.task == "anomaly" and tuple(model.output_shape[1:]) == tuple(ds.x.shape[1:]):
         return ds.x
     return ds.y
 
