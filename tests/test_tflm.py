@@ -152,3 +152,27 @@ def test_a_model_tflm_refuses_gives_its_reason():
         tflm.run(data, [np.zeros((1, 8), np.int8)])
     with pytest.raises(ModelError, match=r"even with a \d+-byte arena: .*INT8 != FLOAT32"):
         tflm.measure_arena(data)
+
+
+def test_unsupported_ops_of_other_subgraphs_count_too():
+    import copy
+
+    import ai_edge_litert.schema_py_generated as schema
+
+    from tinyflow.tflite.writer import pack
+
+    mb = ModelBuilder()
+    x = mb.tensor([1, 8], "int8", scale=0.1, zero_point=0)
+    y = mb.tensor([1, 8], "int8", scale=0.1, zero_point=0)
+    mb.op("RELU", [x], [y])
+    model = mb.model(inputs=[x], outputs=[y])
+    body = copy.deepcopy(model.subgraphs[0])
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.RFFT2D
+    code.version = 1
+    model.operatorCodes.append(code)
+    body.operators[0].opcodeIndex = 1
+    model.subgraphs.append(body)
+    data = pack(model)
+    assert read_model(data).op_names() == ["RELU"]
+    assert tflm.unsupported_ops(data) == ["RFFT2D"]

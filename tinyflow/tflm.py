@@ -64,15 +64,15 @@ def _model(model) -> TfliteModel:
 
 
 def unsupported_ops(model) -> list[str]:
-    """Op names of subgraph 0 this TFLM build cannot run, each once, in execution order."""
+    """Op names (of every subgraph) this TFLM build cannot run, each once, in execution order."""
     bad: dict[str, None] = {}
-    for op in _model(model).ops:
-        if op.name.startswith("CUSTOM:"):
-            ok = op.name[len("CUSTOM:"):] in SUPPORTED_CUSTOM
+    for name in _model(model).all_op_names():
+        if name.startswith("CUSTOM:"):
+            ok = name[len("CUSTOM:"):] in SUPPORTED_CUSTOM
         else:
-            ok = op.name in SUPPORTED_BUILTINS
+            ok = name in SUPPORTED_BUILTINS
         if not ok:
-            bad[op.name] = None
+            bad[name] = None
     return list(bad)
 
 

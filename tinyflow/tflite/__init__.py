@@ -11,7 +11,8 @@ Only subgraph 0 (the one TFLM runs) is exposed as ops/tensors; `.raw` keeps the 
     `.ops` list[Op] of subgraph 0 in execution order; `.tensors` list[Tensor];
     `.inputs` / `.outputs` tensor indices; `.description` str; `.raw` the
     `ai_edge_litert.schema_py_generated.ModelT` (object API); `.data` the file bytes;
-    `.sha256`; `.num_subgraphs`; `.op_names()` -> list[str].
+    `.sha256`; `.num_subgraphs`; `.op_names()` -> list[str]; `.all_op_names()` (every
+    subgraph, for op-support checks).
 `Op`
     `.index`; `.name` the BuiltinOperator name ("CONV_2D"; custom ops "CUSTOM:<code>", codes
     newer than the schema "UNKNOWN_<n>"), from max(builtin_code, deprecated_builtin_code);

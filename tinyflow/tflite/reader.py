@@ -116,6 +116,18 @@ class TfliteModel:
         """Op names in execution order."""
         return [op.name for op in self.ops]
 
+    def all_op_names(self) -> list[str]:
+        """Op names of every subgraph (WHILE/IF bodies too), subgraph 0 first."""
+        codes = self.raw.operatorCodes or []
+        names = self.op_names()
+        for sg in (self.raw.subgraphs or [])[1:]:
+            for o in (sg.operators if sg is not None and sg.operators else []):
+                if o is None or not 0 <= o.opcodeIndex < len(codes) or codes[o.opcodeIndex] is None:
+                    raise ModelError(f"An operator of a subgraph refers to operator code "
+                                     f"{None if o is None else o.opcodeIndex} but the model has {len(codes)}", _HINT)
+                names.append(_code_name(codes[o.opcodeIndex]))
+        return names
+
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
@@ -289,14 +301,17 @@ def _op(index: int, o, opcodes: list, n_tensors: int) -> Op:
         got = None if o is None else o.opcodeIndex
         raise ModelError(f"Operator {index} refers to operator code {got} but the model has {len(opcodes)}", _HINT)
     code = opcodes[o.opcodeIndex]
-    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-    name = _names("BuiltinOperator").get(builtin, f"UNKNOWN_{builtin}")
-    if name == "CUSTOM":
-        name = f"CUSTOM:{_text(code.customCode)}"
+    name = _code_name(code)
     return Op(index=index, name=name,
               inputs=_indices(o.inputs, n_tensors, f"operator {index} ({name}) input", allow_absent=True),
               outputs=_indices(o.outputs, n_tensors, f"operator {index} ({name}) output", allow_absent=False),
               options=_options(o.builtinOptions), version=int(code.version))
+
+
+def _code_name(code) -> str:
+    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+    name = _names("BuiltinOperator").get(builtin, f"UNKNOWN_{builtin}")
+    return f"CUSTOM:{_text(code.customCode)}" if name == "CUSTOM" else name
 
 
 def _options(opts) -> dict[str, Any]:
