@@ -73,14 +73,16 @@ def render_model_c(model, name: str, calls: list[OpCall], kernel_headers: list[s
 
 
 def _init_fn(model, offsets) -> list[str]:
-    """tinyflow_model_init: variable (state) tensors start filled with their zero point, as TFLM resets them."""
-    lines = ["int tinyflow_model_init(void) {"]
+    """tf_reset_state (variable tensors to their zero point, as TFLM's ResetVariableTensors) and
+    tinyflow_model_init. Invoke resets too, unless built with TINYFLOW_KEEP_STATE: each sample is
+    independent, as in the host reference (tinyflow.tflm.run) and sim://tflm."""
+    lines = ["static void tf_reset_state(void) {"]
     for t in model.tensors:
         if t.is_variable and t.index in offsets:
             zp = int(t.zero_point[0]) if t.type_name == "INT8" and len(t.zero_point) else 0
             lines.append(f"  {{ uint8_t *p = TF_T{t.index}; uint32_t k; "
                          f"for (k = 0; k < {int(t.nbytes)}u; ++k) p[k] = (uint8_t){zp & 0xFF}; }}")
-    return lines + ["  return 0;", "}"]
+    return lines + ["}", "", "int tinyflow_model_init(void) {", "  tf_reset_state();", "  return 0;", "}"]
 
 
 def _io_fn(signature: str, indices, offsets) -> list[str]:
@@ -92,6 +94,7 @@ def _io_fn(signature: str, indices, offsets) -> list[str]:
 
 def _invoke(calls: list[OpCall]) -> list[str]:
     out = ["int tinyflow_model_invoke(uint32_t *op_ticks) {",
+           "#ifndef TINYFLOW_KEEP_STATE", "  tf_reset_state(); /* before t0: not billed to op 0 */", "#endif",
            "  int status = 0;", "  uint32_t t0 = op_ticks != NULL ? tinyflow_hal_ticks() : 0u, t1;",
            "  (void)t1;"]
     for k, c in enumerate(calls):
