@@ -168,7 +168,7 @@ def test_unsupported_ops_of_other_subgraphs_count_too():
     model = mb.model(inputs=[x], outputs=[y])
     body = copy.deepcopy(model.subgraphs[0])
     code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.RFFT2D
+    code.builtinCode, code.deprecatedBuiltinCode = schema.BuiltinOperator.RFFT2D, 127  # past 127: placeholder
     code.version = 1
     model.operatorCodes.append(code)
     body.operators[0].opcodeIndex = 1
