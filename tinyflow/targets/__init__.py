@@ -1,0 +1,79 @@
+"""Targets: everything that opens a port or process speaking the device protocol.
+
+    port = open_target("sim://host", model=model_bytes)     # or /dev/ttyACM0, socket://..., loop://
+    client = DeviceClient(port); client.handshake(); client.infer(x)
+
+URLs: a device path (/dev/ttyACM0, COM3), any pyserial URL (socket://, rfc2217://, loop://,
+spy://...), or `sim://<name>[?board=<id>&...]` resolved through SIMULATORS.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+from urllib.parse import urlsplit
+
+from tinyflow.errors import LinkError, UsageError
+
+SIMULATORS = {"tflm": "tinyflow.targets.sim_tflm", "host": "tinyflow.targets.sim_host",
+              "qemu-m4": "tinyflow.targets.sim_qemu"}
+DEFAULT_BAUD = 115200
+
+
+def open_target(url: str, *, model=None, board=None, timeout: float = 2.0, baud: int = DEFAULT_BAUD):
+    """Open `url` and return a pyserial-like port (read/write/timeout/in_waiting/close).
+
+    Args:
+        url: device path, pyserial URL, or sim://<name>[?board=...].
+        model: the .tflite (bytes or path) a simulated board runs; ignored by real ports.
+        board: board id for simulated boards (overrides ?board=).
+        timeout: read timeout of the port in seconds.
+        baud: line rate of real serial ports.
+    Raises:
+        UsageError for an unknown simulator, LinkError for a missing, busy or forbidden port.
+    """
+    if not url:
+        raise UsageError("No target given", "Pass --target sim://tflm, sim://host, sim://qemu-m4 or a port like /dev/ttyACM0.")
+    parts = urlsplit(url)
+    if parts.scheme == "sim":
+        return _open_sim(parts, url, model=model, board=board, timeout=timeout)
+    return _open_serial(url, timeout=timeout, baud=baud)
+
+
+def _open_sim(parts, url: str, **kwargs):
+    name = parts.netloc or parts.path.lstrip("/")
+    module = SIMULATORS.get(name)
+    if module is None:
+        raise UsageError(f"Unknown simulated target {url!r}",
+                         f"Use one of {', '.join('sim://' + n for n in SIMULATORS)}.")
+    return importlib.import_module(module).open(parts, **kwargs)
+
+
+def _open_serial(url: str, *, timeout: float, baud: int):
+    import serial
+
+    try:
+        return serial.serial_for_url(url, baudrate=baud, timeout=timeout, write_timeout=max(timeout, 5.0))
+    except serial.SerialException as exc:
+        raise _link_error(url, exc) from exc
+    except (OSError, ValueError) as exc:
+        raise _link_error(url, exc) from exc
+
+
+def _link_error(url: str, exc: Exception) -> LinkError:
+    """One line saying what went wrong with the port and what to do."""
+    err = getattr(exc, "errno", None)
+    text = str(exc)
+    if err == errno.ENOENT or "No such file" in text or "could not open port" in text and "FileNotFound" in text:
+        return LinkError(f"Port {url} does not exist",
+                         "Plug the board in and check the port name (ls /dev/ttyACM* /dev/ttyUSB*, or `pio device list`).")
+    if err in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return LinkError(f"Permission denied opening {url}",
+                         "Add yourself to the dialout group (sudo usermod -aG dialout $USER), then log in again.")
+    if err == errno.EBUSY or "busy" in text.lower() or "exclusively lock" in text:
+        return LinkError(f"Port {url} is busy (another program has it open)",
+                         "Close the serial monitor or other program using it, then run again.")
+    if "invalid URL" in text or "expected" in text or isinstance(exc, ValueError):
+        return LinkError(f"Cannot open {url}: {text}",
+                         "Use a device path, socket://host:port, rfc2217://host:port, loop:// or sim://tflm.")
+    return LinkError(f"Cannot open {url}: {text}", "Check the cable and the port, then run again.")

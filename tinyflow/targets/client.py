@@ -35,6 +35,10 @@ class InferResult:
     def output(self) -> np.ndarray:
         return self.outputs[0]
 
+    @property
+    def microseconds(self) -> int:
+        return self.micros
+
 
 @dataclass
 class Counters:
@@ -85,6 +89,7 @@ class DeviceClient:
         self._boot: int | None = None
         self._chunk = 0
         self._burst = 4096   # bytes per attempt when a sample is retried alone (adapts)
+        self._rtt = 0.0      # slowest recent request-to-reply time (decays), for early resyncs
         self._last_sent_seq: int | None = None
         try:
             port.timeout = POLL_SECONDS
@@ -185,7 +190,7 @@ class DeviceClient:
 
     def _send_job(self, job: _Job, start: int, end: int | None = None) -> None:
         job.failed, job.sent_at = False, time.monotonic()
-        self._write(self._frames(job, start, end))
+        self._write(b"\x00" + self._frames(job, start, end))  # 0x00 first: ends any torn frame
         self._last_sent_seq = job.seq
 
     def _fits(self, pending) -> bool:
@@ -225,12 +230,12 @@ class DeviceClient:
             self.counters.crc_errors += 1
         return ev
 
-    def _wait(self, match, stop_on_error: bool = False):
+    def _wait(self, match, stop_on_error: bool = False, timeout: float | None = None):
         """Skip events until one matches; None on timeout (or on a bad frame when stop_on_error)."""
         while True:
-            ev = self._next_event(self.timeout)
+            ev = self._next_event(self.timeout if timeout is None else timeout)
             if ev is None:
-                self.counters.timeouts += 1
+                self.counters.timeouts += timeout is None or timeout >= self.timeout
                 return None
             if isinstance(ev, fr.FrameError) and stop_on_error:
                 return None
@@ -270,11 +275,20 @@ class DeviceClient:
             at += spec.bytes
         return InferResult(job.index, r.outputs, outs, r.ticks, r.micros, r.boot_count)
 
+    def _nudge(self) -> float:
+        """How long to wait before suspecting a lost frame: a few round trips, at most `timeout`.
+
+        Resyncing early is harmless (a HELLO answered late still collects every reply)."""
+        return self.timeout if self._rtt <= 0 else min(self.timeout, max(0.05, 4 * self._rtt))
+
+    def _observe(self, job: _Job) -> None:
+        rtt = time.monotonic() - job.sent_at
+        self._rtt = max(rtt, 0.95 * self._rtt)
+
     def _collect(self, pending: OrderedDict, retry: list, done: dict) -> None:
         """Handle one event for the pipelined samples; failures go to `retry`."""
-        ev = self._next_event(self.timeout)
+        ev = self._next_event(self._nudge())
         if ev is None:
-            self.counters.timeouts += 1
             self._barrier(pending, retry, done)
             return
         if isinstance(ev, fr.FrameError):
@@ -307,6 +321,7 @@ class DeviceClient:
             job = pending.pop(ev.seq)
             try:
                 done[job.index] = self._result(job, ev)
+                self._observe(job)
             except fr.FrameError:
                 self._fail(job, retry)
 
@@ -320,44 +335,52 @@ class DeviceClient:
         retry.sort(key=lambda j: j.index)
 
     def _barrier(self, pending: OrderedDict, retry: list, done: dict) -> None:
-        """Resync: a HELLO answered means every earlier request was answered or lost."""
+        """Resync: once a HELLO is answered, every earlier request was answered or lost."""
         self.counters.resyncs += 1
-        seq = self._next_seq()
-        self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
-        while pending:
-            ev = self._next_event(self.timeout)
-            if ev is None:
-                break
-            if isinstance(ev, fr.FrameError) or not ev.is_reply:
-                continue
-            if ev.type == m.HELLO and ev.seq == seq:
-                self._note_boot(m.decode_info(ev.body).boot_count)
-                break
-            if ev.type == m.BOOT:
-                self._note_boot(m.decode_boot(ev.body))
-            elif ev.type == m.INFER and ev.seq in pending:
-                job = pending.pop(ev.seq)
-                try:
-                    done[job.index] = self._result(job, ev)
-                except fr.FrameError:
-                    self._fail(job, retry)
+        seqs: set[int] = set()
+        answered = False
+        deadline = time.monotonic() + self.timeout
+        while pending and not answered and time.monotonic() < deadline:
+            seq = self._next_seq()
+            seqs.add(seq)
+            self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
+            while True:
+                ev = self._next_event(self._nudge())
+                if ev is None:
+                    break  # the HELLO may be lost too: send another
+                if isinstance(ev, fr.FrameError) or not ev.is_reply:
+                    continue
+                if ev.type == m.HELLO and ev.seq in seqs:
+                    self._note_boot(m.decode_info(ev.body).boot_count)
+                    answered = True
+                    break
+                if ev.type == m.BOOT:
+                    self._note_boot(m.decode_boot(ev.body))
+                elif ev.type == m.INFER and ev.seq in pending:
+                    job = pending.pop(ev.seq)
+                    try:
+                        done[job.index] = self._result(job, ev)
+                    except fr.FrameError:
+                        self._fail(job, retry)
+                deadline = time.monotonic() + self.timeout  # the device is talking: keep waiting
         for job in pending.values():
             self._fail(job, retry)
         pending.clear()
-        if ev is None or not isinstance(ev, fr.Frame) or ev.type != m.HELLO:
+        if not answered and seqs:
+            self.counters.timeouts += 1
             self.handshake()  # device silent or reset: a full handshake (raises after retries)
 
     def _solo(self, job: _Job, done: dict) -> None:
         """Retry one sample alone, resuming a chunked upload where the device says it stopped."""
         chunked = len(job.blob) + fr.MIN_FRAME > self.info.max_frame
         known = job.staged if self._last_sent_seq == job.seq else None  # device's staged bytes
-        best, stalled = -1, 0
+        best, stalled, silent = -1, 0, 0
         while True:
             self.counters.retries += 1
             probe = chunked and known is None
             if probe:
                 # Ask first: the INFER may have run (cached reply) or the upload may be resumable.
-                self._write(fr.encode_frame(m.INFER, job.seq))
+                self._write(b"\x00" + fr.encode_frame(m.INFER, job.seq))
             else:
                 # A burst of chunks, then INFER: it runs, or its NOT_STAGED says how far we got.
                 start = known or 0
@@ -365,10 +388,11 @@ class DeviceClient:
             self._last_sent_seq = job.seq
             ev = self._wait(lambda f: f.seq == job.seq and f.is_reply and f.type in (m.INFER, m.ERROR)
                             and (f.type == m.INFER or m.decode_error(f.body).request_type == m.INFER),
-                            stop_on_error=True)
+                            stop_on_error=True, timeout=self._nudge() if self._rtt else self.timeout)
             if ev is not None and ev.type == m.INFER:
                 try:
                     done[job.index] = self._result(job, ev)
+                    self._observe(job)
                     self._chunk = min(self._chunk * 2, self.info.max_frame - 14)
                     return
                 except fr.FrameError:
@@ -378,8 +402,11 @@ class DeviceClient:
                 self._fail_check(job, err)
                 known = err.detail if err.tag == job.seq else 0
             else:
-                known = None
-                self._resync_quiet()
+                known = None  # lost or late: the next attempt asks (a late reply is still taken)
+                silent += 1
+                if silent >= 3:
+                    silent = 0
+                    self._resync_quiet()  # several silences: check the device is there at all
             if not probe and (known is None or known < start + self._burst):
                 self._chunk = max(MIN_CHUNK, self._chunk // 2)
             if not probe and chunked and known is not None:
