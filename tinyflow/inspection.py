@@ -139,7 +139,12 @@ def _aot_memory(data: bytes) -> tuple[dict | None, str]:
     rep = memory_report(data)
     d = jsonable(rep)
     d = d if isinstance(d, dict) else {"report": d}
-    ram = next((d[k] for k in ("ram_bytes", "planned_bytes", "arena_bytes", "activation_bytes") if isinstance(d.get(k), int)), None)
+    # Contract with tinyflow.compile: `ram_bytes` = planned activation RAM; else a '*planned*bytes'
+    # key; never the TFLM arena the same report carries for comparison.
+    ints = {k: v for k, v in d.items() if isinstance(v, int) and not isinstance(v, bool) and "tflm" not in k}
+    ram = ints.get("ram_bytes")
+    ram = ram if ram is not None else next((v for k, v in ints.items() if "planned" in k and k.endswith("bytes")), None)
+    ram = ram if ram is not None else next((ints[k] for k in ("activation_bytes", "arena_bytes") if k in ints), None)
     if ram is None:
         return None, f"the compiler's memory report has no RAM figure (keys: {', '.join(d)})"
     return {**d, "ram_bytes": ram}, ""
@@ -154,7 +159,8 @@ def _fit(report: InspectReport, board) -> FitReport:
                          "Use --runtime tflm, or update tinyflow.")
     label = "arena" if report.runtime == "tflm" else "planned activations"
     flash_model = (report.aot_memory or {}).get("flash_bytes") if report.runtime == "aot" else None
-    flash_parts = {"model": int(flash_model or model_bytes), f"{report.runtime} runtime": rt.flash_bytes}
+    model_label = "compiled model" if flash_model else "model"
+    flash_parts = {model_label: int(flash_model or model_bytes), f"{report.runtime} runtime": rt.flash_bytes}
     ram_parts = {label: int(ram), f"{report.runtime} runtime": rt.ram_bytes}
     return check_fit(board, sum(flash_parts.values()), sum(ram_parts.values()), flash_parts=flash_parts,
                      ram_parts=ram_parts)
