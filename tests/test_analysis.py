@@ -128,7 +128,7 @@ def test_aot_report_key_contract(monkeypatch):
                {"ram_bytes": 77, "planned_bytes": 1}, {"tflm_arena_bytes": 9999}]
     got = []
     for rep in reports:
-        monkeypatch.setattr(tinyflow.compile, "memory_report", lambda data, rep=rep: rep, raising=False)
+        monkeypatch.setitem(vars(tinyflow.compile), "memory_report", lambda data, rep=rep: rep)
         got.append(inspection._aot_memory(b""))
     assert got[0][0]["ram_bytes"] == 1234 and got[1][0]["ram_bytes"] == 77
     assert got[2][0] is None and "no RAM figure" in got[2][1]
