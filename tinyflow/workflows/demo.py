@@ -129,8 +129,10 @@ def stage_quantize(state: DemoState) -> str:
 
 def stage_inspect(state: DemoState) -> str:
     info = inspect_for_board(state.int8, state.config.board)
+    full = info.pop("report")
+    state.save("inspect", "inspect.json", json.dumps(full.to_dict(), indent=2, default=_json_default))
     state.report["inspect"] = info
-    return (f"{state.config.board}: {info['verdict']} (flash {info['flash_needed']:,} of {info['flash_usable']:,} B, "
+    return (f"{info['macs']:,} MACs; {state.config.board}: {info['verdict']} (flash {info['flash_needed']:,} of {info['flash_usable']:,} B, "
             f"RAM {info['ram_needed']:,} of {info['ram_usable']:,} B; arena {info['arena_bytes']:,} B)")
 
 
@@ -145,24 +147,15 @@ def stage_export(state: DemoState) -> str:
 
 
 def inspect_for_board(model_bytes: bytes, board: str) -> dict:
-    """Ops, measured TFLM arena and the fit on `board` (flash = model + runtime, RAM = arena + runtime)."""
-    from tinyflow import boards, tflm
-    from tinyflow.tflite import read_model
+    """A compact view of `tinyflow inspect --board`: ops, MACs, measured TFLM arena, fit verdict and numbers."""
+    from tinyflow.inspection import inspect_model
 
-    m = read_model(model_bytes)
-    tflm.check_supported(m)
-    arena = tflm.measure_arena(m.data)
-    b = boards.load_board(board)
-    rt = b.runtimes["tflm"]
-    fit = boards.check_fit(b, len(m.data) + rt.flash_bytes, arena.arena_bytes + rt.ram_bytes,
-                           flash_parts={"model": len(m.data), "runtime": rt.flash_bytes},
-                           ram_parts={"arena": arena.arena_bytes, "runtime": rt.ram_bytes})
-    ops: dict[str, int] = {}
-    for name in m.op_names():
-        ops[name] = ops.get(name, 0) + 1
-    return {"ops": ops, "model_bytes": len(m.data), "arena_bytes": arena.arena_bytes, "verdict": fit.verdict,
+    rep = inspect_model(model_bytes, board=board)
+    fit = rep.fit
+    return {"ops": dict(rep.analysis.op_counts), "macs": rep.analysis.macs, "params": rep.analysis.params,
+            "model_bytes": len(model_bytes), "arena_bytes": rep.arena.arena_bytes, "verdict": fit.verdict,
             "flash_needed": fit.flash_needed, "flash_usable": fit.flash_usable, "ram_needed": fit.ram_needed,
-            "ram_usable": fit.ram_usable, "fit": fit.to_dict()}
+            "ram_usable": fit.ram_usable, "fit": fit.to_dict(), "report": rep}
 
 
 STAGES: list[tuple[str, Callable[[DemoState], str]]] = [
