@@ -27,32 +27,33 @@ static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t si
 
 /* acc[k] += sum_i (x[i] + off) * w[k * w_stride + i] for k < 4, i < n. */
 static void dot_x4(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int32_t in_off, int32_t *acc) {
-  const int8_t *w0 = w, *w1 = w + w_stride, *w2 = w1 + w_stride, *w3 = w2 + w_stride;
+  const int8_t *wa = w, *wb = w + 2 * w_stride; /* channels 0,1 from wa; 2,3 from wb */
   const int32_t off2 = tinyflow_m4_offset2(in_off);
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int32_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const int32_t xv = tinyflow_m4_load4(x + i);
-    const int32_t xe = __sxtab16(off2, xv), xo = __sxtab16(off2, tinyflow_m4_ror8(xv));
-    int32_t wv = tinyflow_m4_load4(w0 + i);
+  int32_t i = n >> 2;
+  while (i-- > 0) {
+    const int32_t xv = tinyflow_m4_load4(x);
+    const int32_t xe = __sxtab16(off2, xv), xo = tinyflow_m4_sxtab16_ror8(off2, xv);
+    int32_t wv = tinyflow_m4_load4(wa);
     a0 = __smlad(xe, __sxtb16(wv), a0);
-    a0 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a0);
-    wv = tinyflow_m4_load4(w1 + i);
+    a0 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a0);
+    wv = tinyflow_m4_load4(wa + w_stride);
     a1 = __smlad(xe, __sxtb16(wv), a1);
-    a1 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a1);
-    wv = tinyflow_m4_load4(w2 + i);
+    a1 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a1);
+    wv = tinyflow_m4_load4(wb);
     a2 = __smlad(xe, __sxtb16(wv), a2);
-    a2 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a2);
-    wv = tinyflow_m4_load4(w3 + i);
+    a2 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a2);
+    wv = tinyflow_m4_load4(wb + w_stride);
     a3 = __smlad(xe, __sxtb16(wv), a3);
-    a3 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a3);
+    a3 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a3);
+    x += 4, wa += 4, wb += 4;
   }
-  for (; i < n; ++i) {
+  for (i = 0; i < (n & 3); ++i) {
     const int32_t xi = x[i] + in_off;
-    a0 += xi * w0[i];
-    a1 += xi * w1[i];
-    a2 += xi * w2[i];
-    a3 += xi * w3[i];
+    a0 += xi * wa[i];
+    a1 += xi * wa[w_stride + i];
+    a2 += xi * wb[i];
+    a3 += xi * wb[w_stride + i];
   }
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
@@ -63,7 +64,7 @@ static int32_t dot_x1(const int8_t *x, const int8_t *w, int32_t n, int32_t in_of
   for (; i + 4 <= n; i += 4) {
     const int32_t xv = tinyflow_m4_load4(x + i), wv = tinyflow_m4_load4(w + i);
     a = __smlad(__sxtab16(off2, xv), __sxtb16(wv), a);
-    a = __smlad(__sxtab16(off2, tinyflow_m4_ror8(xv)), __sxtb16(tinyflow_m4_ror8(wv)), a);
+    a = __smlad(tinyflow_m4_sxtab16_ror8(off2, xv), tinyflow_m4_sxtb16_ror8(wv), a);
   }
   for (; i < n; ++i) a += (x[i] + in_off) * w[i];
   return a;

@@ -40,8 +40,8 @@ static void taps_dm1(const tinyflow_dwconv_params_t *p, const window_t *win, con
     const int32_t x_step = p->dilation_w * c_n;
     for (int32_t fx = win->fx0; fx < win->fx1; ++fx, x += x_step, w += c_n) {
       const int32_t xv = tinyflow_m4_load4(x), wv = tinyflow_m4_load4(w);
-      const int32_t xe = __sxtab16(off2, xv), xo = __sxtab16(off2, tinyflow_m4_ror8(xv));
-      const int32_t we = __sxtb16(wv), wo = __sxtb16(tinyflow_m4_ror8(wv));
+      const int32_t xe = __sxtab16(off2, xv), xo = tinyflow_m4_sxtab16_ror8(off2, xv);
+      const int32_t we = __sxtb16(wv), wo = tinyflow_m4_sxtb16_ror8(wv);
       a0 = __smlabb(xe, we, a0);
       a2 = __smlatt(xe, we, a2);
       a1 = __smlabb(xo, wo, a1);
@@ -65,7 +65,7 @@ static void taps_shared_x(const tinyflow_dwconv_params_t *p, const window_t *win
       const uint32_t xi = (uint32_t)(*x + p->input_offset);
       const int32_t xx = (int32_t)((xi & 0xFFFFu) | (xi << 16));
       const int32_t wv = tinyflow_m4_load4(w);
-      const int32_t we = __sxtb16(wv), wo = __sxtb16(tinyflow_m4_ror8(wv));
+      const int32_t we = __sxtb16(wv), wo = tinyflow_m4_sxtb16_ror8(wv);
       a0 = __smlabb(xx, we, a0);
       a2 = __smlatt(xx, we, a2);
       a1 = __smlabb(xx, wo, a1);

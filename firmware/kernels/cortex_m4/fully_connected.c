@@ -11,19 +11,19 @@ static void dot_rows4(const int8_t *x, const int8_t *w, int32_t depth, int32_t *
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i = 0;
   for (; i + 4 <= depth; i += 4) {
     const int32_t xv = tinyflow_m4_load4(x + i);
-    const int32_t xe = __sxtb16(xv), xo = __sxtb16(tinyflow_m4_ror8(xv));
+    const int32_t xe = __sxtb16(xv), xo = tinyflow_m4_sxtb16_ror8(xv);
     int32_t wv = tinyflow_m4_load4(w0 + i);
     a0 = __smlad(xe, __sxtb16(wv), a0);
-    a0 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a0);
+    a0 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a0);
     wv = tinyflow_m4_load4(w1 + i);
     a1 = __smlad(xe, __sxtb16(wv), a1);
-    a1 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a1);
+    a1 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a1);
     wv = tinyflow_m4_load4(w2 + i);
     a2 = __smlad(xe, __sxtb16(wv), a2);
-    a2 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a2);
+    a2 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a2);
     wv = tinyflow_m4_load4(w3 + i);
     a3 = __smlad(xe, __sxtb16(wv), a3);
-    a3 = __smlad(xo, __sxtb16(tinyflow_m4_ror8(wv)), a3);
+    a3 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a3);
   }
   for (; i < depth; ++i) {
     a0 += x[i] * w0[i];
@@ -39,7 +39,7 @@ static int32_t dot_row(const int8_t *x, const int8_t *w, int32_t depth) {
   for (; i + 4 <= depth; i += 4) {
     const int32_t xv = tinyflow_m4_load4(x + i), wv = tinyflow_m4_load4(w + i);
     a = __smlad(__sxtb16(xv), __sxtb16(wv), a);
-    a = __smlad(__sxtb16(tinyflow_m4_ror8(xv)), __sxtb16(tinyflow_m4_ror8(wv)), a);
+    a = __smlad(tinyflow_m4_sxtb16_ror8(xv), tinyflow_m4_sxtb16_ror8(wv), a);
   }
   for (; i < depth; ++i) a += x[i] * w[i];
   return a;

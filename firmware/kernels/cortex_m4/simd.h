@@ -24,6 +24,20 @@ static inline int32_t tinyflow_m4_ror8(int32_t v) {
   return (int32_t)(((uint32_t)v >> 8) | ((uint32_t)v << 24));
 }
 
+/* Bytes 1 and 3 sign-extended into halfwords: one instruction (GCC does not fuse the rotate). */
+static inline int32_t tinyflow_m4_sxtb16_ror8(int32_t v) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
+/* off2 + bytes 1 and 3 sign-extended into halfwords, in one instruction. */
+static inline int32_t tinyflow_m4_sxtab16_ror8(int32_t off2, int32_t v) {
+  int32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(off2), "r"(v));
+  return r;
+}
+
 /* Offset in both halfwords, for __sxtab16: lane = offset + sign-extended byte. */
 static inline int32_t tinyflow_m4_offset2(int32_t offset) {
   return (int32_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
