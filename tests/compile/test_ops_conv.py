@@ -16,7 +16,7 @@ from tinyflow.tflite.writer import ModelBuilder
 
 pytestmark = pytest.mark.firmware
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def q(draw, lo=-7.0, hi=0.0):

@@ -6,7 +6,7 @@ import numpy as np
 
 from tinyflow.compile.ops import Lowered
 from tinyflow.compile.ops.cstruct import CStruct
-from tinyflow.compile.quant import activation_range, conv_multipliers, out_size, padding, qparams
+from tinyflow.compile.quant import activation_range, check_geometry, conv_multipliers, out_size, padding, qparams
 
 _GEOMETRY = ("batches", "input_h", "input_w", "input_c")
 _TAIL = ("output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_h",
@@ -64,12 +64,16 @@ def _window(op, ctx, inp, out, fh: int, fw: int) -> dict:
 def _quant(op, ctx, inp, filt, bias_i: int, out, channels: int) -> tuple[dict, str, str, str]:
     """Offsets, activation range and the (multiplier, shift, bias) arrays."""
     (in_s, in_zp), (out_s, out_zp) = qparams(inp), qparams(out)
-    if in_s <= 0 or out_s <= 0 or len(filt.scale) not in (1, channels) or np.any(filt.scale <= 0):
+    if in_s <= 0 or out_s <= 0 or len(filt.scale) not in (1, channels) or not np.all(np.isfinite(filt.scale)) \
+            or np.any(filt.scale <= 0):
         ctx.fail(f"has missing or invalid quantization (input scale {in_s}, output scale {out_s}, "
                  f"{len(filt.scale)} filter scales for {channels} channels)")
     if np.any(np.asarray(filt.zero_point) != 0) or not (-128 <= in_zp <= 127 and -128 <= out_zp <= 127):
         ctx.fail("needs symmetric int8 weights (zero point 0) and int8 zero points")
-    mults, shifts = conv_multipliers(in_s, filt.scale, out_s, channels)
+    try:
+        mults, shifts = conv_multipliers(in_s, filt.scale, out_s, channels)
+    except ValueError as exc:
+        ctx.fail(str(exc))
     act = op.options.get("fused_activation_function", "NONE")
     if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
         ctx.fail(f"has fused activation {act}")
@@ -94,6 +98,7 @@ def lower_conv(op, ctx) -> Lowered:
     params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2], "input_c": inp.shape[3],
               "filter_h": fh, "filter_w": fw, "filter_c": fc, "output_c": oc}
     params.update(_window(op, ctx, inp, out, fh, fw))
+    check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
     q, m, s, bias = _quant(op, ctx, inp, filt, bias_i, out, oc)
     params.update(q)
@@ -117,6 +122,7 @@ def lower_depthwise(op, ctx) -> Lowered:
     params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2], "input_c": ic,
               "filter_h": fh, "filter_w": fw, "depth_multiplier": dm, "output_c": oc}
     params.update(_window(op, ctx, inp, out, fh, fw))
+    check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
     q, m, s, bias = _quant(op, ctx, inp, filt, bias_i, out, oc)
     params.update(q)

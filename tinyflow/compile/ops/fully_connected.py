@@ -10,7 +10,7 @@ import numpy as np
 
 from tinyflow.compile.ops import Lowered
 from tinyflow.compile.ops.cstruct import CStruct
-from tinyflow.compile.quant import activation_range, fc_multipliers, qparams
+from tinyflow.compile.quant import MAX_TENSOR, activation_range, fc_multipliers, qparams
 
 FC = CStruct("tinyflow_fc_params_t", tuple((f, "int32_t", 0) for f in
                                            ("batches", "accum_depth", "output_depth", "output_offset", "act_min",
@@ -34,8 +34,11 @@ def lower_fully_connected(op, ctx) -> Lowered:
     n_out, depth = filt.shape
     if depth < 1 or n_out < 1 or inp.size % depth or out.size != inp.size // depth * n_out:
         ctx.fail(f"weights {list(filt.shape)} do not fit input {list(inp.shape)} and output {list(out.shape)}")
+    if max(inp.size, filt.size, out.size) > MAX_TENSOR:
+        ctx.fail(f"has tensors of {max(inp.size, filt.size, out.size)} elements; the kernels take {MAX_TENSOR}")
     (in_s, in_zp), (out_s, out_zp) = qparams(inp), qparams(out)
-    if in_s <= 0 or out_s <= 0 or len(filt.scale) not in (1, n_out) or np.any(filt.scale <= 0):
+    if in_s <= 0 or out_s <= 0 or len(filt.scale) not in (1, n_out) or not np.all(np.isfinite(filt.scale)) \
+            or np.any(filt.scale <= 0):
         ctx.fail(f"has missing or invalid quantization (input scale {in_s}, output scale {out_s}, "
                  f"{len(filt.scale)} weight scales)")
     if np.any(np.asarray(filt.zero_point) != 0) or not (-128 <= in_zp <= 127 and -128 <= out_zp <= 127):
@@ -50,7 +53,10 @@ def lower_fully_connected(op, ctx) -> Lowered:
     if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
         ctx.fail(f"has fused activation {act}")
     act_min, act_max = activation_range(act, out_s, out_zp)
-    mults, shifts = fc_multipliers(in_s, filt.scale, out_s, n_out)
+    try:
+        mults, shifts = fc_multipliers(in_s, filt.scale, out_s, n_out)
+    except ValueError as exc:
+        ctx.fail(str(exc))
     p = ctx.struct(FC, {"batches": inp.size // depth, "accum_depth": depth, "output_depth": n_out,
                         "output_offset": out_zp, "act_min": act_min, "act_max": act_max})
     m, s = ctx.const_array("int32_t", mults, "m"), ctx.const_array("int32_t", shifts, "s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tinyflow.compile.ops import Lowered
 from tinyflow.compile.ops.conv import raster_overlap
 from tinyflow.compile.ops.cstruct import CStruct
-from tinyflow.compile.quant import activation_range, out_size, padding, qparams
+from tinyflow.compile.quant import activation_range, check_geometry, out_size, padding, qparams
 
 POOL = CStruct("tinyflow_pool_params_t", tuple((f, "int32_t", 0) for f in (
     "batches", "input_h", "input_w", "channels", "filter_h", "filter_w", "output_h", "output_w",
@@ -25,6 +25,8 @@ def _lower(op, ctx, fn: str) -> Lowered:
     if (out.shape[0], oh, ow, out.shape[3]) != (inp.shape[0], out.shape[1], out.shape[2], inp.shape[3]) or oh < 1:
         ctx.fail(f"output is {list(out.shape)} but input {list(inp.shape)} pooled {fh}x{fw} gives {oh}x{ow}")
     (in_s, in_zp), (out_s, out_zp) = qparams(inp), qparams(out)
+    if in_s <= 0 or not -128 <= in_zp <= 127:
+        ctx.fail(f"has input scale {in_s:g} and zero point {in_zp}; the compiled runtime needs int8 quantization")
     if in_zp != out_zp or abs(in_s - out_s) > 1e-6 * max(in_s, 1e-30):
         ctx.fail(f"rescales (input scale {in_s:g} zero point {in_zp}, output {out_s:g} / {out_zp}); "
                  "TFLM pools need equal quantization")
@@ -36,6 +38,7 @@ def _lower(op, ctx, fn: str) -> Lowered:
                           "channels": inp.shape[3], "filter_h": fh, "filter_w": fw, "output_h": oh, "output_w": ow,
                           "stride_h": sh, "stride_w": sw, "pad_h": padding(sh, 1, inp.shape[1], fh, oh),
                           "pad_w": padding(sw, 1, inp.shape[2], fw, ow), "act_min": act_min, "act_max": act_max}
+    check_geometry(ctx, params, (inp, out))
     p = ctx.struct(POOL, params)
     return Lowered(f"{fn}(&{p}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])})", kernels=("pooling",),
                    overlap=raster_overlap(params, inp.shape[3], inp.shape[3]))
