@@ -53,6 +53,11 @@ extern "C" int tinyflow_hal_write(const uint8_t *buf, size_t len) {
   if (buf == NULL && len != 0) {
     return -1;
   }
+  if (!TINYFLOW_SERIAL) {
+    /* USB CDC with no host attached (DTR low): writing could wait for the host, which the HAL
+     * contract forbids. Nobody is listening, so the bytes (e.g. the BOOT frame) are dropped. */
+    return (int)len;
+  }
   size_t written = TINYFLOW_SERIAL.write(buf, len);
   return written == len ? (int)written : -1;
 }
