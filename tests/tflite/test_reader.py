@@ -154,6 +154,30 @@ def test_shared_tables_cannot_blow_up():
         read_model(data)
 
 
+def test_shared_long_names_cannot_blow_up():
+    # 400 offsets to one tensor with a 64 KB name: a naive unpack copies the name 400 times.
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    sg = model.subgraphs[0]
+    sg.tensors[0].name = "n" * 65536
+    sg.tensors = [_Shared(sg.tensors[0])] * 400
+    with pytest.raises(ModelError, match="name string bytes"):
+        read_model(pack(model))
+
+
+def test_int4_constants_unpack_low_nibble_first():
+    import ai_edge_litert.schema_py_generated as schema
+
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    t = model.subgraphs[0].tensors[w]  # 6 values -> 3 bytes of nibbles
+    t.type = schema.TensorType.INT4
+    model.buffers[t.buffer].data = np.array([0x21, 0xF8, 0x7E], np.uint8)
+    m = read_model(pack(model))
+    assert m.tensors[w].nbytes == 3 and m.tensors[w].dtype == np.int8
+    assert m.tensors[w].data.reshape(-1).tolist() == [1, 2, -8, -1, -2, 7]
+
+
 def _assert_model_error_or_ok(data: bytes):
     try:
         read_model(data)

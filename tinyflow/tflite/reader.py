@@ -145,7 +145,8 @@ def read_model(source: bytes | bytearray | memoryview | str | os.PathLike) -> Tf
         raise ModelError("The .tflite model has no subgraph", _HINT)
     buffers = raw.buffers or []
     sg = raw.subgraphs[0]
-    tensors = [_tensor(i, t, buffers, data) for i, t in enumerate(sg.tensors or [])]
+    unpacked: dict[tuple[int, int], np.ndarray] = {}  # INT4 buffers unpack once, however many tensors share them
+    tensors = [_tensor(i, t, buffers, data, unpacked) for i, t in enumerate(sg.tensors or [])]
     n = len(tensors)
     ops = [_op(i, o, raw.operatorCodes or [], n) for i, o in enumerate(sg.operators or [])]
     inputs = _indices(sg.inputs, n, "subgraph input", allow_absent=False)
@@ -184,26 +185,38 @@ def _unpack(data: bytes):
 
 
 def _check_budget(model, size: int) -> None:
-    """Count table-vector elements before unpacking; more than the file could hold means overlap."""
-    budget = [size // 4 + 16]
+    """Count table-vector elements and string bytes before unpacking, as the object API would
+    visit them; more than the file could hold means shared or overlapping tables."""
+    budget = {"element": size // 4 + 16, "string byte": size}
 
-    def spend(n: int, what: str) -> int:
-        budget[0] -= max(n, 0)
-        if budget[0] < 0 or n < 0:
-            raise ModelError(f"The .tflite file's {what} count ({n}) cannot fit in its {size} bytes", _HINT)
+    def spend(n: int, what: str, kind: str = "element") -> int:
+        budget[kind] -= max(n, 0)
+        if budget[kind] < 0 or n < 0:
+            raise ModelError(f"The .tflite file's {what} {kind}s ({n}) cannot fit in its {size} bytes", _HINT)
         return n
 
-    spend(model.OperatorCodesLength(), "operator code")
+    def text(value) -> None:
+        spend(len(value or b""), "name", "string byte")
+
+    for i in range(spend(model.OperatorCodesLength(), "operator code")):
+        text(model.OperatorCodes(i).CustomCode())
     spend(model.BuffersLength(), "buffer")
-    spend(model.MetadataLength(), "metadata")
+    for i in range(spend(model.MetadataLength(), "metadata")):
+        text(model.Metadata(i).Name())
     for i in range(spend(model.SignatureDefsLength(), "signature")):
         sig = model.SignatureDefs(i)
-        spend(sig.InputsLength() + sig.OutputsLength(), "signature tensor")
+        text(sig.SignatureKey())
+        for j in range(spend(sig.InputsLength(), "signature input")):
+            text(sig.Inputs(j).Name())
+        for j in range(spend(sig.OutputsLength(), "signature output")):
+            text(sig.Outputs(j).Name())
     for i in range(spend(model.SubgraphsLength(), "subgraph")):
         sg = model.Subgraphs(i)
+        text(sg.Name())
         spend(sg.OperatorsLength(), "operator")
         for j in range(spend(sg.TensorsLength(), "tensor")):
             t = sg.Tensors(j)
+            text(t.Name())
             spend(t.VariantTensorsLength(), "variant tensor")
             sp = t.Sparsity()
             if sp is not None:
@@ -219,7 +232,7 @@ def _indices(values, n: int, what: str, allow_absent: bool) -> tuple[int, ...]:
     return out
 
 
-def _tensor(index: int, t, buffers: list, data: bytes) -> Tensor:
+def _tensor(index: int, t, buffers: list, data: bytes, unpacked: dict) -> Tensor:
     name = _text(t.name) or f"tensor_{index}"
     type_name = _names("TensorType").get(t.type)
     if type_name is None or type_name not in _NUMPY:
@@ -244,7 +257,13 @@ def _tensor(index: int, t, buffers: list, data: bytes) -> Tensor:
             raise ModelError(f"Tensor {index} ({name}) of shape {list(shape)} {type_name} needs {nbytes} bytes "
                              f"but its buffer holds {len(blob)}", _HINT)
         else:
-            values = _values(blob, type_name, shape, elements)
+            if type_name == "INT4":
+                key = (t.buffer, elements)
+                if key not in unpacked:
+                    unpacked[key] = _values(blob, type_name, (elements,), elements)
+                values = unpacked[key].reshape(shape)
+            else:
+                values = _values(blob, type_name, shape, elements)
     scale, zero_point, qdim = _quantization(t.quantization, index, name, shape)
     return Tensor(index=index, name=name, shape=shape, type_name=type_name, dtype=np.dtype(_NUMPY[type_name]),
                   data=values, scale=scale, zero_point=zero_point, quantized_dimension=qdim, nbytes=nbytes,
