@@ -88,3 +88,15 @@ def test_generated_project_layout(tmp_path):
     assert report.plan.arena_bytes == 7584 + 2048 and "#define TINYFLOW_TFLM_ARENA_BYTES 9632" in \
         (root / "lib/tinyflow_model/include/tinyflow_tflm_model.h").read_text()
     assert "tinyflow eval" in (root / "README.md").read_text()
+
+
+def test_config_header_carries_board_clock_baud_and_protocol():
+    from conftest import corpus_path
+
+    plan = plan_project(corpus_path("tflm/hello_world_int8.tflite"), "nucleo_l4r5zi", "aot", protocol="eembc")
+    config = plan.files["include/tinyflow_config.h"]
+    assert "#define TINYFLOW_PROTOCOL_EEMBC 1" in config
+    assert "#define TINYFLOW_CPU_HZ 120000000u" in config and "#define TINYFLOW_SERIAL_BAUD 115200" in config
+    assert f"#define TINYFLOW_ARENA_BYTES {plan.arena_bytes}u" in config
+    native = plan_project(corpus_path("tflm/hello_world_int8.tflite"), "nucleo_l4r5zi", "aot")
+    assert "#define TINYFLOW_PROTOCOL_EEMBC 0" in native.files["include/tinyflow_config.h"]
