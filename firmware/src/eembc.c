@@ -15,7 +15,10 @@
 #define TINYFLOW_EEMBC_MODEL 0 /* 0: the model's own name (the runner looks up data by it) */
 #endif
 #define FW_VERSION "ULPMark for tinyML Firmware V0.0.1"
-#define MAX_INFER_RUNS 100000u
+#ifndef TINYFLOW_EEMBC_MAX_RUNS
+#define TINYFLOW_EEMBC_MAX_RUNS 100000u /* bounds `infer N W` */
+#endif
+#define MAX_INFER_RUNS TINYFLOW_EEMBC_MAX_RUNS
 
 static char s_line[TINYFLOW_EEMBC_LINE_BYTES + 1];
 static size_t s_len;
