@@ -29,15 +29,17 @@ uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000000u; }
 """
 
 
-def _stage(compiled) -> list[Path]:
-    """Write the generated sources into a content-addressed folder; returns the .c paths."""
+def stage_sources(compiled, with_hal: bool = True) -> list[Path]:
+    """Write the generated sources (and the host HAL stub) into a content-addressed folder;
+    returns the .c paths."""
     h = hashlib.sha256()
     for fname, text in sorted(compiled.sources.items()):
         h.update(fname.encode() + b"\0" + text.encode())
     folder = cache_dir() / "compiled-src" / h.hexdigest()[:24]
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fname, text in list(compiled.sources.items()) + [("tinyflow_host_hal.c", HOST_HAL)]:
+    extra = [("tinyflow_host_hal.c", HOST_HAL)] if with_hal else []
+    for fname, text in list(compiled.sources.items()) + extra:
         path = folder / fname
         if not path.exists():
             tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -52,7 +54,7 @@ def build_host_library(compiled, sanitize: bool = False, optimize: str = "-O2") 
     from tinyflow.resources import firmware_dir
 
     flags = ["-std=c99", optimize, "-Wall", "-Wextra", "-Werror", "-fPIC"]
-    build = CBuild(sources=_stage(compiled) + compiled.kernel_sources(), include_dirs=[firmware_dir() / "include"],
+    build = CBuild(sources=stage_sources(compiled) + compiled.kernel_sources(), include_dirs=[firmware_dir() / "include"],
                    cflags=flags, ldflags=["-shared", "-lm"], sanitize=sanitize)
     return build_executable(build, f"lib{compiled.name}_aot{'_san' if sanitize else ''}.so")
 

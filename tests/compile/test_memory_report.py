@@ -1,0 +1,32 @@
+"""memory_report: planned RAM, lower bound, flash measured for Cortex-M4, TFLM arena side by side."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import corpus_path
+from tinyflow.compile import memory_report
+
+
+def test_report_without_measurements_has_plan_figures():
+    data = corpus_path("tflm/hello_world_int8.tflite").read_bytes()
+    r = memory_report(data, name="hello", tflm=False, flash=False)
+    assert r.activation_bytes == 32 and r.lower_bound_bytes == 32  # two 16-wide int8 layers
+    assert r.weights_bytes > 16 * 16 and r.flash_bytes is None and r.ram_vs_tflm is None
+    assert r.to_dict()["ram_vs_lower_bound"] == 1.0
+    assert "RAM / TFLM arena" in str(r)
+
+
+@pytest.mark.arm
+def test_report_measures_flash_and_tflm_arena():
+    if shutil.which("arm-none-eabi-gcc") is None:
+        from conftest import missing
+        missing("tool 'arm-none-eabi-gcc'")
+    data = corpus_path("mlperf_tiny/kws_ref_model.tflite").read_bytes()
+    r = memory_report(data, name="kws")
+    assert r.tflm_arena_bytes > r.activation_bytes > 0
+    assert r.ram_vs_tflm < 0.6 and r.ram_vs_lower_bound <= 1.05
+    assert r.weights_bytes > 20_000  # KWS has ~23k int8 weights
+    assert 0 < r.code_bytes < r.flash_bytes and r.flash_bytes >= r.weights_bytes

@@ -1,0 +1,108 @@
+"""memory_report: what the compiled runtime needs (RAM, flash) next to TFLite Micro's arena.
+
+Flash is measured, not estimated, when arm-none-eabi-gcc is installed: the generated C and the
+kernels it uses are compiled for Cortex-M4 (-O2) into one relocatable object whose .text
+(code) and .rodata (weights, parameters) sections are summed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+
+from tinyflow.compile.compiler import compile_model
+
+
+@dataclass
+class MemoryReport:
+    """Memory of one model under the compiled runtime, and TFLM's arena for comparison."""
+
+    model_name: str
+    sha256: str
+    ops: int
+    activation_bytes: int          # the planned arena (one static buffer)
+    lower_bound_bytes: int         # largest sum of live tensor bytes at any step of the op order
+    weights_bytes: int             # constant arrays emitted (weights, biases, requant params)
+    code_bytes: int | None         # Cortex-M4 .text of model + kernels (None: no arm toolchain)
+    flash_bytes: int | None        # code + read-only data, Cortex-M4 (None: no arm toolchain)
+    tflm_arena_bytes: int | None   # tinyflow.tflm.measure_arena on this host (None: not measured)
+    planner_strategy: str = ""
+
+    @property
+    def ram_vs_tflm(self) -> float | None:
+        return self.activation_bytes / self.tflm_arena_bytes if self.tflm_arena_bytes else None
+
+    @property
+    def ram_vs_lower_bound(self) -> float | None:
+        return self.activation_bytes / self.lower_bound_bytes if self.lower_bound_bytes else None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ram_vs_tflm"], d["ram_vs_lower_bound"] = self.ram_vs_tflm, self.ram_vs_lower_bound
+        return d
+
+    def __str__(self) -> str:
+        def kib(n):
+            return "n/a" if n is None else f"{n:,} B ({n / 1024:.1f} KiB)"
+
+        def ratio(r):
+            return "n/a" if r is None else f"{r:.2f}"
+
+        rows = [("model", f"{self.model_name} (sha256 {self.sha256[:12]}, {self.ops} ops)"),
+                ("activation RAM (planned)", kib(self.activation_bytes)),
+                ("lower bound (live tensors)", kib(self.lower_bound_bytes)),
+                ("TFLM arena (same model)", kib(self.tflm_arena_bytes)),
+                ("RAM / TFLM arena", ratio(self.ram_vs_tflm)),
+                ("RAM / lower bound", ratio(self.ram_vs_lower_bound)),
+                ("weights + params (flash)", kib(self.weights_bytes)),
+                ("code (Cortex-M4 -O2)", kib(self.code_bytes)),
+                ("flash total", kib(self.flash_bytes))]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def measure_flash(compiled) -> tuple[int | None, int | None]:
+    """(code bytes, flash bytes) of the compiled model for Cortex-M4, or (None, None) without a toolchain."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        return None, None
+    from elftools.elf.elffile import ELFFile
+
+    from tinyflow.build.arm import CPU_FLAGS
+    from tinyflow.build.cc import CBuild, build_executable
+    from tinyflow.compile.host import stage_sources
+    from tinyflow.resources import firmware_dir
+
+    build = CBuild(sources=stage_sources(compiled, with_hal=False) + compiled.kernel_sources(),
+                   include_dirs=[firmware_dir() / "include"], compiler="arm-none-eabi-gcc",
+                   cflags=["-std=c99", "-O2", *CPU_FLAGS, "-ffunction-sections", "-fdata-sections"],
+                   ldflags=["-nostdlib", "-r"])
+    obj = build_executable(build, f"{compiled.name}_m4.o")
+    code = flash = 0
+    with open(obj, "rb") as fh:
+        for sec in ELFFile(fh).iter_sections():
+            if sec["sh_flags"] & 0x2 and sec["sh_type"] == "SHT_PROGBITS":  # SHF_ALLOC, stored in flash
+                flash += sec["sh_size"]
+                if sec.name.startswith(".text"):
+                    code += sec["sh_size"]
+    return code, flash
+
+
+def memory_report(model, name: str = "model", tflm: bool = True, flash: bool = True) -> MemoryReport:
+    """Compile `model` (bytes, path or TfliteModel) and report its memory.
+
+    Args:
+        tflm: also measure TFLM's smallest arena (subprocess probes; cached by SHA-256).
+        flash: also cross-compile for Cortex-M4 to measure code and flash.
+    """
+    compiled = compile_model(model, name=name)
+    arena = None
+    if tflm:
+        from tinyflow import tflm as tflm_runtime
+
+        arena = tflm_runtime.measure_arena(compiled.model.data).arena_bytes
+    code, total = measure_flash(compiled) if flash else (None, None)
+    plan = compiled.plan
+    return MemoryReport(model_name=name, sha256=compiled.model.sha256, ops=len(compiled.op_names),
+                        activation_bytes=plan.arena_bytes, lower_bound_bytes=plan.lower_bound,
+                        weights_bytes=compiled.const_bytes, code_bytes=code, flash_bytes=total,
+                        tflm_arena_bytes=arena, planner_strategy=plan.strategy)
