@@ -87,8 +87,10 @@ class InspectReport:
                     f"head {ar.head_bytes:,} + tail {ar.tail_bytes:,})"]
         if self.aot_memory is None:
             return [f"Compiled (aot) memory: not available: {self.aot_note}"]
-        parts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in self.aot_memory.items())
-        return [f"Compiled (aot) memory: {parts}"]
+        figures = {k: v for k, v in self.aot_memory.items() if k.endswith("_bytes") and k != "ram_bytes"}
+        parts = ", ".join(f"{k[:-len('_bytes')].replace('_', ' ')} {fmt_bytes(v, kib=False)}" for k, v in figures.items()
+                          if isinstance(v, int))
+        return [f"Compiled (aot) memory: RAM {fmt_bytes(self.aot_memory['ram_bytes'])} planned ({parts})"]
 
 
 def _scale(t) -> str:
@@ -158,9 +160,16 @@ def _fit(report: InspectReport, board) -> FitReport:
         raise ModelError(f"Cannot check the fit on {board.id} with --runtime {report.runtime}: {report.aot_note}",
                          "Use --runtime tflm, or update tinyflow.")
     label = "arena" if report.runtime == "tflm" else "planned activations"
-    flash_model = (report.aot_memory or {}).get("flash_bytes") if report.runtime == "aot" else None
-    model_label = "compiled model" if flash_model else "model"
-    flash_parts = {model_label: int(flash_model or model_bytes), f"{report.runtime} runtime": rt.flash_bytes}
+    # aot: the compiler's measured flash (Cortex-M4 code + weights) when it has an ARM toolchain,
+    # else its emitted weights; the board's aot estimate (kernels + protocol core) is added on top,
+    # which counts the kernels twice when flash was measured: an over-estimate, on the safe side.
+    aot = report.aot_memory or {}
+    flash_label, flash_model = "model", model_bytes
+    if report.runtime == "aot" and isinstance(aot.get("flash_bytes"), int):
+        flash_label, flash_model = "compiled model (code + weights)", aot["flash_bytes"]
+    elif report.runtime == "aot" and isinstance(aot.get("weights_bytes"), int):
+        flash_label, flash_model = "compiled weights", aot["weights_bytes"]
+    flash_parts = {flash_label: int(flash_model), f"{report.runtime} runtime": rt.flash_bytes}
     ram_parts = {label: int(ram), f"{report.runtime} runtime": rt.ram_bytes}
     return check_fit(board, sum(flash_parts.values()), sum(ram_parts.values()), flash_parts=flash_parts,
                      ram_parts=ram_parts)
