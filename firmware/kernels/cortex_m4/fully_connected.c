@@ -5,31 +5,68 @@
 
 #include "simd.h"
 
-/* acc[k] = sum_i x[i] * w[k * depth + i] for k < 4. */
+/* acc[k] = sum_i x[i] * w[k * depth + i] for k < 4. The word loop is written in assembly
+ * because GCC spills pointers there: 25 instructions per 16 multiply-accumulates instead of 31. */
 static void dot_rows4(const int8_t *x, const int8_t *w, int32_t depth, int32_t *acc) {
-  const int8_t *w0 = w, *w1 = w + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i = 0;
-  for (; i + 4 <= depth; i += 4) {
-    const int32_t xv = tinyflow_m4_load4(x + i);
-    const int32_t xe = __sxtb16(xv), xo = tinyflow_m4_sxtb16_ror8(xv);
-    int32_t wv = tinyflow_m4_load4(w0 + i);
-    a0 = __smlad(xe, __sxtb16(wv), a0);
-    a0 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a0);
-    wv = tinyflow_m4_load4(w1 + i);
-    a1 = __smlad(xe, __sxtb16(wv), a1);
-    a1 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a1);
-    wv = tinyflow_m4_load4(w2 + i);
-    a2 = __smlad(xe, __sxtb16(wv), a2);
-    a2 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a2);
-    wv = tinyflow_m4_load4(w3 + i);
-    a3 = __smlad(xe, __sxtb16(wv), a3);
-    a3 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), a3);
+  const int8_t *wa = w, *wb = w + 2 * depth; /* rows 0,1 from wa; rows 2,3 from wb */
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+  int32_t words = depth >> 2;
+#if TINYFLOW_M4_ASM
+  if (words > 0) {
+    int32_t xe, xo, wv, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[t], [%[x]], #4\n\t"
+        "sxtb16 %[xe], %[t]\n\t"
+        "sxtb16 %[xo], %[t], ror #8\n\t"
+        /* row 1 = [wa + depth], row 0 = [wa] (then wa += 4) */
+        "ldr %[wv], [%[wa], %[d]]\n\t"
+        "sxtb16 %[t], %[wv]\n\t"
+        "smlad %[a1], %[xe], %[t], %[a1]\n\t"
+        "sxtb16 %[wv], %[wv], ror #8\n\t"
+        "smlad %[a1], %[xo], %[wv], %[a1]\n\t"
+        "ldr %[wv], [%[wa]], #4\n\t"
+        "sxtb16 %[t], %[wv]\n\t"
+        "smlad %[a0], %[xe], %[t], %[a0]\n\t"
+        "sxtb16 %[wv], %[wv], ror #8\n\t"
+        "smlad %[a0], %[xo], %[wv], %[a0]\n\t"
+        /* row 3 = [wb + depth], row 2 = [wb] (then wb += 4) */
+        "ldr %[wv], [%[wb], %[d]]\n\t"
+        "sxtb16 %[t], %[wv]\n\t"
+        "smlad %[a3], %[xe], %[t], %[a3]\n\t"
+        "sxtb16 %[wv], %[wv], ror #8\n\t"
+        "smlad %[a3], %[xo], %[wv], %[a3]\n\t"
+        "ldr %[wv], [%[wb]], #4\n\t"
+        "sxtb16 %[t], %[wv]\n\t"
+        "smlad %[a2], %[xe], %[t], %[a2]\n\t"
+        "sxtb16 %[wv], %[wv], ror #8\n\t"
+        "smlad %[a2], %[xo], %[wv], %[a2]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [x] "+r"(x), [wa] "+r"(wa), [wb] "+r"(wb), [n] "+r"(words), [a0] "+r"(a0), [a1] "+r"(a1),
+          [a2] "+r"(a2), [a3] "+r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [wv] "=&r"(wv), [t] "=&r"(t)
+        : [d] "r"(depth)
+        : "cc", "memory");
   }
-  for (; i < depth; ++i) {
-    a0 += x[i] * w0[i];
-    a1 += x[i] * w1[i];
-    a2 += x[i] * w2[i];
-    a3 += x[i] * w3[i];
+#else
+  for (; words > 0; --words, x += 4, wa += 4, wb += 4) {
+    const int32_t xv = tinyflow_m4_load4(x);
+    const int32_t xe = __sxtb16(xv), xo = tinyflow_m4_sxtb16_ror8(xv);
+    int32_t wv = tinyflow_m4_load4(wa);
+    a0 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), a0));
+    wv = tinyflow_m4_load4(wa + depth);
+    a1 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), a1));
+    wv = tinyflow_m4_load4(wb);
+    a2 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), a2));
+    wv = tinyflow_m4_load4(wb + depth);
+    a3 = __smlad(xo, tinyflow_m4_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), a3));
+  }
+#endif
+  for (i = 0; i < (depth & 3); ++i) {
+    a0 += x[i] * wa[i];
+    a1 += x[i] * wa[depth + i];
+    a2 += x[i] * wb[i];
+    a3 += x[i] * wb[depth + i];
   }
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }

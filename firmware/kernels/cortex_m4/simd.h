@@ -13,6 +13,15 @@
 #error "firmware/kernels/cortex_m4 needs the DSP extension (-mcpu=cortex-m4); build the portable kernels instead"
 #endif
 
+/* The hand-scheduled loops need 14 registers; at -O0 GCC keeps r7 as frame pointer and cannot
+ * allocate them, so unoptimised builds use the C loops (same results). */
+#if defined(__OPTIMIZE__) && !defined(TINYFLOW_M4_ASM)
+#define TINYFLOW_M4_ASM 1
+#endif
+#ifndef TINYFLOW_M4_ASM
+#define TINYFLOW_M4_ASM 0
+#endif
+
 /* Four int8 from any alignment (Cortex-M4 does unaligned word loads; memcpy compiles to one). */
 static inline int32_t tinyflow_m4_load4(const int8_t *p) {
   int32_t v;
