@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import trained_models
 
 from tinyflow.errors import ModelError, UsageError
 from tinyflow.model.prune import polynomial_sparsity
 
+
+@pytest.fixture(scope="module")
+def digits_splits():
+    return trained_models.digits_splits()
+
+
+@pytest.fixture(scope="module")
+def trained_cnn(tf):
+    return trained_models.trained_cnn()
 
 
 def test_polynomial_schedule_matches_tfmot_shape():

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import trained_models
 
 pytestmark = pytest.mark.tf
+
+
+@pytest.fixture(scope="module")
+def digits_splits():
+    return trained_models.digits_splits()
+
+
+@pytest.fixture(scope="module")
+def trained_cnn(tf):
+    return trained_models.trained_cnn()
 
 
 @pytest.fixture(scope="module")

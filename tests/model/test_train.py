@@ -6,10 +6,16 @@ import zipfile
 
 import numpy as np
 import pytest
+import trained_models
 
 from tinyflow.errors import DataError, ModelError
 
 pytestmark = pytest.mark.tf
+
+
+@pytest.fixture(scope="module")
+def digits_splits():
+    return trained_models.digits_splits()
 
 
 def test_train_is_seeded_saves_and_reloads(tf, digits_splits, tmp_path, capsys):
