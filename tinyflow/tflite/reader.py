@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from tinyflow.errors import ModelError
+from tinyflow.tflite.budget import HINT as _HINT, check_budget
 
 MAX_ELEMENTS = 1 << 31  # a tensor larger than this cannot be a microcontroller model
-_HINT = "Check that the file is an intact .tflite model (re-export it from the converter)."
 
 # TensorType name -> numpy dtype; INT4 constants are unpacked to int8 values.
 _NUMPY = {
@@ -175,52 +175,13 @@ def _unpack(data: bytes):
         raise ModelError(f"Not a .tflite file: identifier {ident!r}, expected b'TFL3'", _HINT)
     schema = _schema()
     try:
-        _check_budget(schema.Model.GetRootAs(data, 0), len(data))
+        check_budget(schema.Model.GetRootAs(data, 0), len(data))
         return schema.ModelT.InitFromPackedBuf(data, 0)
     except ModelError:
         raise
     except Exception as exc:  # the flatbuffers library raises struct.error, IndexError, ValueError...
         raise ModelError(f"The .tflite file is malformed or truncated ({len(data)} bytes): "
                          f"{type(exc).__name__}: {exc}", _HINT) from None
-
-
-def _check_budget(model, size: int) -> None:
-    """Count table-vector elements and string bytes before unpacking, as the object API would
-    visit them; more than the file could hold means shared or overlapping tables."""
-    budget = {"element": size // 4 + 16, "string byte": size}
-
-    def spend(n: int, what: str, kind: str = "element") -> int:
-        budget[kind] -= max(n, 0)
-        if budget[kind] < 0 or n < 0:
-            raise ModelError(f"The .tflite file's {what} {kind}s ({n}) cannot fit in its {size} bytes", _HINT)
-        return n
-
-    def text(value) -> None:
-        spend(len(value or b""), "name", "string byte")
-
-    for i in range(spend(model.OperatorCodesLength(), "operator code")):
-        text(model.OperatorCodes(i).CustomCode())
-    spend(model.BuffersLength(), "buffer")
-    for i in range(spend(model.MetadataLength(), "metadata")):
-        text(model.Metadata(i).Name())
-    for i in range(spend(model.SignatureDefsLength(), "signature")):
-        sig = model.SignatureDefs(i)
-        text(sig.SignatureKey())
-        for j in range(spend(sig.InputsLength(), "signature input")):
-            text(sig.Inputs(j).Name())
-        for j in range(spend(sig.OutputsLength(), "signature output")):
-            text(sig.Outputs(j).Name())
-    for i in range(spend(model.SubgraphsLength(), "subgraph")):
-        sg = model.Subgraphs(i)
-        text(sg.Name())
-        spend(sg.OperatorsLength(), "operator")
-        for j in range(spend(sg.TensorsLength(), "tensor")):
-            t = sg.Tensors(j)
-            text(t.Name())
-            spend(t.VariantTensorsLength(), "variant tensor")
-            sp = t.Sparsity()
-            if sp is not None:
-                spend(sp.DimMetadataLength(), "sparsity dimension")
 
 
 def _indices(values, n: int, what: str, allow_absent: bool) -> tuple[int, ...]:
