@@ -78,3 +78,52 @@ def test_firmware_that_does_not_fit_fails_at_link_time(tmp_path):
     src.write_text(DATA_SRC)
     with pytest.raises(BoardError, match=r"needs [\d,]+ B flash but tiny has 2,048 B"):
         arm.build_firmware([src], arm.MemoryMap(2048, 64 << 10, board="tiny"), name="data")
+
+
+REQUANT_TEST_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "tinyflow/kernels/common.h"
+#include "requant.h"
+static uint64_t s = 88172645463325252ull;
+static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return (uint32_t)s; }
+int main(void) {
+  static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MIN + 1, INT32_MAX - 1, 1 << 30, -(1 << 30), (1 << 30) + 1, -(1 << 30) - 1, 12345, -12345};
+  long bad = 0, n = 0;
+  for (long i = 0; i < 1000000; ++i) {
+    int32_t acc = (i & 3) == 0 ? edges[rnd() % 15] : (int32_t)rnd() >> (rnd() % 24);
+    static const int32_t medges[] = {0, 1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1};
+    int32_t mult = (i & 7) == 1 ? medges[rnd() % 5] : (int32_t)((1u << 30) + (rnd() & 0x3FFFFFFFu));
+    int32_t shift = (int32_t)(rnd() % 62) - 31;
+    if (shift > 30) shift = 30;
+    int32_t o = (int32_t)(rnd() % 256) - 128;
+    if (shift > 0 && (i & 1)) acc >>= 16; /* keep left shifts from always overflowing */
+    int8_t want = tinyflow_requantize_s8(acc, mult, shift, o, -128, 127);
+    int8_t got = tinyflow_m4_requantize_s8(acc, mult, shift, o, -128, 127);
+    int32_t w2 = tinyflow_mbqm(acc, mult, shift), g2 = tinyflow_m4_rdivpot(tinyflow_m4_srdhm((int32_t)((uint32_t)acc << (shift > 0 ? shift : 0)), mult), shift > 0 ? 0 : -shift);
+    ++n;
+    if (want != got || w2 != g2) {
+      if (bad++ < 5) printf("mismatch acc=%d mult=%d shift=%d: %d vs %d (%d vs %d)\n", acc, mult, shift, want, got, w2, g2);
+    }
+  }
+  printf("%ld/%ld mismatches\n", bad, n);
+  return bad != 0;
+}
+"""
+
+
+@pytest.mark.firmware
+def test_cortex_m4_requantize_equals_the_reference_on_a_million_values(tmp_path):
+    """firmware/kernels/cortex_m4/requant.h is portable C: check it on the host against common.h."""
+    import subprocess
+
+    from tinyflow.build.cc import CBuild, build_executable
+    from tinyflow.resources import firmware_dir
+
+    require_tool("cc")
+    src = tmp_path / "requant_test.c"
+    src.write_text(REQUANT_TEST_C)
+    exe = build_executable(CBuild(sources=[src], include_dirs=[firmware_dir() / "include",
+                                                               firmware_dir() / "kernels" / "cortex_m4"]), "requant_test")
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "0/1000000 mismatches" in proc.stdout, proc.stdout

@@ -5,6 +5,7 @@
  * of taps is one dot product, so 1-channel inputs (KWS's first layer) vectorise too. */
 #include "tinyflow/kernels/conv_2d.h"
 
+#include "requant.h"
 #include "simd.h"
 
 static int params_ok(const tinyflow_conv_params_t *p) {
@@ -158,7 +159,7 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
           accumulate(&win, in_b + group * fc, filter + oc * w_stride, count, acc);
           for (int32_t k = 0; k < count; ++k, ++oc) {
             const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
-            out[oc] = tinyflow_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+            out[oc] = tinyflow_m4_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
           }
         }
       }

@@ -6,6 +6,7 @@
  * filter taps; others take a scalar four-channel loop. */
 #include "tinyflow/kernels/depthwise_conv_2d.h"
 
+#include "requant.h"
 #include "simd.h"
 
 static int params_ok(const tinyflow_dwconv_params_t *p) {
@@ -117,7 +118,7 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
           else taps_any(p, &win, in_b, filter, oc, count, acc);
           for (int32_t k = 0; k < count; ++k, ++oc) {
             const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
-            out[oc] = tinyflow_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+            out[oc] = tinyflow_m4_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
           }
         }
       }

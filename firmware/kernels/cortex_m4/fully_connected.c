@@ -3,6 +3,7 @@
  * the dot products are plain int8; four output rows share each widened word of input. */
 #include "tinyflow/kernels/fully_connected.h"
 
+#include "requant.h"
 #include "simd.h"
 
 /* acc[k] = sum_i x[i] * w[k * depth + i] for k < 4. The word loop is written in assembly
@@ -97,7 +98,7 @@ int tinyflow_fully_connected_s8(const tinyflow_fc_params_t *p, const int32_t *mu
       else acc[0] = dot_row(x, filter + o * depth, depth);
       for (int32_t k = 0; k < count; ++k, ++o) {
         const int32_t a = (int32_t)((uint32_t)acc[k] + (uint32_t)folded_bias[o]);
-        out[o] = tinyflow_requantize_s8(a, multiplier[o], shift[o], p->output_offset, p->act_min, p->act_max);
+        out[o] = tinyflow_m4_requantize_s8(a, multiplier[o], shift[o], p->output_offset, p->act_min, p->act_max);
       }
     }
   }
