@@ -48,6 +48,12 @@ def test_npz_round_trip_and_pickle_refused(tmp_path):
     np.savez(bad, x=np.array([{"a": 1}], dtype=object), y=np.array([0]))
     with pytest.raises(DataError, match="pickle"):
         load_dataset(str(bad))
+    ad = tmp_path / "ad.npz"
+    np.savez(ad, x=np.ones((4, 640), np.float32), y=np.array([0, 0, 1, 0]), task="anomaly")
+    assert load_dataset(str(ad)).task == "anomaly"
+    np.savez(ad, x=np.ones((4, 3), np.float32), y=np.array([0, 0, 1, 0]), task="clustering")
+    with pytest.raises(DataError, match="task 'clustering'"):
+        load_dataset(str(ad))
     nokeys = tmp_path / "k.npz"
     np.savez(nokeys, a=np.ones(3))
     with pytest.raises(DataError, match="no x, y"):

@@ -13,7 +13,8 @@ File formats:
 
 - `.npz`: arrays `x` (samples first) and `y` (one label or target per sample). Loaded with
   `allow_pickle=False`: object arrays are refused, user data is never unpickled. Integer `y` means
-  classification, float `y` regression; an optional `class_names` string array names the classes.
+  classification, float `y` regression; an optional `class_names` string array names the classes
+  and an optional `task` string ("anomaly": y holds 0 = normal, 1 = anomalous) overrides the guess.
 - `.csv`: one sample per row, the label in the first column and the features after it, comma
   separated. An optional header row (detected when its first field is not a number) names the
   columns. Integer labels mean classification; non-integer labels mean regression.
@@ -190,13 +191,19 @@ def _load_npz(path: Path) -> Dataset:
                                 "Save the samples as `x` and the labels as `y`: np.savez(path, x=x, y=y).")
             x, y = z["x"], z["y"]
             names = [str(s) for s in z["class_names"]] if "class_names" in z.files else []
+            task = str(z["task"]) if "task" in z.files else None
     except ValueError as exc:  # object arrays need pickle, which we refuse
         raise DataError(f"{path} holds object arrays that need pickle ({exc})",
                         "Save plain numeric arrays (no dtype=object); tinyflow never unpickles data.") from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{path} is not a readable .npz file ({exc})",
                         "Write it with numpy.savez(path, x=x, y=y).") from None
-    return _from_arrays(x, y, names, path.stem, str(path))
+    ds = _from_arrays(x, y, names, path.stem, str(path))
+    if task is not None:
+        if task not in TASKS:
+            raise DataError(f"{path} has task '{task}'", "Use one of " + ", ".join(TASKS) + ".")
+        ds.task = task
+    return ds
 
 
 def _load_csv(path: Path) -> Dataset:
