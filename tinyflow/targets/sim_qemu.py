@@ -395,9 +395,13 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
     from tinyflow.resources import firmware_dir
 
     budget = board_budget(board)
-    digest = hashlib.sha256(model_bytes).hexdigest()[:16]
-    src_dir = cache_dir() / "qemu-src" / f"{name}-{digest}"
     compiled = compile_model(model_bytes, name=name)
+    # Key the cache by the generated C too: a newer compiler must not reuse a stale model.c.
+    h = hashlib.sha256(model_bytes)
+    for fname, text in sorted(compiled.sources.items()):
+        h.update(fname.encode() + b"\0" + text.encode())
+    digest = h.hexdigest()[:16]
+    src_dir = cache_dir() / "qemu-src" / f"{name}-{digest}"
     if not src_dir.exists():
         tmp = src_dir.with_name(src_dir.name + ".tmp")
         compiled.write(tmp)
