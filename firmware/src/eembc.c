@@ -200,13 +200,19 @@ static void cmd_db(char **tok, int n) {
     out("e-[Insufficent number of hex digits]\r\n");
     return;
   }
-  for (i = 0; i < len && s_db_pos < s_db_size; i += 2) {
-    int hi = hex_value(tok[1][i]);
-    int lo = hex_value(tok[1][i + 1]);
-    if (hi < 0 || lo < 0) {
+  for (i = 0; i < len; ++i) {
+    if (hex_value(tok[1][i]) < 0) {
       out("e-[Invalid hex digit]\r\n");
       return;
     }
+  }
+  if (s_db_pos >= s_db_size) {
+    out("e-[No 'db load' pending]\r\n");
+    return;
+  }
+  for (i = 0; i < len && s_db_pos < s_db_size; i += 2) {
+    int hi = hex_value(tok[1][i]);
+    int lo = hex_value(tok[1][i + 1]);
     write_input_byte(s_db_pos++, (uint8_t)(hi * 16 + lo));
     if (s_db_pos == s_db_size) {
       out("m-load-done\r\n");
