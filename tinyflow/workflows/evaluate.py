@@ -150,11 +150,13 @@ class _Run:
     device: dict
     latency_basis: str
     resumed: int
+    resumed_index: frozenset = frozenset()   # samples that came from the journal
     duplicated: int = 0
     window: int = DEFAULT_WINDOW
     faults: str | None = None
     baud: int | None = None
     injected: dict | None = None     # what the fault injector did (testing aid)
+    counters: tuple = (0, 0, 0)      # the link counters of this session, totalled at its end
 
 
 def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, window, faults, baud, seed,
@@ -162,7 +164,8 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
     """Send every sample not yet in the journal; returns all entries by sample index."""
     entries: dict[int, Entry] = dict(journal.entries) if journal is not None else {}
     todo = [i for i in range(len(data)) if i not in entries]
-    run = _Run(device={}, latency_basis="measured by the device", resumed=len(entries), window=window,
+    run = _Run(device={}, latency_basis="measured by the device", resumed=len(entries),
+               resumed_index=frozenset(entries), window=window,
                faults=faults, baud=baud)
     bar = _progress(progress, len(data), len(entries))
     if not todo:
@@ -181,6 +184,7 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
         if faults and "seed=" not in faults:
             spec.seed = seed  # --seed seeds the injector too, so a faulty run can be repeated
         port = wrap_port(port, faults=spec, baud=baud)
+    client = None
     try:
         client = DeviceClient(port, timeout=timeout)
         info = client.handshake()
@@ -210,6 +214,8 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
         raise
     finally:
         _close(bar)
+        if client is not None:
+            run.counters = tuple(_counters(client))
         run.injected = dict(getattr(port, "injected", None) or {}) or None
         port.close()
     return entries, run
@@ -286,7 +292,8 @@ def _report(name, sha, target_url, data: EvalData, out_specs, entries: dict[int,
     link = {"lost": n - len(done), "duplicated": run.duplicated, "resumed": run.resumed, "window": run.window,
             "faults": run.faults, "baud": run.baud}
     for k, name_ in enumerate(COUNTERS):
-        link[name_] = int(sum(e.counters[k] for e in done))
+        # earlier sessions: what their journal lines recorded; this one: the client's totals
+        link[name_] = int(sum(e.counters[k] for e in done if e.index in run.resumed_index)) + int(run.counters[k])
     if run.injected:
         link["injected"] = run.injected
     report = EvalReport(model=name, model_sha256=sha, target=str(target_url), dataset=data.name, task=data.task,

@@ -1,0 +1,53 @@
+"""`tinyflow eval` through click: exit codes, JSON, report files, the lines that matter."""
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import corpus_path
+from tinyflow.cli.main import cli
+
+HELLO = "tflm/hello_world_int8.tflite"
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, ["eval", *map(str, args)], catch_exceptions=False)
+
+
+def test_json_report():
+    r = _run(corpus_path(HELLO), "--target", "sim://tflm", "--dataset", "random:8", "--json", "--no-progress")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["samples"] == 8 and data["agreement"]["exact_match_rate"] == 1.0 and data["link"]["lost"] == 0
+    assert data["device"]["board_id"] == "nano33ble"
+
+
+def test_table_report_files_and_progress(tmp_path):
+    out = tmp_path / "rep"
+    r = _run(corpus_path(HELLO), "--dataset", "sine", "--limit", "50", "--report", out)
+    assert r.exit_code == 0, r.output
+    assert "agreement exact match       1.0000" in r.stdout and "samples lost                0" in r.stdout
+    assert "eval [########################] 50/50" in r.stderr
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "journal.jsonl"}
+
+
+def test_faults_and_baud_options():
+    r = _run(corpus_path(HELLO), "--dataset", "random:30", "--inject-faults", "ber=1e-4,reset_every=10",
+             "--baud", "1000000", "--timeout", "0.5", "--json", "--no-progress", "--seed", "2")
+    assert r.exit_code == 0, r.output
+    link = json.loads(r.stdout)["link"]
+    assert link["lost"] == 0 and link["resets"] == link["injected"]["resets"] >= 2 and link["baud"] == 1000000
+
+
+def test_usage_errors_exit_2():
+    r = _run(corpus_path(HELLO), "--dataset", "random:3", "--inject-faults", "bogus=1")
+    assert r.exit_code == 2 and "Unknown fault 'bogus=1'" in r.stderr
+    r = _run(corpus_path(HELLO), "--dataset", "random:3", "--resume")
+    assert r.exit_code == 2 and "--resume needs --report DIR" in r.stderr
+    r = _run(corpus_path(HELLO), "--dataset", "random:x")
+    assert r.exit_code == 2 and "random:N needs a positive sample count" in r.stderr
+
+
+def test_data_that_does_not_fit_the_model_exits_1():
+    r = _run(corpus_path(HELLO), "--dataset", "digits")
+    assert r.exit_code == 1 and "Error: Dataset digits has samples of shape (8, 8, 1)" in r.stderr
