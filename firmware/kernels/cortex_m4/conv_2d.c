@@ -135,9 +135,67 @@ static void accumulate(const window_t *win, const int8_t *in_g, const int8_t *w_
   }
 }
 
+/* Narrow filters (a row of taps shorter than 16 bytes: first layers on 1-3 channel inputs) leave
+ * the dot products too short to pay for their set-up. For them, each pixel's window is first
+ * gathered into this buffer (taps outside the input hold the input zero point, so that
+ * x + input_offset = 0 there, as the reference skips them), then every channel is one dot
+ * product over the whole filter. */
+#define GATHER_BYTES 256
+static int8_t gathered[GATHER_BYTES];
+
+static int use_gather(const tinyflow_conv_params_t *p) {
+  return p->filter_c == p->input_c && p->filter_w * p->filter_c < 16 &&
+         p->filter_h * p->filter_w * p->filter_c <= GATHER_BYTES;
+}
+
+static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0) {
+  const int32_t ic = p->input_c;
+  const int8_t zero_point = (int8_t)(-p->input_offset);
+  int8_t *dst = gathered;
+  for (int32_t fy = 0; fy < p->filter_h; ++fy) {
+    const int32_t iy = iy0 + fy * p->dilation_h;
+    for (int32_t fx = 0; fx < p->filter_w; ++fx, dst += ic) {
+      const int32_t ix = ix0 + fx * p->dilation_w;
+      if (iy < 0 || iy >= p->input_h || ix < 0 || ix >= p->input_w) {
+        memset(dst, zero_point, (size_t)ic);
+      } else {
+        memcpy(dst, in_b + (iy * p->input_w + ix) * ic, (size_t)ic);
+      }
+    }
+  }
+}
+
+static void conv_gathered(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
+                          const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
+  const int32_t oc_n = p->output_c, k_n = p->filter_h * p->filter_w * p->filter_c;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
+    for (int32_t oy = 0; oy < p->output_h; ++oy) {
+      for (int32_t ox = 0; ox < p->output_w; ++ox) {
+        int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
+        gather_window(p, in_b, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w);
+        for (int32_t oc = 0; oc < oc_n;) {
+          int32_t acc[4] = {0, 0, 0, 0};
+          const int32_t count = oc + 4 <= oc_n ? 4 : 1;
+          if (count == 4) dot_x4(gathered, filter + oc * k_n, k_n, k_n, p->input_offset, acc);
+          else acc[0] = dot_x1(gathered, filter + oc * k_n, k_n, p->input_offset);
+          for (int32_t k = 0; k < count; ++k, ++oc) {
+            const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
+            out[oc] = tinyflow_m4_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+          }
+        }
+      }
+    }
+  }
+}
+
 int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
   if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  if (use_gather(p)) {
+    conv_gathered(p, multiplier, shift, input, filter, bias, output);
+    return TINYFLOW_KERNEL_OK;
+  }
   const int32_t fc = p->filter_c, ic = p->input_c, oc_n = p->output_c;
   const int32_t oc_per_group = oc_n / (ic / fc), w_stride = p->filter_h * p->filter_w * fc;
   window_t win = {p, 0, 0, 0, 0, 0, 0};
