@@ -1,4 +1,5 @@
-/* MUL int8 (TFLM reference_integer_ops::MulElementwise); see tinyflow/kernels/mul.h. */
+/* MUL int8 (TFLM reference_integer_ops::MulElementwise); see tinyflow/kernels/mul.h.
+ * Parameters live in locals: int8 stores may alias them, which would force a reload per element. */
 #include "tinyflow/kernels/mul.h"
 #include "tinyflow/kernels/fixedpoint.h"
 
@@ -8,20 +9,21 @@ int tinyflow_mul_s8(const tinyflow_mul_params_t *p, const tinyflow_broadcast_t *
   const int32_t inner = b->dims[TINYFLOW_KERNEL_MAX_DIMS - 1];
   const int32_t s1 = b->strides1[TINYFLOW_KERNEL_MAX_DIMS - 1];
   const int32_t s2 = b->strides2[TINYFLOW_KERNEL_MAX_DIMS - 1];
+  const int32_t off1 = p->input1_offset, off2 = p->input2_offset, off_out = p->output_offset;
+  const int32_t m = p->output_multiplier, act_min = p->act_min, act_max = p->act_max;
+  const int left = p->output_shift > 0 ? (int)p->output_shift : 0;
+  const int right = p->output_shift > 0 ? 0 : (int)-p->output_shift;
   int32_t rows, r, i;
-  if (count < 0) return TINYFLOW_KERNEL_EINVAL;
+  if (count < 0 || m < 0 || !tinyflow_shift_ok(p->output_shift)) return TINYFLOW_KERNEL_EINVAL;
   if (count == 0) return TINYFLOW_KERNEL_OK;
   rows = count / inner;
   for (r = 0; r < rows; ++r) {
     int32_t o1, o2;
     tinyflow_broadcast_row(b, r, &o1, &o2);
     for (i = 0; i < inner; ++i) {
-      const int32_t a = p->input1_offset + input1[o1 + i * s1];
-      const int32_t c = p->input2_offset + input2[o2 + i * s2];
-      int32_t out = p->output_offset + tinyflow_mbqm(a * c, p->output_multiplier, p->output_shift);
-      if (out < p->act_min) out = p->act_min;
-      if (out > p->act_max) out = p->act_max;
-      output[r * inner + i] = (int8_t)out;
+      const int32_t a = off1 + input1[o1 + i * s1];
+      const int32_t c = off2 + input2[o2 + i * s2];
+      output[r * inner + i] = (int8_t)tinyflow_clamp(off_out + tinyflow_fp_requant(a * c, m, left, right), act_min, act_max);
     }
   }
   return TINYFLOW_KERNEL_OK;

@@ -13,7 +13,7 @@ import numpy as np
 from tinyflow.build.cc import CBuild, build_executable
 
 ROOT = Path(__file__).resolve().parents[2]
-KERNELS = ["fixedpoint", "add", "mul", "softmax", "logistic", "tanh", "quantize", "dequantize", "mean", "svdf",
+KERNELS = ["fixedpoint", "add", "mul", "softmax", "logistic", "tanh", "quantize", "dequantize", "mean", "svdf", "lut",
            "concatenation", "pad", "activations", "reshape"]
 
 

@@ -10,6 +10,7 @@
 #include "tinyflow/kernels/concatenation.h"
 #include "tinyflow/kernels/dequantize.h"
 #include "tinyflow/kernels/logistic.h"
+#include "tinyflow/kernels/lut.h"
 #include "tinyflow/kernels/mean.h"
 #include "tinyflow/kernels/mul.h"
 #include "tinyflow/kernels/pad.h"
@@ -100,6 +101,8 @@ static int shape_ops(void) {
   bad |= tinyflow_pad(&pp, all8, big); mix(big, sizeof big);
   bad |= tinyflow_relu6_s8(&r6, all8, out8); mix(out8, 256);
   bad |= tinyflow_reshape(all8, out8, 256); mix(out8, 256);
+  bad |= tinyflow_lut_s8(all8, all8, out8, 256); mix(out8, 256);
+  if (tinyflow_lut_s8(all8, all8, out8, -1) == 0) bad = 1;
   {
     /* 16 filters (rank 2) x 8 memory over 16 inputs, saturating scales and offsets. */
     tinyflow_svdf_params_t sp = {1, 16, 16, 2, 8, -128, 127, -128, INT32_MAX, 10, INT32_MAX, 10};

@@ -25,15 +25,23 @@ def tflm_out(op, qi, qo):
 @given(data=st.data())
 def test_relu_matches_tflm(data):
     qi, qo = qparams(data.draw, st), qparams(data.draw, st)
-    got = np.zeros(ALL.shape, np.int8)
-    assert call("tinyflow_relu_s8", cstruct.RELU.ctypes_value(activations.prepare_relu(ALL.shape, qi, qo)), ALL, got) == 0
-    np.testing.assert_array_equal(got, tflm_out("RELU", qi, qo))
+    got, via_table = np.zeros(ALL.shape, np.int8), np.zeros(ALL.shape, np.int8)
+    p = activations.prepare_relu(ALL.shape, qi, qo)
+    assert call("tinyflow_relu_s8", cstruct.RELU.ctypes_value(p), ALL, got) == 0
+    want = tflm_out("RELU", qi, qo)
+    np.testing.assert_array_equal(got, want)
+    assert call("tinyflow_lut_s8", np.asarray(activations.relu_table(p), np.int8), ALL, via_table, ALL.size) == 0
+    np.testing.assert_array_equal(via_table, want)
 
 
 @settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_relu6_matches_tflm(data):
     qi = qparams(data.draw, st)
-    got = np.zeros(ALL.shape, np.int8)
-    assert call("tinyflow_relu6_s8", cstruct.RELU6.ctypes_value(activations.prepare_relu6(ALL.shape, qi)), ALL, got) == 0
-    np.testing.assert_array_equal(got, tflm_out("RELU6", qi, qi))
+    got, via_table = np.zeros(ALL.shape, np.int8), np.zeros(ALL.shape, np.int8)
+    p = activations.prepare_relu6(ALL.shape, qi)
+    assert call("tinyflow_relu6_s8", cstruct.RELU6.ctypes_value(p), ALL, got) == 0
+    want = tflm_out("RELU6", qi, qi)
+    np.testing.assert_array_equal(got, want)
+    assert call("tinyflow_lut_s8", np.asarray(activations.relu6_table(p), np.int8), ALL, via_table, ALL.size) == 0
+    np.testing.assert_array_equal(via_table, want)

@@ -37,11 +37,15 @@ def run_add(s1, s2, out, q1, q2, qo, act, seed):
     rng = np.random.default_rng(seed)
     x1, x2 = rand_int(rng, s1), rand_int(rng, s2)
     want = run_tflm(mb.build([a, b], [y]), [x1, x2])[0]
-    got = np.zeros(out, np.int8)
-    params = cstruct.ADD.ctypes_value(add.prepare(q1, q2, qo, act))
+    got, got_lut = np.zeros(out, np.int8), np.zeros(out, np.int8)
+    p = add.prepare(q1, q2, qo, act)
+    params = cstruct.ADD.ctypes_value(p)
     plan = cstruct.BROADCAST.ctypes_value(add.plan(s1, s2, out))
     assert call("tinyflow_add_s8", params, plan, x1, x2, got) == 0
     np.testing.assert_array_equal(got, want.reshape(out))
+    t1, t2 = (np.asarray(t, np.int32) for t in add.tables(p))
+    assert call("tinyflow_add_s8_lut", params, plan, t1, t2, x1, x2, got_lut) == 0
+    np.testing.assert_array_equal(got_lut, want.reshape(out))
 
 
 @settings(max_examples=40, deadline=None)

@@ -53,6 +53,12 @@ def graphs(draw):
         mb.op(op, [inp(shape, qp=qi)], [out(shape, qp=qi if qo == "same" else qo)])
     shape = _shape(draw)
     mb.op("SOFTMAX", [inp(shape)], [out(shape, "int16", (1 / 65536, -32768))], beta=draw(st.sampled_from([1.0, 0.3])))
+    # Large enough for the table lowerings (RELU, RELU6, int8 requantize) and ADD's input tables.
+    big, qb = [1, 16, 16, 5], q()
+    mb.op("RELU6", [inp(big, qp=qb)], [out(big, qp=qb)])
+    mb.op("RELU", [inp(big)], [out(big)])
+    mb.op("QUANTIZE", [inp(big)], [out(big)])
+    mb.op("ADD", [inp(big), inp([5])], [out(big)], fused_activation_function="RELU")
     # Chain: RELU (may run in place) -> RESHAPE (alias) -> SOFTMAX.
     shape = _shape(draw)
     r = mb.tensor(shape, "int8", *q())

@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from elementwise_kernels import call, qparams, run_tflm
 from tinyflow.compile.ops import cstruct, logistic
+from tinyflow.compile.ops.gemmlowp import sigmoid_table
 from tinyflow.tflite.writer import ModelBuilder
 
 pytestmark = pytest.mark.firmware
@@ -19,9 +20,14 @@ def check(op: str, fn: str, qi, qo, prepare):
     a, y = mb.tensor(ALL.shape, "int8", *qi), mb.tensor(ALL.shape, "int8", *qo)
     mb.op(op, [a], [y])
     want = run_tflm(mb.build([a], [y]), [ALL])[0]
-    got = np.zeros(ALL.shape, np.int8)
-    assert call(fn, cstruct.SIGMOID.ctypes_value(prepare(ALL.shape, qi)), ALL, got) == 0
+    got, via_table = np.zeros(ALL.shape, np.int8), np.zeros(ALL.shape, np.int8)
+    p = prepare(ALL.shape, qi)
+    assert call(fn, cstruct.SIGMOID.ctypes_value(p), ALL, got) == 0
     np.testing.assert_array_equal(got, want.reshape(ALL.shape))
+    # The table the lowering bakes (host emulation of the same fixed point), through tinyflow_lut_s8.
+    table = np.asarray(sigmoid_table(p, op.lower()), np.int8)
+    assert call("tinyflow_lut_s8", table, ALL, via_table, ALL.size) == 0
+    np.testing.assert_array_equal(via_table, want.reshape(ALL.shape))
 
 
 @settings(max_examples=30, deadline=None)

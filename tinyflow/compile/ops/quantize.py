@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tinyflow.compile.ops.tflm_math import f32, quantize_multiplier
+from tinyflow.compile.ops.tflm_math import f32, mbqm, quantize_multiplier
 from tinyflow.errors import ModelError
 
 REQUANTIZE_PAIRS = {("int16", "int8"), ("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"), ("int8", "int16"),
@@ -30,6 +30,15 @@ def prepare(shape, input_dtype: str, output_dtype: str, input_q: tuple[float, in
             "output_zero_point": int(output_q[1]), "multiplier": multiplier, "shift": shift, "size": size}
 
 
+LUT_MIN_ELEMENTS = 256  # int8 -> int8 requantize of at least this many elements runs as a table
+
+
+def requantize_table(p: dict) -> list[int]:
+    """tinyflow_requantize's int8 -> int8 output for every input (index x + 128)."""
+    return [max(-128, min(127, mbqm(x - p["input_zero_point"], p["multiplier"], p["shift"]) + p["output_zero_point"]))
+            for x in range(-128, 128)]
+
+
 _CTYPES = {"FLOAT32": "float", "INT8": "int8_t", "UINT8": "uint8_t", "INT16": "int16_t", "INT32": "int32_t"}
 
 
@@ -44,8 +53,11 @@ def lower(op, ctx):
     din, dout = x.type_name.lower(), y.type_name.lower()
     p = checks.guarded(ctx, prepare, x.shape, din, dout, None if din == "float32" else checks.qparams(ctx, x),
                        checks.qparams(ctx, y))
-    sym = ctx.struct(cstruct.QUANTIZE, p, "quant")
     src, dst = ctx.ptr(op.inputs[0], _CTYPES[x.type_name]), ctx.ptr(op.outputs[0], _CTYPES[y.type_name])
+    if din == dout == "int8" and p["size"] >= LUT_MIN_ELEMENTS:
+        table = ctx.const_array("int8_t", requantize_table(p), "quant_lut")
+        return Lowered(f"tinyflow_lut_s8({table}, {src}, {dst}, {p['size']})", ("lut",), inplace=((0, 0),))
+    sym = ctx.struct(cstruct.QUANTIZE, p, "quant")
     if p["kernel"] == "f32":
         call = f"tinyflow_quantize_f32(&{sym}, {src}, {checks.DTYPE_CODES[y.type_name]}, {dst})"
     else:

@@ -84,3 +84,33 @@ def frexp_multiplier(real: float) -> tuple[int, int]:
     """LOGISTIC/TANH int8 Prepare: q = frexp(real, &shift); multiplier = round(q * 2^31)."""
     q, shift = math.frexp(real)
     return round_away(q * (1 << 31)), int(shift)
+
+
+# -- integer requantization, emulated exactly (for tables the host bakes into flash) -------------
+
+def wrap32(x: int) -> int:
+    """Two's complement int32 wrap of a Python int."""
+    return ((int(x) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def srdhm(a: int, b: int) -> int:
+    """gemmlowp::SaturatingRoundingDoublingHighMul on int32 values."""
+    if a == b == -(1 << 31):
+        return (1 << 31) - 1
+    ab = int(a) * int(b)
+    n = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+    q = abs(n) >> 31  # C's division truncates toward zero
+    return q if n >= 0 else -q
+
+
+def rdivpot(x: int, exponent: int) -> int:
+    """gemmlowp::RoundingDivideByPOT."""
+    mask = (1 << exponent) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if (x & mask) > threshold else 0)
+
+
+def mbqm(x: int, multiplier: int, shift: int) -> int:
+    """tflite::MultiplyByQuantizedMultiplier (double rounding), as tinyflow_mbqm in common.h."""
+    left, right = max(shift, 0), max(-shift, 0)
+    return rdivpot(srdhm(wrap32(int(x) << left), multiplier), right)

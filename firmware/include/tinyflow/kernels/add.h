@@ -17,4 +17,10 @@ typedef struct {
 int tinyflow_add_s8(const tinyflow_add_params_t *p, const tinyflow_broadcast_t *b,
                     const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* The same result with each input's rescale read from a 256-entry table the host computed
+ * (table[x + 128] = scaled input x): one requantization per element instead of three. */
+int tinyflow_add_s8_lut(const tinyflow_add_params_t *p, const tinyflow_broadcast_t *b,
+                        const int32_t *table1, const int32_t *table2,
+                        const int8_t *input1, const int8_t *input2, int8_t *output);
+
 #endif /* TINYFLOW_KERNELS_ADD_H */

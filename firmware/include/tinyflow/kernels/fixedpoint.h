@@ -34,6 +34,18 @@ static inline int32_t tinyflow_fp_mulpot(int32_t x, int exponent) {
   return (int32_t)((uint32_t)x << exponent);
 }
 
+/* tinyflow_mbqm(x, multiplier, shift) for a multiplier >= 0 (every host-made one), with the shift
+ * split once outside the loop: left = max(shift, 0), right = max(-shift, 0). Same result, fewer
+ * instructions: SRDHM cannot saturate when the multiplier is not INT32_MIN, and gemmlowp's
+ * "nudge by +-2^30, then divide truncating" equals "add 2^30, then shift right (floor)". */
+static inline int32_t tinyflow_fp_requant(int32_t x, int32_t multiplier, int left, int right) {
+  const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)multiplier;
+  const int32_t high = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+  const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
 /* gemmlowp::RoundingHalfSum. */
 static inline int32_t tinyflow_fp_half_sum(int32_t a, int32_t b) {
   const int64_t sum = (int64_t)a + (int64_t)b;
