@@ -97,6 +97,7 @@ def test_structured_shrinks_int8_bytes_and_report(tf, trained_cnn, digits_splits
     assert report.int8_bytes_after < 0.7 * report.int8_bytes_before
     conv2 = next(l for l in report.layers if l.name == "conv_2")
     assert (conv2.params_before, conv2.params_after) == (3 * 3 * 16 * 32 + 32, 3 * 3 * 8 * 16 + 16)
+    assert (conv2.int8_bytes_before, conv2.int8_bytes_after) == (3 * 3 * 16 * 32 + 4 * 32, 3 * 3 * 8 * 16 + 4 * 16)
     assert report.metrics_after["accuracy"] > 0.8
     assert "Only structured pruning shrinks flash" in str(report)
     assert report.to_dict()["params_after"] == report.params_after
@@ -115,8 +116,11 @@ def test_unstructured_zeros_survive_int8(tf, trained_cnn, digits_splits):
     assert [round(l.sparsity, 2) for l in report.layers] == [0.6] * 4
     assert report.params_before == report.params_after
     m = read_model(to_tflite(sparse, representative(tr, 50)))
-    weights = [m.tensors[op.inputs[1]] for op in m.ops if op.name in ("CONV_2D", "FULLY_CONNECTED")]
+    ops = [op for op in m.ops if op.name in ("CONV_2D", "FULLY_CONNECTED")]
+    weights = [m.tensors[op.inputs[1]] for op in ops]
     assert len(weights) == 4
+    in_file = [m.tensors[op.inputs[1]].nbytes + m.tensors[op.inputs[2]].nbytes for op in ops]
+    assert in_file == [l.int8_bytes_after for l in report.layers]
     for t in weights:
         assert t.type_name == "INT8" and np.all(t.zero_point == 0)
         # BatchNorm folding scales weights, it does not fill zeros: round(0.6 * n) zeros at least

@@ -231,6 +231,8 @@ class LayerPrune:
     params_before: int
     params_after: int
     sparsity: float  # fraction of zero weights in the kernel after pruning
+    int8_bytes_before: int = 0  # in an int8 .tflite: 1 byte per weight + 4 per (int32) bias
+    int8_bytes_after: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -266,9 +268,11 @@ class PruneReport:
         return d
 
     def __str__(self) -> str:
-        rows = [f"{self.method} pruning", f"{'layer':<16} {'kind':<16} {'params':>15} {'sparsity':>9}"]
+        rows = [f"{self.method} pruning",
+                f"{'layer':<16} {'kind':<16} {'params':>16} {'int8 bytes':>16} {'sparsity':>9}"]
         for l in self.layers:
-            rows.append(f"{l.name:<16} {l.kind:<16} {l.params_before:>6,} -> {l.params_after:>6,} {l.sparsity:>8.1%}")
+            rows.append(f"{l.name:<16} {l.kind:<16} {l.params_before:>6,} -> {l.params_after:>6,} "
+                        f"{l.int8_bytes_before:>6,} -> {l.int8_bytes_after:>6,} {l.sparsity:>8.1%}")
         rows.append(f"{'total':<33} {self.params_before:>6,} -> {self.params_after:>6,}")
         if self.int8_bytes_before:
             rows.append(f"int8 model bytes: {self.int8_bytes_before:,} -> {self.int8_bytes_after:,}")
@@ -291,8 +295,15 @@ def compare(before, after, method: str) -> PruneReport:
         _, var = next((l, v) for l, v in _kernels(after) if l.name == layer.name)
         w = np.asarray(var.numpy())
         rows.append(LayerPrune(layer.name, type(layer).__name__, int(layer.count_params()), int(new.count_params()),
-                               float(np.mean(w == 0))))
+                               float(np.mean(w == 0)), _int8_bytes(layer), _int8_bytes(new)))
     return PruneReport(method, rows)
+
+
+def _int8_bytes(layer) -> int:
+    """Bytes of a layer's weights in an int8 .tflite: int8 kernel, int32 bias (BatchNorm folds in)."""
+    kernel = layer.depthwise_kernel if type(layer).__name__ == "DepthwiseConv2D" else layer.kernel
+    n_out = int(kernel.shape[-1]) * (int(kernel.shape[-2]) if type(layer).__name__ == "DepthwiseConv2D" else 1)
+    return int(np.prod(kernel.shape)) + 4 * n_out
 
 
 def measure(report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None) -> PruneReport:
