@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -44,6 +45,20 @@ def test_inspect_errors_exit_codes(tmp_path):
     assert res.exit_code == 2 and "--no-arena" in res.output
     res = CliRunner().invoke(cli, ["inspect", str(tmp_path / "missing.tflite")])
     assert res.exit_code == 2
+
+
+def test_check_exits_1_when_the_model_does_not_fit(monkeypatch):
+    from tinyflow import boards, inspection
+
+    real = boards.load_board("nano33ble")
+    tiny = dataclasses.replace(real, ram_bytes=real.reserved_ram_bytes + 10_000)  # 10 KB usable
+    monkeypatch.setattr(inspection, "load_board", lambda b: tiny)
+    model = str(corpus_path("tflm/person_detect.tflite"))
+    res = CliRunner().invoke(cli, ["inspect", model, "-b", "nano33ble", "--check"])
+    assert res.exit_code == 1
+    assert "Fit on nano33ble: does not fit" in res.output
+    assert "Error: Model does not fit nano33ble. RAM: needs" in res.output
+    assert CliRunner().invoke(cli, ["inspect", model, "-b", "nano33ble"]).exit_code == 0
 
 
 def test_export_writes_the_pair(tmp_path):

@@ -13,12 +13,16 @@ from tinyflow.cli._common import emit
 @click.option("--runtime", type=click.Choice(["tflm", "aot"]), default="tflm", show_default=True,
               help="tflm: TFLite Micro interpreter (measured arena); aot: compiled C (the compiler's memory plan).")
 @click.option("--no-arena", is_flag=True, help="Skip measuring the TFLM arena (subprocess probes, cached by model hash).")
+@click.option("--check", is_flag=True, help="With --board: exit 1 after the report when the model does not fit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def inspect(model, board, runtime, no_arena, as_json):
+def inspect(model, board, runtime, no_arena, check, as_json):
     """Ops, tensors, parameters, MACs, weight bytes, TFLM arena and board fit of a .tflite MODEL.
 
     Needs no TensorFlow. Ops TFLite Micro cannot run are an error (exit 1) unless --no-arena.
     """
     from tinyflow.inspection import inspect_model
 
-    emit(inspect_model(model, board=board, runtime=runtime, arena=not no_arena), as_json)
+    report = inspect_model(model, board=board, runtime=runtime, arena=not no_arena)
+    emit(report, as_json)
+    if check and report.fit is not None:
+        report.fit.raise_if_not_fit()
