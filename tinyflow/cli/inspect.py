@@ -18,7 +18,8 @@ from tinyflow.cli._common import emit
 def inspect(model, board, runtime, no_arena, check, as_json):
     """Ops, tensors, parameters, MACs, weight bytes, TFLM arena and board fit of a .tflite MODEL.
 
-    Needs no TensorFlow. Ops TFLite Micro cannot run are an error (exit 1) unless --no-arena.
+    Needs no TensorFlow. With --runtime tflm, ops TFLite Micro cannot run are an error (exit 1)
+    unless --no-arena.
     """
     from tinyflow.inspection import inspect_model
 
