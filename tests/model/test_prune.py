@@ -37,15 +37,18 @@ def copy_model(model):
     return clone
 
 
-def _zero_half_the_filters(model, seed=0):
-    """Zero half of the output filters of each prunable Conv2D/Dense except the output layer."""
-    rng = np.random.default_rng(seed)
+def _zero_half_the_filters(model):
+    """Zero half of the output filters of each prunable Conv2D/Dense except the output layer.
+
+    The zeroed channels depend only on the channel count, so convolutions added together in a
+    residual block (same count) lose the same channels, as structured pruning requires.
+    """
     dropped = {}
     for layer in model.layers[:-1]:
         if type(layer).__name__ in ("Conv2D", "Dense"):
             k, b = layer.get_weights()
             n = k.shape[-1]
-            gone = rng.choice(n, n - int(round(n * 0.5)), replace=False)
+            gone = np.random.default_rng(n).choice(n, n - int(round(n * 0.5)), replace=False)
             k[..., gone] = 0
             b[gone] = 0
             layer.set_weights([k, b])
@@ -58,6 +61,7 @@ def _zero_half_the_filters(model, seed=0):
     ("tiny_cnn", (8, 8, 1), 1.0),      # Conv2D -> BatchNorm -> MaxPool -> Flatten -> Dense
     ("ds_cnn", (49, 10, 1), 0.25),     # Conv2D -> BatchNorm -> DepthwiseConv2D -> 1x1 Conv2D
     ("autoencoder", (640,), 0.25),     # Dense -> BatchNorm chains
+    ("resnet8", (32, 32, 3), 0.5),     # residual Adds tie the channels of their producers
 ])
 def test_structured_rebuild_is_exact_when_dropped_filters_are_dead(tf, name, shape, width):
     # Untrained BatchNorm is the identity and biases start at zero, so zeroed filters carry
@@ -76,13 +80,29 @@ def test_structured_rebuild_is_exact_when_dropped_filters_are_dead(tf, name, sha
 
 
 @pytest.mark.tf
-def test_structured_refuses_branches_and_bad_ratio(tf):
+def test_structured_refuses_what_it_cannot_rebuild(tf):
+    import keras
+
     from tinyflow.model import prune, zoo
 
-    with pytest.raises(ModelError, match="'stack1_add' \\(Add\\) of 'resnet8' has branching inputs"):
-        prune.prune_structured(zoo.build_model("resnet8", width=0.25))
+    inp = keras.Input((8,))
+    a = keras.layers.Dense(8, name="a")(inp)
+    b = keras.layers.Dense(8, name="b")(inp)
+    cat = keras.layers.Concatenate(name="cat")([a, b])
+    with pytest.raises(ModelError, match="differently pruned inputs at 'cat' \\(Concatenate\\)"):
+        prune.prune_structured(keras.Model(inp, keras.layers.Dense(2)(cat)))
     with pytest.raises(UsageError, match="got 1.5"):
         prune.prune_structured(zoo.build_model("mlp"), ratio=1.5)
+
+
+@pytest.mark.tf
+def test_residual_groups_keep_the_same_channels(tf):
+    from tinyflow.model import prune, zoo
+
+    plan = prune.structured_plan(zoo.build_model("resnet8", seed=0), 0.5)
+    assert np.array_equal(plan["stem_conv"], plan["stack1_b_conv"])
+    assert np.array_equal(plan["stack2_b_conv"], plan["stack2_shortcut"])
+    assert "logits" not in plan and len(plan["stack3_a_conv"]) == 32
 
 
 @pytest.mark.tf

@@ -5,7 +5,8 @@
   afterwards, leaving plain zeros that survive int8 conversion (symmetric weights, zero point 0).
 - `prune_structured`: removes whole Conv2D filters and Dense units with the smallest L1 norms,
   rebuilds a smaller dense model (slicing the BatchNorm, DepthwiseConv2D, Flatten and Dense/Conv
-  consumers to match) and fine-tunes it.
+  consumers to match; convolutions added together in residual blocks keep the same channels)
+  and fine-tunes it.
 
 Only structured pruning shrinks flash, RAM and latency on a microcontroller: TFLM stores and
 multiplies every weight, zero or not, so unstructured sparsity saves nothing there unless the
@@ -121,30 +122,88 @@ def _progress(verbose: bool, epochs: int) -> list:
     return [StderrProgress(epochs)]
 
 
+MERGE = ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Average")
+
+
+def _graph(model) -> list:
+    """(layer, input tensors, output tensor) in topological order; each layer must be called once."""
+    out = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if len(layer._inbound_nodes) != 1:
+            raise ModelError(f"Layer '{layer.name}' of '{model.name}' is used {len(layer._inbound_nodes)} times",
+                             "Structured pruning needs each layer called once; use unstructured pruning.")
+        node = layer._inbound_nodes[0]
+        out.append((layer, list(node.input_tensors), node.output_tensors[0]))
+    return out
+
+
+def _channel_groups(model) -> tuple[dict, dict, set]:
+    """Which tensors share one channel space: merges (Add...) tie their inputs' producers together.
+
+    Returns:
+        (tensor id -> group, Conv2D/Dense name -> group, groups that must keep every channel),
+        groups being union-find roots given by `find`.
+    """
+    parent: dict[str, str] = {}
+
+    def find(g):
+        while parent.setdefault(g, g) != g:
+            g = parent[g]
+        return g
+
+    frozen = {"input"}
+    group = {id(t): "input" for t in model.inputs}
+    producer = {}
+    for layer, ins, out in _graph(model):
+        kind = type(layer).__name__
+        src = [find(group[id(t)]) for t in ins]
+        if kind in ("Conv2D", "Dense"):
+            g = producer[layer.name] = layer.name
+        elif kind in MERGE:
+            g = src[0]
+            for other in src[1:]:
+                parent[find(other)] = find(g)
+        elif kind in PASS_THROUGH or kind == "BatchNormalization" or (
+                kind == "DepthwiseConv2D" and layer.depth_multiplier == 1):
+            g = src[0]
+        else:  # a new channel layout (Flatten, depth multiplier, Reshape...): derived, never chosen
+            g = f"{layer.name}:out"
+            frozen.add(g)
+            if kind not in ("Flatten", "DepthwiseConv2D"):
+                frozen.update(src)  # unknown layers cannot take a pruned input either
+        group[id(out)] = g
+    frozen.update(group[id(t)] for t in model.outputs)
+    roots = {find(g) for g in frozen}
+    return {k: find(v) for k, v in group.items()}, {k: find(v) for k, v in producer.items()}, roots
+
+
 def structured_plan(model, ratio: float) -> dict[str, np.ndarray]:
     """Which output channels each prunable Conv2D/Dense keeps: the (1-ratio) largest by L1 norm.
 
-    The model's last layer (its output) is never pruned.
+    Layers whose outputs meet in an Add form one group and keep the same channels, ranked by
+    their summed L1 norms. Groups reaching the model output are never pruned.
     """
-    plan = {}
-    last = model.layers[-1].name
+    _, producer, frozen = _channel_groups(model)
+    norms: dict[str, np.ndarray] = {}
     for layer in model.layers:
-        kind = type(layer).__name__
-        if kind not in ("Conv2D", "Dense") or layer.name == last:
+        g = producer.get(layer.name)
+        if g is None or g in frozen:
             continue
         kernel = np.asarray(layer.kernel.numpy())
-        norms = np.abs(kernel).reshape(-1, kernel.shape[-1]).sum(axis=0)
-        n_keep = max(1, int(round(kernel.shape[-1] * (1 - ratio))))
-        plan[layer.name] = np.sort(np.argsort(-norms, kind="stable")[:n_keep])
-    return plan
+        n = np.abs(kernel).reshape(-1, kernel.shape[-1]).sum(axis=0)
+        norms[g] = norms[g] + n if g in norms else n
+    keep = {g: np.sort(np.argsort(-n, kind="stable")[:max(1, int(round(len(n) * (1 - ratio))))])
+            for g, n in norms.items()}
+    return {name: keep[g] for name, g in producer.items() if g in keep}
 
 
 def prune_structured(model, ratio: float = 0.5, train_ds: Dataset | None = None, val_ds: Dataset | None = None,
                      epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, seed: int = 0, verbose: bool = False):
     """Remove `ratio` of the filters/units of every Conv2D/Dense (but the output), then fine-tune.
 
-    Works on chain models (each layer feeds the next, as mlp, tiny_cnn, ds_cnn, mobilenet_v1,
-    autoencoder); models with branches (resnet8's residual adds) raise ModelError.
+    Residual models work too: convolutions whose outputs are added keep the same channels.
     Returns:
         A new, smaller Keras model (fine-tuned when `train_ds` is given).
     """
@@ -154,32 +213,36 @@ def prune_structured(model, ratio: float = 0.5, train_ds: Dataset | None = None,
 
     if not 0 <= ratio < 1:
         raise UsageError(f"Structured pruning ratio must be in [0, 1), got {ratio}", "Use e.g. --ratio 0.5.")
-    layers = _chain(model)
     plan = structured_plan(model, ratio)
-    x = inp = keras.Input(model.input_shape[1:])
-    keep = None  # channels of the current tensor that survive, as indices into the original channels
-    for layer in layers:
-        new, weights, keep = _shrink(layer, keep, plan.get(layer.name))
-        x = new(x)
+    inputs = [keras.Input(t.shape[1:]) for t in model.inputs]
+    # tensor id -> (new tensor, surviving channels as indices into the original ones; None = all)
+    tensors = {id(t): (new, None) for t, new in zip(model.inputs, inputs)}
+    for layer, ins, out in _graph(model):
+        srcs = [tensors[id(t)] for t in ins]
+        if len(srcs) > 1:
+            keeps = [k for _, k in srcs]
+            if type(layer).__name__ not in MERGE or any(not _same(keeps[0], k) for k in keeps[1:]):
+                raise ModelError(f"Structured pruning cannot merge differently pruned inputs at '{layer.name}' "
+                                 f"({type(layer).__name__})", "Use unstructured pruning for this model.")
+            new = type(layer).from_config(layer.get_config())
+            tensors[id(out)] = (new([x for x, _ in srcs]), keeps[0])
+            continue
+        new, weights, keep = _shrink(layer, srcs[0][1], plan.get(layer.name))
+        x = new(srcs[0][0])
         if weights:
             new.set_weights(weights)
-    small = keras.Model(inp, x, name=model.name)
+        tensors[id(out)] = (x, keep)
+    outputs = [tensors[id(t)][0] for t in model.outputs]
+    small = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
+                        name=model.name)
     if train_ds is not None and epochs > 0:
         train(small, train_ds, val_ds, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
               patience=max(3, epochs // 3), verbose=verbose)
     return small
 
 
-def _chain(model) -> list:
-    layers = [l for l in model.layers if type(l).__name__ != "InputLayer"]
-    prev = model.inputs[0]
-    for layer in layers:
-        if isinstance(layer.input, (list, tuple)) or layer.input is not prev:
-            raise ModelError(f"Structured pruning needs a chain model, but layer '{layer.name}' "
-                             f"({type(layer).__name__}) of '{model.name}' has branching inputs",
-                             "Use unstructured pruning, or a model without residual connections.")
-        prev = layer.output
-    return layers
+def _same(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def _shrink(layer, keep, out_keep):
