@@ -1,10 +1,9 @@
-"""What is in a .tflite: ops, tensors, parameters, MACs, weight bytes, and (optionally) the
-measured TFLM arena and the fit on a board. No TensorFlow.
+"""What is in a .tflite: ops, tensors, parameters, MACs, weight bytes. Pure and fast: no
+TensorFlow, no runtime (tinyflow.inspection adds the measured arena and the board fit).
 
-    from tinyflow.analysis import analyze, inspect_model
-    a = analyze("kws.tflite")                  # ModelAnalysis: pure, fast
-    r = inspect_model("kws.tflite", board="nano33ble", runtime="tflm")   # InspectReport
-    print(r); r.to_dict()
+    from tinyflow.analysis import analyze
+    a = analyze("kws.tflite")          # ModelAnalysis
+    a.macs, a.params, a.op_counts, [o.macs for o in a.ops]; a.to_dict()
 
 MACs count one multiply-accumulate per weight use (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV, BATCH_MATMUL, SVDF); pools count one operation per window
