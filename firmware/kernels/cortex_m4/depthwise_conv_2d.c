@@ -1,9 +1,10 @@
 /* DEPTHWISE_CONV_2D int8 for Cortex-M4 (DSP): same function and results as
  * firmware/kernels/depthwise_conv_2d.c. Four output channels are computed together, taps in the
- * inner loop, accumulators in registers: with depth multiplier 1 each tap is two word loads,
- * two widenings per operand (__sxtab16 adds the input offset) and four 16x16 MACs
- * (__smlabb/__smlatt). Depth multipliers that are multiples of 4 broadcast one input value to four
- * filter taps; others take a scalar four-channel loop. */
+ * inner loop, accumulators in registers (starting at the bias): with depth multiplier 1 each tap
+ * is two word loads, two widenings per operand (__sxtab16 adds the input offset) and four 16x16
+ * MACs (__smlabb/__smlatt); 3x3 windows inside the input have their own unrolled path. Depth
+ * multipliers that are multiples of 4 broadcast one input value to four filter taps; others take
+ * a scalar four-channel loop. */
 #include "tinyflow/kernels/depthwise_conv_2d.h"
 
 #include "requant.h"
@@ -30,26 +31,85 @@ typedef struct {
   int32_t iy0, ix0, fy0, fy1, fx0, fx1;
 } window_t;
 
-/* Channels oc..oc+3 with depth multiplier 1: input channel = output channel. */
-static void taps_dm1(const tinyflow_dwconv_params_t *p, const window_t *win, const int8_t *in_b, const int8_t *filter,
-                     int32_t oc, int32_t *acc) {
-  const int32_t c_n = p->output_c, off2 = tinyflow_m4_offset2(p->input_offset);
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  for (int32_t fy = win->fy0; fy < win->fy1; ++fy) {
-    const int8_t *x = in_b + ((win->iy0 + fy * p->dilation_h) * p->input_w + win->ix0 + win->fx0 * p->dilation_w) * c_n + oc;
-    const int8_t *w = filter + (fy * p->filter_w + win->fx0) * c_n + oc;
-    const int32_t x_step = p->dilation_w * c_n;
-    for (int32_t fx = win->fx0; fx < win->fx1; ++fx, x += x_step, w += c_n) {
-      const int32_t xv = tinyflow_m4_load4(x), wv = tinyflow_m4_load4(w);
-      const int32_t xe = __sxtab16(off2, xv), xo = tinyflow_m4_sxtab16_ror8(off2, xv);
-      const int32_t we = __sxtb16(wv), wo = tinyflow_m4_sxtb16_ror8(wv);
-      a0 = __smlabb(xe, we, a0);
-      a2 = __smlatt(xe, we, a2);
-      a1 = __smlabb(xo, wo, a1);
-      a3 = __smlatt(xo, wo, a3);
+/* One tap for four channels: widen four inputs (+ offset) and four weights, four 16x16 MACs. */
+#define TAP4(xp, wp)                                                                      \
+  do {                                                                                    \
+    const int32_t xv_ = tinyflow_m4_load4(xp), wv_ = tinyflow_m4_load4(wp);               \
+    const int32_t xe_ = __sxtab16(off2, xv_), xo_ = tinyflow_m4_sxtab16_ror8(off2, xv_);  \
+    const int32_t we_ = __sxtb16(wv_), wo_ = tinyflow_m4_sxtb16_ror8(wv_);                \
+    a0 = __smlabb(xe_, we_, a0);                                                          \
+    a2 = __smlatt(xe_, we_, a2);                                                          \
+    a1 = __smlabb(xo_, wo_, a1);                                                          \
+    a3 = __smlatt(xo_, wo_, a3);                                                          \
+  } while (0)
+
+/* The common case on its own, so that the compiler keeps everything in registers: a 3x3 filter,
+ * depth multiplier 1, no dilation, the whole window inside the input. x points at the window's
+ * top-left tap (channel 0), out at the pixel's outputs. Accumulators start at the bias (the sum
+ * is the same integer in any order). */
+typedef struct {
+  const int32_t *multiplier, *shift, *bias;
+  const int8_t *filter;
+  int32_t c_n, row, off2, input_offset, output_offset, act_min, act_max;
+} dw3x3_t;
+
+__attribute__((noinline)) static void pixel_3x3(const dw3x3_t *d, const int8_t *x, int8_t *out) {
+  const int32_t c_n = d->c_n, row = d->row, off2 = d->off2;
+  const int8_t *w = d->filter;
+  int32_t c = 0;
+  for (; c + 4 <= c_n; c += 4, x += 4, w += 4) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (d->bias != 0) a0 = d->bias[c], a1 = d->bias[c + 1], a2 = d->bias[c + 2], a3 = d->bias[c + 3];
+    const int8_t *xr = x, *wr = w;
+    for (int32_t fy = 0; fy < 3; ++fy, xr += row, wr += 3 * c_n) {
+      TAP4(xr, wr);
+      TAP4(xr + c_n, wr + c_n);
+      TAP4(xr + 2 * c_n, wr + 2 * c_n);
     }
+    out[c] = tinyflow_m4_requantize_s8(a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c + 1] = tinyflow_m4_requantize_s8(a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
+    out[c + 2] = tinyflow_m4_requantize_s8(a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
+    out[c + 3] = tinyflow_m4_requantize_s8(a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
   }
-  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+  for (; c < c_n; ++c, ++x, ++w) {
+    int32_t a = d->bias != 0 ? d->bias[c] : 0;
+    for (int32_t fy = 0; fy < 3; ++fy) {
+      for (int32_t fx = 0; fx < 3; ++fx) a += (x[fy * row + fx * c_n] + d->input_offset) * w[(fy * 3 + fx) * c_n];
+    }
+    out[c] = tinyflow_m4_requantize_s8(a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+  }
+}
+
+/* Any window of a depth-multiplier-1 layer (padded borders, other filter sizes, dilation): all
+ * channels of one pixel, four at a time, taps [fy0, fy1) x [fx0, fx1). */
+__attribute__((noinline)) static void pixel_dm1(const dw3x3_t *d, const tinyflow_dwconv_params_t *p, const int8_t *x,
+                                                const window_t *win, int8_t *out) {
+  const int32_t c_n = d->c_n, off2 = d->off2;
+  const int32_t x_row = p->dilation_h * d->row, x_tap = p->dilation_w * c_n, w_row = p->filter_w * c_n;
+  x += (win->fy0 * p->dilation_h * p->input_w + win->fx0 * p->dilation_w) * c_n;
+  const int8_t *w = d->filter + (win->fy0 * p->filter_w + win->fx0) * c_n;
+  const int32_t rows = win->fy1 - win->fy0, cols = win->fx1 - win->fx0;
+  int32_t c = 0;
+  for (; c + 4 <= c_n; c += 4, x += 4, w += 4) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (d->bias != 0) a0 = d->bias[c], a1 = d->bias[c + 1], a2 = d->bias[c + 2], a3 = d->bias[c + 3];
+    const int8_t *xr = x, *wr = w;
+    for (int32_t fy = 0; fy < rows; ++fy, xr += x_row, wr += w_row) {
+      const int8_t *xt = xr, *wt = wr;
+      for (int32_t fx = 0; fx < cols; ++fx, xt += x_tap, wt += c_n) TAP4(xt, wt);
+    }
+    out[c] = tinyflow_m4_requantize_s8(a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c + 1] = tinyflow_m4_requantize_s8(a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
+    out[c + 2] = tinyflow_m4_requantize_s8(a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
+    out[c + 3] = tinyflow_m4_requantize_s8(a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
+  }
+  for (; c < c_n; ++c, ++x, ++w) {
+    int32_t a = d->bias != 0 ? d->bias[c] : 0;
+    for (int32_t fy = 0; fy < rows; ++fy) {
+      for (int32_t fx = 0; fx < cols; ++fx) a += (x[fy * x_row + fx * x_tap] + d->input_offset) * w[fy * w_row + fx * c_n];
+    }
+    out[c] = tinyflow_m4_requantize_s8(a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+  }
 }
 
 /* Channels oc..oc+3 of one input channel (depth multiplier a multiple of 4): the input value
@@ -76,7 +136,7 @@ static void taps_shared_x(const tinyflow_dwconv_params_t *p, const window_t *win
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-/* `count` channels from oc (the tail of a depth-multiplier-1 layer, or any depth multiplier). */
+/* `count` channels from oc, any depth multiplier (the slow path: depth multipliers not 1 nor 4k). */
 static void taps_any(const tinyflow_dwconv_params_t *p, const window_t *win, const int8_t *in_b, const int8_t *filter,
                      int32_t oc, int32_t count, int32_t *acc) {
   const int32_t c_n = p->output_c, ic_n = p->input_c, off = p->input_offset;
@@ -99,7 +159,11 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
                                   const int32_t *shift, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, int8_t *output) {
   if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
-  const int32_t oc_n = p->output_c;
+  const int32_t oc_n = p->output_c, off2 = tinyflow_m4_offset2(p->input_offset);
+  const int fast_3x3 = p->filter_h == 3 && p->filter_w == 3 && p->depth_multiplier == 1 && p->dilation_h == 1 &&
+                       p->dilation_w == 1;
+  const dw3x3_t d = {multiplier, shift, bias, filter, oc_n, p->input_w * oc_n, off2, p->input_offset, p->output_offset,
+                     p->act_min, p->act_max};
   window_t win;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
@@ -110,11 +174,18 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
         win.ix0 = ox * p->stride_w - p->pad_w;
         tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
         int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
+        if (fast_3x3 && win.fy1 - win.fy0 == 3 && win.fx1 - win.fx0 == 3) {
+          pixel_3x3(&d, in_b + (win.iy0 * p->input_w + win.ix0) * oc_n, out);
+          continue;
+        }
+        if (p->depth_multiplier == 1) {
+          pixel_dm1(&d, p, in_b + (win.iy0 * p->input_w + win.ix0) * oc_n, &win, out);
+          continue;
+        }
         for (int32_t oc = 0; oc < oc_n;) {
           int32_t acc[4];
           const int32_t count = oc + 4 <= oc_n ? 4 : oc_n - oc;
-          if (count == 4 && p->depth_multiplier == 1) taps_dm1(p, &win, in_b, filter, oc, acc);
-          else if (count == 4 && p->depth_multiplier % 4 == 0) taps_shared_x(p, &win, in_b, filter, oc, acc);
+          if (count == 4 && p->depth_multiplier % 4 == 0) taps_shared_x(p, &win, in_b, filter, oc, acc);
           else taps_any(p, &win, in_b, filter, oc, count, acc);
           for (int32_t k = 0; k < count; ++k, ++oc) {
             const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
