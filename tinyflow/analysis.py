@@ -112,7 +112,8 @@ def tensor_dict(t: Tensor) -> dict:
     return {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": t.type_name.lower(),
             "scale": [float(s) for s in t.scale], "zero_point": [int(z) for z in t.zero_point],
             "quantized_dimension": t.quantized_dimension, "constant": t.is_constant,
-            "variable": t.is_variable, "bytes": t.nbytes}
+            "variable": t.is_variable, "bytes": t.nbytes,
+            "dynamic_dims": [i for i, d in enumerate(t.shape_signature) if d == -1]}
 
 
 def analyze(model) -> ModelAnalysis:

@@ -57,6 +57,9 @@ class InspectReport:
         io = [[kind, t.name[:40], "x".join(map(str, t.shape)), t.type_name.lower(), _scale(t), _zp(t)]
               for kind, ids in (("input", m.inputs), ("output", m.outputs)) for t in (m.tensors[i] for i in ids)]
         lines += ["", table(["", "tensor", "shape", "dtype", "scale", "zero point"], io)]
+        dynamic = [m.tensors[i].name for i in (*m.inputs, *m.outputs) if -1 in m.tensors[i].shape_signature]
+        if dynamic:
+            lines.append(f"note: {', '.join(dynamic)} declare a dynamic dimension (-1); TFLM uses the stored shape")
         macs_by = {}
         for o in a.ops:
             macs_by[o.name] = macs_by.get(o.name, 0) + o.macs

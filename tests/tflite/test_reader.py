@@ -46,6 +46,17 @@ def test_reads_what_the_writer_wrote():
     assert m.inputs == (x,) and m.outputs == (y,)
 
 
+def test_shape_signature_marks_dynamic_dimensions():
+    mb, (x, w, b, y) = _conv_builder()
+    model = mb.model(inputs=[x], outputs=[y])
+    model.subgraphs[0].tensors[x].shapeSignature = [-1, 4, 4, 2]
+    model.subgraphs[0].tensors[y].shapeSignature = [1, 2]  # wrong rank: ignored, shape used
+    m = read_model(pack(model))
+    assert m.tensors[x].shape == (1, 4, 4, 2) and m.tensors[x].shape_signature == (-1, 4, 4, 2)
+    assert m.tensors[y].shape_signature == m.tensors[y].shape == (1, 2, 2, 3)
+    assert m.tensors[w].shape_signature == (3, 1, 1, 2)
+
+
 def test_person_detect_ops_exactly():
     m = read_model(corpus_path("tflm/person_detect.tflite"))
     assert m.op_names() == PERSON_OPS

@@ -23,7 +23,8 @@ Only subgraph 0 (the one TFLM runs) is exposed as ops/tensors; `.raw` keeps the 
     `.index`, `.name`, `.shape` tuple, `.dtype` numpy dtype, `.type_name` ("INT8"...),
     `.data` read-only numpy view of the constant buffer reshaped to `.shape` (INT4 unpacked to
     int8), or None; `.scale` float32 / `.zero_point` int64 arrays (maybe empty),
-    `.quantized_dimension`, `.is_constant`, `.is_variable`, `.nbytes`, `.size` (elements).
+    `.quantized_dimension`, `.is_constant`, `.is_variable`, `.nbytes`, `.size` (elements),
+    `.shape_signature` (-1 marks a dynamic dimension, e.g. an unfixed batch).
 
 Malformed or hostile bytes raise `tinyflow.errors.ModelError`, never anything else.
 """

@@ -77,6 +77,7 @@ class Tensor:
     quantized_dimension: int
     nbytes: int
     is_variable: bool = False
+    shape_signature: tuple[int, ...] = ()  # -1 marks a dynamic dimension; equals shape when static
 
     @property
     def is_constant(self) -> bool:
@@ -228,7 +229,12 @@ def _tensor(index: int, t, buffers: list, data: bytes, unpacked: dict) -> Tensor
     scale, zero_point, qdim = _quantization(t.quantization, index, name, shape)
     return Tensor(index=index, name=name, shape=shape, type_name=type_name, dtype=np.dtype(_NUMPY[type_name]),
                   data=values, scale=scale, zero_point=zero_point, quantized_dimension=qdim, nbytes=nbytes,
-                  is_variable=bool(t.isVariable))
+                  is_variable=bool(t.isVariable), shape_signature=_signature(t.shapeSignature, shape))
+
+
+def _signature(sig, shape: tuple[int, ...]) -> tuple[int, ...]:
+    values = tuple(int(d) for d in sig) if sig is not None and len(sig) == len(shape) else ()
+    return values if values and all(d == -1 or d >= 0 for d in values) else shape
 
 
 def _buffer_bytes(buf, index: int, data: bytes) -> np.ndarray | None:
