@@ -4,7 +4,6 @@ another exception (inconsistent shapes, odd quantization, wrong types, bad optio
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tinyflow.errors import ModelError

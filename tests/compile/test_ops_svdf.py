@@ -54,7 +54,7 @@ def test_svdf_chain_compiled_keeps_state_across_invokes():
     rng = np.random.default_rng(11)
     mb = ModelBuilder()
     x = mb.tensor([1, 10], "int8", 0.05, 3)
-    prev, prev_q = x, (0.05, 3)
+    prev = x
     for layer, (units, rank, memory) in enumerate([(4, 2, 5), (3, 1, 4)]):
         filters, n_in = units * rank, mb.tensors[prev].shape[1]
         qs, qo = (0.02, -5 + layer), (0.04, 2 - layer)
@@ -65,7 +65,7 @@ def test_svdf_chain_compiled_keeps_state_across_invokes():
         state = mb.tensor([1, filters * memory], "int8", *qs, variable=True)
         y = mb.tensor([1, units], "int8", *qo)
         mb.op("SVDF", [prev, wf, wt, b, state], [y], rank=rank)
-        prev, prev_q = y, qo
+        prev = y
     model = mb.build([x], [prev])
     it = tflm().Interpreter.from_bytes(model, arena_size=1 << 20)
     compiled = HostModel(compile_model(model, name="svdf_chain"))
