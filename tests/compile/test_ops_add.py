@@ -25,7 +25,7 @@ def cases(draw):
         s1, s2 = sub(), sub()
         out = list(np.broadcast_shapes(tuple(s1), tuple(s2))) or [1]
     return s1, s2, out, qparams(draw, st), qparams(draw, st), qparams(draw, st), \
-        draw(st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"])), draw(st.integers(0, 2**31))
+        draw(st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH"])), draw(st.integers(0, 2**31))
 
 
 def run_add(s1, s2, out, q1, q2, qo, act, seed):

@@ -146,3 +146,14 @@ def test_concat_of_mixed_parameters_emits_requantize():
     low, ctx = lower_single(concat)
     assert "tinyflow_concatenation_requant_s8" in low.call and len(ctx.structs) == 2
     assert ".input_zero_point = {0, 5, 0" in ctx.structs[1]
+
+
+def test_concat_with_fused_activation_is_refused_like_tflm():
+    def concat(mb):
+        a, b = mb.tensor([1, 2], "int8", 0.1, 0), mb.tensor([1, 3], "int8", 0.1, 0)
+        y = mb.tensor([1, 5], "int8", 0.1, 0)
+        mb.op("CONCATENATION", [a, b], [y], axis=1, fused_activation_function="RELU")
+        return [a, b], [y]
+
+    with pytest.raises(ModelError, match="fused activation RELU"):
+        lower_single(concat)

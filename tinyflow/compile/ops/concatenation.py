@@ -49,6 +49,9 @@ def lower(op, ctx):
     checks.types(ctx, (*ins, y), {"INT8", "INT16", "INT32", "FLOAT32", "UINT8"})
     if any(t.type_name != y.type_name for t in ins):
         ctx.fail("mixes element types", checks.MALFORMED)
+    if op.options.get("fused_activation_function", "NONE") not in ("NONE", 0):
+        ctx.fail(f"has fused activation {op.options['fused_activation_function']}; TFLM only runs NONE",
+                 checks.TFLM_HINT)
     quantized = y.type_name == "INT8"
     p = checks.guarded(ctx, prepare, [t.shape for t in ins], int(op.options.get("axis", 0)), y.dtype.itemsize,
                        [checks.qparams(ctx, t) for t in ins] if quantized else None,

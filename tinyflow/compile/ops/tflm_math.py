@@ -58,6 +58,8 @@ def activation_range(activation: str | int, scale: float, zero_point: int, dtype
         return max(qmin, quantize_float(0.0, scale, zero_point)), min(qmax, quantize_float(6.0, scale, zero_point))
     if name == "RELU_N1_TO_1":
         return max(qmin, quantize_float(-1.0, scale, zero_point)), min(qmax, quantize_float(1.0, scale, zero_point))
+    if name in ("TANH", "SIGN_BIT"):  # TFLM's quantized kernels do not apply these: full range
+        return qmin, qmax
     raise ValueError(f"fused activation {name} has no integer range")
 
 
