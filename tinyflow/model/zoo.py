@@ -3,7 +3,7 @@
 | name | reference input | parameters at width=1 (incl. BatchNorm statistics) |
 |---|---|---|
 | mlp | any (flattened) | depends on input and classes |
-| tiny_cnn | any HxWxC (8x8x1 digits) | 9,450 for 8x8x1 and 10 classes |
+| tiny_cnn | any HxWxC or HxW (8x8x1 digits) | 9,450 for 8x8x1 and 10 classes |
 | ds_cnn | 49x10x1 (MLPerf Tiny KWS) | 24,908 |
 | mobilenet_v1 | 96x96x3 (MLPerf Tiny VWW, alpha 0.25) | 221,794 |
 | resnet8 | 32x32x3 (MLPerf Tiny IC) | 78,666 |
@@ -51,9 +51,9 @@ def build_model(name: str, input_shape=None, num_classes: int | None = None, wid
         raise UsageError(f"width must be positive, got {width}", "Use e.g. --width 0.5 or 1.0.")
     shape = tuple(int(d) for d in (input_shape or REFERENCE[name][0]))
     classes = int(num_classes or REFERENCE[name][1])
-    if name in ("tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8") and len(shape) != 3:
-        raise UsageError(f"Model '{name}' needs an HxWxC input, got shape {shape}",
-                         "Use mlp for flat or 1-D inputs, or reshape the data.")
+    if name in ("tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8") and len(shape) not in (2, 3):
+        raise UsageError(f"Model '{name}' needs an HxWxC or HxW input, got shape {shape}",
+                         "Use mlp for flat inputs, or reshape the data.")
     if seed is not None:
         import keras
 
@@ -61,6 +61,16 @@ def build_model(name: str, input_shape=None, num_classes: int | None = None, wid
     builder = {"mlp": _mlp, "tiny_cnn": _tiny_cnn, "ds_cnn": _ds_cnn, "mobilenet_v1": _mobilenet_v1,
                "resnet8": _resnet8, "autoencoder": _autoencoder}[name]
     return builder(shape, classes, width)
+
+
+def _input(shape):
+    """The model input, plus a channel axis for HxW inputs (e.g. 64x3 accelerometer windows)."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input(shape)
+    x = layers.Reshape((*shape, 1), name="add_channel")(inp) if len(shape) == 2 else inp
+    return inp, x
 
 
 def _w(n: int, width: float) -> int:
@@ -84,8 +94,8 @@ def _tiny_cnn(shape, classes, width):
     import keras
     from keras import layers
 
-    inp = keras.Input(shape)
-    x = layers.Conv2D(_w(16, width), 3, padding="same", name="conv_1")(inp)
+    inp, x = _input(shape)
+    x = layers.Conv2D(_w(16, width), 3, padding="same", name="conv_1")(x)
     x = layers.BatchNormalization(name="bn_1")(x)
     x = layers.ReLU(name="relu_1")(x)
     x = layers.Conv2D(_w(32, width), 3, strides=2, padding="same", name="conv_2")(x)
@@ -120,8 +130,8 @@ def _ds_cnn(shape, classes, width):
     from keras import layers
 
     filters = _w(64, width)
-    inp = keras.Input(shape)
-    x = _conv_bn_relu(inp, filters, (10, 4), 2, "conv0")
+    inp, x = _input(shape)
+    x = _conv_bn_relu(x, filters, (10, 4), 2, "conv0")
     x = layers.Dropout(0.2)(x)
     for i in range(1, 5):
         x = _dw_bn_relu(x, 1, f"block{i}")
@@ -139,8 +149,8 @@ def _mobilenet_v1(shape, classes, width):
     from keras import layers
 
     base = 32 * 0.25 * width
-    inp = keras.Input(shape)
-    x = _conv_bn_relu(inp, _w(base, 1), 3, 2, "conv0")
+    inp, x = _input(shape)
+    x = _conv_bn_relu(x, _w(base, 1), 3, 2, "conv0")
     # (pointwise filters as multiples of the base, depthwise stride) of the 13 blocks
     plan = [(2, 1), (4, 2), (4, 1), (8, 2), (8, 1), (16, 2)] + [(16, 1)] * 5 + [(32, 2), (32, 1)]
     for i, (mult, stride) in enumerate(plan, start=1):
@@ -157,8 +167,8 @@ def _resnet8(shape, classes, width):
     import keras
     from keras import layers
 
-    inp = keras.Input(shape)
-    x = _conv_bn_relu(inp, _w(16, width), 3, 1, "stem")
+    inp, x = _input(shape)
+    x = _conv_bn_relu(x, _w(16, width), 3, 1, "stem")
     for i, (filters, stride) in enumerate([(16, 1), (32, 2), (64, 2)], start=1):
         f = _w(filters, width)
         y = _conv_bn_relu(x, f, 3, stride, f"stack{i}_a")
