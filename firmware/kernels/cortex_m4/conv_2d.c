@@ -148,6 +148,12 @@ static int use_gather(const tinyflow_conv_params_t *p) {
          p->filter_h * p->filter_w * p->filter_c <= GATHER_BYTES;
 }
 
+/* 1x1 filters without padding (pointwise layers): a pixel's input channels are already the
+ * contiguous vector that every channel's filter is dotted with. */
+static int is_pointwise(const tinyflow_conv_params_t *p) {
+  return p->filter_h == 1 && p->filter_w == 1 && p->filter_c == p->input_c && p->pad_h == 0 && p->pad_w == 0;
+}
+
 static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0) {
   const int32_t ic = p->input_c;
   const int8_t zero_point = (int8_t)(-p->input_offset);
@@ -165,23 +171,32 @@ static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, i
   }
 }
 
-static void conv_gathered(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
-                          const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
+/* Every output pixel as one vector (gathered, or the pixel itself for pointwise layers) dotted
+ * with each channel's whole filter. */
+static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
+                        const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, int pointwise) {
   const int32_t oc_n = p->output_c, k_n = p->filter_h * p->filter_w * p->filter_c;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
     for (int32_t oy = 0; oy < p->output_h; ++oy) {
       for (int32_t ox = 0; ox < p->output_w; ++ox) {
         int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
-        gather_window(p, in_b, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w);
+        const int8_t *vec = gathered;
+        if (pointwise) {
+          vec = in_b + (oy * p->stride_h * p->input_w + ox * p->stride_w) * p->input_c;
+        } else {
+          gather_window(p, in_b, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w);
+        }
         for (int32_t oc = 0; oc < oc_n;) {
-          int32_t acc[4] = {0, 0, 0, 0};
           const int32_t count = oc + 4 <= oc_n ? 4 : 1;
-          if (count == 4) dot_x4(gathered, filter + oc * k_n, k_n, k_n, p->input_offset, acc);
-          else acc[0] = dot_x1(gathered, filter + oc * k_n, k_n, p->input_offset);
+          int32_t acc[4] = {0, 0, 0, 0};
+          /* Start from the bias: the same integer sum in another order. */
+          for (int32_t k = 0; bias != 0 && k < count; ++k) acc[k] = bias[oc + k];
+          if (count == 4) dot_x4(vec, filter + oc * k_n, k_n, k_n, p->input_offset, acc);
+          else acc[0] += dot_x1(vec, filter + oc * k_n, k_n, p->input_offset);
           for (int32_t k = 0; k < count; ++k, ++oc) {
-            const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
-            out[oc] = tinyflow_m4_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+            out[oc] = tinyflow_m4_requantize_s8(acc[k], multiplier[oc], shift[oc], p->output_offset, p->act_min,
+                                                p->act_max);
           }
         }
       }
@@ -192,8 +207,8 @@ static void conv_gathered(const tinyflow_conv_params_t *p, const int32_t *multip
 int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
   if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
-  if (use_gather(p)) {
-    conv_gathered(p, multiplier, shift, input, filter, bias, output);
+  if (is_pointwise(p) || use_gather(p)) {
+    conv_vector(p, multiplier, shift, input, filter, bias, output, is_pointwise(p));
     return TINYFLOW_KERNEL_OK;
   }
   const int32_t fc = p->filter_c, ic = p->input_c, oc_n = p->output_c;
