@@ -104,12 +104,15 @@ def _interpreter(data: bytes):
         return _CACHE[key]
     m = read_model(data)
     check_supported(m)
+    # Load and invoke it once in a child first (cached on disk by hash): a model that would
+    # crash TFLM then fails there with a ModelError instead of taking this process down.
+    arena = max(_safe_arena(m), measure_arena(m).arena_bytes + (64 << 10))
     from tflite_micro import runtime
 
     with tempfile.TemporaryFile() as log:
         try:
             with _stderr_to(log):
-                it = runtime.Interpreter.from_bytes(data, arena_size=_safe_arena(m))
+                it = runtime.Interpreter.from_bytes(data, arena_size=arena)
         except (RuntimeError, ValueError) as exc:
             log.seek(0)
             why = " ".join(log.read().decode(errors="replace").split())[:300]
@@ -144,6 +147,8 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
             model input; each
             is reshaped to its input tensor's shape and must already have its dtype (int8...).
         reset: reset variable tensors (SVDF/LSTM state) before each sample.
+    The first call for a model also measures its arena in a child process (measure_arena,
+    cached by hash), so a model that would crash TFLM raises ModelError instead.
     Returns:
         One list per sample, holding one array per model output (tensor shape and dtype).
     """
