@@ -18,7 +18,7 @@ static int tinyflow_start(uint32_t boot_count) {
   return 0;
 }
 
-#if defined(ARDUINO)
+#if !defined(TINYFLOW_NATIVE) /* a board env: the Arduino core calls setup() and loop() */
 void setup() { tinyflow_status = tinyflow_start(tinyflow_port_boot_count()); }
 
 void loop() {

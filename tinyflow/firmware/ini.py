@@ -76,5 +76,8 @@ def _native_env(opts: IniOptions) -> list[str]:
            "[env:native]", "platform = native", f"lib_ignore = {PORT_LIBS['arduino']}",
            "build_flags = ${env.build_flags} -DTINYFLOW_NATIVE=1 -DTINYFLOW_RX_QUEUE_BYTES=16384"]
     if opts.runtime == "tflm":
+        # The pinned library is exported for Arduino and only builds with ARDUINO defined (its
+        # CMSIS-NN kernel variants are inline stubs otherwise, clashing with their definitions).
+        out[-1] += " -DARDUINO=100"
         out += ["lib_deps =", f"    {TFLM_LIBRARY}", "extra_scripts = pre:tinyflow_build.py"]
     return out
