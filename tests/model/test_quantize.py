@@ -53,6 +53,7 @@ def test_report_float_vs_litert_vs_tflm(quantized, digits_splits):
     assert all(15 < e.sqnr_db < 200 for e in report.layers)
     assert report.worst_layer.drop_db == max(e.drop_db for e in report.layers)
     assert report.layers[1].drop_db == pytest.approx(report.layers[0].sqnr_db - report.layers[1].sqnr_db)
+    assert 0.5 < report.litert_tflm_identical <= 1 and 0 <= report.litert_tflm_max_steps <= 8
     assert "<- worst" in str(report) and report.to_dict()["worst_layer"]["op"] == report.worst_layer.op
 
 

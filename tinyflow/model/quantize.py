@@ -79,6 +79,9 @@ class QuantizeReport:
     int8_bytes: int
     samples: int
     layers: list[LayerError] = field(default_factory=list)
+    # LiteRT's optimized kernels vs the TFLM reference kernels on the same int8 model
+    litert_tflm_identical: float = 1.0   # fraction of samples with identical int8 outputs
+    litert_tflm_max_steps: int = 0       # largest output difference, in int8 steps
 
     @property
     def worst_layer(self) -> LayerError | None:
@@ -96,6 +99,8 @@ class QuantizeReport:
             rows.append(f"{k:<10} {self.float_metrics[k]:>9.4f} {self.litert_metrics.get(k, float('nan')):>12.4f} "
                         f"{self.tflm_metrics.get(k, float('nan')):>10.4f}")
         rows.append(f"model bytes: float {self.float_bytes:,} -> int8 {self.int8_bytes:,} ({self.samples} test samples)")
+        rows.append(f"LiteRT vs TFLM: {self.litert_tflm_identical:.1%} of outputs identical, "
+                    f"at most {self.litert_tflm_max_steps} int8 steps apart (TFLM is the reference)")
         if self.layers:
             rows.append(f"{'#':>3} {'op':<18} {'SQNR dB':>8} {'drop dB':>8}  tensor")
             worst = self.worst_layer
@@ -120,14 +125,26 @@ def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int =
     int8 = to_tflite(model, calibration)
     flt = to_tflite(model)
     want = targets(model, test)
+    lite, micro = runtimes.run_litert(int8, test.x), runtimes.run_tflm(int8, test.x)
+    steps = np.rint(np.abs(lite - micro) / _output_scale(int8)).reshape(len(test), -1)
     report = QuantizeReport(
         float_metrics=evaluate(model, test),
-        litert_metrics=metrics_of(runtimes.run_litert(int8, test.x), test, want),
-        tflm_metrics=metrics_of(runtimes.run_tflm(int8, test.x), test, want),
+        litert_metrics=metrics_of(lite, test, want),
+        tflm_metrics=metrics_of(micro, test, want),
         float_bytes=len(flt), int8_bytes=len(int8), samples=len(test),
         layers=layer_errors(flt, int8, test.x[:layer_samples]),
+        litert_tflm_identical=float(np.mean(steps.max(axis=1) == 0)) if len(test) else 1.0,
+        litert_tflm_max_steps=int(steps.max()) if steps.size else 0,
     )
     return int8, report
+
+
+def _output_scale(model_bytes: bytes) -> float:
+    from tinyflow.tflite import read_model
+
+    m = read_model(model_bytes)
+    scale = m.tensors[m.outputs[0]].scale
+    return float(scale[0]) if len(scale) and scale[0] else 1.0
 
 
 def layer_errors(float_bytes: bytes, int8_bytes: bytes, x: np.ndarray) -> list[LayerError]:
