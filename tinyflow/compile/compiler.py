@@ -133,7 +133,7 @@ def compile_model(model, name: str = "model") -> CompiledModel:
     sizes, lifetimes = _lifetimes(m, ops, values)
     aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
     # Model outputs and state must survive the invoke, so no op writes over them in place.
-    keep = set(m.outputs) | {t.index for t in m.tensors if t.is_variable}
+    keep = _alias_closure(set(m.outputs) | {t.index for t in m.tensors if t.is_variable}, aliases)
     inplace = [(op.inputs[a], op.outputs[b]) for op, lw in zip(ops, lowered) for a, b in lw.inplace
                if op.inputs[a] >= 0 and op.inputs[a] not in values and op.inputs[a] not in keep]
     overlaps = [(op.inputs[0], op.outputs[0], lw.overlap) for op, lw in zip(ops, lowered)
@@ -146,6 +146,19 @@ def compile_model(model, name: str = "model") -> CompiledModel:
     return CompiledModel(name=name, model=m, sources={f"{_c_name(name)}.c": text}, plan=plan,
                          op_names=[op.name for op in ops], kernels=kernels, const_bytes=ctx.const_bytes,
                          lowered=lowered)
+
+
+def _alias_closure(tensors: set[int], aliases: list[tuple[int, int]]) -> set[int]:
+    """`tensors` plus every tensor sharing memory with one of them through RESHAPE-like aliases."""
+    out = set(tensors)
+    changed = True
+    while changed:  # at most len(aliases) rounds
+        changed = False
+        for a, b in aliases:
+            if (a in out) != (b in out):
+                out |= {a, b}
+                changed = True
+    return out
 
 
 def _c_name(name: str) -> str:
