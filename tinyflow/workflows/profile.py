@@ -214,19 +214,8 @@ def profile_model(model, target: str, *, board: str | None = None, runs: int = 1
 
 
 def _open(target: str, model: bytes, board: str | None, timeout: float):
-    try:
-        from tinyflow.targets import open_target
-    except ImportError:  # the registry is newer than sim_qemu: open the emulator directly
-        from urllib.parse import urlsplit
+    from tinyflow.targets import open_target
 
-        from tinyflow.errors import UsageError
-        from tinyflow.targets import sim_qemu
-
-        parts = urlsplit(target)
-        if parts.scheme != "sim" or parts.netloc != "qemu-m4":
-            raise UsageError(f"Target {target} needs tinyflow.targets.open_target, which is not installed",
-                             "Use --target sim://qemu-m4, or update tinyflow.") from None
-        return sim_qemu.open(parts, model=model, board=board, timeout=timeout)
     return open_target(target, model=model, board=board, timeout=timeout)
 
 
