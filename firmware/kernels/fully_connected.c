@@ -39,7 +39,23 @@ int tinyflow_fully_connected_s8(const tinyflow_fc_params_t *p, const int32_t *mu
   for (b = 0; b < p->batches; ++b) {
     const int8_t *x = input + b * depth;
     int8_t *out = output + b * n_out;
-    for (o = 0; o < n_out; ++o) {
+    for (o = 0; o + 4 <= n_out; o += 4) { /* four rows share each input load */
+      const int8_t *w = filter + o * depth;
+      int32_t a[4] = {0, 0, 0, 0}, i, k;
+      for (i = 0; i < depth; ++i) {
+        const int32_t xv = x[i];
+        a[0] += xv * w[i];
+        a[1] += xv * w[depth + i];
+        a[2] += xv * w[2 * depth + i];
+        a[3] += xv * w[3 * depth + i];
+      }
+      for (k = 0; k < 4; ++k) {
+        const int32_t acc = (int32_t)((uint32_t)a[k] + (uint32_t)folded_bias[o + k]);
+        out[o + k] = tinyflow_requantize_s8(acc, multiplier[o + k], shift[o + k], p->output_offset, p->act_min,
+                                            p->act_max);
+      }
+    }
+    for (; o < n_out; ++o) {
       const int32_t dot = dot_s8(x, filter + o * depth, depth);
       const int32_t acc = (int32_t)((uint32_t)dot + (uint32_t)folded_bias[o]);
       out[o] = tinyflow_requantize_s8(acc, multiplier[o], shift[o], p->output_offset, p->act_min, p->act_max);
