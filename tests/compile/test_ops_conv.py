@@ -79,13 +79,13 @@ def test_depthwise_conv_2d_matches_tflm(model):
 def fc_cases(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 31)))
     batches, depth, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 40)), draw(st.integers(1, 12))
-    wts, _, bias = weights(draw, rng, [n_out, depth], n_out)
-    scale = float(np.float32(rng.uniform(0.001, 0.05)))
+    wts, scales, bias = weights(draw, rng, [n_out, depth], n_out)  # per-tensor or per-channel
     (si, zi), (so, zo) = q(draw, -6, 0), q(draw, -6, 2)
     mb = ModelBuilder()
     x = mb.tensor([batches, depth], "int8", si, zi)
-    f = mb.tensor([n_out, depth], "int8", scale, 0, data=wts)
-    bi = mb.tensor([n_out], "int32", si * scale, 0, data=bias) if draw(st.booleans()) else -1
+    f = mb.tensor([n_out, depth], "int8", scales, [0] * len(scales), data=wts)
+    bi = mb.tensor([n_out], "int32", [si * s for s in scales], [0] * len(scales), data=bias) \
+        if draw(st.booleans()) else -1
     y = mb.tensor([batches, n_out], "int8", so, zo)
     mb.op("FULLY_CONNECTED", [x, f, bi], [y], fused_activation_function=draw(st.sampled_from(ACTS)))
     return mb.build([x], [y])
