@@ -26,6 +26,7 @@ def test_train_prune_quantize_chain(tf, tmp_path):
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout[r.stdout.index("{"):])
     assert rep["params_after"] < rep["params_before"] and rep["int8_bytes_after"] < rep["int8_bytes_before"]
+    assert 0 < rep["arena_after"] <= rep["arena_before"]
     r = _run(["quantize", p, "-d", "digits", "-o", q, "--calibration", "50", "--json"])
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout[r.stdout.index("{"):])

@@ -74,7 +74,7 @@ def prune_file(model_path: str | Path, data: str, out: str | Path, ratio: float 
         methods.append(f"unstructured {sparsity:.0%}")
     train.save_keras(model, out)
     report = prune.compare(before, model, " + ".join(methods))
-    return prune.measure(report, before, model, te, representative(tr, calibration, seed))
+    return prune.measure(report, before, model, te, representative(tr, calibration, seed), arena=True)
 
 
 def _copy(model):

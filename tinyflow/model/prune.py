@@ -369,13 +369,20 @@ def _int8_bytes(layer) -> int:
     return int(np.prod(kernel.shape)) + 4 * n_out
 
 
-def measure(report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None) -> PruneReport:
-    """Fill in float metrics before/after on `test`, and int8 model bytes when `calibration` is given."""
+def measure(report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None,
+            arena: bool = False) -> PruneReport:
+    """Fill in float metrics before/after on `test`; int8 model bytes when `calibration` is given,
+    and the measured TFLM arena of both int8 models when `arena` is true too."""
     from tinyflow.model.quantize import to_tflite
     from tinyflow.model.train import evaluate
 
     report.metrics_before, report.metrics_after = evaluate(before, test), evaluate(after, test)
     if calibration is not None:
-        report.int8_bytes_before = len(to_tflite(before, calibration))
-        report.int8_bytes_after = len(to_tflite(after, calibration))
+        old, new = to_tflite(before, calibration), to_tflite(after, calibration)
+        report.int8_bytes_before, report.int8_bytes_after = len(old), len(new)
+        if arena:
+            from tinyflow import tflm
+
+            report.arena_before = tflm.measure_arena(old).arena_bytes
+            report.arena_after = tflm.measure_arena(new).arena_bytes
     return report

@@ -78,7 +78,6 @@ def stage_train(state: DemoState) -> str:
 
 
 def stage_prune(state: DemoState) -> str:
-    from tinyflow import tflm
     from tinyflow.data import representative
     from tinyflow.model import prune, quantize, train
 
@@ -86,10 +85,8 @@ def stage_prune(state: DemoState) -> str:
     calib = representative(tr, cfg.calibration, cfg.seed)
     small = prune.prune_structured(state.model, cfg.ratio, tr, va, epochs=cfg.finetune_epochs, seed=cfg.seed)
     structured = prune.measure(prune.compare(state.model, small, f"structured {cfg.ratio:.0%}"),
-                               state.model, small, te, calib)
+                               state.model, small, te, calib, arena=True)
     state.int8_unpruned = quantize.to_tflite(state.model, calib)
-    structured.arena_before = tflm.measure_arena(state.int8_unpruned).arena_bytes
-    structured.arena_after = tflm.measure_arena(quantize.to_tflite(small, calib)).arena_bytes
     state.pruned = prune.prune_unstructured(_copy(small), tr, va, sparsity=cfg.sparsity,
                                             epochs=cfg.finetune_epochs // 2, seed=cfg.seed)
     unstructured = prune.measure(prune.compare(small, state.pruned, f"unstructured {cfg.sparsity:.0%}"),
