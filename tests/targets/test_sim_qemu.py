@@ -39,12 +39,9 @@ def test_query_params_accept_urls_strings_and_dicts():
 
 
 @pytest.fixture(scope="module")
-def echo_elf(tmp_path_factory):
+def echo_elf():
     require_tool(arm.COMPILER)
     require_tool(sim_qemu.QEMU)
-    import os
-
-    os.environ.setdefault("TINYFLOW_CACHE", str(tmp_path_factory.mktemp("cache")))
     fw = arm.build_firmware([arm.port_dir() / "echo_main.c"], arm.MemoryMap(1 << 20, 256 << 10), name="echo")
     return fw.elf
 
@@ -166,12 +163,9 @@ SMALL_MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tfl
 
 
 @pytest.fixture(scope="module")
-def qemu_tools(tmp_path_factory):
+def qemu_tools():
     require_tool(arm.COMPILER)
     require_tool(sim_qemu.QEMU)
-    import os
-
-    os.environ.setdefault("TINYFLOW_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
 def _random_inputs(info, seed):
