@@ -207,10 +207,21 @@ def profile_model(model, target: str, *, board: str | None = None, runs: int = 1
             per_op.append([int(t) for _, t in ops])
             names = [name for name, _ in ops]
         stats = client.stats()
-        return build_report(model=path.name, target=target, info=info, op_ticks_runs=per_op, total_ticks_runs=totals,
-                            op_names=names, stats=stats, emulation=getattr(port, "emulation", None))
+        report = build_report(model=path.name, target=target, info=info, op_ticks_runs=per_op, total_ticks_runs=totals,
+                              op_names=names, stats=stats, emulation=getattr(port, "emulation", None))
+        report.notes += _target_notes(target)
+        return report
     finally:
         port.close()
+
+
+def _target_notes(target: str) -> list[str]:
+    """What the times mean on simulated targets that are not an emulated board."""
+    if target.startswith("sim://tflm"):
+        return ["times are estimates from MACs and the board's clock (sim://tflm), not measurements"]
+    if target.startswith("sim://host"):
+        return ["times are this computer's CPU running the firmware (sim://host), not a board's"]
+    return []
 
 
 def _open(target: str, model: bytes, board: str | None, timeout: float):
