@@ -78,6 +78,6 @@ def _native_env(opts: IniOptions) -> list[str]:
     if opts.runtime == "tflm":
         # The pinned library is exported for Arduino and only builds with ARDUINO defined (its
         # CMSIS-NN kernel variants are inline stubs otherwise, clashing with their definitions).
-        out[-1] += " -DARDUINO=100"
+        out[-1] += " -DARDUINO=100 -fno-exceptions"  # as Arduino toolchains: TFLM's placement news need it
         out += ["lib_deps =", f"    {TFLM_LIBRARY}", "extra_scripts = pre:tinyflow_build.py"]
     return out
