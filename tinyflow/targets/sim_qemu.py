@@ -11,6 +11,7 @@ through a documented cycles-per-instruction factor (see docs/qemu.md).
 from __future__ import annotations
 
 import builtins
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -112,7 +113,7 @@ class QemuPort:
 
     # -- life cycle -------------------------------------------------------------------
     def _start(self) -> None:
-        if not _which(QEMU):
+        if shutil.which(QEMU) is None:
             raise ToolchainError(f"{QEMU} was not found on PATH", "Install it (apt-get install qemu-system-arm) or run ./run setup.")
         last = None
         for _ in range(3):  # a free port can be taken between probing and QEMU binding it
@@ -126,6 +127,7 @@ class QemuPort:
             except LinkError as exc:
                 last = exc
                 self._kill()
+                self._log.close()
         raise last
 
     def _connect(self, tcp_port: int):
@@ -260,12 +262,6 @@ class QemuPort:
         self._log.seek(0)
         text = self._log.read().decode(errors="replace")
         return "\n".join(ln for ln in text.splitlines() if "waiting for connection" not in ln)
-
-
-def _which(name: str) -> bool:
-    import shutil
-
-    return shutil.which(name) is not None
 
 
 def _free_port() -> int:
