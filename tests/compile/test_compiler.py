@@ -237,3 +237,33 @@ def test_output_reached_through_an_alias_is_never_written_over():
     xo, zo = c.plan.offsets[x], c.plan.offsets[z]
     assert zo >= xo + 108 or zo + 288 <= xo
     compare_with_tflm(data, samples=2)
+
+
+def test_wide_hostile_graph_compiles_quickly_or_is_refused():
+    """1000 pooling ops whose outputs are all model outputs (alive together): bounded time."""
+    import time
+
+    mb = ModelBuilder()
+    x = mb.tensor([1, 4, 4, 2], "int8", 0.05, 1)
+    outs = []
+    for _ in range(1000):
+        y = mb.tensor([1, 2, 2, 2], "int8", 0.05, 1)
+        mb.op("MAX_POOL_2D", [x], [y], padding="VALID", stride_h=2, stride_w=2, filter_height=2, filter_width=2)
+        outs.append(y)
+    data = mb.build([x], outs)
+    t = time.monotonic()
+    c = compile_model(data)
+    assert time.monotonic() - t < 30
+    assert c.plan.arena_bytes == 32 + 1000 * 8
+
+
+def test_graphs_beyond_the_op_limit_are_refused():
+    mb = ModelBuilder()
+    x = cur = mb.tensor([1, 4], "int8", 0.05, 1)
+    shape = mb.tensor([2], "int32", data=[1, 4])
+    for _ in range(1100):
+        nxt = mb.tensor([1, 4], "int8", 0.05, 1)
+        mb.op("RESHAPE", [cur, shape], [nxt])
+        cur = nxt
+    with pytest.raises(ModelError, match="at most 1024"):
+        compile_model(mb.build([x], [cur]))

@@ -19,6 +19,10 @@ from tinyflow.compile.ops import Lowered, lowering_for
 from tinyflow.compile.planner import MemoryPlan, plan_memory
 from tinyflow.errors import ModelError, UsageError
 
+# Far above microcontroller models (the corpus peaks at 31 ops), low enough that hostile graphs
+# cannot make the planner's quadratic placement stall a compile.
+MAX_OPS = 1024
+MAX_ACTIVATIONS = 1024
 _HINT = "The model is malformed; re-export it from the converter, or use --runtime tflm."
 # Helper kernels a kernel's .c file calls into (their headers are included by the kernel itself).
 _KERNEL_DEPS = {"softmax": ("fixedpoint",), "logistic": ("fixedpoint",), "tanh": ("fixedpoint",)}
@@ -121,6 +125,9 @@ def compile_model(model, name: str = "model") -> CompiledModel:
     m = _read(model)
     values = {t.index: np.asarray(t.data) for t in m.tensors if t.data is not None}
     ops = fold_constants(m, values)
+    if len(ops) > MAX_OPS:
+        raise ModelError(f"The model has {len(ops)} ops; the compiled runtime takes at most {MAX_OPS}",
+                         "Use --runtime tflm for this model.")
     for op in ops:  # every unsupported op is reported before any lowering work
         lowering_for(op.name)
     _check_graph(m, ops, values)
@@ -131,6 +138,9 @@ def compile_model(model, name: str = "model") -> CompiledModel:
         lowered.append(lowering_for(op.name)(op, ctx))
     ctx.op = None
     sizes, lifetimes = _lifetimes(m, ops, values)
+    if len(sizes) > MAX_ACTIVATIONS:
+        raise ModelError(f"The model has {len(sizes)} activation tensors; the compiled runtime plans at most "
+                         f"{MAX_ACTIVATIONS}", "Use --runtime tflm for this model.")
     aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
     # Model outputs and state must survive the invoke, so no op writes over them in place.
     keep = _alias_closure(set(m.outputs) | {t.index for t in m.tensors if t.is_variable}, aliases)

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Iterable
 
+LARGE_PLAN = 256  # buffers; larger graphs get two greedy orders and no random search
 ALIGN = 4  # int16/int32 tensors need it on Cortex-M0; int8 ones lose at most 3 bytes
 
 
@@ -105,19 +106,42 @@ def _place(buffers: list[Buffer], order: list[Buffer], slack: dict[tuple[int, in
     overlap (a raster-order kernel reads src ahead of writing dst; see Lowered.overlap)."""
     placed: list[Buffer] = []
     for b in order:
-        busy = [p for p in placed if p.overlaps(b)]
-        candidates = {0} | {_align(p.offset + p.size) for p in busy}
-        for p in busy:
-            if (id(p), id(b)) in slack:  # b is the output: as early as p.offset + d allows
-                candidates.add(max(0, (p.offset + slack[(id(p), id(b))]) // ALIGN * ALIGN))
-            if (id(b), id(p)) in slack:  # b is the input: at or after p.offset - d
-                candidates.add(_align(max(0, p.offset - slack[(id(b), id(p))])))
-        for offset in sorted(candidates):
+        busy = sorted((p for p in placed if p.overlaps(b)), key=lambda p: p.offset)
+        b.offset = _first_fit(b, busy)  # valid: treats every live buffer as an obstacle
+        candidates = _slack_candidates(b, busy, slack)
+        if candidates and len(busy) <= EXHAUSTIVE_BUSY:
+            candidates |= {_align(p.offset + p.size) for p in busy}
+        fallback = b.offset
+        for offset in sorted(c for c in candidates if c < fallback):
             b.offset = offset
             if all(_compatible(p, b, slack) for p in busy):
                 break
+        else:
+            b.offset = fallback
         placed.append(b)
     return max((_align(b.offset + b.size) for b in buffers), default=0)
+
+
+EXHAUSTIVE_BUSY = 64  # beyond this many live neighbours only the first fit and slack offsets are tried
+
+
+def _first_fit(b: Buffer, busy: list[Buffer]) -> int:
+    offset = 0
+    for p in busy:  # sorted by offset
+        if p.offset - offset >= b.size:
+            break
+        offset = max(offset, _align(p.offset + p.size))
+    return offset
+
+
+def _slack_candidates(b: Buffer, busy: list[Buffer], slack: dict[tuple[int, int], int]) -> set[int]:
+    out = set()
+    for p in busy:
+        if (id(p), id(b)) in slack:  # b is the output: as early as p.offset + d allows
+            out.add(max(0, (p.offset + slack[(id(p), id(b))]) // ALIGN * ALIGN))
+        if (id(b), id(p)) in slack:  # b is the input: at or after p.offset - d
+            out.add(_align(max(0, p.offset - slack[(id(b), id(p))])))
+    return out
 
 
 ORDERS = {
@@ -168,7 +192,10 @@ def plan_memory(sizes: dict[int, int], lifetimes: dict[int, tuple[int, int]],
             offsets = {t: b.offset for b in buffers for t in b.tensors}
             best = MemoryPlan(offsets, size, bound, name, buffers, overlaps=overlaps)
 
-    for name, key in ORDERS.items():
+    n = len(_buffers(sizes, lifetimes, groups))
+    orders = ORDERS if n <= LARGE_PLAN else {k: ORDERS[k] for k in ("size", "first_use")}
+    search = search if n <= LARGE_PLAN else 0  # keeps hostile graphs from stalling the compile
+    for name, key in orders.items():
         attempt(name, lambda bs, key=key: sorted(bs, key=key))
     # Seeded random orders: greedy orders miss packings where a long-lived tensor should sit at
     # the bottom; a few hundred cheap tries find them (deterministic, bounded by `search`).
