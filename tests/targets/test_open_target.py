@@ -1,0 +1,47 @@
+"""open_target: device paths and pyserial URLs, sim:// registry, one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tinyflow.errors import LinkError, UsageError
+from tinyflow.targets import SIMULATORS, open_target
+
+
+def test_pyserial_urls_open():
+    port = open_target("loop://", timeout=0.1)
+    try:
+        port.write(b"abc")
+        assert port.read(3) == b"abc"
+    finally:
+        port.close()
+
+
+def test_missing_port_is_a_link_error_with_a_hint():
+    with pytest.raises(LinkError, match="does not exist") as exc:
+        open_target("/dev/ttyTINYFLOW_NOPE")
+    assert "ttyACM" in exc.value.hint
+
+
+def test_refused_socket_is_a_link_error():
+    with pytest.raises(LinkError, match="socket://127.0.0.1:1"):
+        open_target("socket://127.0.0.1:1", timeout=0.5)
+
+
+def test_unknown_simulator_lists_the_known_ones():
+    with pytest.raises(UsageError, match="sim://nope") as exc:
+        open_target("sim://nope")
+    assert all(f"sim://{n}" in exc.value.hint for n in SIMULATORS)
+
+
+def test_permission_denied_hints_at_dialout(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root opens any device")
+    dev = tmp_path / "ttyFAKE"
+    dev.write_text("")
+    dev.chmod(0)
+    with pytest.raises(LinkError, match="Permission denied") as exc:
+        open_target(str(dev))
+    assert "dialout" in exc.value.hint
