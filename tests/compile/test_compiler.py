@@ -4,6 +4,7 @@ and hostile models (mutated structure and options) giving ModelError or working 
 from __future__ import annotations
 
 import copy
+import ctypes
 import struct
 
 import numpy as np
@@ -267,3 +268,22 @@ def test_graphs_beyond_the_op_limit_are_refused():
         cur = nxt
     with pytest.raises(ModelError, match="at most 1024"):
         compile_model(mb.build([x], [cur]))
+
+
+@pytest.mark.firmware
+def test_preserve_inputs_allows_repeated_invokes():
+    """By default the input's memory is reused (as TFLM does); preserve_inputs keeps it."""
+    from compiled_helpers import require_cc
+    from conftest import corpus_path
+    from tinyflow.compile.host import HostModel
+
+    require_cc()
+    data = corpus_path("mlperf_tiny/kws_ref_model.tflite").read_bytes()
+    x = np.random.default_rng(0).integers(-128, 128, (1, 49, 10, 1)).astype(np.int8)
+    default, kept = compile_model(data), compile_model(data, preserve_inputs=True)
+    assert kept.plan.arena_bytes > default.plan.arena_bytes
+    host = HostModel(kept)
+    first = host.run(x)[0]
+    assert host.lib.tinyflow_model_invoke(None) == 0
+    again = np.frombuffer(ctypes.string_at(host.lib.tinyflow_model_output(0), 12), np.int8)
+    np.testing.assert_array_equal(first.reshape(-1), again)

@@ -97,7 +97,7 @@ def _check_graph(model, ops, values) -> None:
         raise ModelError("The model has no ops left to run after constant folding", _HINT)
 
 
-def _lifetimes(model, ops, values) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+def _lifetimes(model, ops, values, preserve_inputs: bool = False) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
     """Sizes and [first, last] op steps of every activation tensor."""
     last_step = len(ops) - 1
     life: dict[int, list[int]] = {i: [0, 0] for i in model.inputs}
@@ -112,12 +112,20 @@ def _lifetimes(model, ops, values) -> tuple[dict[int, int], dict[int, tuple[int,
                 life[i][1] = max(life[i][1], step)
     for o in model.outputs:
         life[o][1] = last_step
+    if preserve_inputs:
+        for i in model.inputs:
+            life[i][1] = last_step
     sizes = {t: max(int(model.tensors[t].nbytes), 1) for t in life}
     return sizes, {t: (a, b) for t, (a, b) in life.items()}
 
 
-def compile_model(model, name: str = "model") -> CompiledModel:
+def compile_model(model, name: str = "model", preserve_inputs: bool = False) -> CompiledModel:
     """Compile an int8 .tflite model (bytes, path or TfliteModel) to C.
+
+    Args:
+        preserve_inputs: keep the input buffers intact through an invoke (more RAM), for
+            harnesses that load an input once and invoke repeatedly (EEMBC `infer N`). By
+            default, like TFLM's planner, input memory is reused once the input is consumed.
 
     Raises:
         ModelError: an op is not supported (naming it), or the model is malformed.
@@ -137,13 +145,14 @@ def compile_model(model, name: str = "model") -> CompiledModel:
         ctx.op = op
         lowered.append(lowering_for(op.name)(op, ctx))
     ctx.op = None
-    sizes, lifetimes = _lifetimes(m, ops, values)
+    sizes, lifetimes = _lifetimes(m, ops, values, preserve_inputs)
     if len(sizes) > MAX_ACTIVATIONS:
         raise ModelError(f"The model has {len(sizes)} activation tensors; the compiled runtime plans at most "
                          f"{MAX_ACTIVATIONS}", "Use --runtime tflm for this model.")
     aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
     # Model outputs and state must survive the invoke, so no op writes over them in place.
-    keep = _alias_closure(set(m.outputs) | {t.index for t in m.tensors if t.is_variable}, aliases)
+    keep = _alias_closure(set(m.outputs) | {t.index for t in m.tensors if t.is_variable}
+                          | (set(m.inputs) if preserve_inputs else set()), aliases)
     inplace = [(op.inputs[a], op.outputs[b]) for op, lw in zip(ops, lowered) for a, b in lw.inplace
                if op.inputs[a] >= 0 and op.inputs[a] not in values and op.inputs[a] not in keep]
     overlaps = [(op.inputs[0], op.outputs[0], lw.overlap) for op, lw in zip(ops, lowered)
