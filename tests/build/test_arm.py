@@ -100,6 +100,9 @@ int main(void) {
     if (shift > 0 && (i & 1)) acc >>= 16; /* keep left shifts from always overflowing */
     int8_t want = tinyflow_requantize_s8(acc, mult, shift, o, -128, 127);
     int8_t got = tinyflow_m4_requantize_s8(acc, mult, shift, o, -128, 127);
+    if (shift <= 0 && mult != INT32_MIN && tinyflow_m4_requantize_right_s8(acc, mult, shift, o, -128, 127) != want) {
+      if (bad++ < 5) printf("right-only mismatch acc=%d mult=%d shift=%d\n", acc, mult, shift);
+    }
     int32_t w2 = tinyflow_mbqm(acc, mult, shift), g2 = tinyflow_m4_rdivpot(tinyflow_m4_srdhm((int32_t)((uint32_t)acc << (shift > 0 ? shift : 0)), mult), shift > 0 ? 0 : -shift);
     ++n;
     if (want != got || w2 != g2) {

@@ -176,6 +176,7 @@ static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, i
 static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, int pointwise) {
   const int32_t oc_n = p->output_c, k_n = p->filter_h * p->filter_w * p->filter_c;
+  const int right_only = tinyflow_m4_right_only(multiplier, shift, oc_n);
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
     for (int32_t oy = 0; oy < p->output_h; ++oy) {
@@ -195,7 +196,7 @@ static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multipli
           if (count == 4) dot_x4(vec, filter + oc * k_n, k_n, k_n, p->input_offset, acc);
           else acc[0] += dot_x1(vec, filter + oc * k_n, k_n, p->input_offset);
           for (int32_t k = 0; k < count; ++k, ++oc) {
-            out[oc] = tinyflow_m4_requantize_s8(acc[k], multiplier[oc], shift[oc], p->output_offset, p->act_min,
+            out[oc] = tinyflow_m4_requant(right_only, acc[k], multiplier[oc], shift[oc], p->output_offset, p->act_min,
                                                 p->act_max);
           }
         }
@@ -211,6 +212,7 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
     conv_vector(p, multiplier, shift, input, filter, bias, output, is_pointwise(p));
     return TINYFLOW_KERNEL_OK;
   }
+  const int right_only = tinyflow_m4_right_only(multiplier, shift, p->output_c);
   const int32_t fc = p->filter_c, ic = p->input_c, oc_n = p->output_c;
   const int32_t oc_per_group = oc_n / (ic / fc), w_stride = p->filter_h * p->filter_w * fc;
   window_t win = {p, 0, 0, 0, 0, 0, 0};
@@ -232,7 +234,7 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
           accumulate(&win, in_b + group * fc, filter + oc * w_stride, count, acc);
           for (int32_t k = 0; k < count; ++k, ++oc) {
             const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
-            out[oc] = tinyflow_m4_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+            out[oc] = tinyflow_m4_requant(right_only, a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
           }
         }
       }

@@ -51,6 +51,7 @@ typedef struct {
   const int32_t *multiplier, *shift, *bias;
   const int8_t *filter;
   int32_t c_n, row, off2, input_offset, output_offset, act_min, act_max;
+  int right_only; /* tinyflow_m4_right_only() of this call */
 } dw3x3_t;
 
 __attribute__((noinline)) static void pixel_3x3(const dw3x3_t *d, const int8_t *x, int8_t *out) {
@@ -66,17 +67,17 @@ __attribute__((noinline)) static void pixel_3x3(const dw3x3_t *d, const int8_t *
       TAP4(xr + c_n, wr + c_n);
       TAP4(xr + 2 * c_n, wr + 2 * c_n);
     }
-    out[c] = tinyflow_m4_requantize_s8(a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
-    out[c + 1] = tinyflow_m4_requantize_s8(a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
-    out[c + 2] = tinyflow_m4_requantize_s8(a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
-    out[c + 3] = tinyflow_m4_requantize_s8(a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(d->right_only, a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c + 1] = tinyflow_m4_requant(d->right_only, a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
+    out[c + 2] = tinyflow_m4_requant(d->right_only, a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
+    out[c + 3] = tinyflow_m4_requant(d->right_only, a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
   }
   for (; c < c_n; ++c, ++x, ++w) {
     int32_t a = d->bias != 0 ? d->bias[c] : 0;
     for (int32_t fy = 0; fy < 3; ++fy) {
       for (int32_t fx = 0; fx < 3; ++fx) a += (x[fy * row + fx * c_n] + d->input_offset) * w[(fy * 3 + fx) * c_n];
     }
-    out[c] = tinyflow_m4_requantize_s8(a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(d->right_only, a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
   }
 }
 
@@ -98,17 +99,17 @@ __attribute__((noinline)) static void pixel_dm1(const dw3x3_t *d, const tinyflow
       const int8_t *xt = xr, *wt = wr;
       for (int32_t fx = 0; fx < cols; ++fx, xt += x_tap, wt += c_n) TAP4(xt, wt);
     }
-    out[c] = tinyflow_m4_requantize_s8(a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
-    out[c + 1] = tinyflow_m4_requantize_s8(a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
-    out[c + 2] = tinyflow_m4_requantize_s8(a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
-    out[c + 3] = tinyflow_m4_requantize_s8(a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(d->right_only, a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c + 1] = tinyflow_m4_requant(d->right_only, a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
+    out[c + 2] = tinyflow_m4_requant(d->right_only, a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
+    out[c + 3] = tinyflow_m4_requant(d->right_only, a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
   }
   for (; c < c_n; ++c, ++x, ++w) {
     int32_t a = d->bias != 0 ? d->bias[c] : 0;
     for (int32_t fy = 0; fy < rows; ++fy) {
       for (int32_t fx = 0; fx < cols; ++fx) a += (x[fy * x_row + fx * x_tap] + d->input_offset) * w[fy * w_row + fx * c_n];
     }
-    out[c] = tinyflow_m4_requantize_s8(a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(d->right_only, a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
   }
 }
 
@@ -162,8 +163,9 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
   const int32_t oc_n = p->output_c, off2 = tinyflow_m4_offset2(p->input_offset);
   const int fast_3x3 = p->filter_h == 3 && p->filter_w == 3 && p->depth_multiplier == 1 && p->dilation_h == 1 &&
                        p->dilation_w == 1;
+  const int right_only = tinyflow_m4_right_only(multiplier, shift, oc_n);
   const dw3x3_t d = {multiplier, shift, bias, filter, oc_n, p->input_w * oc_n, off2, p->input_offset, p->output_offset,
-                     p->act_min, p->act_max};
+                     p->act_min, p->act_max, right_only};
   window_t win;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
@@ -189,7 +191,7 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
           else taps_any(p, &win, in_b, filter, oc, count, acc);
           for (int32_t k = 0; k < count; ++k, ++oc) {
             const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
-            out[oc] = tinyflow_m4_requantize_s8(a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+            out[oc] = tinyflow_m4_requant(right_only, a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
           }
         }
       }

@@ -88,6 +88,7 @@ int tinyflow_fully_connected_s8(const tinyflow_fc_params_t *p, const int32_t *mu
                                 int8_t *output) {
   const int32_t depth = p->accum_depth, n_out = p->output_depth;
   if (p->batches < 1 || depth < 1 || n_out < 1 || p->act_min > p->act_max) return TINYFLOW_KERNEL_EINVAL;
+  const int right_only = tinyflow_m4_right_only(multiplier, shift, n_out);
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *x = input + b * depth;
     int8_t *out = output + b * n_out;
@@ -98,7 +99,7 @@ int tinyflow_fully_connected_s8(const tinyflow_fc_params_t *p, const int32_t *mu
       else acc[0] = dot_row(x, filter + o * depth, depth);
       for (int32_t k = 0; k < count; ++k, ++o) {
         const int32_t a = (int32_t)((uint32_t)acc[k] + (uint32_t)folded_bias[o]);
-        out[o] = tinyflow_m4_requantize_s8(a, multiplier[o], shift[o], p->output_offset, p->act_min, p->act_max);
+        out[o] = tinyflow_m4_requant(right_only, a, multiplier[o], shift[o], p->output_offset, p->act_min, p->act_max);
       }
     }
   }

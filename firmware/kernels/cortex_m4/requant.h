@@ -37,4 +37,33 @@ TINYFLOW_INLINE int8_t tinyflow_m4_requantize_s8(int32_t acc, int32_t multiplier
   return (int8_t)tinyflow_clamp(x + output_offset, act_min, act_max);
 }
 
+/* The usual case, decided once per kernel call (tinyflow_m4_right_only): every shift <= 0 and no
+ * multiplier is INT32_MIN (QuantizeMultiplier never makes one), so there is no left shift and
+ * SaturatingRoundingDoublingHighMul cannot saturate. exponent = -shift in [0, 31]; the rounding
+ * constant c is 2^(e-1), minus 1 for x < 0, and 0 when e = 0, without a branch. */
+TINYFLOW_INLINE int8_t tinyflow_m4_requantize_right_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                                       int32_t output_offset, int32_t act_min, int32_t act_max) {
+  const int exponent = (int)-shift;
+  const int32_t x = (int32_t)(((int64_t)acc * (int64_t)multiplier + ((int64_t)1 << 30)) >> 31);
+  const uint32_t mask = ((uint32_t)1 << exponent) - 1u;
+  const uint32_t c = (mask >> 1) + ((~(uint32_t)x >> 31) & mask & 1u);
+  const int32_t y = (x >> exponent) + (int32_t)((((uint32_t)x & mask) + c) >> exponent);
+  return (int8_t)tinyflow_clamp(y + output_offset, act_min, act_max);
+}
+
+/* 1 when tinyflow_m4_requantize_right_s8 applies to all n channels. */
+static inline int tinyflow_m4_right_only(const int32_t *multiplier, const int32_t *shift, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) {
+    if (shift[i] > 0 || shift[i] < -31 || multiplier[i] == INT32_MIN) return 0;
+  }
+  return 1;
+}
+
+/* Requantize with the fast path when the call qualified for it. */
+TINYFLOW_INLINE int8_t tinyflow_m4_requant(int right_only, int32_t acc, int32_t multiplier, int32_t shift,
+                                           int32_t output_offset, int32_t act_min, int32_t act_max) {
+  return right_only ? tinyflow_m4_requantize_right_s8(acc, multiplier, shift, output_offset, act_min, act_max)
+                    : tinyflow_m4_requantize_s8(acc, multiplier, shift, output_offset, act_min, act_max);
+}
+
 #endif /* TINYFLOW_KERNELS_CORTEX_M4_REQUANT_H */
