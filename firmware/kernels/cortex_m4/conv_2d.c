@@ -171,12 +171,41 @@ static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, i
   }
 }
 
+typedef struct {
+  const int32_t *multiplier, *shift, *bias;
+  const int8_t *filter;
+  int32_t oc_n, k_n, input_offset, output_offset, act_min, act_max;
+  int right_only;
+} channels_t;
+
+/* All output channels of one pixel whose input is the contiguous vector vec (k_n bytes). */
+__attribute__((noinline)) static void vector_channels(const channels_t *ch, const int8_t *vec, int8_t *out) {
+  const int32_t k_n = ch->k_n;
+  int32_t oc = 0;
+  for (; oc + 4 <= ch->oc_n; oc += 4) {
+    /* Start from the bias: the same integer sum in another order. */
+    int32_t acc[4] = {0, 0, 0, 0};
+    if (ch->bias != 0) acc[0] = ch->bias[oc], acc[1] = ch->bias[oc + 1], acc[2] = ch->bias[oc + 2], acc[3] = ch->bias[oc + 3];
+    dot_x4(vec, ch->filter + oc * k_n, k_n, k_n, ch->input_offset, acc);
+    for (int32_t k = 0; k < 4; ++k) {
+      out[oc + k] = tinyflow_m4_requant(ch->right_only, acc[k], ch->multiplier[oc + k], ch->shift[oc + k],
+                                        ch->output_offset, ch->act_min, ch->act_max);
+    }
+  }
+  for (; oc < ch->oc_n; ++oc) {
+    const int32_t a = (ch->bias != 0 ? ch->bias[oc] : 0) + dot_x1(vec, ch->filter + oc * k_n, k_n, ch->input_offset);
+    out[oc] = tinyflow_m4_requant(ch->right_only, a, ch->multiplier[oc], ch->shift[oc], ch->output_offset, ch->act_min,
+                                  ch->act_max);
+  }
+}
+
 /* Every output pixel as one vector (gathered, or the pixel itself for pointwise layers) dotted
  * with each channel's whole filter. */
 static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, int pointwise) {
   const int32_t oc_n = p->output_c, k_n = p->filter_h * p->filter_w * p->filter_c;
-  const int right_only = tinyflow_m4_right_only(multiplier, shift, oc_n);
+  const channels_t ch = {multiplier, shift, bias, filter, oc_n, k_n, p->input_offset, p->output_offset,
+                         p->act_min, p->act_max, tinyflow_m4_right_only(multiplier, shift, oc_n)};
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
     for (int32_t oy = 0; oy < p->output_h; ++oy) {
@@ -188,18 +217,7 @@ static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multipli
         } else {
           gather_window(p, in_b, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w);
         }
-        for (int32_t oc = 0; oc < oc_n;) {
-          const int32_t count = oc + 4 <= oc_n ? 4 : 1;
-          int32_t acc[4] = {0, 0, 0, 0};
-          /* Start from the bias: the same integer sum in another order. */
-          for (int32_t k = 0; bias != 0 && k < count; ++k) acc[k] = bias[oc + k];
-          if (count == 4) dot_x4(vec, filter + oc * k_n, k_n, k_n, p->input_offset, acc);
-          else acc[0] += dot_x1(vec, filter + oc * k_n, k_n, p->input_offset);
-          for (int32_t k = 0; k < count; ++k, ++oc) {
-            out[oc] = tinyflow_m4_requant(right_only, acc[k], multiplier[oc], shift[oc], p->output_offset, p->act_min,
-                                                p->act_max);
-          }
-        }
+        vector_channels(&ch, vec, out);
       }
     }
   }
