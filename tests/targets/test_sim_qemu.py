@@ -264,12 +264,13 @@ def _conv_chain_model(seed=0) -> bytes:
         return y, y_shape, y_scale
     shape, scale = [1, 11, 9, 3], 0.05
     x0 = act(shape, scale, -7)
-    x, shape, scale = conv(x0, shape, scale, 6, 3, 3, 2, "SAME", act_fn="RELU")           # ic 3, oc tail
+    x, shape, scale = conv(x0, shape, scale, 6, 3, 3, 2, "SAME", act_fn="RELU")           # narrow: gathered
     x, shape, scale = conv(x, shape, scale, 0, 3, 3, 1, "SAME", depthwise=True)           # dm 1, 4 + 2 channels
-    x, shape, scale = conv(x, shape, scale, 8, 1, 1, 1, "VALID")                          # pointwise
+    x, shape, scale = conv(x, shape, scale, 8, 1, 1, 1, "VALID")                          # pointwise, depth 6
     x, shape, scale = conv(x, shape, scale, 0, 3, 2, 1, "SAME", dil=2, depthwise=True, dm=2)  # dm 2, dilation
+    x, shape, scale = conv(x, shape, scale, 7, 1, 1, 2, "VALID")                          # pointwise pairs: 9 px, 7 ch
     x, shape, scale = conv(x, shape, scale, 0, 2, 2, 1, "SAME", depthwise=True, dm=4)     # dm 4: shared input
-    x, shape, scale = conv(x, shape, scale, 5, 2, 3, 1, "VALID", dil=2, act_fn="RELU6")   # dilation, oc tail
+    x, shape, scale = conv(x, shape, scale, 5, 2, 2, 1, "SAME", dil=2, act_fn="RELU6")    # dilation, oc tail
     return mb.build(inputs=[x0], outputs=[x])
 
 

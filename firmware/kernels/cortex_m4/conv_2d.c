@@ -5,6 +5,7 @@
  * of taps is one dot product, so 1-channel inputs (KWS's first layer) vectorise too. */
 #include "tinyflow/kernels/conv_2d.h"
 
+#include "pointwise.h"
 #include "requant.h"
 #include "simd.h"
 
@@ -226,6 +227,10 @@ static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multipli
 int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
   if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  if (pointwise_pairs_ok(p)) {
+    conv_pointwise_pairs(p, multiplier, shift, input, filter, bias, output);
+    return TINYFLOW_KERNEL_OK;
+  }
   if (is_pointwise(p) || use_gather(p)) {
     conv_vector(p, multiplier, shift, input, filter, bias, output, is_pointwise(p));
     return TINYFLOW_KERNEL_OK;
