@@ -11,14 +11,16 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--board", "-b", default="nano33ble", show_default=True, help="Board whose flash/RAM budget is checked.")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=40, show_default=True, help="Training epochs (early stopping).")
+@click.option("--target", "-t", default="sim://host", show_default=True,
+              help="Simulated board (or device) the int8 model is evaluated on; sim://host falls back to sim://tflm without a C compiler.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the summary.")
-def demo(out, seed, board, epochs, as_json):
-    """digits -> train tiny_cnn -> 50% structured + 50% unstructured pruning -> int8 -> inspect -> C array."""
+def demo(out, seed, board, epochs, target, as_json):
+    """digits -> train tiny_cnn -> 50% structured + 50% unstructured pruning -> int8 -> inspect -> C array -> eval on a simulated board."""
     import json
 
     from tinyflow.workflows.demo import DemoConfig, run_demo, summary
 
-    state = run_demo(DemoConfig(out=out, seed=seed, board=board, epochs=epochs))
+    state = run_demo(DemoConfig(out=out, seed=seed, board=board, epochs=epochs, target=target))
     if as_json:
         with open(state.artifacts["report"], encoding="utf-8") as fh:
             click.echo(json.dumps(json.load(fh), indent=2))

@@ -1,4 +1,4 @@
-"""`tinyflow demo`: digits -> tiny_cnn -> structured + unstructured pruning -> int8 -> inspect -> C array.
+"""`tinyflow demo`: digits -> tiny_cnn -> structured + unstructured pruning -> int8 -> inspect -> C array -> eval.
 
 Each stage is a function `stage_<name>(state)` that reads and extends one `DemoState`; `STAGES`
 lists them in order so later issues can append stages (e.g. an evaluation on a simulated board)
@@ -30,6 +30,7 @@ class DemoConfig:
     board: str = "nano33ble"
     calibration: int = 200
     name: str = "digits_cnn"    # C identifier stem of the exported array
+    target: str = "sim://host"  # where the int8 model is evaluated; sim://host falls back to sim://tflm without cc
 
 
 @dataclass
@@ -143,6 +144,37 @@ def stage_export(state: DemoState) -> str:
     return "C array: " + ", ".join(Path(p).name for p in paths)
 
 
+def stage_evaluate(state: DemoState) -> str:
+    """Stream the test split to the int8 model on a simulated board and compare with the TFLM reference."""
+    import shutil
+
+    import numpy as np
+
+    from tinyflow.workflows.evaluate import evaluate
+
+    cfg, te = state.config, state.splits[2]
+    test = cfg.out / "test_split.npz"
+    np.savez(test, x=te.x, y=te.y)
+    state.artifacts["test_split"] = str(test)
+    target, note = cfg.target, ""
+    if target.startswith("sim://host") and shutil.which("cc") is None:
+        target, note = "sim://tflm", " (no C compiler found: fell back from sim://host to sim://tflm)"
+        print("notice: no C compiler (cc) on PATH, so the demo evaluates on sim://tflm instead of "
+              "sim://host; install gcc to run the compiled firmware.", file=sys.stderr)
+    sep = "&" if "?" in target else "?"
+    if "board=" not in target:
+        target = f"{target}{sep}board={cfg.board}"
+    rep = evaluate(cfg.out / "model_int8.tflite", target, str(test), report_dir=cfg.out / "eval", seed=cfg.seed)
+    d = rep.to_dict()
+    state.artifacts["eval_report"] = [str(cfg.out / "eval" / "report.json"), str(cfg.out / "eval" / "report.html")]
+    state.report["evaluate"] = d
+    acc = d.get("metrics", {}).get("accuracy")
+    agree = d.get("agreement", {}).get("exact_match_rate")
+    link = d.get("link", {})
+    return (f"{target}: {d.get('samples', len(te))} samples, accuracy {acc:.3f}, agreement with TFLM {agree:.3f}, "
+            f"lost {link.get('lost', 0)}{note}")
+
+
 def inspect_for_board(model_bytes: bytes, board: str) -> dict:
     """A compact view of `tinyflow inspect --board`: ops, MACs, measured TFLM arena, fit verdict and numbers."""
     from tinyflow.inspection import inspect_model
@@ -158,6 +190,7 @@ def inspect_for_board(model_bytes: bytes, board: str) -> dict:
 STAGES: list[tuple[str, Callable[[DemoState], str]]] = [
     ("data", stage_data), ("train", stage_train), ("prune", stage_prune),
     ("quantize", stage_quantize), ("inspect", stage_inspect), ("export", stage_export),
+    ("evaluate", stage_evaluate),
 ]
 
 
@@ -209,5 +242,10 @@ def summary(state: DemoState) -> str:
         lines.append(f"  TFLM arena {s['arena_before']:,} -> {s['arena_after']:,} bytes")
     if "inspect" in r:
         lines.append(f"  {state.config.board}: {r['inspect']['verdict']}")
+    if "evaluate" in r:
+        e = r["evaluate"]
+        lines.append(f"  on {e['target']}: accuracy {e['metrics'].get('accuracy', float('nan')):.3f}, "
+                     f"agreement with TFLM {e['agreement'].get('exact_match_rate', 0):.3f}, "
+                     f"samples lost {e['link'].get('lost', 0)}")
     lines.append(f"  artifacts in {state.config.out}/ (report.json)")
     return "\n".join(lines)
