@@ -64,9 +64,9 @@ def test_chunked_two_input_stream_matches_the_python_reference(port):
 def test_faults_and_resets_against_the_c_core(port):
     faulty = wrap_port(port, faults="ber=1e-4,drop=1e-4,dup=1e-4,garbage=0.02,reset_every=15,seed=5")
     client = DeviceClient(faulty, timeout=2.0)
-    xs = _samples(40, seed=2)
+    xs = _samples(30, seed=2)
     results = list(client.infer_many(xs, window=4))
-    assert [r.index for r in results] == list(range(40))
+    assert [r.index for r in results] == list(range(30))
     assert [r.raw for r in results] == [fake_outputs(x.tobytes()) for x in xs]
     assert client.counters.resets >= 2 and faulty.injected["resets"] >= 2 and port.boot_count >= 5
 

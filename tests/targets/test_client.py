@@ -20,7 +20,7 @@ def _client(sizes=(490,), faults=None, **kw):
     rt = FakeRuntime(sizes)
     dev = PythonDevice(rt, **kw)
     port = wrap_port(SimPort(dev), faults=faults)
-    return DeviceClient(port, timeout=0.5), dev, rt, port
+    return DeviceClient(port, timeout=0.5, seed=1), dev, rt, port
 
 
 def _samples(n, size, seed=0):
