@@ -1,0 +1,109 @@
+"""Host overhead per sample on sim://tflm: what tinyflow adds around each TFLite Micro inference.
+
+For a few corpus models, side by side in one run:
+- `invoke`: the TFLM reference runtime alone (set input, invoke, get output), per sample;
+- `link`: the same samples through DeviceClient -> protocol -> PythonDevice -> TFLM (window 4);
+- `evaluate`: the whole `evaluate()` per sample (dataset, link, reference run, metrics), without
+  and with the fsync'd resume journal (`--report DIR`).
+Overhead = link - invoke: framing, CRC, COBS, the client's bookkeeping. A tiny model
+(hello_world) shows the fixed cost; larger ones show it next to real work.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
+MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "mlperf_tiny/kws_ref_model.tflite"]
+
+
+def _samples(model: bytes, n: int):
+    import numpy as np
+
+    from tinyflow.tflite import read_model
+
+    m = read_model(model)
+    t = m.tensors[m.inputs[0]]
+    lim = np.iinfo(t.dtype)
+    rng = np.random.default_rng(0)
+    return [rng.integers(lim.min, int(lim.max) + 1, size=t.shape, dtype=t.dtype) for _ in range(n)]
+
+
+def _time_invoke(model: bytes, samples) -> float:
+    from tinyflow.targets.sim_tflm import TflmRuntime
+
+    rt = TflmRuntime(model)
+    buffers = [[x.tobytes()] for x in samples]
+    rt.invoke(buffers[0])
+    t0 = time.perf_counter()
+    for b in buffers:
+        rt.invoke(b)
+    return (time.perf_counter() - t0) / len(samples)
+
+
+def _time_link(model: bytes, samples, window: int = 4) -> float:
+    from tinyflow.targets import open_target
+    from tinyflow.targets.client import DeviceClient
+
+    port = open_target("sim://tflm", model=model)
+    try:
+        client = DeviceClient(port)
+        client.handshake()
+        list(client.infer_many(samples[:2], window=window))
+        t0 = time.perf_counter()
+        out = list(client.infer_many(samples, window=window))
+        assert len(out) == len(samples)
+        return (time.perf_counter() - t0) / len(samples)
+    finally:
+        port.close()
+
+
+def _time_evaluate(path: Path, n: int, journal: bool) -> float:
+    from tinyflow.workflows.evaluate import evaluate
+
+    with tempfile.TemporaryDirectory(prefix="tinyflow-bench-") as tmp:
+        t0 = time.perf_counter()
+        r = evaluate(path, "sim://tflm", f"random:{n}", report_dir=tmp if journal else None)
+        assert r.samples == n and r.link["lost"] == 0
+        return (time.perf_counter() - t0) / n
+
+
+def run(quick: bool = False) -> dict:
+    n = 100 if quick else 400
+    rows = []
+    for rel in MODELS:
+        path = CORPUS / rel
+        if not path.exists():
+            rows.append({"model": rel, "error": "not in the corpus"})
+            continue
+        model = path.read_bytes()
+        samples = _samples(model, n)
+        invoke = _time_invoke(model, samples)
+        link = _time_link(model, samples)
+        rows.append({"model": rel, "samples": n, "invoke_us": 1e6 * invoke, "link_us": 1e6 * link,
+                     "overhead_us": 1e6 * (link - invoke),
+                     "evaluate_us": 1e6 * _time_evaluate(path, n, journal=False),
+                     "evaluate_journal_us": 1e6 * _time_evaluate(path, n, journal=True)})
+    return {"rows": rows}
+
+
+def markdown(results: dict) -> str:
+    out = ["Microseconds of host time per sample (each figure is a run's total divided by its samples).", "",
+           "| model | samples | TFLM invoke | through the link (window 4) | link overhead | evaluate() | "
+           "evaluate() + journal |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results["rows"]:
+        if "error" in r:
+            out.append(f"| {r['model']} | {r['error']} | | | | | |")
+            continue
+        out.append(f"| {r['model']} | {r['samples']} | {r['invoke_us']:,.0f} | {r['link_us']:,.0f} | "
+                   f"**{r['overhead_us']:,.0f}** | {r['evaluate_us']:,.0f} | {r['evaluate_journal_us']:,.0f} |")
+    out += ["", "Link overhead = through the link - TFLM invoke: framing (COBS, CRC-32), the Python device and "
+                "the client's bookkeeping. evaluate() adds the host reference run (a second TFLM invoke per "
+                "sample), metrics and the report; the journal adds one fsync per sample."]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(run(quick=True)))
