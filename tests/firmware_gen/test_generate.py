@@ -100,3 +100,23 @@ def test_config_header_carries_board_clock_baud_and_protocol():
     assert f"#define TINYFLOW_ARENA_BYTES {plan.arena_bytes}u" in config
     native = plan_project(corpus_path("tflm/hello_world_int8.tflite"), "nucleo_l4r5zi", "aot")
     assert "#define TINYFLOW_PROTOCOL_EEMBC 0" in native.files["include/tinyflow_config.h"]
+
+
+def test_native_env_of_tflm_projects_builds_the_library_as_an_arduino_toolchain_would():
+    from conftest import corpus_path
+    from platformio.project.config import ProjectConfig
+
+    plan = plan_project(corpus_path("tflm/hello_world_int8.tflite"), "rpipico", "tflm", measured_arena_bytes=1936)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ini = Path(tmp) / "platformio.ini"
+        ini.write_text(plan.files["platformio.ini"])
+        config = ProjectConfig(str(ini))
+        native = config.get("env:native", "build_flags")
+        board = config.get("env:rpipico", "build_flags")
+    # the pinned library needs ARDUINO and no exceptions (docs/tflm-library.md); boards get them from their core
+    assert "-DARDUINO=100" in " ".join(native) and "-fno-exceptions" in " ".join(native)
+    assert "-DTINYFLOW_NATIVE=1" in " ".join(native) and "-DTINYFLOW_NATIVE=1" not in " ".join(board)
+    assert "-include include/tinyflow_config.h" in " ".join(board)
