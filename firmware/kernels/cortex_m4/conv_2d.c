@@ -181,22 +181,26 @@ typedef struct {
 
 /* All output channels of one pixel whose input is the contiguous vector vec (k_n bytes). */
 __attribute__((noinline)) static void vector_channels(const channels_t *ch, const int8_t *vec, int8_t *out) {
+  /* Locals, not ch->...: stores through int8_t outputs may alias anything. */
+  const int32_t *const mult_ = ch->multiplier, *const shift_ = ch->shift, *const bias_ = ch->bias;
+  const int32_t o_off_ = ch->output_offset, lo_ = ch->act_min, hi_ = ch->act_max;
+  const int right_only_ = ch->right_only;
   const int32_t k_n = ch->k_n;
   int32_t oc = 0;
   for (; oc + 4 <= ch->oc_n; oc += 4) {
     /* Start from the bias: the same integer sum in another order. */
     int32_t acc[4] = {0, 0, 0, 0};
-    if (ch->bias != 0) acc[0] = ch->bias[oc], acc[1] = ch->bias[oc + 1], acc[2] = ch->bias[oc + 2], acc[3] = ch->bias[oc + 3];
+    if (bias_ != 0) acc[0] = bias_[oc], acc[1] = bias_[oc + 1], acc[2] = bias_[oc + 2], acc[3] = bias_[oc + 3];
     dot_x4(vec, ch->filter + oc * k_n, k_n, k_n, ch->input_offset, acc);
     for (int32_t k = 0; k < 4; ++k) {
-      out[oc + k] = tinyflow_m4_requant(ch->right_only, acc[k], ch->multiplier[oc + k], ch->shift[oc + k],
-                                        ch->output_offset, ch->act_min, ch->act_max);
+      out[oc + k] = tinyflow_m4_requant(right_only_, acc[k], mult_[oc + k], shift_[oc + k],
+                                        o_off_, lo_, hi_);
     }
   }
   for (; oc < ch->oc_n; ++oc) {
-    const int32_t a = (ch->bias != 0 ? ch->bias[oc] : 0) + dot_x1(vec, ch->filter + oc * k_n, k_n, ch->input_offset);
-    out[oc] = tinyflow_m4_requant(ch->right_only, a, ch->multiplier[oc], ch->shift[oc], ch->output_offset, ch->act_min,
-                                  ch->act_max);
+    const int32_t a = (bias_ != 0 ? bias_[oc] : 0) + dot_x1(vec, ch->filter + oc * k_n, k_n, ch->input_offset);
+    out[oc] = tinyflow_m4_requant(right_only_, a, mult_[oc], shift_[oc], o_off_, lo_,
+                                  hi_);
   }
 }
 

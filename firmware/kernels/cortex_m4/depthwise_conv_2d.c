@@ -71,10 +71,11 @@ typedef struct {
   DW_TAP("[%[x], %[c]]", "[%[w], %[c]]")                       \
   DW_TAP("[%[x], %[c], lsl #1]", "[%[w], %[c], lsl #1]")
 
-/* The nine taps of four channels, hand-scheduled (GCC spilled here): 10 instructions a tap. */
-static inline void taps_3x3_asm(const int8_t *x, const int8_t *w, int32_t c_n, int32_t row, int32_t off2,
-                                int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
-  int32_t r0 = *a0, r1 = *a1, r2 = *a2, r3 = *a3, xv, xo, wv, wo;
+/* The nine taps of four channels, hand-scheduled (GCC spilled here): 10 instructions a tap.
+ * Not inlined: the asm takes 13 registers, which a caller's live values leave only at -O2/-O3. */
+__attribute__((noinline)) static void taps_3x3_asm(const int8_t *x, const int8_t *w, int32_t c_n, int32_t row,
+                                                   int32_t off2, int32_t *acc) {
+  int32_t r0 = acc[0], r1 = acc[1], r2 = acc[2], r3 = acc[3], xv, xo, wv, wo;
   /* Next row: x += row, w += 3 * c_n (as c + (c << 1)); the third tap is [base + (c << 1)]. */
   __asm__ volatile(DW_ROW "add %[x], %[x], %[row]\n\t"
                    "add %[w], %[w], %[c]\n\tadd %[w], %[w], %[c], lsl #1\n\t" DW_ROW "add %[x], %[x], %[row]\n\t"
@@ -83,19 +84,26 @@ static inline void taps_3x3_asm(const int8_t *x, const int8_t *w, int32_t c_n, i
                      [xv] "=&r"(xv), [xo] "=&r"(xo), [wv] "=&r"(wv), [wo] "=&r"(wo)
                    : [c] "r"(c_n), [row] "r"(row), [o] "r"(off2)
                    : "memory");
-  *a0 = r0, *a1 = r1, *a2 = r2, *a3 = r3;
+  acc[0] = r0, acc[1] = r1, acc[2] = r2, acc[3] = r3;
 }
 #endif
 
 __attribute__((noinline)) static void pixel_3x3(const dw3x3_t *d, const int8_t *x, int8_t *out) {
   const int32_t c_n = d->c_n, row = d->row, off2 = d->off2;
   const int8_t *w = d->filter;
+  /* Locals, not d->...: stores through int8_t *out may alias anything, which would make the
+   * compiler reload every field after each output. */
+  const int32_t *const mult = d->multiplier, *const shift = d->shift, *const bias = d->bias;
+  const int32_t o_off = d->output_offset, lo = d->act_min, hi = d->act_max;
+  const int right_only = d->right_only;
   int32_t c = 0;
   for (; c + 4 <= c_n; c += 4, x += 4, w += 4) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    if (d->bias != 0) a0 = d->bias[c], a1 = d->bias[c + 1], a2 = d->bias[c + 2], a3 = d->bias[c + 3];
+    if (bias != 0) a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
 #if TINYFLOW_M4_ASM
-    taps_3x3_asm(x, w, c_n, row, off2, &a0, &a1, &a2, &a3);
+    int32_t acc[4] = {a0, a1, a2, a3};
+    taps_3x3_asm(x, w, c_n, row, off2, acc);
+    a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
 #else
     const int8_t *xr = x, *wr = w;
     for (int32_t fy = 0; fy < 3; ++fy, xr += row, wr += 3 * c_n) {
@@ -104,17 +112,17 @@ __attribute__((noinline)) static void pixel_3x3(const dw3x3_t *d, const int8_t *
       TAP4(xr + 2 * c_n, wr + 2 * c_n);
     }
 #endif
-    out[c] = tinyflow_m4_requant(d->right_only, a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
-    out[c + 1] = tinyflow_m4_requant(d->right_only, a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
-    out[c + 2] = tinyflow_m4_requant(d->right_only, a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
-    out[c + 3] = tinyflow_m4_requant(d->right_only, a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(right_only, a0, mult[c], shift[c], o_off, lo, hi);
+    out[c + 1] = tinyflow_m4_requant(right_only, a1, mult[c + 1], shift[c + 1], o_off, lo, hi);
+    out[c + 2] = tinyflow_m4_requant(right_only, a2, mult[c + 2], shift[c + 2], o_off, lo, hi);
+    out[c + 3] = tinyflow_m4_requant(right_only, a3, mult[c + 3], shift[c + 3], o_off, lo, hi);
   }
   for (; c < c_n; ++c, ++x, ++w) {
-    int32_t a = d->bias != 0 ? d->bias[c] : 0;
+    int32_t a = bias != 0 ? bias[c] : 0;
     for (int32_t fy = 0; fy < 3; ++fy) {
       for (int32_t fx = 0; fx < 3; ++fx) a += (x[fy * row + fx * c_n] + d->input_offset) * w[(fy * 3 + fx) * c_n];
     }
-    out[c] = tinyflow_m4_requant(d->right_only, a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(right_only, a, mult[c], shift[c], o_off, lo, hi);
   }
 }
 
@@ -122,6 +130,10 @@ __attribute__((noinline)) static void pixel_3x3(const dw3x3_t *d, const int8_t *
  * channels of one pixel, four at a time, taps [fy0, fy1) x [fx0, fx1). */
 __attribute__((noinline)) static void pixel_dm1(const dw3x3_t *d, const tinyflow_dwconv_params_t *p, const int8_t *x,
                                                 const window_t *win, int8_t *out) {
+  /* Locals, not d->...: stores through int8_t outputs may alias anything. */
+  const int32_t *const mult_ = d->multiplier, *const shift_ = d->shift, *const bias_ = d->bias;
+  const int32_t o_off_ = d->output_offset, lo_ = d->act_min, hi_ = d->act_max;
+  const int right_only_ = d->right_only;
   const int32_t c_n = d->c_n, off2 = d->off2;
   const int32_t x_row = p->dilation_h * d->row, x_tap = p->dilation_w * c_n, w_row = p->filter_w * c_n;
   x += (win->fy0 * p->dilation_h * p->input_w + win->fx0 * p->dilation_w) * c_n;
@@ -130,23 +142,23 @@ __attribute__((noinline)) static void pixel_dm1(const dw3x3_t *d, const tinyflow
   int32_t c = 0;
   for (; c + 4 <= c_n; c += 4, x += 4, w += 4) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    if (d->bias != 0) a0 = d->bias[c], a1 = d->bias[c + 1], a2 = d->bias[c + 2], a3 = d->bias[c + 3];
+    if (bias_ != 0) a0 = bias_[c], a1 = bias_[c + 1], a2 = bias_[c + 2], a3 = bias_[c + 3];
     const int8_t *xr = x, *wr = w;
     for (int32_t fy = 0; fy < rows; ++fy, xr += x_row, wr += w_row) {
       const int8_t *xt = xr, *wt = wr;
       for (int32_t fx = 0; fx < cols; ++fx, xt += x_tap, wt += c_n) TAP4(xt, wt);
     }
-    out[c] = tinyflow_m4_requant(d->right_only, a0, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
-    out[c + 1] = tinyflow_m4_requant(d->right_only, a1, d->multiplier[c + 1], d->shift[c + 1], d->output_offset, d->act_min, d->act_max);
-    out[c + 2] = tinyflow_m4_requant(d->right_only, a2, d->multiplier[c + 2], d->shift[c + 2], d->output_offset, d->act_min, d->act_max);
-    out[c + 3] = tinyflow_m4_requant(d->right_only, a3, d->multiplier[c + 3], d->shift[c + 3], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(right_only_, a0, mult_[c], shift_[c], o_off_, lo_, hi_);
+    out[c + 1] = tinyflow_m4_requant(right_only_, a1, mult_[c + 1], shift_[c + 1], o_off_, lo_, hi_);
+    out[c + 2] = tinyflow_m4_requant(right_only_, a2, mult_[c + 2], shift_[c + 2], o_off_, lo_, hi_);
+    out[c + 3] = tinyflow_m4_requant(right_only_, a3, mult_[c + 3], shift_[c + 3], o_off_, lo_, hi_);
   }
   for (; c < c_n; ++c, ++x, ++w) {
-    int32_t a = d->bias != 0 ? d->bias[c] : 0;
+    int32_t a = bias_ != 0 ? bias_[c] : 0;
     for (int32_t fy = 0; fy < rows; ++fy) {
       for (int32_t fx = 0; fx < cols; ++fx) a += (x[fy * x_row + fx * x_tap] + d->input_offset) * w[fy * w_row + fx * c_n];
     }
-    out[c] = tinyflow_m4_requant(d->right_only, a, d->multiplier[c], d->shift[c], d->output_offset, d->act_min, d->act_max);
+    out[c] = tinyflow_m4_requant(right_only_, a, mult_[c], shift_[c], o_off_, lo_, hi_);
   }
 }
 

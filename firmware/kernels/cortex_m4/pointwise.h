@@ -92,25 +92,29 @@ static int32_t pointwise_dot_1(const int32_t *x, const int8_t *w, int32_t depth)
 /* Both pixels' outputs; xa/xb are the widened inputs. */
 __attribute__((noinline)) static void pointwise_pair(const pointwise_t *pw, const int32_t *xa, const int32_t *xb,
                                                      int8_t *out_a, int8_t *out_b) {
+  /* Locals, not pw->...: stores through int8_t outputs may alias anything. */
+  const int32_t *const mult_ = pw->multiplier, *const shift_ = pw->shift, *const bias_ = pw->bias;
+  const int32_t o_off_ = pw->output_offset, lo_ = pw->act_min, hi_ = pw->act_max;
+  const int right_only_ = pw->right_only;
   const int32_t depth = pw->depth;
   int32_t oc = 0;
   for (; oc + 2 <= pw->oc_n; oc += 2) {
     int32_t acc[4] = {0, 0, 0, 0};
-    if (pw->bias != 0) acc[0] = acc[2] = pw->bias[oc], acc[1] = acc[3] = pw->bias[oc + 1];
+    if (bias_ != 0) acc[0] = acc[2] = bias_[oc], acc[1] = acc[3] = bias_[oc + 1];
     pointwise_dot_2x2(xa, xb, pw->filter + oc * depth, depth, acc);
     for (int32_t k = 0; k < 2; ++k) {
-      const int32_t m = pw->multiplier[oc + k], s = pw->shift[oc + k];
-      out_a[oc + k] = tinyflow_m4_requant(pw->right_only, acc[k], m, s, pw->output_offset, pw->act_min, pw->act_max);
-      out_b[oc + k] = tinyflow_m4_requant(pw->right_only, acc[2 + k], m, s, pw->output_offset, pw->act_min, pw->act_max);
+      const int32_t m = mult_[oc + k], s = shift_[oc + k];
+      out_a[oc + k] = tinyflow_m4_requant(right_only_, acc[k], m, s, o_off_, lo_, hi_);
+      out_b[oc + k] = tinyflow_m4_requant(right_only_, acc[2 + k], m, s, o_off_, lo_, hi_);
     }
   }
   for (; oc < pw->oc_n; ++oc) {
-    const int32_t b = pw->bias != 0 ? pw->bias[oc] : 0, m = pw->multiplier[oc], s = pw->shift[oc];
+    const int32_t b = bias_ != 0 ? bias_[oc] : 0, m = mult_[oc], s = shift_[oc];
     const int8_t *w = pw->filter + oc * depth;
-    out_a[oc] = tinyflow_m4_requant(pw->right_only, b + pointwise_dot_1(xa, w, depth), m, s, pw->output_offset,
-                                    pw->act_min, pw->act_max);
-    out_b[oc] = tinyflow_m4_requant(pw->right_only, b + pointwise_dot_1(xb, w, depth), m, s, pw->output_offset,
-                                    pw->act_min, pw->act_max);
+    out_a[oc] = tinyflow_m4_requant(right_only_, b + pointwise_dot_1(xa, w, depth), m, s, o_off_,
+                                    lo_, hi_);
+    out_b[oc] = tinyflow_m4_requant(right_only_, b + pointwise_dot_1(xb, w, depth), m, s, o_off_,
+                                    lo_, hi_);
   }
 }
 
