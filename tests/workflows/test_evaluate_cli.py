@@ -51,3 +51,17 @@ def test_usage_errors_exit_2():
 def test_data_that_does_not_fit_the_model_exits_1():
     r = _run(corpus_path(HELLO), "--dataset", "digits")
     assert r.exit_code == 1 and "Error: Dataset digits has samples of shape (8, 8, 1)" in r.stderr
+
+
+def test_eval_does_not_import_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from tinyflow.cli.main import main\n"
+            "try:\n    main(['eval', sys.argv[1], '--dataset', 'random:2', '--json', '--no-progress'])\n"
+            "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(corpus_path(HELLO))], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert json.loads(proc.stdout)["agreement"]["exact_match_rate"] == 1.0
