@@ -132,6 +132,13 @@ extern "C" int tinyflow_model_invoke(uint32_t *op_ticks) {
   if (g_interpreter == nullptr) {
     return kErrNotReady;
   }
+#ifndef TINYFLOW_KEEP_STATE
+  /* Each sample starts from fresh variable tensors (e.g. SVDF state), as the host reference and
+   * the compiled runtime do; define TINYFLOW_KEEP_STATE to carry state across invokes. */
+  if (g_interpreter->Reset() != kTfLiteOk) {
+    return kErrInvoke;
+  }
+#endif
   g_profiler.Arm(op_ticks, tinyflow_tflm_info.num_ops);
   TfLiteStatus status = g_interpreter->Invoke();
   g_profiler.Arm(nullptr, 0);
