@@ -27,9 +27,11 @@ def test_every_corpus_model_agrees_with_the_reference(corpus_model):
     assert r.agreement["exact_match_rate"] == 1.0 and r.agreement["max_abs_diff"] == 0
     assert r.link["lost"] == 0 and r.link["duplicated"] == 0
     assert r.latency["p50_us"] > 0 and "ESTIMATE" in r.latency["basis"]
+    faulty = evaluate(corpus_model, "sim://tflm", f"random:{n}", faults=FAULTS)
+    assert _same_outputs(r, faulty) and faulty.link["lost"] == 0 and faulty.link["duplicated"] == 0
 
 
-@pytest.mark.parametrize("rel, n", [(HELLO, 1200), (SPEECH, 600)])
+@pytest.mark.parametrize("rel, n", [(HELLO, 1200), (SPEECH, 600), ("mlperf_tiny/ad01_int8.tflite", 600)])
 def test_faults_change_nothing_but_the_counters(rel, n):
     clean = evaluate(corpus_path(rel), "sim://tflm", f"random:{n}")
     faulty = evaluate(corpus_path(rel), "sim://tflm", f"random:{n}", faults=FAULTS)
