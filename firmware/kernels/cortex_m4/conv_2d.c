@@ -156,17 +156,21 @@ static int is_pointwise(const tinyflow_conv_params_t *p) {
 }
 
 static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0) {
-  const int32_t ic = p->input_c;
+  const int32_t ic = p->input_c, fw = p->filter_w, dw = p->dilation_w, in_w = p->input_w;
   const int8_t zero_point = (int8_t)(-p->input_offset);
   int8_t *dst = gathered;
+  /* Byte loops, not memcpy: a tap is 1 to 15 bytes here, less than a library call costs. */
   for (int32_t fy = 0; fy < p->filter_h; ++fy) {
     const int32_t iy = iy0 + fy * p->dilation_h;
-    for (int32_t fx = 0; fx < p->filter_w; ++fx, dst += ic) {
-      const int32_t ix = ix0 + fx * p->dilation_w;
-      if (iy < 0 || iy >= p->input_h || ix < 0 || ix >= p->input_w) {
-        memset(dst, zero_point, (size_t)ic);
+    const int row_inside = iy >= 0 && iy < p->input_h;
+    const int8_t *src_row = in_b + iy * in_w * ic;
+    for (int32_t fx = 0; fx < fw; ++fx) {
+      const int32_t ix = ix0 + fx * dw;
+      if (row_inside && ix >= 0 && ix < in_w) {
+        const int8_t *src = src_row + ix * ic;
+        for (int32_t c = 0; c < ic; ++c) *dst++ = src[c];
       } else {
-        memcpy(dst, in_b + (iy * p->input_w + ix) * ic, (size_t)ic);
+        for (int32_t c = 0; c < ic; ++c) *dst++ = zero_point;
       }
     }
   }
