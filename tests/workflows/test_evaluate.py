@@ -117,3 +117,42 @@ def test_classification_on_a_builtin_dataset_reports_accuracy(tmp_path):
     r = evaluate(corpus_path(HELLO), "sim://tflm", "sine", limit=200, report_dir=tmp_path)
     assert r.task == "regression" and r.metrics["mae"] < 0.2
     assert (tmp_path / "report.html").read_text().count("<svg") == 1  # latency only: no confusion matrix
+
+
+def _digits_model() -> tuple[bytes, np.ndarray]:
+    """A nearest-centroid digits classifier as one int8 FULLY_CONNECTED (built without TensorFlow)."""
+    from tinyflow.data import load_dataset
+    from tinyflow.tflite.writer import ModelBuilder
+
+    ds = load_dataset("digits")
+    x, y = ds.x.reshape(len(ds.x), -1).astype(np.float64), ds.y
+    c = np.stack([x[y == k].mean(axis=0) for k in range(10)])
+    w, b = c, -0.5 * (c ** 2).sum(axis=1)   # argmax(x.c - |c|^2/2) = the nearest centroid
+    logits = x @ w.T + b
+    in_s, w_s = 16 / 255, np.abs(w).max() / 127
+    out_s = (logits.max() - logits.min()) / 255
+    mb = ModelBuilder()
+    xi = mb.tensor([1, 64], "int8", scale=in_s, zero_point=-128)
+    wi = mb.tensor([10, 64], "int8", scale=w_s, zero_point=0, data=np.round(w / w_s).astype(np.int8))
+    bi = mb.tensor([10], "int32", scale=in_s * w_s, zero_point=0, data=np.round(b / (in_s * w_s)).astype(np.int32))
+    yo = mb.tensor([1, 10], "int8", scale=out_s, zero_point=int(round(-128 - logits.min() / out_s)))
+    mb.op("FULLY_CONNECTED", [xi, wi, bi], [yo])
+    return mb.build(inputs=[xi], outputs=[yo]), logits.argmax(axis=1)
+
+
+def test_classification_metrics_on_digits(tmp_path):
+    model, float_pred = _digits_model()
+    path = tmp_path / "digits.tflite"
+    path.write_bytes(model)
+    r = evaluate(path, "sim://tflm", "digits", limit=600, report_dir=tmp_path / "rep")
+    from tinyflow.data import load_dataset
+
+    y = load_dataset("digits").y[:600]
+    float_acc = float((float_pred[:600] == y).mean())
+    assert r.task == "classification" and r.samples == 600
+    assert abs(r.metrics["accuracy"] - float_acc) <= 0.02  # int8 costs at most a couple of samples here
+    assert r.metrics["accuracy"] > 0.85 and 0.8 < r.metrics["macro_f1"] <= 1.0
+    cm = np.array(r.metrics["confusion"])
+    assert cm.shape == (10, 10) and cm.sum() == 600 and np.trace(cm) == round(r.metrics["accuracy"] * 600)
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert page.count("<svg") == 2 and "Confusion matrix" in page
