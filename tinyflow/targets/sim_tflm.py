@@ -30,7 +30,7 @@ from tinyflow.targets.device import ModelInfo, Runtime
 
 DEFAULT_BOARD = "nano33ble"
 FIRMWARE_VERSION = "sim-tflm 1 (TFLM reference kernels via tflite_micro)"
-# Cycles per multiply-accumulate of int8 conv/depthwise/fully-connected layers on a Cortex-M4
+# Cycles per multiply-accumulate of int8 layers with weights (WEIGHT_OPS) on a Cortex-M4
 # running TFLM with CMSIS-NN. Calibrated on the MLPerf Tiny v0.5 reference latencies of the
 # STM32L4R5 at 120 MHz (KWS 181.9 ms, IC 704.2 ms, VWW 600.6 ms, AD 10.05 ms) divided by the MACs
 # of the corpus copies of the same models (KWS 2.66 M, IC 12.50 M, VWW 7.49 M, AD 0.264 M):
@@ -47,28 +47,17 @@ _MAX_REPORTED_TICKS = 0xFFFFFFFF
 _DTYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
 
 
-def op_macs(model) -> list[int]:
-    """Multiply-accumulates of each op of a TfliteModel (0 for ops without a weight matrix)."""
-    out = []
-    for op in model.ops:
-        t = model.tensors
-        n_out = int(np.prod(t[op.outputs[0]].shape, dtype=np.int64)) if op.outputs else 0
-        w = t[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] >= 0 else ()
-        if op.name == "CONV_2D" and len(w) == 4:
-            out.append(n_out * w[1] * w[2] * w[3])
-        elif op.name == "DEPTHWISE_CONV_2D" and len(w) == 4:
-            out.append(n_out * w[1] * w[2])
-        elif op.name in ("FULLY_CONNECTED", "BATCH_MATMUL") and len(w) >= 2:
-            out.append(n_out * w[-1] if op.name == "FULLY_CONNECTED" else n_out * w[-2])
-        else:
-            out.append(0)
-    return out
+# Ops whose cost is their multiply-accumulates (tinyflow.analysis.op_macs counts one per weight use).
+WEIGHT_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL", "SVDF"})
 
 
 def estimate_op_cycles(model) -> list[int]:
-    """Estimated Cortex-M4 cycles of each op (CYCLES_PER_MAC x MACs, else per output element)."""
+    """Estimated Cortex-M4 cycles of each op: CYCLES_PER_MAC x MACs, else CYCLES_PER_ELEMENT x outputs."""
+    from tinyflow.analysis import op_macs
+
     cycles = []
-    for op, macs in zip(model.ops, op_macs(model)):
+    for op in model.ops:
+        macs = op_macs(op, model.tensors) if op.name in WEIGHT_OPS else 0
         elements = int(np.prod(model.tensors[op.outputs[0]].shape, dtype=np.int64)) if op.outputs else 0
         cost = CYCLES_PER_MAC * macs if macs else CYCLES_PER_ELEMENT * elements
         cycles.append(max(1, int(round(cost))))
