@@ -88,3 +88,10 @@ def test_anomaly_auc_from_reconstruction_error():
 def test_no_task_metrics_for_random_inputs():
     assert task_metrics(EvalData(name="random:2", inputs=[[np.zeros(1)]] * 2), [0, 1],
                         [[np.zeros(3, np.int8)]] * 2, [OUT], []) == {}
+
+
+def test_regression_with_the_wrong_number_of_targets_is_a_data_error():
+    from tinyflow.errors import DataError
+
+    with pytest.raises(DataError, match="2 regression targets per sample but the model's first output has 3"):
+        task_metrics(_data("regression", [[0.1, 0.2]]), [0], _q([[0.1, 0.2, 0.3]]), [OUT], [])

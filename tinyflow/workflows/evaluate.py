@@ -323,7 +323,13 @@ def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray
         classes = max(len(data.class_names), int(y.max(initial=0)) + 1, first.shape[1])
         return metrics.classification(y, pred, num_classes=classes)
     if data.task == "regression":
-        return metrics.regression(y.reshape(len(y), -1), first[:, : y.reshape(len(y), -1).shape[1]])
+        targets = y.reshape(len(y), -1)
+        if targets.shape[1] != first.shape[1]:
+            from tinyflow.errors import DataError
+
+            raise DataError(f"The dataset has {targets.shape[1]} regression targets per sample but the model's "
+                            f"first output has {first.shape[1]} values", "Evaluate the model on its own dataset.")
+        return metrics.regression(targets, first)
     if data.task == "anomaly":
         feats = data.features[index] if data.features is not None else None
         if feats is not None and feats.shape[1] == first.shape[1]:
