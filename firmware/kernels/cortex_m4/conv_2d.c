@@ -164,6 +164,12 @@ static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, i
     const int32_t iy = iy0 + fy * p->dilation_h;
     const int row_inside = iy >= 0 && iy < p->input_h;
     const int8_t *src_row = in_b + iy * in_w * ic;
+    if (ic == 1) { /* single-channel inputs (spectrograms, grey images): one byte a tap */
+      for (int32_t fx = 0, ix = ix0; fx < fw; ++fx, ix += dw) {
+        *dst++ = (row_inside && ix >= 0 && ix < in_w) ? src_row[ix] : zero_point;
+      }
+      continue;
+    }
     for (int32_t fx = 0; fx < fw; ++fx) {
       const int32_t ix = ix0 + fx * dw;
       if (row_inside && ix >= 0 && ix < in_w) {

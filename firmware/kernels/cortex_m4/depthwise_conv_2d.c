@@ -162,28 +162,41 @@ __attribute__((noinline)) static void pixel_dm1(const dw3x3_t *d, const tinyflow
   }
 }
 
-/* Channels oc..oc+3 of one input channel (depth multiplier a multiple of 4): the input value
- * is broadcast to both halfwords and multiplies four filter taps. */
-static void taps_shared_x(const tinyflow_dwconv_params_t *p, const window_t *win, const int8_t *in_b,
-                          const int8_t *filter, int32_t oc, int32_t *acc) {
-  const int32_t c_n = p->output_c, ic_n = p->input_c, ic = oc / p->depth_multiplier;
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  for (int32_t fy = win->fy0; fy < win->fy1; ++fy) {
-    const int8_t *x = in_b + ((win->iy0 + fy * p->dilation_h) * p->input_w + win->ix0 + win->fx0 * p->dilation_w) * ic_n + ic;
-    const int8_t *w = filter + (fy * p->filter_w + win->fx0) * c_n + oc;
-    const int32_t x_step = p->dilation_w * ic_n;
-    for (int32_t fx = win->fx0; fx < win->fx1; ++fx, x += x_step, w += c_n) {
-      const uint32_t xi = (uint32_t)(*x + p->input_offset);
-      const int32_t xx = (int32_t)((xi & 0xFFFFu) | (xi << 16));
-      const int32_t wv = tinyflow_m4_load4(w);
-      const int32_t we = __sxtb16(wv), wo = tinyflow_m4_sxtb16_ror8(wv);
-      a0 = __smlabb(xx, we, a0);
-      a2 = __smlatt(xx, we, a2);
-      a1 = __smlabb(xx, wo, a1);
-      a3 = __smlatt(xx, wo, a3);
+/* Any window of a layer whose depth multiplier is a multiple of 4: every block of four output
+ * channels reads one input channel, whose value is broadcast to both halfwords and multiplies
+ * four filter taps. x points at the window's top-left input pixel (channel 0). */
+__attribute__((noinline)) static void pixel_shared_x(const dw3x3_t *d, const tinyflow_dwconv_params_t *p,
+                                                     const int8_t *x, const window_t *win, int8_t *out) {
+  const int32_t *const mult_ = d->multiplier, *const shift_ = d->shift, *const bias_ = d->bias;
+  const int32_t o_off_ = d->output_offset, lo_ = d->act_min, hi_ = d->act_max, in_off = d->input_offset;
+  const int right_only_ = d->right_only;
+  const int32_t c_n = d->c_n, ic_n = p->input_c, dm = p->depth_multiplier;
+  const int32_t x_row = p->dilation_h * p->input_w * ic_n, x_tap = p->dilation_w * ic_n, w_row = p->filter_w * c_n;
+  x += (win->fy0 * p->dilation_h * p->input_w + win->fx0 * p->dilation_w) * ic_n;
+  const int8_t *w0 = d->filter + (win->fy0 * p->filter_w + win->fx0) * c_n;
+  const int32_t rows = win->fy1 - win->fy0, cols = win->fx1 - win->fx0;
+  for (int32_t c = 0; c < c_n; c += 4) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (bias_ != 0) a0 = bias_[c], a1 = bias_[c + 1], a2 = bias_[c + 2], a3 = bias_[c + 3];
+    const int8_t *xr = x + c / dm, *wr = w0 + c;
+    for (int32_t fy = 0; fy < rows; ++fy, xr += x_row, wr += w_row) {
+      const int8_t *xt = xr, *wt = wr;
+      for (int32_t fx = 0; fx < cols; ++fx, xt += x_tap, wt += c_n) {
+        const uint32_t xi = (uint32_t)(*xt + in_off);
+        const int32_t xx = (int32_t)((xi & 0xFFFFu) | (xi << 16));
+        const int32_t wv = tinyflow_m4_load4(wt);
+        const int32_t we = __sxtb16(wv), wo = tinyflow_m4_sxtb16_ror8(wv);
+        a0 = __smlabb(xx, we, a0);
+        a2 = __smlatt(xx, we, a2);
+        a1 = __smlabb(xx, wo, a1);
+        a3 = __smlatt(xx, wo, a3);
+      }
     }
+    out[c] = tinyflow_m4_requant(right_only_, a0, mult_[c], shift_[c], o_off_, lo_, hi_);
+    out[c + 1] = tinyflow_m4_requant(right_only_, a1, mult_[c + 1], shift_[c + 1], o_off_, lo_, hi_);
+    out[c + 2] = tinyflow_m4_requant(right_only_, a2, mult_[c + 2], shift_[c + 2], o_off_, lo_, hi_);
+    out[c + 3] = tinyflow_m4_requant(right_only_, a3, mult_[c + 3], shift_[c + 3], o_off_, lo_, hi_);
   }
-  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
 /* `count` channels from oc, any depth multiplier (the slow path: depth multipliers not 1 nor 4k). */
@@ -233,11 +246,14 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
           pixel_dm1(&d, p, in_b + (win.iy0 * p->input_w + win.ix0) * oc_n, &win, out);
           continue;
         }
+        if (p->depth_multiplier % 4 == 0) {
+          pixel_shared_x(&d, p, in_b + (win.iy0 * p->input_w + win.ix0) * p->input_c, &win, out);
+          continue;
+        }
         for (int32_t oc = 0; oc < oc_n;) {
           int32_t acc[4];
           const int32_t count = oc + 4 <= oc_n ? 4 : oc_n - oc;
-          if (count == 4 && p->depth_multiplier % 4 == 0) taps_shared_x(p, &win, in_b, filter, oc, acc);
-          else taps_any(p, &win, in_b, filter, oc, count, acc);
+          taps_any(p, &win, in_b, filter, oc, count, acc);
           for (int32_t k = 0; k < count; ++k, ++oc) {
             const int32_t a = bias != 0 ? (int32_t)((uint32_t)acc[k] + (uint32_t)bias[oc]) : acc[k];
             out[oc] = tinyflow_m4_requant(right_only, a, multiplier[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
