@@ -92,6 +92,7 @@ class DeviceClient:
         self._chunk = 0
         self._burst = 4096   # bytes per attempt when a sample is retried alone (adapts)
         self._rtt = 0.0      # slowest recent request-to-reply time (decays), for early resyncs
+        self._fence_rtt = 0.0  # the same for one retry attempt and its fence
         self._last_sent_seq: int | None = None
         try:
             port.timeout = POLL_SECONDS
@@ -101,10 +102,14 @@ class DeviceClient:
     # -- public API ----------------------------------------------------------------------
     def handshake(self) -> m.DeviceInfo:
         """HELLO with retries; returns the device info (garbage and BOOT frames are skipped)."""
+        wait = self._nudge()
         for _ in range(self.max_retries):
             seq = self._next_seq()
             self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
-            frame = self._wait(lambda f: f.type == m.HELLO and f.seq == seq and f.is_reply)
+            # Short waits first (a lost HELLO or reply is the usual case), then up to `timeout`.
+            frame = self._wait(lambda f: f.type == m.HELLO and f.seq == seq and f.is_reply, stop_on_error=True,
+                               timeout=wait)
+            wait = min(self.timeout, wait * 2)
             if frame is None:
                 continue
             info = m.decode_info(frame.body)
@@ -388,9 +393,7 @@ class DeviceClient:
                 start = known or 0
                 self._send_job(job, start, start + self._burst if chunked else None)
             self._last_sent_seq = job.seq
-            ev = self._wait(lambda f: f.seq == job.seq and f.is_reply and f.type in (m.INFER, m.ERROR)
-                            and (f.type == m.INFER or m.decode_error(f.body).request_type == m.INFER),
-                            stop_on_error=True, timeout=self._nudge() if self._rtt else self.timeout)
+            ev, fenced = self._fenced_outcome(job)
             if ev is not None and ev.type == m.INFER:
                 try:
                     done[job.index] = self._result(job, ev)
@@ -405,8 +408,8 @@ class DeviceClient:
                 known = err.detail if err.tag == job.seq else 0
             else:
                 known = None  # lost or late: the next attempt asks (a late reply is still taken)
-                silent += 1
-                if silent >= 3:
+                silent += not fenced  # real silence, not a garbled reply
+                if silent >= 2:
                     silent = 0
                     self._resync_quiet()  # several silences: check the device is there at all
             if not probe and (known is None or known < start + self._burst):
@@ -424,6 +427,34 @@ class DeviceClient:
                 raise LinkError(f"Sample {job.index} failed {stalled} times in a row over the link "
                                 f"({self.counters.crc_errors} bad frames, {self.counters.timeouts} timeouts)",
                                 "The link is too noisy or the device stopped answering; check the cable and baud rate.")
+
+    def _fenced_outcome(self, job: _Job):
+        """(INFER reply or INFER error of this attempt, fence seen) after sending a STATS fence.
+
+        Replies come in order, so the last INFER outcome for the job before the fence's reply is
+        this attempt's (earlier ones are stale); a successful reply is final whenever it comes.
+        """
+        fence = self._next_seq()
+        t0 = time.monotonic()
+        self._write(fr.encode_frame(m.STATS, fence))
+        wait = self.timeout if self._fence_rtt <= 0 else min(self.timeout, max(0.05, 4 * self._fence_rtt))
+        outcome = None
+        while True:
+            ev = self._next_event(wait)
+            if ev is None:
+                self.counters.timeouts += wait >= self.timeout
+                return outcome if outcome is not None and outcome.type == m.INFER else None, False
+            if isinstance(ev, fr.FrameError) or not ev.is_reply:
+                continue
+            if ev.type == m.BOOT:
+                self._note_boot(m.decode_boot(ev.body))
+            elif ev.seq == fence and ev.type == m.STATS:
+                self._fence_rtt = max(time.monotonic() - t0, 0.9 * self._fence_rtt)
+                return outcome, True
+            elif ev.seq == job.seq and ev.type == m.INFER:
+                return ev, True
+            elif ev.seq == job.seq and ev.type == m.ERROR and m.decode_error(ev.body).request_type == m.INFER:
+                outcome = ev
 
     def _fail_check(self, job: _Job, err: m.ErrorReply) -> None:
         if err.code not in (m.ERR_BAD_OFFSET, m.ERR_NOT_STAGED):
