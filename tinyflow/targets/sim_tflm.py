@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflow.errors import BoardError, ModelError, UsageError
+from tinyflow.errors import ModelError, UsageError
 from tinyflow.protocol.messages import TensorSpec
 from tinyflow.targets.device import ModelInfo, Runtime
 

@@ -1,0 +1,136 @@
+"""The evaluation report: EvalReport (tables, report.json, report.html) and task metrics.
+
+Pure: built from the device's raw outputs and the dataset; no I/O except EvalReport.write().
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinyflow.workflows import metrics
+from tinyflow.workflows.eval_data import EvalData
+
+
+@dataclass
+class EvalReport:
+    """One model evaluated on one target (to_dict() is report.json, str() the tables)."""
+
+    model: str
+    model_sha256: str
+    target: str
+    dataset: str
+    task: str
+    samples: int
+    metrics: dict = field(default_factory=dict)
+    agreement: dict = field(default_factory=dict)
+    latency: dict = field(default_factory=dict)
+    link: dict = field(default_factory=dict)
+    device: dict = field(default_factory=dict)
+    class_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)    # per sample, raw
+    reference: list[list[np.ndarray]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        from tinyflow import __version__
+
+        out = {k: v for k, v in self.__dict__.items() if k not in ("outputs", "reference")}
+        out["tinyflow_version"] = __version__
+        return out
+
+    def write(self, directory: Path) -> tuple[Path, Path]:
+        """Write DIR/report.json and the self-contained DIR/report.html."""
+        from tinyflow.workflows.report_html import render
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        data = self.to_dict()
+        (directory / "report.json").write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+        (directory / "report.html").write_text(render(data))
+        return directory / "report.json", directory / "report.html"
+
+    def __str__(self) -> str:
+        lines = [f"Evaluation of {self.model} on {self.target}: {self.samples} samples of {self.dataset} ({self.task})"]
+        rows = [(k, v) for k, v in self.metrics.items() if isinstance(v, (int, float))]
+        a = self.agreement
+        rows += [("agreement exact match", a.get("exact_match_rate")), ("agreement top-1", a.get("top1_agreement")),
+                 ("agreement max |diff|", a.get("max_abs_diff"))]
+        lat = self.latency
+        if lat.get("samples"):
+            rows += [("latency p50 / p90 / p99",
+                      f"{lat['p50_us']:,.1f} / {lat['p90_us']:,.1f} / {lat['p99_us']:,.1f} us"),
+                     ("throughput", f"{lat.get('throughput_per_s', 0):.1f} samples/s (host wall time)")]
+        link = self.link
+        rows += [("samples lost", link.get("lost")), ("samples duplicated", link.get("duplicated")),
+                 ("retries / resyncs / resets", f"{link.get('retries', 0)} / {link.get('resyncs', 0)} / "
+                                                f"{link.get('resets', 0)}")]
+        if link.get("resumed"):
+            rows.append(("resumed from journal", f"{link['resumed']} samples"))
+        width = max(len(k) for k, _ in rows)
+        lines += [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows]
+        cm = self.metrics.get("confusion")
+        if cm and len(cm) <= 16:
+            lines += ["", "confusion matrix (rows: true, columns: predicted)", *_matrix(cm)]
+        if lat.get("basis"):
+            lines.append(f"note: latency {lat['basis']}")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray]], out_specs, notes: list) -> dict:
+    """Metrics of the dataset's task from the device's (dequantized) first output."""
+    if data.task == "none" or data.labels is None or not outputs:
+        return {}
+    y = np.asarray(data.labels)[index]
+    first = np.stack([out_specs[0].dequantize(o[0]).ravel() for o in outputs])
+    if data.task == "classification":
+        if first.shape[1] == 1:  # one sigmoid unit: class 1 above 0.5
+            pred = (first[:, 0] > 0.5).astype(np.int64)
+            notes.append("binary classifier: one output unit, predicted class 1 when it exceeds 0.5")
+        else:
+            pred = first.argmax(axis=1)
+        classes = max(len(data.class_names), int(y.max(initial=0)) + 1, first.shape[1])
+        return metrics.classification(y, pred, num_classes=classes)
+    if data.task == "regression":
+        targets = y.reshape(len(y), -1)
+        if targets.shape[1] != first.shape[1]:
+            from tinyflow.errors import DataError
+
+            raise DataError(f"The dataset has {targets.shape[1]} regression targets per sample but the model's "
+                            f"first output has {first.shape[1]} values", "Evaluate the model on its own dataset.")
+        return metrics.regression(targets, first)
+    if data.task == "anomaly":
+        feats = data.features[index] if data.features is not None else None
+        if feats is not None and feats.shape[1] == first.shape[1]:
+            scores = ((first - feats) ** 2).mean(axis=1)  # an autoencoder: reconstruction error
+            notes.append("anomaly score: mean squared reconstruction error of the dequantized output")
+        else:
+            scores = first[:, -1]
+            notes.append("anomaly score: the last value of the first output")
+        auc = metrics.roc_auc(y, scores)
+        return {"auc": auc} if auc is not None else {"auc": None, "note": "AUC needs both normal and anomalous labels"}
+    return {}
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return "n/a" if v is None else str(v)
+
+
+def _matrix(cm: list[list[int]]) -> list[str]:
+    w = max(3, max(len(str(v)) for row in cm for v in row))
+    head = "      " + " ".join(f"{j:>{w}}" for j in range(len(cm)))
+    return [head] + [f"  {i:>3} " + " ".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
