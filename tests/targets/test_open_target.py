@@ -45,3 +45,21 @@ def test_permission_denied_hints_at_dialout(tmp_path):
     with pytest.raises(LinkError, match="Permission denied") as exc:
         open_target(str(dev))
     assert "dialout" in exc.value.hint
+
+
+def test_device_paths_are_opened_exclusively():
+    import os
+
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+    first = open_target(name, timeout=0.1)
+    try:
+        with pytest.raises(LinkError, match="is busy") as exc:
+            open_target(name, timeout=0.1)
+        assert "serial monitor" in exc.value.hint
+        os.write(master, b"ping")
+        assert first.read(4) == b"ping"
+    finally:
+        first.close()
+        os.close(master)
+        os.close(slave)

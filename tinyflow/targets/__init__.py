@@ -52,8 +52,11 @@ def _open_sim(parts, url: str, **kwargs):
 def _open_serial(url: str, *, timeout: float, baud: int):
     import serial
 
+    # A device path is locked for exclusive use: a second program on the same board is refused
+    # with a clear message instead of both silently stealing each other's bytes.
+    extra = {} if "://" in url else {"exclusive": True}
     try:
-        return serial.serial_for_url(url, baudrate=baud, timeout=timeout, write_timeout=max(timeout, 5.0))
+        return serial.serial_for_url(url, baudrate=baud, timeout=timeout, write_timeout=max(timeout, 5.0), **extra)
     except serial.SerialException as exc:
         raise _link_error(url, exc) from exc
     except (OSError, ValueError) as exc:
