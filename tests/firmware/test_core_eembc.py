@@ -74,3 +74,31 @@ def test_errors_still_end_with_ready(port):
     assert command(port, "db zz%")[0] == "e-[Invalid hex digit]"
     assert command(port, "x" * 400 + "%")[0].startswith("e-[Command longer")
     assert command(port, "name%")[0].startswith("m-name-dut")  # still in step after the errors
+
+
+def test_runner_may_close_and_reopen_the_port_mid_run():
+    """The runner opens the port, loads data, closes it, reopens it and continues."""
+    import serial
+
+    from tinyflow.targets.sim_host import serve
+
+    require_tool("cc")
+    with serve(fake=True, eembc=True) as dut:
+        port = serial.Serial(dut.path, 115200, timeout=0.3)
+        assert port.read(64) == b""                          # nothing on open
+        assert command(port, "db load 490%") == ["m-[Expecting 490 bytes]", "m-ready"]
+        assert command(port, "db " + "01" * 100 + "%") == ["m-ready"]
+        port.close()
+        port = serial.Serial(dut.path, 115200, timeout=0.3)
+        assert port.read(64) == b""                          # still nothing on reopen
+        assert command(port, "db " + "02" * 120 + "%") == ["m-ready"]
+        assert command(port, "db " + "03" * 125 + "%") == ["m-ready"]
+        assert command(port, "db " + "04" * 125 + "%") == ["m-ready"]
+        assert command(port, "db " + "05" * 20 + "%") == ["m-load-done", "m-ready"]
+        x = bytes([1] * 100 + [2] * 120 + [3] * 125 + [4] * 125 + [5] * 20)
+        lines = command(port, "infer 1 0%")
+        want = [(b + 128) / 256 for b in np.frombuffer(fake_outputs(x), dtype=np.int8).astype(int)]
+        got = [float(v) for v in lines[-2].removeprefix("m-results-[").removesuffix("]").split(",")]
+        assert got == pytest.approx(want, abs=6e-4)
+        port.close()
+        assert dut.stderr_text() == ""

@@ -234,3 +234,75 @@ def _model_bytes(model) -> bytes:
     if hasattr(model, "to_bytes"):
         return model.to_bytes()
     return Path(model).read_bytes()
+
+
+class PtyDevice:
+    """The host firmware on the master side of a pseudo-terminal; other programs open `path`.
+
+    This is how the MLPerf Tiny / EEMBC runner (or a serial terminal) talks to a simulated DUT:
+    it may open and close `path` as often as it likes; the firmware keeps running and its state.
+    """
+
+    def __init__(self, exe: Path, boot_count: int = 0):
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self.path = os.ttyname(slave)
+        # We keep the slave open: without it the master reads EIO whenever the runner closes
+        # the port. Nothing here reads it, so replies wait for whoever opens the path next.
+        self._keep = slave
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen([str(exe), "--boot", str(boot_count)], stdin=master, stdout=master,
+                                      stderr=self._stderr, close_fds=True, start_new_session=True)
+        os.close(master)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(STOP_TIMEOUT)
+        if self._keep >= 0:
+            os.close(self._keep)
+            self._keep = -1
+
+    def stderr_text(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def serve(model=None, *, eembc: bool = True, fake: bool = False, sanitize: bool = False) -> PtyDevice:
+    """Start the host firmware for `model` on a pseudo-terminal; returns it (see .path)."""
+    from tinyflow.build.host import build_host_firmware
+
+    if fake or model is None:
+        exe = build_host_firmware(eembc=eembc, sanitize=sanitize)
+    else:
+        from tinyflow.compile import compile_model
+
+        exe = build_host_firmware(compile_model(_model_bytes(model), name="model"), eembc=eembc, sanitize=sanitize)
+    return PtyDevice(exe)
+
+
+def main(argv=None) -> None:
+    """`python -m tinyflow.targets.sim_host [--tinyflow] [MODEL]`: serve a simulated DUT on a pty."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Serve the host firmware on a pseudo-terminal for the "
+                                             "MLPerf Tiny runner (EEMBC protocol) or any serial program.")
+    ap.add_argument("model", nargs="?", help=".tflite file (default: the fake model)")
+    ap.add_argument("--tinyflow", action="store_true", help="speak the tinyflow protocol instead of EEMBC")
+    args = ap.parse_args(argv)
+    with serve(args.model, eembc=not args.tinyflow) as dev:
+        print(f"Simulated DUT on {dev.path} (Ctrl-C to stop)", flush=True)
+        try:
+            dev._proc.wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
