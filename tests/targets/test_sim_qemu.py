@@ -29,6 +29,14 @@ def test_cortex_m4_variants_replace_only_the_kernels_that_have_one():
     assert swapped == [k / "cortex_m4" / "conv_2d.c", k / "add.c"]
 
 
+def test_boards_that_are_not_cortex_m4_are_refused():
+    from tinyflow.errors import BoardError
+
+    assert sim_qemu.board_budget("nano33ble").clock_hz == 64e6
+    with pytest.raises(BoardError, match="rpipico has a cortex-m0plus core.*nano33ble"):
+        sim_qemu.board_budget("rpipico")
+
+
 def test_query_params_accept_urls_strings_and_dicts():
     from urllib.parse import urlsplit
 

@@ -343,6 +343,15 @@ def board_budget(board) -> BoardBudget:
 
         raise BoardError(f"Unknown board '{board}'", f"Known here: {', '.join(_FALLBACK_BOARDS)}.") from None
     b = load_board(board) if isinstance(board, str) else board
+    core = str(getattr(b, "core", "cortex-m4f"))
+    if "cortex-m4" not in core:
+        from tinyflow.boards import list_boards
+        from tinyflow.errors import BoardError
+
+        m4 = [x.id for x in list_boards() if "cortex-m4" in str(getattr(x, "core", ""))]
+        raise BoardError(f"sim://qemu-m4 emulates a Cortex-M4 but board {b.id} has a {core} core, so its instruction "
+                         "counts and time estimates would not apply",
+                         f"Use a Cortex-M4 board ({', '.join(m4)}), or sim://host / sim://tflm for {b.id}.")
     return BoardBudget(id=b.id, clock_hz=float(_first(b, "clock_hz", "cpu_hz", "clock")),
                        flash_bytes=int(_first(b, "flash_bytes", "flash")) - int(_first(b, "reserved_flash_bytes", "flash_reserved", default=0)),
                        ram_bytes=int(_first(b, "ram_bytes", "ram")) - int(_first(b, "reserved_ram_bytes", "ram_reserved", default=0)))
