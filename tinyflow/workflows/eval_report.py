@@ -70,6 +70,10 @@ class EvalReport:
                                                 f"{link.get('resets', 0)}")]
         if link.get("resumed"):
             rows.append(("resumed from journal", f"{link['resumed']} samples"))
+        stats = self.device.get("stats") or {}
+        if stats.get("arena_used"):
+            rows.append(("arena used", f"{stats['arena_used']:,} B of {self.device.get('arena_bytes', 0):,} B"
+                                       f" on {self.device.get('board_id', '?')} ({self.device.get('runtime', '?')})"))
         width = max(len(k) for k, _ in rows)
         lines += [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows]
         cm = self.metrics.get("confusion")

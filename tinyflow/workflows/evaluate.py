@@ -147,6 +147,7 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
             count += 1
             if bar is not None:
                 bar.update()
+        run.device["stats"] = _stats(client)
     except LinkError as exc:
         if journal is not None:
             raise LinkError(exc.message, f"{exc.hint} {len(entries)} of {len(data)} samples are in the journal: "
@@ -188,6 +189,14 @@ def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[Tens
     if [s.bytes for s in info.outputs] != sizes:
         raise ModelError(f"The device's outputs are {[s.bytes for s in info.outputs]} bytes but the model's "
                          f"are {sizes}", "Rebuild the firmware for this model.")
+
+
+def _stats(client) -> dict:
+    """The device's STATS after the run (arena used, stack high-water mark, its counters)."""
+    try:
+        return client.stats().to_dict()
+    except LinkError as exc:  # the results are in; a lost STATS reply only loses these figures
+        return {"error": exc.message}
 
 
 def _counters(client) -> list[int]:
