@@ -5,12 +5,14 @@ image for IC), samples stream through the real client and the Python device over
 throttle (tinyflow.targets.faults.ThrottledPort, 8N1 = 11,520 B/s each way). The device's model
 answers instantly, so what is measured is the link alone: framing (COBS + header + CRC), chunked
 uploads, reply turnaround, and what the streaming window hides. One end-to-end row runs the real
-KWS model on sim://tflm over the same throttle.
+KWS model on sim://tflm over the same throttle, and two rows put both protocols side by side on
+the real C core built for the host (sim://host, compiled KWS and IC models).
 
 For comparison, the MLPerf Tiny (EEMBC) text protocol as its runner drives it: `db load N%`, then
 `db <hex>%` lines of at most 31 bytes (two hex digits per byte), each waiting for `m-ready`
 before the next (mlcommons/tiny benchmark/runner/device_under_test.py). Its efficiency is
-computed from the bytes on the wire, device time taken as zero (an upper bound).
+computed from the bytes on the wire, device time taken as zero (an upper bound), and measured on
+the C core's EEMBC build (sim://host?eembc=1).
 """
 
 from __future__ import annotations
@@ -101,6 +103,59 @@ def eembc(in_bytes: int, max_bytes: int = EEMBC_MAX_BYTES) -> dict:
             "hex_efficiency": in_bytes / host, "efficiency": in_bytes / (host + device)}
 
 
+def measure_eembc(port, in_bytes: int, n: int, baud: int = BAUD, max_bytes: int = EEMBC_MAX_BYTES) -> dict:
+    """Load n inputs with the MLPerf Tiny text protocol as its runner does, over the throttle."""
+    from tinyflow.targets.faults import ThrottledPort
+
+    line = ThrottledPort(port, baud)
+
+    def command(text: str) -> None:
+        line.write(text.encode())
+        got, deadline = b"", time.monotonic() + 10.0
+        while not got.endswith(EEMBC_READY.encode()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no m-ready after {text[:20]!r}: {got[-60:]!r}")
+            got += line.read(max(1, line.in_waiting))
+
+    command("name%")
+    chunk = "ab" * max_bytes
+    t0 = time.perf_counter()
+    for _ in range(n):
+        command(f"db load {in_bytes}%")
+        for i in range(0, in_bytes, max_bytes):
+            command(f"db {chunk[:2 * min(max_bytes, in_bytes - i)]}%")
+    seconds = time.perf_counter() - t0
+    return {"samples": n, "seconds": seconds, "efficiency": n * in_bytes / seconds / line_rate(baud)}
+
+
+def _on_host_firmware(model_rel: str, in_bytes: int, quick: bool) -> dict:
+    """Both protocols side by side on the real C core (sim://host) with a corpus model."""
+    from tinyflow.errors import TinyflowError
+    from tinyflow.targets import open_target
+
+    path = CORPUS / model_rel
+    if not path.exists():
+        return {"model": model_rel, "bytes": in_bytes, "error": "not in the corpus"}
+    out = {"model": model_rel, "bytes": in_bytes}
+    try:
+        port = open_target("sim://host", model=path.read_bytes(), timeout=2.0)
+        try:
+            out["binary"] = measure(port, in_bytes, max(4, int((2 if quick else 6) * line_rate() / in_bytes)), 4)
+        finally:
+            port.close()
+        port = open_target("sim://host?eembc=1", model=path.read_bytes(), timeout=2.0)
+        try:
+            out["eembc"] = measure_eembc(port, in_bytes, max(2, int((1 if quick else 3) * line_rate() / in_bytes / 2.5)))
+        finally:
+            port.close()
+    except (TinyflowError, TimeoutError, OSError) as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"[:200]
+    return out
+
+
+HOST_MODELS = [("mlperf_tiny/kws_ref_model.tflite", 490), ("mlperf_tiny/pretrainedResnet_quant.tflite", 3072)]
+
+
 def run(quick: bool = False) -> dict:
     rows = []
     for label, in_bytes, out_bytes in SIZES:
@@ -119,7 +174,9 @@ def run(quick: bool = False) -> dict:
                    **measure(port, 490, 12 if quick else 40, 4)}
         finally:
             port.close()
-    return {"baud": BAUD, "line_rate_bytes_per_s": line_rate(), "goal": GOAL, "rows": rows, "end_to_end": e2e}
+    host = [_on_host_firmware(rel, size, quick) for rel, size in HOST_MODELS]
+    return {"baud": BAUD, "line_rate_bytes_per_s": line_rate(), "goal": GOAL, "rows": rows, "end_to_end": e2e,
+            "host_firmware": host}
 
 
 def markdown(results: dict) -> str:
@@ -139,6 +196,20 @@ def markdown(results: dict) -> str:
         out += ["", f"End to end, the real KWS model on {e2e['target']} over the same throttle (window "
                     f"{e2e['window']}, TFLM inference on the host overlapping the transfer): "
                     f"{e2e['samples']} samples in {e2e['seconds']:.2f} s, efficiency **{e2e['efficiency']:.3f}**."]
+    host = results.get("host_firmware") or []
+    if host:
+        out += ["", "Both protocols on the real C core built for the host (`sim://host`, the compiled model), same "
+                    "throttle: tinyflow's binary frames (window 4, inference included) against the MLPerf Tiny text "
+                    "protocol loading the same input as its runner does (`db load`, 31-byte `db` lines, `m-ready` "
+                    "awaited after each; inference not included).", "",
+                "| model | input bytes | tinyflow binary | MLPerf Tiny text (load only) |", "|---|---:|---:|---:|"]
+        for h in host:
+            if "error" in h:
+                out.append(f"| {h['model']} | | not measured: {h['error']} | |")
+                continue
+            b, e = h["binary"], h["eembc"]
+            out.append(f"| {h['model']} | {h['bytes']:,} | "
+                       f"**{b['efficiency']:.3f}** ({b['samples']} samples) | {e['efficiency']:.3f} ({e['samples']} samples) |")
     first = results["rows"][0]["eembc"]
     out += ["", "MLPerf Tiny text protocol: the runner sends `db load N%` then `db <hex>%` lines of at most "
                 f"{EEMBC_MAX_BYTES} bytes (two hex digits per byte, so at most {first['hex_efficiency']:.3f} of the "
