@@ -93,6 +93,7 @@ class DeviceClient:
         self._burst = 4096   # bytes per attempt when a sample is retried alone (adapts)
         self._rtt = 0.0      # slowest recent request-to-reply time (decays), for early resyncs
         self._fence_rtt = 0.0  # the same for one retry attempt and its fence
+        self._fail_rate = 0.0  # recent share of samples that needed a retry (decays)
         self._last_sent_seq: int | None = None
         try:
             port.timeout = POLL_SECONDS
@@ -144,10 +145,14 @@ class DeviceClient:
                     exhausted = True
                     break
                 job = _Job(item[0], self._blob(item[1]), self._next_seq())
+                if self._noisy() and len(job.blob) + fr.MIN_FRAME > self.info.max_frame:
+                    retry.append(job)  # a noisy link: large samples go straight to resumable bursts
+                    break
                 self._send_job(job, 0)
                 pending[job.seq] = job
             if not pending and retry:
-                self._solo(retry.pop(0), done)
+                job = retry.pop(0)
+                self._solo(job, done, fresh=job.attempts == 0 and not job.failed)
             elif pending:
                 self._collect(pending, retry, done)
             while next_out in done:
@@ -329,6 +334,7 @@ class DeviceClient:
             try:
                 done[job.index] = self._result(job, ev)
                 self._observe(job)
+                self._fail_rate *= 0.8
             except fr.FrameError:
                 self._fail(job, retry)
 
@@ -338,6 +344,7 @@ class DeviceClient:
             raise LinkError(f"The device refused sample {job.index}: {err.name} ({err.message})",
                             "Check that the firmware was built for this model.")
         job.failed = True
+        self._fail_rate = 0.8 * self._fail_rate + 0.2
         retry.append(job)
         retry.sort(key=lambda j: j.index)
 
@@ -377,13 +384,22 @@ class DeviceClient:
             self.counters.timeouts += 1
             self.handshake()  # device silent or reset: a full handshake (raises after retries)
 
-    def _solo(self, job: _Job, done: dict) -> None:
-        """Retry one sample alone, resuming a chunked upload where the device says it stopped."""
+    def _noisy(self) -> bool:
+        # Only where line time matters: an in-process device answers at once, whatever the noise.
+        return self._fail_rate > 0.5 and not getattr(self.port, "instant", False)
+
+    def _solo(self, job: _Job, done: dict, fresh: bool = False) -> None:
+        """Send one sample alone, resuming a chunked upload where the device says it stopped.
+
+        `fresh`: the sample was never sent (noisy link), so it starts at offset 0 without a probe."""
         chunked = len(job.blob) + fr.MIN_FRAME > self.info.max_frame
-        known = job.staged if self._last_sent_seq == job.seq else None  # device's staged bytes
+        known = 0 if fresh else (job.staged if self._last_sent_seq == job.seq else None)  # device's staged bytes
+        first, attempts = True, 0
         best, stalled, silent = -1, 0, 0
         while True:
-            self.counters.retries += 1
+            self.counters.retries += not (fresh and first)
+            first = False
+            attempts += 1
             probe = chunked and known is None
             if probe:
                 # Ask first: the INFER may have run (cached reply) or the upload may be resumable.
@@ -399,6 +415,8 @@ class DeviceClient:
                     done[job.index] = self._result(job, ev)
                     self._observe(job)
                     self._chunk = min(self._chunk * 2, self.info.max_frame - 14)
+                    clean = fresh and attempts == 1
+                    self._fail_rate = 0.8 * self._fail_rate + 0.2 * (0.0 if clean else 1.0)
                     return
                 except fr.FrameError:
                     ev = None
