@@ -23,7 +23,7 @@ class Progress:
         self.interval = interval if self.tty else max(interval, 10.0)
         self._start = time.monotonic()
         self._first = done
-        self._last = 0.0
+        self._last = self._start  # first draw after one interval (or at the end)
 
     def update(self, n: int = 1) -> None:
         self.done += n
