@@ -142,6 +142,14 @@ def _write_synced(path: Path, text: str, mode: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
+    try:  # a new file's directory entry must reach the disk too
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # some file systems (and Windows) cannot fsync a directory
+        pass
 
 
 def _differences(old: dict, new: dict) -> str:
