@@ -43,7 +43,6 @@ CYCLES_PER_MAC = 7.49
 CYCLES_PER_ELEMENT = 4.0
 LATENCY_BASIS = (f"is an ESTIMATE, not a measurement: {CYCLES_PER_MAC} cycles per MAC (+{CYCLES_PER_ELEMENT:g} per "
                  "output element of other ops) at the board's clock; see docs/eval.md")
-_MAX_REPORTED_TICKS = 0xFFFFFFFF
 _DTYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
 
 
