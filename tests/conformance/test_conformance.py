@@ -253,3 +253,29 @@ def test_reset_is_detected_by_the_boot_counter(link):
     results = list(client.infer_many(x, window=2))
     assert [_raw(r) for r in results] == _reference(model, x)
     assert client.counters.resets == 1 and results[-1].boot_count == info.boot_count + 1
+
+
+def test_protocol_errors_and_resync(link):
+    target, port, client, info, model = link
+
+    def ask(frame: bytes, seq: int):
+        port.write(b"\x00" + frame)
+        reply = client._wait(lambda f: f.seq == seq and f.is_reply)
+        assert reply is not None, f"no reply to seq {seq:#06x}"
+        return reply
+
+    # a chunk that does not start at 0 and continues nothing: BAD_OFFSET
+    r = ask(fr.encode_frame(m.UPLOAD, 0x2001, m.encode_upload(0x2001, 7, b"\x01\x02")), 0x2001)
+    assert r.type == m.ERROR and m.decode_error(r.body).code == m.ERR_BAD_OFFSET
+    # an INFER with an empty body and nothing staged: NOT_STAGED
+    r = ask(fr.encode_frame(m.INFER, 0x2002), 0x2002)
+    assert r.type == m.ERROR and m.decode_error(r.body).code == m.ERR_NOT_STAGED
+    # a request type the protocol does not define: UNKNOWN_TYPE, and nothing else happens
+    r = ask(fr.encode_frame(0x55, 0x2003), 0x2003)
+    assert r.type == m.ERROR and m.decode_error(r.body).code == m.ERR_UNKNOWN_TYPE
+    # line noise and a torn frame, then a HELLO: the device resynchronises at the next delimiter
+    noise = bytes(range(1, 200)) + fr.encode_frame(m.HELLO, 0x2004)[:-5]
+    r = ask(noise + b"\x00" + fr.encode_frame(m.HELLO, 0x2005), 0x2005)
+    assert r.type == m.HELLO and m.decode_info(r.body).boot_count == info.boot_count
+    x = _samples(info, 1, seed=10)
+    assert _raw(client.infer(x[0])) == _reference(model, x)[0]
