@@ -63,8 +63,14 @@ def _per_class(per_class: list[dict], names: list[str]) -> str:
 
 
 def _kv(d: dict) -> str:
-    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in d.items()
-                   if not isinstance(v, (dict, list)))
+    """Scalars as rows; one nested level (e.g. the device's stats) as `stats: key` rows."""
+    flat = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            flat += [(f"{k}: {k2}", v2) for k2, v2 in v.items() if not isinstance(v2, (dict, list))]
+        elif not isinstance(v, list):
+            flat.append((k, v))
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in flat)
     return f"<table>{rows}</table>"
 
 
