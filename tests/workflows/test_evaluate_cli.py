@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 from click.testing import CliRunner
 
 from conftest import corpus_path
@@ -65,3 +66,34 @@ def test_eval_does_not_import_tensorflow(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-500:]
     assert json.loads(proc.stdout)["agreement"]["exact_match_rate"] == 1.0
+
+
+def test_killed_process_resumes_to_the_same_results(tmp_path):
+    """SIGKILL mid-run (no clean-up at all), then --resume: same per-sample outputs as one whole run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tinyflow.workflows.evaluate import evaluate
+
+    model, n = corpus_path("mlperf_tiny/kws_ref_model.tflite"), 60
+    journal = tmp_path / "int" / "journal.jsonl"
+    cmd = [sys.executable, "-m", "tinyflow.cli.main", "eval", str(model), "--dataset", f"random:{n}",
+           "--baud", "115200", "--report", str(tmp_path / "int"), "--no-progress"]  # ~45 ms a sample
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists() and len(journal.read_text().splitlines()) > 10:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    done = len(journal.read_text().splitlines()) - 1
+    assert 10 <= done < n, proc.stderr.read().decode()[-300:]
+    resumed = evaluate(model, "sim://tflm", f"random:{n}", report_dir=tmp_path / "int", resume=True)
+    whole = evaluate(model, "sim://tflm", f"random:{n}")
+    assert resumed.link["resumed"] >= done - 1 and resumed.samples == n and resumed.link["lost"] == 0
+    assert all(all(np.array_equal(a, b) for a, b in zip(x, y)) for x, y in zip(resumed.outputs, whole.outputs))
