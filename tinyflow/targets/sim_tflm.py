@@ -37,12 +37,13 @@ FIRMWARE_VERSION = "sim-tflm 1 (TFLM reference kernels via tflite_micro)"
 # 8.22, 6.76, 9.62 and 4.58 cycles/MAC; the median is 7.49. It folds in flash wait states, the
 # ops without MACs and the interpreter's overhead; see docs/eval.md.
 CYCLES_PER_MAC = 7.49
-# Ops without MACs (pooling, softmax, reshape, add...) cost about this much per output element.
+# Other ops cost about this much per operation: a pooling window element, an element-wise output,
+# a reduced input (tinyflow.analysis.op_macs), at least one per output element (softmax, reshape).
 # Uncalibrated (those ops are a few percent of the calibration models); it keeps them from
 # showing as free in profiles.
 CYCLES_PER_ELEMENT = 4.0
 LATENCY_BASIS = (f"is an ESTIMATE, not a measurement: {CYCLES_PER_MAC} cycles per MAC (+{CYCLES_PER_ELEMENT:g} per "
-                 "output element of other ops) at the board's clock; see docs/eval.md")
+                 "operation of other ops) at the board's clock; see docs/eval.md")
 _DTYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
 
 
@@ -51,14 +52,18 @@ WEIGHT_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRAN
 
 
 def estimate_op_cycles(model) -> list[int]:
-    """Estimated Cortex-M4 cycles of each op: CYCLES_PER_MAC x MACs, else CYCLES_PER_ELEMENT x outputs."""
+    """Estimated Cortex-M4 cycles of each op: CYCLES_PER_MAC x MACs for WEIGHT_OPS, else
+    CYCLES_PER_ELEMENT x its operations (tinyflow.analysis.op_macs, at least one per output element)."""
     from tinyflow.analysis import op_macs
 
     cycles = []
     for op in model.ops:
-        macs = op_macs(op, model.tensors) if op.name in WEIGHT_OPS else 0
-        elements = int(np.prod(model.tensors[op.outputs[0]].shape, dtype=np.int64)) if op.outputs else 0
-        cost = CYCLES_PER_MAC * macs if macs else CYCLES_PER_ELEMENT * elements
+        work = op_macs(op, model.tensors)  # MACs; pool window elements, element-wise outputs, reduced inputs
+        if op.name in WEIGHT_OPS and work:
+            cost = CYCLES_PER_MAC * work
+        else:
+            elements = int(np.prod(model.tensors[op.outputs[0]].shape, dtype=np.int64)) if op.outputs else 0
+            cost = CYCLES_PER_ELEMENT * max(work, elements)
         cycles.append(max(1, int(round(cost))))
     return cycles
 
