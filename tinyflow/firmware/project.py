@@ -74,7 +74,8 @@ def plan_project(model, board: str | Board, runtime: str, *, name: str | None = 
     else:
         files, arena, fit = _aot_files(m, b, name, source)
         measured = None
-    files.update(_common_files(b, runtime, name, source, protocol, arena))
+    input_bytes = sum(int(m.tensors[i].nbytes) for i in m.inputs)
+    files.update(_common_files(b, runtime, name, source, protocol, arena, input_bytes))
     return ProjectPlan(board=b, runtime=runtime, model_name=name, files=files, fit=fit, arena_bytes=arena,
                        measured_arena_bytes=measured)
 
@@ -123,11 +124,12 @@ def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
     return files, arena, fit
 
 
-def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int) -> dict[str, str]:
+def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int,
+                  input_bytes: int) -> dict[str, str]:
     fw = firmware_dir()
     files = {"platformio.ini": ini.render_ini(ini.IniOptions(banner=generated_banner(source, __version__, ";")[2:],
                                                              board=b, runtime=runtime)),
-             "include/tinyflow_config.h": _config_header(b, runtime, name, source, protocol, arena),
+             "include/tinyflow_config.h": _config_header(b, runtime, name, source, protocol, arena, input_bytes),
              "src/main.cpp": _banner_copy(Template(_read("templates/main.cpp")).substitute(
                  board_id=b.id, runtime=runtime), source),
              "README.md": _readme(b, runtime, name, source, protocol)}
@@ -146,13 +148,17 @@ def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str,
     return files
 
 
-def _config_header(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int) -> str:
+def _config_header(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int,
+                   input_bytes: int) -> str:
     values = {"TINYFLOW_BOARD_ID": c_string(b.id), "TINYFLOW_CPU_HZ": f"{b.cpu_hz}u",
               "TINYFLOW_SERIAL_BAUD": str(b.baud), "TINYFLOW_RX_BYTES": str(DEFAULT_RX_BYTES),
               "TINYFLOW_PROTOCOL_EEMBC": "1" if protocol == "eembc" else "0",
               "TINYFLOW_FIRMWARE_VERSION": c_string(f"{__version__} {runtime}"),
               "TINYFLOW_MODEL_NAME": c_string(name), "TINYFLOW_RUNTIME_NAME": c_string(runtime),
               "TINYFLOW_ARENA_BYTES": f"{arena}u"}
+    if protocol == "eembc":
+        # `infer N W` reruns one loaded input; both runtimes reuse input memory during an invoke.
+        values["TINYFLOW_EEMBC_INPUT_COPY_BYTES"] = f"{input_bytes}u"
     lines = [generated_banner(source, __version__),
              "/* Force-included in every translation unit (platformio.ini build_flags), so these values",
              " * take precedence over the defaults in tinyflow/config.h. */",

@@ -223,7 +223,8 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, saniti
             raise UsageError("sim://host needs a model to build its firmware", "Pass the model file, or use sim://host?fake=1.")
         from tinyflow.compile import compile_model
 
-        compiled = compile_model(_model_bytes(model), name="model")
+        # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
+        compiled = compile_model(_model_bytes(model), name="model", preserve_inputs=flag("eembc"))
         exe = build_host_firmware(compiled, sanitize=sanitize, eembc=flag("eembc"), defines=defines)
     return ProcessPort([exe], timeout=timeout)
 

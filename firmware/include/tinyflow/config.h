@@ -42,6 +42,14 @@
 #define TINYFLOW_PROTOCOL_EEMBC 0
 #endif
 
+/* EEMBC `infer N W` runs the model W + N times on one loaded input, but runtimes reuse input
+ * memory during an invoke (TFLM's planner and the compiled runtime both do). With a value > 0
+ * the loaded input is kept in a copy of this many bytes and restored before every run; 0 means
+ * the runtime keeps its inputs intact (the compiled runtime built with preserve_inputs). */
+#ifndef TINYFLOW_EEMBC_INPUT_COPY_BYTES
+#define TINYFLOW_EEMBC_INPUT_COPY_BYTES 0
+#endif
+
 /* Longest EEMBC command line, '%' excluded (a `db` line of hex pairs). */
 #ifndef TINYFLOW_EEMBC_LINE_BYTES
 #define TINYFLOW_EEMBC_LINE_BYTES 256
