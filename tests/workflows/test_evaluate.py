@@ -144,7 +144,7 @@ def test_classification_metrics_on_digits(tmp_path):
     model, float_pred = _digits_model()
     path = tmp_path / "digits.tflite"
     path.write_bytes(model)
-    r = evaluate(path, "sim://tflm", "digits", limit=600, report_dir=tmp_path / "rep")
+    r = evaluate(path, "sim://tflm", "digits", limit=600, report_dir=tmp_path / "rep", split="all")
     from tinyflow.data import load_dataset
 
     y = load_dataset("digits").y[:600]

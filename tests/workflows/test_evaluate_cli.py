@@ -51,7 +51,7 @@ def test_usage_errors_exit_2():
 
 def test_data_that_does_not_fit_the_model_exits_1():
     r = _run(corpus_path(HELLO), "--dataset", "digits")
-    assert r.exit_code == 1 and "Error: Dataset digits has samples of shape (8, 8, 1)" in r.stderr
+    assert r.exit_code == 1 and "Error: Dataset digits/test has samples of shape (8, 8, 1)" in r.stderr
 
 
 def test_eval_does_not_import_tensorflow(tmp_path):

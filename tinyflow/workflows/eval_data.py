@@ -84,7 +84,11 @@ class EvalData:
         return h.hexdigest()
 
 
-def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit: int | None = None) -> EvalData:
+SPLITS = ("test", "val", "train", "all")
+
+
+def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit: int | None = None,
+                   split: str | None = None) -> EvalData:
     """Build the evaluation inputs for a model.
 
     Args:
@@ -92,6 +96,9 @@ def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit:
         inputs: the model's input specs (model_specs()[0]).
         seed: seed of random:N and of the generated built-in sets.
         limit: keep at most this many samples (the first ones).
+        split: test, val, train or all. Default: the held-out test split for the built-in
+            datasets (the split `train`, `prune` and `quantize` make with the same seed), all
+            samples of a file.
     Raises:
         UsageError: a malformed spec. DataError: samples that do not fit the model's input.
     """
@@ -99,9 +106,16 @@ def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit:
         raise UsageError(f"--limit must be at least 1, got {limit}", "Pass a positive number of samples.")
     if str(spec).startswith("random:"):
         return _random(spec, inputs, seed, limit)
-    from tinyflow.data import load_dataset
+    from tinyflow.data import BUILTIN, load_dataset
+    from tinyflow.data import split as split_dataset
 
+    if split is None:
+        split = "test" if str(spec) in BUILTIN else "all"
+    if split not in SPLITS:
+        raise UsageError(f"Unknown split {split!r}", f"Use one of: {', '.join(SPLITS)}.")
     ds = load_dataset(spec, seed=seed)
+    if split != "all":
+        ds = split_dataset(ds, seed=seed)[("train", "val", "test").index(split)]
     if len(inputs) != 1:
         raise DataError(f"The model has {len(inputs)} inputs but dataset {ds.name} gives one array per sample",
                         "Use --dataset random:N for multi-input models.")

@@ -33,7 +33,7 @@ MAX_RETRIES_FAULTS = 60   # the same under --inject-faults: (2/3)^60 = 3e-11 per
 
 def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = None, window: int = DEFAULT_WINDOW,
              report_dir=None, resume: bool = False, faults: str | None = None, baud: int | None = None,
-             seed: int = 0, progress=False, timeout: float = 5.0) -> EvalReport:
+             seed: int = 0, progress=False, timeout: float = 5.0, split: str | None = None) -> EvalReport:
     """Stream `dataset` to the model on `target_url` and report metrics, agreement, latency and link health.
 
     Args:
@@ -47,6 +47,8 @@ def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = N
         faults: fault injection spec, e.g. "ber=1e-4,drop=1e-4,reset_every=500" (testing aid).
         baud: emulate this line rate (testing aid).
         seed: seed of random:N and generated datasets (and of the fault injector).
+        split: test, val, train or all; default the held-out test split of a built-in dataset
+            (as train/prune/quantize split it with the same seed) and all samples of a file.
         progress: True for a bar on stderr, or a Progress-like object with update()/close().
     Raises:
         UsageError, DataError, ModelError, BoardError, LinkError.
@@ -61,7 +63,7 @@ def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = N
 
     model = read_model(model_bytes)
     in_specs, out_specs = model_specs(model)
-    data = load_eval_data(dataset, in_specs, seed=seed, limit=limit)
+    data = load_eval_data(dataset, in_specs, seed=seed, limit=limit, split=split)
     sha = hashlib.sha256(model_bytes).hexdigest()
     name = Path(model_path).name if not isinstance(model_path, (bytes, bytearray)) else "model.tflite"
     config = {"model_sha256": sha, "dataset": str(dataset), "seed": seed, "samples": len(data),
