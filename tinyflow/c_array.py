@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tinyflow import __version__
 from tinyflow.errors import ModelError, UsageError
+from tinyflow.outputs import make_dir, writing
 
 _KEYWORDS = frozenset("""
 auto break case char const continue default do double else enum extern float for goto if inline int long
@@ -118,11 +119,11 @@ def export_c_array(model: bytes | str | Path, out_dir: str | Path, name: str | N
     read_model(data)  # refuse to export something TFLM could not parse
     ident = c_identifier(name)
     header, source = c_array_text(data, ident, origin)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out_dir)
     h, cc = out / f"{ident}_model_data.h", out / f"{ident}_model_data.cc"
-    h.write_text(header)
-    cc.write_text(source)
+    with writing(out):
+        h.write_text(header)
+        cc.write_text(source)
     return CArrayFiles(header=h, source=cc, symbol=f"g_{ident}_model_data", size_symbol=f"g_{ident}_model_data_size",
                        nbytes=len(data))
 

@@ -76,7 +76,8 @@ def load_dataset(spec: str, seed: int = 0, n: int | None = None) -> Dataset:
         seed: seed for the generated sets (`sine`, `gestures`); ignored by real data.
         n: number of samples for generated sets (defaults: sine 1000, gestures 1500).
     Raises:
-        UsageError: unknown name or file type. DataError: the file is unreadable or malformed.
+        UsageError: unknown name or file type. DataError: the file is unreadable or malformed, or its
+            data is unusable (see `validate`).
     """
     name = str(spec)
     if name == "digits":
@@ -90,7 +91,9 @@ def load_dataset(spec: str, seed: int = 0, n: int | None = None) -> Dataset:
         if not path.is_file():
             raise DataError(f"Dataset file {path} does not exist",
                             "Give an existing .npz or .csv file, or one of: " + ", ".join(BUILTIN))
-        return _load_npz(path) if path.suffix.lower() == ".npz" else _load_csv(path)
+        # User files are checked here, once, so every consumer (train, eval, demo) refuses NaN,
+        # empty sets and mismatched lengths the same way.
+        return validate(_load_npz(path) if path.suffix.lower() == ".npz" else _load_csv(path))
     raise UsageError(f"Unknown dataset '{name}'",
                      "Use one of " + ", ".join(BUILTIN) + ", or a path to a .npz or .csv file.")
 

@@ -12,7 +12,16 @@ def write_bundle(compiled, directory: str | os.PathLike) -> list[Path]:
     """Write sources, kernels and headers under `directory`; returns the written paths."""
     from tinyflow.resources import firmware_dir
 
-    out = Path(directory)
+    from tinyflow.outputs import make_dir, writing
+
+    out = make_dir(directory)
+    with writing(out):
+        return _copy_all(compiled, out)
+
+
+def _copy_all(compiled, out: Path) -> list[Path]:
+    from tinyflow.resources import firmware_dir
+
     written = compiled.write(out)
     (out / "kernels").mkdir(parents=True, exist_ok=True)
     for src in compiled.kernel_sources():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tinyflow.data import Dataset, load_dataset, representative, split, validate
 from tinyflow.errors import UsageError
+from tinyflow.outputs import check_file_target, writing
 
 
 def load_splits(data: str, seed: int = 0) -> tuple[Dataset, Dataset, Dataset]:
@@ -27,6 +28,7 @@ def train_file(data: str, model_name: str, out: str | Path, width: float = 1.0, 
     """Build `model_name` for `data`, train it and save it to `out` (.keras). Returns a TrainReport."""
     from tinyflow.model import train, zoo
 
+    _check_out(out, ".keras")
     tr, va, _ = load_splits(data, seed)
     if tr.task == "classification":
         model = zoo.build_model(model_name, tr.input_shape, tr.num_classes, width=width, seed=seed)
@@ -60,6 +62,7 @@ def prune_file(model_path: str | Path, data: str, out: str | Path, ratio: float 
     if ratio <= 0 and sparsity <= 0:
         raise UsageError("Nothing to prune: --ratio and --sparsity are both 0",
                          "Give --ratio 0.5 (structured) and/or --sparsity 0.5 (unstructured).")
+    _check_out(out, ".keras")
     before = train.load_keras(model_path)
     tr, va, te = load_splits(data, seed)
     _check(before, tr)
@@ -89,11 +92,18 @@ def quantize_file(model_path: str | Path, data: str, out: str | Path, calibratio
     """Quantize a .keras model to int8 (calibrated on the train split), write `out`, return the QuantizeReport."""
     from tinyflow.model import quantize, train
 
+    _check_out(out, None)
     model = train.load_keras(model_path)
     tr, _, te = load_splits(data, seed)
     _check(model, te)
     data_bytes, report = quantize.quantize(model, representative(tr, calibration, seed), te)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data_bytes)
+    with writing(out):
+        Path(out).write_bytes(data_bytes)
     return report
+
+
+def _check_out(out: str | Path, suffix: str | None) -> None:
+    # Fail in a second on a bad -o, not after minutes of training or calibration.
+    if suffix and Path(out).suffix != suffix:
+        raise UsageError(f"Output {out} does not end in {suffix}", f"Name the output <name>{suffix} (Keras 3 needs it).")
+    check_file_target(out)

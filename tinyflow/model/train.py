@@ -137,8 +137,11 @@ def save_keras(model, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"Model path {path} does not end in .keras", "Save Keras 3 models as <name>.keras.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    from tinyflow.outputs import make_dir, writing
+
+    make_dir(path.parent)
+    with writing(path):
+        model.save(path)
     return path
 
 

@@ -170,8 +170,11 @@ def _load(source) -> bytes:
 
 def _unpack(data: bytes):
     if len(data) < 8:
-        raise ModelError(f"The .tflite file is truncated: {len(data)} bytes", _HINT)
+        raise ModelError(f"Not a .tflite file, or a truncated one: only {len(data)} bytes", _HINT)
     ident = data[4:8]
+    if data[:4] == b"PK\x03\x04":  # a zip archive: most likely a .keras model given where a .tflite belongs
+        raise ModelError("Not a .tflite file: it is a zip archive (a .keras model?)",
+                         "Convert it first: tinyflow quantize MODEL.keras -d DATA -o MODEL_int8.tflite.")
     if ident != b"TFL3":
         raise ModelError(f"Not a .tflite file: identifier {ident!r}, expected b'TFL3'", _HINT)
     schema = _schema()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tinyflow.outputs import make_dir
+
 
 
 @dataclass
@@ -197,8 +199,7 @@ STAGES: list[tuple[str, Callable[[DemoState], str]]] = [
 def run_demo(config: DemoConfig | None = None, stages=None, log=None) -> DemoState:
     """Run the stages in order, logging one line each; write DIR/report.json. Returns the final state."""
     config = config or DemoConfig()
-    config.out = Path(config.out)
-    config.out.mkdir(parents=True, exist_ok=True)
+    config.out = make_dir(config.out)
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     state = DemoState(config)
     for name, fn in stages or STAGES:

@@ -97,13 +97,14 @@ class ProfileReport:
 
     def write_html(self, directory: Path) -> Path:
         """Write DIR/profile.html: the table and an inline SVG bar chart of the per-op shares."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "profile.html"
+        from tinyflow.outputs import make_dir, writing
+
+        path = make_dir(directory) / "profile.html"
         title = html.escape(f"tinyflow profile: {self.model} on {self.target}")
-        path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-                        "<style>body{font-family:sans-serif;margin:2em}pre{font-size:13px}</style></head>"
-                        f"<body><h1>{title}</h1>{svg_bars(self.ops)}<pre>{html.escape(str(self))}</pre></body></html>\n")
+        with writing(path):
+            path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+                            "<style>body{font-family:sans-serif;margin:2em}pre{font-size:13px}</style></head>"
+                            f"<body><h1>{title}</h1>{svg_bars(self.ops)}<pre>{html.escape(str(self))}</pre></body></html>\n")
         return path
 
 
