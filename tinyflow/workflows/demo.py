@@ -106,11 +106,10 @@ def stage_prune(state: DemoState) -> str:
 
 
 def _copy(model):
-    import keras
+    # Keras (TensorFlow) is imported only under tinyflow/model/.
+    from tinyflow.model.pipeline import _copy as copy_model
 
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    return clone
+    return copy_model(model)
 
 
 def stage_quantize(state: DemoState) -> str:
