@@ -244,8 +244,10 @@ class DeviceClient(RecoveryMixin):
 
     def _wait(self, match, stop_on_error: bool = False, timeout: float | None = None):
         """Skip events until one matches; None on timeout (or on a bad frame when stop_on_error)."""
+        wait = self.timeout if timeout is None else timeout
+        give_up = time.monotonic() + 4 * wait  # a device that only sends other frames must not hold us
         while True:
-            ev = self._next_event(self.timeout if timeout is None else timeout)
+            ev = self._next_event(wait) if time.monotonic() < give_up else None
             if ev is None:
                 self.counters.timeouts += timeout is None or timeout >= self.timeout
                 return None

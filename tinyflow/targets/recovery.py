@@ -27,7 +27,7 @@ class RecoveryMixin:
             seq = self._next_seq()
             seqs.add(seq)
             self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
-            while True:
+            while time.monotonic() < deadline:  # garbage alone must not keep us here
                 ev = self._next_event(self._nudge())
                 if ev is None:
                     break  # the HELLO may be lost too: send another
@@ -126,8 +126,9 @@ class RecoveryMixin:
         self._write(fr.encode_frame(m.STATS, fence))
         wait = self.timeout if self._fence_rtt <= 0 else min(self.timeout, max(0.05, 4 * self._fence_rtt))
         outcome = None
+        give_up = t0 + max(wait, self.timeout)  # bad or unrelated frames must not extend the wait
         while True:
-            ev = self._next_event(wait)
+            ev = self._next_event(wait) if time.monotonic() < give_up else None
             if ev is None:
                 self.counters.timeouts += wait >= self.timeout
                 return outcome if outcome is not None and outcome.type == m.INFER else None, False
