@@ -122,3 +122,31 @@ def test_firmware_rerun_after_a_half_written_project(tmp_path, monkeypatch):
     res = _run("firmware", "generate", model, "--board", "nano33ble", "--runtime", "aot", "-o", out)
     assert res.exit_code == 0, res.output
     assert (out / "platformio.ini").is_file() and not list(out.rglob("*.tinyflow-new"))
+
+
+def test_eval_report_under_a_file_is_a_usage_error(blocker):
+    model = corpus_path("tflm/hello_world_int8.tflite")
+    res = _run("eval", model, "-d", "random:2", "--no-progress", "--report", blocker / "rep")
+    assert res.exit_code == 2, res.output
+    assert _error_line(res).startswith(f"Error: Cannot write {blocker / 'rep'}: a file is in the way")
+
+
+def test_resume_without_a_journal_says_it_starts_over(tmp_path):
+    model = corpus_path("tflm/hello_world_int8.tflite")
+    res = CliRunner().invoke(cli, ["eval", str(model), "-d", "random:2", "--no-progress",
+                                   "--report", str(tmp_path / "r"), "--resume"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"notice: no journal in {tmp_path / 'r'} to resume; starting from the first sample." in res.stderr
+
+
+def test_an_unexpected_os_error_is_one_error_line(monkeypatch):
+    import tinyflow.boards
+
+    def broken(*_a, **_k):
+        raise OSError(28, "No space left on device", "/some/where")
+
+    monkeypatch.setattr(tinyflow.boards, "list_boards", broken)
+    res = _run("boards", "list")
+    assert res.exit_code == 1
+    assert _error_line(res) == ("Error: /some/where: No space left on device. "
+                                "Check the path, its permissions and the free space, then run again.")

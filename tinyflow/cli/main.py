@@ -54,6 +54,12 @@ class LazyGroup(click.Group):
         except TinyflowError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # A safety net: library code turns the OS errors it expects into TinyflowErrors.
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"Error: {where}{exc.strerror or exc}. Check the path, its permissions and the free "
+                       "space, then run again.", err=True)
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Error: interrupted. Partial results were kept where the command supports --resume.", err=True)
             ctx.exit(130)

@@ -46,11 +46,13 @@ class EvalReport:
         """Write DIR/report.json and the self-contained DIR/report.html."""
         from tinyflow.workflows.report_html import render
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        from tinyflow.outputs import make_dir, writing
+
+        directory = make_dir(directory)
         data = self.to_dict()
-        (directory / "report.json").write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
-        (directory / "report.html").write_text(render(data))
+        with writing(directory):
+            (directory / "report.json").write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+            (directory / "report.html").write_text(render(data))
         return directory / "report.json", directory / "report.html"
 
     def __str__(self) -> str:

@@ -19,12 +19,14 @@ import base64
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from tinyflow.errors import UsageError
+from tinyflow.outputs import make_dir, writing
 
 VERSION = 1
 COUNTERS = ("retries", "resyncs", "resets")
@@ -80,10 +82,15 @@ class Journal:
         if resume and path.exists() and path.stat().st_size:
             journal._load()
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if resume:
+                print(f"notice: no journal in {path.parent} to resume; starting from the first sample.",
+                      file=sys.stderr)
+            make_dir(path.parent)
             header = {"tinyflow_journal": VERSION, "config": config, "fingerprint": fingerprint(config)}
-            _write_synced(path, json.dumps(header, sort_keys=True) + "\n", mode="w")
-        journal._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+            with writing(path):
+                _write_synced(path, json.dumps(header, sort_keys=True) + "\n", mode="w")
+        with writing(path):
+            journal._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
         return journal
 
     def _load(self) -> None:
