@@ -33,7 +33,11 @@ def test_fuzz_device_core(protocol, tmp_path):
     exe = build_executable(build, f"fuzz_device_{protocol}")
     work = tmp_path / "corpus"
     work.mkdir()
-    proc = subprocess.run([str(exe), f"-max_total_time={FUZZ_SECONDS}", "-timeout=10", "-rss_limit_mb=1024",
+    # libFuzzer's RSS limit reads getrusage's peak RSS, which Linux carries across execve: started
+    # straight from this pytest process (over 1 GB once TensorFlow is loaded) the fuzzer would
+    # report an out-of-memory on its first check. `sh` forks, so the fuzzer starts with its own peak.
+    proc = subprocess.run(["sh", "-c", '"$0" "$@"; exit $?', str(exe), f"-max_total_time={FUZZ_SECONDS}",
+                           "-timeout=10", "-rss_limit_mb=1024",
                            f"-artifact_prefix={tmp_path}/", str(work), str(fw / "fuzz" / "corpus" / protocol)],
                           capture_output=True, text=True, timeout=FUZZ_SECONDS + 120)
     tail = "\n".join(proc.stderr.splitlines()[-25:])
