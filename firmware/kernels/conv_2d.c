@@ -4,25 +4,6 @@
  * four output channels at a time (one input load feeds four filters). */
 #include "tinyflow/kernels/conv_2d.h"
 
-static int params_ok(const tinyflow_conv_params_t *p) {
-  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
-  if (p->filter_h < 1 || p->filter_w < 1 || p->filter_c < 1 || p->input_c % p->filter_c != 0) return 0;
-  if (p->output_h < 1 || p->output_w < 1 || p->output_c < 1) return 0;
-  if (p->output_c % (p->input_c / p->filter_c) != 0) return 0;
-  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
-  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
-  return 1;
-}
-
-/* First and one-past-last filter tap whose input coordinate origin + tap * dilation is in [0, size). */
-static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
-  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
-  if (e > taps) e = taps;
-  *start = s;
-  *end = e < s ? s : e;
-}
-
 /* Four output channels of one pixel at once: each input byte loaded is used four times. */
 static void conv_block4(const tinyflow_conv_params_t *p, const int8_t *in_g, const int8_t *w_oc, int32_t iy0,
                         int32_t ix0, int32_t fy0, int32_t fy1, int32_t fx0, int32_t fx1, int32_t *acc) {
@@ -69,7 +50,7 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
   const int32_t fc = p->filter_c, ic = p->input_c, oc_n = p->output_c;
   int32_t b, oy, ox, oc, k, oc_per_group, fsize;
-  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  if (!tinyflow_conv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
   oc_per_group = oc_n / (ic / fc);
   fsize = p->filter_h * p->filter_w * fc;
   for (b = 0; b < p->batches; ++b) {
@@ -77,12 +58,12 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
     for (oy = 0; oy < p->output_h; ++oy) {
       const int32_t iy0 = oy * p->stride_h - p->pad_h;
       int32_t fy0, fy1;
-      tap_range(iy0, p->dilation_h, p->filter_h, p->input_h, &fy0, &fy1);
+      tinyflow_tap_range(iy0, p->dilation_h, p->filter_h, p->input_h, &fy0, &fy1);
       for (ox = 0; ox < p->output_w; ++ox) {
         const int32_t ix0 = ox * p->stride_w - p->pad_w;
         int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
         int32_t fx0, fx1;
-        tap_range(ix0, p->dilation_w, p->filter_w, p->input_w, &fx0, &fx1);
+        tinyflow_tap_range(ix0, p->dilation_w, p->filter_w, p->input_w, &fx0, &fx1);
         /* Output pixel (b, oy, ox) is finished before the next one reads any input: the planner's
          * overlap of output over input relies on this raster order. */
         for (oc = 0; oc < oc_n;) {

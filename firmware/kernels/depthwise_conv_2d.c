@@ -3,41 +3,24 @@
  * padding costs no per-tap branch. */
 #include "tinyflow/kernels/depthwise_conv_2d.h"
 
-static int params_ok(const tinyflow_dwconv_params_t *p) {
-  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
-  if (p->filter_h < 1 || p->filter_w < 1 || p->depth_multiplier < 1) return 0;
-  if (p->output_h < 1 || p->output_w < 1 || p->output_c != p->input_c * p->depth_multiplier) return 0;
-  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
-  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
-  return 1;
-}
-
-static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
-  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
-  if (e > taps) e = taps;
-  *start = s;
-  *end = e < s ? s : e;
-}
-
 int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32_t *multiplier,
                                   const int32_t *shift, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, int8_t *output) {
   const int32_t ic_n = p->input_c, oc_n = p->output_c, dm = p->depth_multiplier;
   const int32_t in_off = p->input_offset;
   int32_t b, oy, ox, ic, m, fy, fx;
-  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  if (!tinyflow_dwconv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + (int32_t)b * p->input_h * p->input_w * ic_n;
     for (oy = 0; oy < p->output_h; ++oy) {
       const int32_t iy0 = oy * p->stride_h - p->pad_h;
       int32_t fy0, fy1;
-      tap_range(iy0, p->dilation_h, p->filter_h, p->input_h, &fy0, &fy1);
+      tinyflow_tap_range(iy0, p->dilation_h, p->filter_h, p->input_h, &fy0, &fy1);
       for (ox = 0; ox < p->output_w; ++ox) {
         const int32_t ix0 = ox * p->stride_w - p->pad_w;
         int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
         int32_t fx0, fx1;
-        tap_range(ix0, p->dilation_w, p->filter_w, p->input_w, &fx0, &fx1);
+        tinyflow_tap_range(ix0, p->dilation_w, p->filter_w, p->input_w, &fx0, &fx1);
         ic = 0;
         if (dm == 1) { /* four channels at a time: contiguous input and filter bytes */
           for (; ic + 4 <= ic_n; ic += 4) {

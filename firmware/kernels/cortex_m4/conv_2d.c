@@ -9,24 +9,6 @@
 #include "requant.h"
 #include "simd.h"
 
-static int params_ok(const tinyflow_conv_params_t *p) {
-  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
-  if (p->filter_h < 1 || p->filter_w < 1 || p->filter_c < 1 || p->input_c % p->filter_c != 0) return 0;
-  if (p->output_h < 1 || p->output_w < 1 || p->output_c < 1) return 0;
-  if (p->output_c % (p->input_c / p->filter_c) != 0) return 0;
-  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
-  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
-  return 1;
-}
-
-static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
-  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
-  if (e > taps) e = taps;
-  *start = s;
-  *end = e < s ? s : e;
-}
-
 /* acc[k] += sum_i (x[i] + off) * w[k * w_stride + i] for k < 4, i < n. The word loop is in
  * assembly because GCC spills pointers there: 25 instructions per 16 multiply-accumulates. */
 static void dot_x4(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int32_t in_off, int32_t *acc) {
@@ -240,7 +222,7 @@ static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multipli
 
 int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
-  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  if (!tinyflow_conv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
   if (pointwise_pairs_ok(p)) {
     conv_pointwise_pairs(p, multiplier, shift, input, filter, bias, output);
     return TINYFLOW_KERNEL_OK;
@@ -257,10 +239,10 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
     const int8_t *in_b = input + b * p->input_h * p->input_w * ic;
     for (int32_t oy = 0; oy < p->output_h; ++oy) {
       win.iy0 = oy * p->stride_h - p->pad_h;
-      tap_range(win.iy0, p->dilation_h, p->filter_h, p->input_h, &win.fy0, &win.fy1);
+      tinyflow_tap_range(win.iy0, p->dilation_h, p->filter_h, p->input_h, &win.fy0, &win.fy1);
       for (int32_t ox = 0; ox < p->output_w; ++ox) {
         win.ix0 = ox * p->stride_w - p->pad_w;
-        tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
+        tinyflow_tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
         int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
         int32_t oc = 0;
         while (oc < oc_n) {

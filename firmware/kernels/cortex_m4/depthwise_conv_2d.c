@@ -10,23 +10,6 @@
 #include "requant.h"
 #include "simd.h"
 
-static int params_ok(const tinyflow_dwconv_params_t *p) {
-  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
-  if (p->filter_h < 1 || p->filter_w < 1 || p->depth_multiplier < 1) return 0;
-  if (p->output_h < 1 || p->output_w < 1 || p->output_c != p->input_c * p->depth_multiplier) return 0;
-  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
-  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
-  return 1;
-}
-
-static void tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
-  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
-  if (e > taps) e = taps;
-  *start = s;
-  *end = e < s ? s : e;
-}
-
 typedef struct {
   int32_t iy0, ix0, fy0, fy1, fx0, fx1;
 } window_t;
@@ -221,7 +204,7 @@ static void taps_any(const tinyflow_dwconv_params_t *p, const window_t *win, con
 int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32_t *multiplier,
                                   const int32_t *shift, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, int8_t *output) {
-  if (!params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  if (!tinyflow_dwconv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
   const int32_t oc_n = p->output_c, off2 = tinyflow_m4_offset2(p->input_offset);
   const int fast_3x3 = p->filter_h == 3 && p->filter_w == 3 && p->depth_multiplier == 1 && p->dilation_h == 1 &&
                        p->dilation_w == 1;
@@ -233,10 +216,10 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
     const int8_t *in_b = input + b * p->input_h * p->input_w * p->input_c;
     for (int32_t oy = 0; oy < p->output_h; ++oy) {
       win.iy0 = oy * p->stride_h - p->pad_h;
-      tap_range(win.iy0, p->dilation_h, p->filter_h, p->input_h, &win.fy0, &win.fy1);
+      tinyflow_tap_range(win.iy0, p->dilation_h, p->filter_h, p->input_h, &win.fy0, &win.fy1);
       for (int32_t ox = 0; ox < p->output_w; ++ox) {
         win.ix0 = ox * p->stride_w - p->pad_w;
-        tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
+        tinyflow_tap_range(win.ix0, p->dilation_w, p->filter_w, p->input_w, &win.fx0, &win.fx1);
         int8_t *out = output + ((b * p->output_h + oy) * p->output_w + ox) * oc_n;
         if (fast_3x3 && win.fy1 - win.fy0 == 3 && win.fx1 - win.fx0 == 3) {
           pixel_3x3(&d, in_b + (win.iy0 * p->input_w + win.ix0) * oc_n, out);

@@ -71,4 +71,13 @@ TINYFLOW_INLINE int8_t tinyflow_requantize_s8(int32_t acc, int32_t multiplier, i
 /* Checks the kernels run once per call on host-made parameters (cheap, never in inner loops). */
 TINYFLOW_INLINE int tinyflow_shift_ok(int32_t shift) { return shift >= -31 && shift <= 30; }
 
+/* First and one-past-last filter tap whose input coordinate origin + tap * dilation is in [0, size). */
+TINYFLOW_INLINE void tinyflow_tap_range(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *start, int32_t *end) {
+  int32_t s = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+  int32_t e = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+  if (e > taps) e = taps;
+  *start = s;
+  *end = e < s ? s : e;
+}
+
 #endif /* TINYFLOW_KERNELS_COMMON_H */

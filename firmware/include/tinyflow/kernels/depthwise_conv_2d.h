@@ -19,4 +19,14 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
                                   const int32_t *shift, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, int8_t *output);
 
+/* Parameter checks shared by the portable and Cortex-M4 kernels (once per call). */
+TINYFLOW_INLINE int tinyflow_dwconv_params_ok(const tinyflow_dwconv_params_t *p) {
+  if (p->batches < 1 || p->input_h < 1 || p->input_w < 1 || p->input_c < 1) return 0;
+  if (p->filter_h < 1 || p->filter_w < 1 || p->depth_multiplier < 1) return 0;
+  if (p->output_h < 1 || p->output_w < 1 || p->output_c != p->input_c * p->depth_multiplier) return 0;
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
+  if (p->pad_h < 0 || p->pad_w < 0 || p->act_min > p->act_max) return 0;
+  return 1;
+}
+
 #endif /* TINYFLOW_KERNELS_DEPTHWISE_CONV_2D_H */
