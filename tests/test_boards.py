@@ -87,3 +87,42 @@ def test_bad_board_values(tmp_path, monkeypatch):
         load_board("nano33ble")
     (tmp_path / "nano33ble.toml").write_text("flash_kind = \"qspi\"\n" + src)
     assert load_board("nano33ble").extra == {"flash_kind": "qspi"}
+
+
+def test_one_fit_function_counts_the_tflm_arena_margin():
+    esp = load_board("esp32dev")
+    rt = esp.runtime("tflm")
+    fit = boards.fit_model(esp, "tflm", model_flash=300_568, ram=85_264)
+    assert fit.ram_parts == {"arena": 85_264, "arena margin": boards.arena_with_margin(85_264) - 85_264,
+                             "tflm runtime": rt.ram_bytes}
+    assert boards.arena_with_margin(85_264) == 98_064 and boards.arena_with_margin(100) == 2_160
+    assert not fit.fits and fit.verdict == "does not fit (with the 15% arena margin)"
+    assert "Fit on esp32dev: does not fit (with the 15% arena margin)" in str(fit)
+    aot = boards.fit_model(esp, "aot", model_flash=1000, ram=85_264, flash_label="weights")
+    assert aot.ram_parts == {"planned activations": 85_264, "aot runtime": esp.runtime("aot").ram_bytes}
+    assert aot.verdict == "fits"  # the compiler's plan is exact: no margin
+
+
+@pytest.mark.parametrize("runtime", ["tflm", "aot"])
+def test_inspect_and_firmware_generate_agree_on_every_corpus_model_and_board(corpus_model, runtime):
+    """What `inspect --board B --check` accepts is exactly what `firmware generate -b B` generates."""
+    from tinyflow.errors import ModelError
+    from tinyflow.firmware.project import plan_project
+    from tinyflow.inspection import inspect_model
+
+    for board in list_boards():
+        try:
+            fit = inspect_model(corpus_model, board=board.id, runtime=runtime).fit
+        except ModelError:  # an op this runtime cannot run: firmware generate refuses it too
+            with pytest.raises(ModelError):
+                plan_project(corpus_model, board.id, runtime)
+            continue
+        try:
+            generated = plan_project(corpus_model, board.id, runtime).fit
+        except BoardError:
+            generated = None
+        except ModelError:  # refused for something other than the fit (inspect lists it too)
+            continue
+        assert fit.fits == (generated is not None), (board.id, str(fit))
+        if generated is not None:
+            assert generated.to_dict() == fit.to_dict(), board.id

@@ -34,3 +34,11 @@ def test_jsonable_handles_numpy_dataclasses_and_nan():
 
     d = jsonable({"r": R(np.arange(3, dtype=np.int8), float("inf")), "t": (np.int64(5), {1, 2}) , "n": np.float32(0.5)})
     assert json.loads(json.dumps(d)) == {"r": {"x": [0, 1, 2], "y": None}, "t": [5, [1, 2]], "n": 0.5}
+
+
+def test_untrusted_names_in_cells_stay_on_their_row():
+    text = table(["op", "count"], [["CUSTOM:x\n[env:pwned]\x1b[2J", 1], ["ADD", 2]])
+    lines = text.splitlines()
+    assert len(lines) == 4 and "\x1b" not in text
+    assert lines[2].startswith("CUSTOM:x\\x0a[env:pwned]\\x1b[2J") and lines[2].endswith(" 1")
+    assert lines[3].startswith("ADD ") and lines[3].endswith(" 2")

@@ -176,3 +176,105 @@ def test_unsupported_ops_of_other_subgraphs_count_too():
     data = pack(model)
     assert read_model(data).op_names() == ["RELU"]
     assert tflm.unsupported_ops(data) == ["RFFT2D"]
+
+
+# ---- crash isolation: TFLM never runs in this process ----------------------------------------------
+
+def _corpus_mutant(rel: str, mutate) -> bytes:
+    """A corpus model changed through the object API (tinyflow.tflite.writer.pack), e.g. made hostile."""
+    import ai_edge_litert.schema_py_generated as schema
+
+    from tinyflow.tflite.writer import pack
+
+    model = schema.ModelT.InitFromPackedBuf(corpus_path(rel).read_bytes(), 0)
+    mutate(model.subgraphs[0])
+    return pack(model)
+
+
+def _huge_input(sg):  # a 1 GiB input tensor: TFLM in-process segfaulted on it
+    sg.tensors[sg.inputs[0]].shape = [1, 1 << 28, 4]
+
+
+def _writes_a_constant(sg):  # op 1 writes into a weights tensor: TFLM segfaults loading it
+    sg.operators[1].outputs = [9]
+
+
+HOSTILE = {"huge_input": ("tflm/hello_world_int8.tflite", _huge_input),
+           "writes_constant": ("tflm/micro_speech_quantized.tflite", _writes_a_constant)}
+VERBS = {"inspect": ["inspect", "{m}"], "eval": ["eval", "{m}", "--target", "sim://tflm", "--dataset", "random:2"],
+         "compile": ["compile", "{m}", "-o", "{out}"], "profile": ["profile", "{m}"]}
+# Runs the CLI and reports its exit status and the peak RSS of it and its children (KiB).
+_MEASURED = r"""
+import resource, subprocess, sys
+proc = subprocess.run([sys.executable, "-m", "tinyflow.cli.main", *sys.argv[1:]], capture_output=True, text=True,
+                      timeout=600)
+print(proc.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.stdout.write(proc.stdout + proc.stderr)
+"""
+
+
+@pytest.mark.parametrize("verb", VERBS)
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_models_are_one_error_line_without_crashing_the_cli(tmp_path, case, verb):
+    import subprocess
+    import sys
+
+    path = tmp_path / f"{case}.tflite"
+    path.write_bytes(_corpus_mutant(*HOSTILE[case]))
+    args = [a.format(m=path, out=tmp_path / "out") for a in VERBS[verb]]
+    proc = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=900,
+                          cwd=tmp_path)
+    head, _, output = proc.stdout.partition("\n")
+    code, rss_kib = map(int, head.split())
+    errors = [ln for ln in output.splitlines() if ln.startswith("Error: ")]
+    assert code == 1, output[-2000:]  # not -11: the CLI process was not killed by a signal
+    assert len(errors) == 1 and "Traceback" not in output, output[-2000:]
+    assert rss_kib < 2_000_000, rss_kib
+
+
+def test_a_crash_in_tflm_names_the_signal():
+    data = _corpus_mutant("tflm/micro_speech_quantized.tflite", _writes_a_constant)
+    with pytest.raises(ModelError, match=r"TFLite Micro crashed with signal 11 \(SIGSEGV\)"):
+        tflm.run(data, [np.zeros((1, 49, 40, 1), np.int8)])
+
+
+def test_a_worker_that_dies_is_one_model_error_naming_the_signal_and_run_starts_a_new_one():
+    import os
+    import signal
+
+    data, x = _relu_model(), np.zeros((1, 8), np.int8)
+    tflm.run(data, [x])
+    worker, _ = tflm._worker(data)
+    os.kill(worker.proc.pid, signal.SIGSEGV)  # as TFLM crashing on a hostile model would
+    worker.proc.wait(timeout=30)
+    with pytest.raises(ModelError, match=r"TFLite Micro crashed with signal 11 \(SIGSEGV\) while invoking"):
+        worker.invoke([x])
+    assert tflm.run(data, [x])[0][0].tolist() == [[0] * 8]  # a fresh worker
+    assert tflm._worker(data)[0] is not worker
+
+
+def test_a_worker_that_hangs_is_stopped_at_its_deadline():
+    import os
+    import signal
+    import time
+
+    from tinyflow.tflm_worker import TflmWorker
+
+    with TflmWorker(_relu_model(), 1 << 16, 8, 1, invoke_timeout=1.0) as worker:
+        os.kill(worker.proc.pid, signal.SIGSTOP)  # as a model stuck in an endless WHILE would look
+        start = time.monotonic()
+        with pytest.raises(ModelError, match=r"took more than 1 s invoking the model; the worker was stopped"):
+            worker.invoke([np.zeros((1, 8), np.int8)])
+        assert time.monotonic() - start < 10 and not worker.alive
+
+
+def test_sim_tflm_runs_tflm_outside_this_process():
+    import os
+
+    from tinyflow.targets import sim_tflm
+
+    port = sim_tflm.open("board=nano33ble", model=corpus_path("tflm/hello_world_int8.tflite"))
+    worker = port.runtime._worker
+    assert worker.alive and worker.proc.pid != os.getpid()
+    port.close()
+    assert not worker.alive

@@ -1,13 +1,17 @@
 """Boards from boards/*.toml (schema in docs/boards.md) and the check of a model against a board.
 
-    from tinyflow.boards import load_board, list_boards, check_fit
+    from tinyflow.boards import load_board, list_boards, fit_model
     b = load_board("nano33ble")
-    fit = check_fit(b, flash_needed=..., ram_needed=..., flash_parts={...}, ram_parts={...})
+    fit = fit_model(b, "tflm", model_flash=len(model_bytes), ram=measured_arena_bytes)
     fit.fits, fit.ram_headroom; print(fit); fit.raise_if_not_fit()
+
+`fit_model` is THE fit check of a model on a board (inspect, firmware generate, sim://tflm and
+profile all call it), so they cannot disagree; `check_fit` is its arithmetic.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +23,15 @@ from tinyflow.report import fmt_bytes, jsonable, table
 _REQUIRED_INT = ("cpu_hz", "flash_bytes", "ram_bytes", "reserved_flash_bytes", "reserved_ram_bytes", "baud")
 _REQUIRED_STR = ("id", "name", "mcu", "core")
 TIGHT = 0.10  # less than this fraction of the usable memory left over: "fits (tight)"
+
+# Why a margin on TFLM arenas: the arena is measured with the host's TFLM (64-bit pointers). On a
+# 32-bit MCU the persistent tail (TfLiteTensor/TfLiteEvalTensor structs, node data) is smaller, so
+# the host figure over-counts it; but optimized kernels (CMSIS-NN, ESP-NN) ask for scratch buffers
+# (im2col) that the reference kernels do not, and the pinned library is an older TFLM than the
+# host's. 15% (at least 2 KiB) covers the scratch of the corpus's conv layers. The compiled (aot)
+# runtime's arena is the compiler's own plan, exact, so it gets no margin.
+ARENA_MARGIN_FRACTION = 0.15
+ARENA_MARGIN_MIN_BYTES = 2048
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,7 @@ class FitReport:
     ram_reserved: int
     flash_parts: dict[str, int] = field(default_factory=dict)
     ram_parts: dict[str, int] = field(default_factory=dict)
+    margin_bytes: int = 0   # the TFLM arena margin counted in ram_needed (0: none)
 
     @property
     def flash_headroom(self) -> int:
@@ -184,13 +198,18 @@ class FitReport:
 
     @property
     def verdict(self) -> str:
+        """'fits', 'fits (tight)' or 'does not fit', saying when RAM counts the arena margin."""
         if not self.fits:
-            return "does not fit"
-        tight = min(self.flash_headroom / self.flash_usable, self.ram_headroom / self.ram_usable) < TIGHT
-        return "fits (tight)" if tight else "fits"
+            base, notes = "does not fit", []
+        else:
+            tight = min(self.flash_headroom / self.flash_usable, self.ram_headroom / self.ram_usable) < TIGHT
+            base, notes = "fits", ["tight"] if tight else []
+        if self.margin_bytes:
+            notes.append(f"with the {ARENA_MARGIN_FRACTION:.0%} arena margin")
+        return f"{base} ({'; '.join(notes)})" if notes else base
 
     def to_dict(self) -> dict:
-        return {"board": self.board, "verdict": self.verdict, "fits": self.fits,
+        return {"board": self.board, "verdict": self.verdict, "fits": self.fits, "margin_bytes": self.margin_bytes,
                 "flash": self._mem("flash"), "ram": self._mem("ram")}
 
     def _mem(self, kind: str) -> dict:
@@ -233,3 +252,35 @@ def check_fit(board: Board | str, flash_needed: int, ram_needed: int, *, flash_p
                      flash_usable=b.usable_flash_bytes, ram_usable=b.usable_ram_bytes, flash_total=b.flash_bytes,
                      ram_total=b.ram_bytes, flash_reserved=b.reserved_flash_bytes, ram_reserved=b.reserved_ram_bytes,
                      flash_parts=dict(flash_parts or {}), ram_parts=dict(ram_parts or {}))
+
+
+def arena_with_margin(measured_bytes: int) -> int:
+    """The TFLM arena a firmware reserves for a host-measured arena: plus the margin, a 16-byte multiple."""
+    margin = max(ARENA_MARGIN_MIN_BYTES, math.ceil(int(measured_bytes) * ARENA_MARGIN_FRACTION))
+    return (int(measured_bytes) + margin + 15) // 16 * 16
+
+
+def fit_model(board: Board | str, runtime: str, *, model_flash: int, ram: int, flash_label: str = "model") -> FitReport:
+    """THE fit of a model on a board under `runtime`: what inspect, firmware generate and the simulators check.
+
+    Args:
+        model_flash: the model's bytes in flash (tflm: the .tflite; aot: the compiled weights).
+        ram: tflm: the host-measured arena (the margin is added here, as the firmware reserves
+            it); aot: the compiler's planned activation memory (exact, no margin).
+        flash_label: how the flash part is named in the report.
+    Raises:
+        BoardError: unknown board, or no size estimate for `runtime` on it.
+    """
+    b = load_board(board)
+    rt = b.runtime(runtime)
+    if runtime == "tflm":
+        reserved = arena_with_margin(ram)
+        ram_parts = {"arena": int(ram), "arena margin": reserved - int(ram)}
+    else:
+        ram_parts = {"planned activations": int(ram)}
+    ram_parts[f"{runtime} runtime"] = rt.ram_bytes
+    flash_parts = {flash_label: int(model_flash), f"{runtime} runtime": rt.flash_bytes}
+    fit = check_fit(b, sum(flash_parts.values()), sum(ram_parts.values()), flash_parts=flash_parts,
+                    ram_parts=ram_parts)
+    fit.margin_bytes = ram_parts.get("arena margin", 0)
+    return fit

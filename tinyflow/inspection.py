@@ -8,13 +8,15 @@ the fit on a board, as one InspectReport (str() = tables, to_dict() = --json).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyflow import tflm
 from tinyflow.analysis import ModelAnalysis, analyze
-from tinyflow.boards import FitReport, check_fit, load_board
+from tinyflow.boards import FitReport, fit_model, load_board
 from tinyflow.errors import ModelError, UsageError
+from tinyflow.escaping import terminal_text
+from tinyflow.firmware import tflm_library
 from tinyflow.report import fmt_bytes, jsonable, table
 from tinyflow.tflite import read_model
 
@@ -33,6 +35,7 @@ class InspectReport:
     aot_memory: dict | None = None
     aot_note: str = ""
     fit: FitReport | None = None
+    library_issues: list[str] = field(default_factory=list)  # what the firmware's TFLM library would get wrong
 
     @property
     def ram_for_runtime(self) -> int | None:
@@ -43,7 +46,8 @@ class InspectReport:
 
     def to_dict(self) -> dict:
         d = {"model": self.source, **self.analysis.to_dict(), "runtime": self.runtime,
-             "tflm": {"build": tflm.TFLM_BUILD, "unsupported_ops": self.unsupported_ops},
+             "tflm": {"build": tflm.TFLM_BUILD, "unsupported_ops": self.unsupported_ops,
+                      "library_issues": self.library_issues},
              "arena": self.arena.to_dict() if self.arena else None,
              "fit": self.fit.to_dict() if self.fit else None}
         if self.runtime == "aot":
@@ -52,12 +56,13 @@ class InspectReport:
 
     def __str__(self) -> str:
         a, m = self.analysis, self.analysis.model
-        lines = [f"{self.source}: {len(m.data):,} bytes, sha256 {m.sha256[:16]}", *(
-            [f"description: {m.description}"] if m.description else [])]
+        # Names, the description and the file name are untrusted text: shown through terminal_text.
+        lines = [f"{terminal_text(self.source)}: {len(m.data):,} bytes, sha256 {m.sha256[:16]}", *(
+            [f"description: {terminal_text(m.description, 200)}"] if m.description else [])]
         io = [[kind, t.name[:40], "x".join(map(str, t.shape)), t.type_name.lower(), _scale(t), _zp(t)]
               for kind, ids in (("input", m.inputs), ("output", m.outputs)) for t in (m.tensors[i] for i in ids)]
         lines += ["", table(["", "tensor", "shape", "dtype", "scale", "zero point"], io)]
-        dynamic = [m.tensors[i].name for i in (*m.inputs, *m.outputs) if -1 in m.tensors[i].shape_signature]
+        dynamic = [terminal_text(m.tensors[i].name, 80) for i in (*m.inputs, *m.outputs) if -1 in m.tensors[i].shape_signature]
         if dynamic:
             lines.append(f"note: {', '.join(dynamic)} declare a dynamic dimension (-1); TFLM uses the stored shape")
         macs_by = {}
@@ -74,7 +79,9 @@ class InspectReport:
         lines += ["", f"params {a.params:,}   weights {fmt_bytes(a.weight_bytes)}   MACs {a.macs:,}"
                       f"   activations (sum) {fmt_bytes(a.activation_bytes)}"]
         lines.append("TFLM op support: " + ("all ops supported" if not self.unsupported_ops else
-                                             "NOT supported: " + ", ".join(self.unsupported_ops)))
+                                             "NOT supported: " + ", ".join(map(terminal_text, self.unsupported_ops))))
+        lines += [f"TFLM firmware library: {terminal_text(issue)} (`firmware generate --runtime tflm` refuses it)"
+                  for issue in self.library_issues]
         lines += self._memory_lines()
         if self.fit:
             lines += ["", str(self.fit)]
@@ -120,7 +127,8 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
     source = Path(model).name if isinstance(model, (str, Path)) else "model bytes"
     m = read_model(model)
     b = load_board(board) if board else None
-    report = InspectReport(source=source, analysis=analyze(m), runtime=runtime, unsupported_ops=tflm.unsupported_ops(m))
+    report = InspectReport(source=source, analysis=analyze(m), runtime=runtime, unsupported_ops=tflm.unsupported_ops(m),
+                           library_issues=tflm_library.incompatibilities(m))
     if runtime == "tflm":
         if b is not None and not arena:
             raise UsageError("--board with --runtime tflm needs the measured arena, but --no-arena was given",
@@ -156,23 +164,17 @@ def _aot_memory(data: bytes) -> tuple[dict | None, str]:
 
 
 def _fit(report: InspectReport, board) -> FitReport:
-    rt = board.runtime(report.runtime)
-    model_bytes = len(report.analysis.model.data)
+    """The board fit through boards.fit_model, with the figures firmware generate uses, so the
+    verdict here is the one `firmware generate` acts on (tflm: measured arena + margin; aot: the
+    compiled weights and planned activations; the board's runtime estimate adds kernels and core)."""
     ram = report.ram_for_runtime
     if ram is None:
         raise ModelError(f"Cannot check the fit on {board.id} with --runtime {report.runtime}: {report.aot_note}",
                          "Use --runtime tflm, or update tinyflow.")
-    label = "arena" if report.runtime == "tflm" else "planned activations"
-    # aot: the compiler's measured flash (Cortex-M4 code + weights) when it has an ARM toolchain,
-    # else its emitted weights; the board's aot estimate (kernels + protocol core) is added on top,
-    # which counts the kernels twice when flash was measured: an over-estimate, on the safe side.
-    aot = report.aot_memory or {}
-    flash_label, flash_model = "model", model_bytes
-    if report.runtime == "aot" and isinstance(aot.get("flash_bytes"), int):
-        flash_label, flash_model = "compiled model (code + weights)", aot["flash_bytes"]
-    elif report.runtime == "aot" and isinstance(aot.get("weights_bytes"), int):
-        flash_label, flash_model = "compiled weights", aot["weights_bytes"]
-    flash_parts = {flash_label: int(flash_model), f"{report.runtime} runtime": rt.flash_bytes}
-    ram_parts = {label: int(ram), f"{report.runtime} runtime": rt.ram_bytes}
-    return check_fit(board, sum(flash_parts.values()), sum(ram_parts.values()), flash_parts=flash_parts,
-                     ram_parts=ram_parts)
+    if report.runtime == "tflm":
+        return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=int(ram))
+    weights = (report.aot_memory or {}).get("weights_bytes")
+    if not isinstance(weights, int):
+        raise ModelError(f"Cannot check the fit on {board.id}: the compiler's memory report has no weights figure",
+                         "Use --runtime tflm, or update tinyflow.")
+    return fit_model(board, "aot", model_flash=weights, ram=int(ram), flash_label="weights")

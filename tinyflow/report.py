@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tinyflow.escaping import terminal_text
+
 
 def fmt_int(n: int | float | None) -> str:
     """1234567 -> '1,234,567'; None -> '-'."""
@@ -50,7 +52,7 @@ def _cell(v: Any) -> str:
         return f"{v:.4g}"
     if _is_number(v) and float(v).is_integer():
         return f"{int(v):,}"
-    return str(v)
+    return terminal_text(str(v))  # names come from model files and devices: one line, no control bytes
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,

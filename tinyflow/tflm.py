@@ -1,7 +1,9 @@
 """The TFLite Micro reference runtime on the host (`tflite_micro.runtime`): the oracle for what a
 board computes, its op support, and the smallest tensor arena a model needs.
 
-- `run(model, samples)` invokes a model once per sample (interpreter cached per model).
+- `run(model, samples)` invokes a model once per sample in a worker child (one per model, cached):
+  TFLM never runs in the caller's process, so a hostile model cannot crash or hang it.
+- `start_worker(model)`: a worker of one's own (sim://tflm keeps one per simulated board).
 - `unsupported_ops(model)` / `check_supported(model)`: ops this TFLM build cannot run.
 - `measure_arena(model)`: the smallest arena that loads AND invokes, probed in subprocesses
   because TFLM may crash the whole process when the arena is too small; cached by SHA-256.
@@ -10,13 +12,12 @@ board computes, its op support, and the smallest tensor arena a model needs.
 from __future__ import annotations
 
 import collections
-import contextlib
 import hashlib
 import json
 import os
 import re
-import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from tinyflow.errors import DataError, ModelError
-from tinyflow.tflite import TfliteModel, read_model
+from tinyflow.tflite import TfliteModel, read_model, read_model_file
+from tinyflow.tflm_worker import TflmWorker
 
 # The pinned build (pyproject) these lists were probed from. Probed, not copied from a header:
 # this build's PythonOpsResolver registers more ops (e.g. BATCH_MATMUL, REVERSE_V2) than the
@@ -55,6 +57,7 @@ SUPPORTED_CUSTOM = frozenset({
 })  # "ethos-u" is registered by name but needs an NPU, so it fails here and is not listed.
 
 PROBE_TIMEOUT_S = 120.0
+MAX_ARENA_BYTES = 1 << 30  # no probe asks for more (the children's address space is capped anyway)
 MAX_PROBES = 40
 _GRANULE = 16
 
@@ -87,8 +90,10 @@ def check_supported(model) -> None:
 
 # ---- running ------------------------------------------------------------------------------------
 
-_CACHE: collections.OrderedDict[str, tuple[object, TfliteModel]] = collections.OrderedDict()
+# Worker processes (tinyflow.tflm_worker) of the models run last, by content hash.
+_CACHE: collections.OrderedDict[str, tuple[TflmWorker, TfliteModel]] = collections.OrderedDict()
 _CACHE_SIZE = 4
+_CACHE_LOCK = threading.Lock()
 
 
 def _safe_arena(m: TfliteModel) -> int:
@@ -97,48 +102,39 @@ def _safe_arena(m: TfliteModel) -> int:
     return 2 * activations + 256 * len(m.tensors) + 512 * len(m.ops) + (256 << 10)
 
 
-def _interpreter(data: bytes):
-    key = hashlib.sha256(data).hexdigest()
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    m = read_model(data)
+def start_worker(model) -> tuple[TflmWorker, TfliteModel]:
+    """A new TFLM child process holding `model` (bytes, path or TfliteModel); the caller closes it.
+
+    The model is checked first (op support, then the arena measured in probe children, cached by
+    hash), so a model TFLM cannot load fails with the probe's reason before the worker starts.
+    Raises:
+        ModelError: unsupported ops, a model TFLM cannot load, or a crash/timeout in the child.
+    """
+    m = _model(model)
     check_supported(m)
-    # Load and invoke it once in a child first (cached on disk by hash): a model that would
-    # crash TFLM then fails there with a ModelError instead of taking this process down.
     arena = max(_safe_arena(m), measure_arena(m).arena_bytes + (64 << 10))
-    from tflite_micro import runtime
-
-    with tempfile.TemporaryFile() as log:
-        try:
-            with _stderr_to(log):
-                it = runtime.Interpreter.from_bytes(data, arena_size=arena)
-        except (RuntimeError, ValueError) as exc:
-            log.seek(0)
-            why = " ".join(log.read().decode(errors="replace").split())[:300]
-            raise ModelError(f"TFLite Micro could not load the model: {exc}{': ' + why if why else ''}",
-                             "Check the model with `tinyflow inspect --no-arena`.") from None
-    _CACHE[key] = (it, m)
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return it, m
+    out_bytes = sum(m.tensors[i].nbytes for i in m.outputs)
+    return TflmWorker(m.data, arena, out_bytes, len(m.outputs)), m
 
 
-@contextlib.contextmanager
-def _stderr_to(file):
-    """Send file descriptor 2 to `file` meanwhile: TFLM prints its reasons there, from C."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        os.dup2(file.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+def _worker(data: bytes) -> tuple[TflmWorker, TfliteModel]:
+    key = hashlib.sha256(data).hexdigest()
+    with _CACHE_LOCK:
+        if key in _CACHE and _CACHE[key][0].alive:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+        dead = _CACHE.pop(key, None)
+        if dead is not None:  # crashed or stopped at a deadline: its files go, a fresh child starts
+            dead[0].close()
+        worker = start_worker(data)
+        _CACHE[key] = worker
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)[1][0].close()
+        return worker
 
 
 def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
-    """Invoke `model` once per sample in the TFLM reference runtime.
+    """Invoke `model` once per sample in the TFLM reference runtime (in a worker process).
 
     Args:
         model: .tflite bytes or path.
@@ -147,13 +143,14 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
             model input; each
             is reshaped to its input tensor's shape and must already have its dtype (int8...).
         reset: reset variable tensors (SVDF/LSTM state) before each sample.
-    The first call for a model also measures its arena in a child process (measure_arena,
-    cached by hash), so a model that would crash TFLM raises ModelError instead.
+    The first call for a model measures its arena in probe children (cached by hash) and starts
+    a worker child that later calls reuse; a crash or hang there raises ModelError, never
+    takes this process down.
     Returns:
         One list per sample, holding one array per model output (tensor shape and dtype).
     """
-    data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
-    it, m = _interpreter(bytes(data))
+    data = model if isinstance(model, (bytes, bytearray)) else read_model_file(model)
+    worker, m = _worker(bytes(data))
     out = []
     for i, sample in enumerate(samples):
         one = len(m.inputs) == 1 and not (isinstance(sample, (list, tuple)) and len(sample) == 1)
@@ -161,15 +158,11 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
         if len(arrays) != len(m.inputs):
             raise DataError(f"Sample {i} has {len(arrays)} inputs but the model takes {len(m.inputs)}",
                             "Pass one array per model input.")
-        if reset:
-            it.reset()
-        for k, (x, ti) in enumerate(zip(arrays, m.inputs)):
-            it.set_input(_conform(np.asarray(x), m.tensors[ti], i), k)
+        conformed = [_conform(np.asarray(x), m.tensors[ti], i) for x, ti in zip(arrays, m.inputs)]
         try:
-            it.invoke()
-        except RuntimeError as exc:
-            raise ModelError(f"TFLite Micro failed invoking sample {i}: {exc}", "Check the model with `tinyflow inspect`.") from None
-        out.append([np.array(it.get_output(k)) for k in range(len(m.outputs))])
+            out.append(worker.invoke(conformed, reset=reset))
+        except ModelError as exc:
+            raise ModelError(f"Sample {i}: {exc.message}", exc.hint) from None
     return out
 
 
@@ -180,7 +173,7 @@ def _conform(x: np.ndarray, t, i: int) -> np.ndarray:
     if x.size != t.size:
         raise DataError(f"Sample {i} for input {t.name} has {x.size} values but shape {list(t.shape)} needs {t.size}",
                         "Check the sample shape.")
-    return np.ascontiguousarray(x.reshape(t.shape))
+    return np.asarray(x.reshape(t.shape), order="C")  # keeps a scalar input rank 0
 
 
 # ---- arena probes ---------------------------------------------------------------------------------
@@ -248,15 +241,13 @@ def measure_arena(model, use_cache: bool = True, timeout: float = PROBE_TIMEOUT_
 
 def _search(probe, start: int) -> ArenaMeasurement:
     """Binary search with the invariant: `lo` fails (0 trivially), `hi` works."""
-    probes, hi, text = 1, start, ""
+    probes, hi, text = 1, min(start, MAX_ARENA_BYTES), ""
     ok, text = probe(hi)
-    while not ok and probes < 4:  # the estimate was too small: grow it
-        hi, probes = hi * 4, probes + 1
+    while not ok and probes < 4 and hi < MAX_ARENA_BYTES:  # the estimate was too small: grow it
+        hi, probes = min(hi * 4, MAX_ARENA_BYTES), probes + 1
         ok, text = probe(hi)
     if not ok:
-        last = next((ln for ln in text.splitlines() if ln.strip()), "no output")
-        raise ModelError(f"TFLite Micro cannot load and invoke the model even with a {hi}-byte arena: {last}",
-                         "Check the model with `tinyflow inspect --no-arena`.")
+        _probe_failed(text, hi)
     report = _parse(text)
     lo, guess = 0, _up(report["total"])
     # TFLM's own tally is close (exact for person_detect; low by a few scratch buffers for tiny
@@ -284,6 +275,22 @@ def _search(probe, start: int) -> ArenaMeasurement:
         lo, hi = (lo, mid) if ok else (mid, hi)
     return ArenaMeasurement(arena_bytes=hi, recorded_bytes=report["total"], head_bytes=report["head"],
                             tail_bytes=report["tail"], breakdown=report["used"], probes=probes)
+
+
+def _probe_failed(text: str, arena: int):
+    """The ModelError for a model no probed arena could load and invoke: TFLM's reason, or the signal that killed it."""
+    from tinyflow.tflm_probe import SIGNAL_MARK
+    from tinyflow.tflm_worker import signal_name
+
+    crash = re.search(rf"{SIGNAL_MARK} (\d+)", text)
+    if crash:
+        raise ModelError(f"TFLite Micro crashed with {signal_name(int(crash.group(1)))} loading and invoking the model "
+                         f"(in a probe process, with a {arena:,}-byte arena)",
+                         "The model is malformed or hostile: check it with `tinyflow inspect --no-arena`, or re-export it "
+                         "from the converter.")
+    last = next((ln for ln in text.splitlines() if ln.strip()), "no output")
+    raise ModelError(f"TFLite Micro cannot load and invoke the model even with a {arena}-byte arena: {last}",
+                     "Check the model with `tinyflow inspect --no-arena`.")
 
 
 def _up(n: int) -> int:

@@ -1,7 +1,9 @@
 """Subprocess probes of the TFLite Micro runtime, for tinyflow.tflm (which owns the public API).
 
-TFLM can crash the whole process when an arena is too small, so nothing here runs TFLM in the
-caller's process:
+TFLM can crash the whole process when an arena is too small (or the model is hostile), so nothing
+here runs TFLM in the caller's process, and every child's address space is capped
+(tinyflow.tflm_worker.CHILD_MEMORY_BYTES). A probe killed by a signal ends its output with a
+`TINYFLOW_PROBE_SIGNAL <n>` line:
 - `probe_once(path, arena, ...)`: a fresh `python -c` child per probe (portable, ~0.2 s each).
 - `ProbeServer(path, ...)`: one child that loads tflite_micro and the model once, then forks a
   grandchild per probe (POSIX; a few ms each). A crash kills only that grandchild.
@@ -19,11 +21,17 @@ import tempfile
 from pathlib import Path
 
 from tinyflow.errors import ModelError
+from tinyflow.tflm_worker import CHILD_MEMORY_BYTES
+
+SIGNAL_MARK = "TINYFLOW_PROBE_SIGNAL"  # ends a probe's output when TFLM killed it with a signal
 
 # Runs in a child interpreter: load with `arena` bytes, invoke on zeros, print TFLM's allocations.
 # Needs only tflite_micro and numpy, so a crash (too small an arena) takes down nothing of ours.
 _CHILD = r"""
-import sys, numpy as np
+import resource, sys
+limit = int(sys.argv[4])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+import numpy as np
 from tflite_micro import runtime
 path, arena, n_inputs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 try:
@@ -42,21 +50,24 @@ print("TINYFLOW_PROBE_OK", flush=True)
 
 def probe_once(path: Path, arena: int, n_inputs: int, timeout: float) -> tuple[bool, str]:
     """(loaded and invoked?, output incl. the allocation printout) for one arena size, in a fresh child."""
-    cmd = [sys.executable, "-c", _CHILD, str(path), str(arena), str(n_inputs)]
+    cmd = [sys.executable, "-c", _CHILD, str(path), str(arena), str(n_inputs), str(CHILD_MEMORY_BYTES)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ModelError(f"A TFLite Micro arena probe ({arena} bytes) took more than {timeout:.0f} s",
                          "Check the machine's load; run again with --no-arena to skip the measurement.") from None
     ok = proc.returncode == 0 and "TINYFLOW_PROBE_OK" in proc.stdout
-    return ok, proc.stdout + proc.stderr
+    crashed = f"\n{SIGNAL_MARK} {-proc.returncode}\n" if proc.returncode < 0 else ""
+    return ok, proc.stdout + proc.stderr + crashed
 
 
 # The server: load once, then one fork per probe. The grandchild's stdout/stderr (TFLM's C
 # printout included) go to a log file the server reads back after waitpid; a grandchild that
 # outlives its timeout is killed. One JSON line answers each "<arena> <timeout>" request line.
 _SERVER = r"""
-import json, os, sys, time
+import json, os, resource, sys, time
+limit = int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 import numpy as np
 from tflite_micro import runtime
 path, n_inputs = sys.argv[1], int(sys.argv[2])
@@ -96,6 +107,8 @@ for line in sys.stdin:
         with open(log, errors="replace") as f:
             text = f.read()[-20000:]
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and "TINYFLOW_PROBE_OK" in text
+        if os.WIFSIGNALED(status):
+            text += "\nTINYFLOW_PROBE_SIGNAL %d\n" % os.WTERMSIG(status)
         reply = {"ok": ok, "timeout": False, "text": text}
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
@@ -108,8 +121,8 @@ class ProbeServer:
     def __init__(self, path: Path, n_inputs: int, timeout: float):
         self.timeout = timeout
         self._err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(path), str(n_inputs)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._err, text=True)
+        self.proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(path), str(n_inputs), str(CHILD_MEMORY_BYTES)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, text=True)
 
     def __call__(self, arena: int) -> tuple[bool, str]:
         try:

@@ -249,6 +249,22 @@ static void handle_profile(uint16_t seq) {
   (void)tinyflow_frame_end(&w);
 }
 
+/* A resync barrier: replies leave in request order, so this one tells the host that every
+ * earlier request was answered or lost. 12 bytes in, 16 out: it gets through noise that
+ * corrupts nearly every HELLO reply. */
+static void handle_sync(uint16_t seq, const uint8_t *body, uint32_t len) {
+  tinyflow_frame_writer_t w;
+  if (len != TINYFLOW_SYNC_BODY_BYTES) {
+    send_error(seq, TINYFLOW_ERR_BAD_LENGTH, TINYFLOW_MSG_SYNC, 0, TINYFLOW_SYNC_BODY_BYTES,
+               "SYNC body is not a u32 nonce");
+    return;
+  }
+  tinyflow_frame_begin(&w, hal_write_fn, TINYFLOW_MSG_SYNC, TINYFLOW_FLAG_REPLY, seq);
+  tinyflow_frame_put(&w, body, TINYFLOW_SYNC_BODY_BYTES);
+  tinyflow_frame_put_u32(&w, s_boot_count);
+  (void)tinyflow_frame_end(&w);
+}
+
 static void handle_stats(uint16_t seq) {
   tinyflow_frame_writer_t w;
   tinyflow_frame_begin(&w, hal_write_fn, TINYFLOW_MSG_STATS, TINYFLOW_FLAG_REPLY, seq);
@@ -295,6 +311,7 @@ static void dispatch(const uint8_t *frame, size_t len) {
     case TINYFLOW_MSG_UPLOAD: handle_upload(seq, flags, body, body_len); break;
     case TINYFLOW_MSG_PROFILE: handle_profile(seq); break;
     case TINYFLOW_MSG_STATS: handle_stats(seq); break;
+    case TINYFLOW_MSG_SYNC: handle_sync(seq, body, body_len); break;
     default: send_error(seq, TINYFLOW_ERR_UNKNOWN_TYPE, type, 0, type, "unknown request type"); break;
   }
 }
@@ -328,8 +345,9 @@ void tinyflow_device_set_boot_count(uint32_t count) { s_boot_count = count; }
 
 static int check_model(const tinyflow_model_info_t *m) {
   uint16_t i;
-  if (m == 0 || m->num_inputs == 0 || m->num_inputs > MAX_TENSORS || m->num_outputs > MAX_TENSORS) {
-    return -100;
+  if (m == 0 || m->num_inputs == 0 || m->num_outputs == 0 || m->num_inputs > MAX_TENSORS ||
+      m->num_outputs > MAX_TENSORS) {
+    return -100; /* the host reports it as a model without inputs or outputs (docs/protocol.md) */
   }
   s_input_total = 0;
   s_output_total = 0;

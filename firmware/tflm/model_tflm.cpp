@@ -53,6 +53,8 @@ TickProfiler g_profiler;
 /* The interpreter is placement-constructed here once, at init: no new/malloc. */
 alignas(tflite::MicroInterpreter) uint8_t g_interpreter_storage[sizeof(tflite::MicroInterpreter)];
 tflite::MicroInterpreter *g_interpreter = nullptr;
+/* The resolver refuses an op added twice, so a retry after a failed init must not register again. */
+bool g_ops_registered = false;
 
 enum {
   kErrSchema = -2,
@@ -63,9 +65,21 @@ enum {
   kErrNotReady = -7
 };
 
+/* The specs carry .tflite TensorType numbers (model.h); TFLM's TfLiteType numbers differ
+ * (FLOAT32 is 0 in the schema, kTfLiteFloat32 is 1), so map the types the protocol carries. */
+bool same_type(TfLiteType type, uint8_t dtype) {
+  switch (dtype) {
+    case tflite::TensorType_FLOAT32: return type == kTfLiteFloat32;
+    case tflite::TensorType_INT32: return type == kTfLiteInt32;
+    case tflite::TensorType_UINT8: return type == kTfLiteUInt8;
+    case tflite::TensorType_INT16: return type == kTfLiteInt16;
+    case tflite::TensorType_INT8: return type == kTfLiteInt8;
+    default: return false;
+  }
+}
+
 bool tensor_matches(const TfLiteTensor *t, const tinyflow_tensor_spec_t *spec) {
-  return t != nullptr && t->data.raw != nullptr && (uint32_t)t->bytes == spec->bytes &&
-         (uint8_t)t->type == spec->dtype;
+  return t != nullptr && t->data.raw != nullptr && (uint32_t)t->bytes == spec->bytes && same_type(t->type, spec->dtype);
 }
 
 int check_tensors(void) {
@@ -96,8 +110,11 @@ extern "C" int tinyflow_model_init(void) {
   if (model->version() != TFLITE_SCHEMA_VERSION) {
     return kErrSchema;
   }
-  if (tinyflow_tflm_register_ops(g_resolver) != kTfLiteOk) {
-    return kErrOps;
+  if (!g_ops_registered) {
+    if (tinyflow_tflm_register_ops(g_resolver) != kTfLiteOk) {
+      return kErrOps;
+    }
+    g_ops_registered = true;
   }
   g_interpreter = new (g_interpreter_storage)
       tflite::MicroInterpreter(model, g_resolver, g_arena, sizeof(g_arena), nullptr, &g_profiler);

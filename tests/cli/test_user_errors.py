@@ -150,3 +150,192 @@ def test_an_unexpected_os_error_is_one_error_line(monkeypatch):
     assert res.exit_code == 1
     assert _error_line(res) == ("Error: /some/where: No space left on device. "
                                 "Check the path, its permissions and the free space, then run again.")
+
+
+# -- numbers from the command line: finite, in range, one usage error line --
+
+HELLO = "tflm/hello_world_int8.tflite"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("nan", "'nan' is not a finite number"),
+    ("inf", "'inf' is not a finite number"),
+    ("-inf", "'-inf' is not a finite number"),
+    ("-1", "-1.0 is not in the range 0.1<=x<=3600"),
+    ("0", "0.0 is not in the range 0.1<=x<=3600"),
+    ("1e300", "is not in the range 0.1<=x<=3600"),
+    ("soon", "'soon' is not a valid float"),
+])
+def test_eval_timeout_must_be_a_finite_number_in_range(value, message):
+    res = _run("eval", corpus_path(HELLO), "-d", "random:2", "--no-progress", "--timeout", value)
+    assert res.exit_code == 2, res.output
+    assert message in _error_line(res)
+
+
+@pytest.mark.parametrize("verb, option, value", [
+    (["prune", "MODEL", "-d", "digits"], "--ratio", "nan"),
+    (["prune", "MODEL", "-d", "digits"], "--sparsity", "nan"),
+    (["train", "-d", "digits"], "--width", "inf"),
+    (["train", "-d", "digits"], "--width", "nan"),
+    (["train", "-d", "digits"], "--lr", "nan"),
+    (["train", "-d", "digits"], "--lr", "inf"),
+])
+def test_every_float_option_refuses_non_finite_numbers(tmp_path, verb, option, value):
+    keras_file = tmp_path / "m.keras"
+    keras_file.write_bytes(b"PK\x03\x04")  # never loaded: the option is refused first
+    args = [keras_file if a == "MODEL" else a for a in verb]
+    res = _run(*args, option, value, "-o", tmp_path / "out.keras")
+    assert res.exit_code == 2, res.output
+    assert f"'{value}' is not a finite number" in _error_line(res)
+
+
+def test_every_float_option_uses_the_finite_type():
+    """No verb may declare a float option that accepts nan or inf (click.FLOAT and FloatRange do)."""
+    import click
+
+    from tinyflow.cli._common import FiniteFloat
+    from tinyflow.cli.main import VERBS, cli
+
+    def commands(cmd):
+        yield cmd
+        for sub in getattr(cmd, "commands", {}).values():
+            yield from commands(sub)
+
+    ctx = click.Context(cli)
+    floats = []
+    for name in VERBS:
+        for cmd in commands(cli.get_command(ctx, name)):
+            for p in cmd.params:
+                if isinstance(p.type, (click.types.FloatParamType, click.FloatRange)):
+                    floats.append((cmd.name, p.name, isinstance(p.type, FiniteFloat)))
+    assert floats and all(finite for _, _, finite in floats), floats
+
+
+def test_eval_seed_must_not_be_negative():
+    res = _run("eval", corpus_path(HELLO), "-d", "random:2", "--no-progress", "--seed", "-1")
+    assert res.exit_code == 2, res.output
+    assert "--seed" in _error_line(res)
+
+
+def test_eval_labels_outside_the_model_classes(tmp_path):
+    data = _npz(tmp_path / "d.npz", np.zeros((10, 1), np.float32), np.r_[np.zeros(9, np.int64), 2])
+    res = _run("eval", corpus_path(HELLO), "-d", data, "--no-progress", "--report", tmp_path / "rep")
+    # hello_world has one output value: a "classifier" of classes 0 and 1 at most
+    assert res.exit_code == 1, res.output
+    assert "must be in [0, 1] (the model's first output" in _error_line(res)
+    assert "label 2 in sample 9" in _error_line(res)
+    assert not (tmp_path / "rep" / "report.html").exists()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("random:99999999999999999999", "random:N allows at most 1,000,000 samples"),
+    ("random:-5", "random:N needs a positive sample count"),
+])
+def test_eval_random_count_is_bounded(spec, message):
+    res = _run("eval", corpus_path(HELLO), "-d", spec, "--no-progress")
+    assert res.exit_code == 2, res.output
+    assert message in _error_line(res)
+
+
+@pytest.mark.parametrize("content", [b"\x00" * 64, b"PK\x03\x04garbage", bytes(range(256)) * 40])
+def test_eval_random_bytes_as_npz(tmp_path, content):
+    data = tmp_path / "d.npz"
+    data.write_bytes(content)
+    res = _run("eval", corpus_path(HELLO), "-d", data, "--no-progress")
+    assert res.exit_code == 1, res.output
+    assert "is not a valid .npz file" in _error_line(res) and "pickle" not in _error_line(res)
+
+
+def test_eval_two_d_labels(tmp_path):
+    bad = _npz(tmp_path / "d.npz", np.zeros((3, 1), np.float32), np.array([[0, 1], [1, 1], [0, 0]]))
+    res = _run("eval", corpus_path(HELLO), "-d", bad, "--no-progress")
+    assert res.exit_code == 1, res.output
+    assert "y has shape (3, 2) and is not one-hot" in _error_line(res)
+
+
+def test_eval_resume_of_an_old_journal(tmp_path):
+    import json
+
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    (rep / "journal.jsonl").write_text(json.dumps({"tinyflow_journal": 1, "config": {}, "fingerprint": "x"}) + "\n")
+    res = _run("eval", corpus_path(HELLO), "-d", "random:2", "--no-progress", "--report", rep, "--resume")
+    assert res.exit_code == 2, res.output
+    assert _error_line(res).endswith("so its records cannot be verified. Run without --resume to measure every "
+                                     "sample again.")
+
+
+@pytest.mark.parametrize("verb", [["train", "--data", "digits"], ["prune", "MODEL", "--data", "digits"],
+                                  ["quantize", "MODEL", "--data", "digits"], ["demo"]])
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_seed_outside_numpy_range_is_a_usage_error(tmp_path, verb, seed):
+    """numpy takes seeds in [0, 2**32): others were a traceback from deep inside training."""
+    keras_file = tmp_path / "m.keras"
+    keras_file.write_bytes(b"PK\x03\x04")  # never loaded: the option is refused first
+    args = [keras_file if a == "MODEL" else a for a in verb]
+    res = _run(*args, "--seed", seed, "-o", tmp_path / "out")
+    assert res.exit_code == 2, res.output
+    assert "--seed" in _error_line(res)
+
+
+# -- untrusted text (custom-op codes, device replies) cannot split the Error line or forge output --
+
+def test_control_characters_in_an_error_stay_on_its_one_line(monkeypatch):
+    import tinyflow.boards
+    from tinyflow.errors import LinkError
+
+    def hostile(*_a, **_k):
+        raise LinkError("Device said: bad\nError: forged line\x1b[2J\r", "Reset the board\n[env:pwned]")
+
+    monkeypatch.setattr(tinyflow.boards, "list_boards", hostile)
+    res = _run("boards", "list")
+    assert res.exit_code == 1
+    assert res.output.count("\n") == 1 and "\x1b" not in res.output and "\r" not in res.output
+    assert _error_line(res) == ("Error: Device said: bad\\x0aError: forged line\\x1b[2J\\x0d. "
+                                "Reset the board\\x0a[env:pwned]")
+
+
+def _custom_op_model(tmp_path, code: str):
+    from tinyflow.tflite.writer import ModelBuilder, pack
+
+    mb = ModelBuilder()
+    x, y = mb.tensor([1, 4], "int8", scale=0.1, zero_point=0), mb.tensor([1, 4], "int8", scale=0.1, zero_point=0)
+    mb.op("RELU", [x], [y])
+    model = mb.model([x], [y])
+    model.operatorCodes[0].builtinCode = model.operatorCodes[0].deprecatedBuiltinCode = 32  # CUSTOM
+    model.operatorCodes[0].customCode = code
+    model.subgraphs[0].operators[0].builtinOptionsType, model.subgraphs[0].operators[0].builtinOptions = 0, None
+    path = tmp_path / "custom.tflite"
+    path.write_bytes(pack(model))
+    return path
+
+
+def test_a_custom_op_code_with_newlines_is_shown_on_one_line(tmp_path):
+    model = _custom_op_model(tmp_path, "x\n[env:pwned]\nError: forged\x1b]0;title\x07")
+    res = _run("compile", model, "-o", tmp_path / "out", "--no-tflm-arena")
+    assert res.exit_code == 1
+    assert _error_line(res).startswith("Error: Op CUSTOM:x\\x0a[env:pwned]\\x0aError: forged\\x1b]0;title\\x07 is not")
+    res = _run("inspect", model, "--no-arena")
+    assert res.exit_code == 0, res.output
+    assert not any(line.startswith(("[env:", "Error: forged")) for line in res.output.splitlines()), res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output
+    assert "CUSTOM:x\\x0a[env:pwned]" in res.output
+
+
+# -- model files that are not regular files: refused at once by every verb, never read --
+
+@pytest.mark.parametrize("verb", [["inspect", "--no-arena"], ["compile", "--no-tflm-arena", "-o", "out"],
+                                  ["eval", "-d", "random:2", "--no-progress"], ["profile"], ["export", "-o", "out"]])
+def test_a_fifo_as_the_model_is_refused_without_hanging(tmp_path, verb):
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "f.tflite"
+    os.mkfifo(fifo)
+    # A subprocess with a deadline: reading a FIFO with no writer used to block forever.
+    res = subprocess.run([sys.executable, "-m", "tinyflow.cli.main", verb[0], str(fifo), *verb[1:]], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.splitlines() == [f"Error: Model file {fifo} is a FIFO (named pipe), not a regular file. "
+                                       "Give the path of a file on disk."]

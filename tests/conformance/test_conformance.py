@@ -279,3 +279,23 @@ def test_protocol_errors_and_resync(link):
     assert r.type == m.HELLO and m.decode_info(r.body).boot_count == info.boot_count
     x = _samples(info, 1, seed=10)
     assert _raw(client.infer(x[0])) == _reference(model, x)[0]
+
+
+def test_sync_is_a_short_in_order_barrier(link):
+    """SYNC (issue 9, defect 11): the nonce and the boot counter come back in an 18-byte frame, after
+    the replies to every earlier request; a body that is not a u32 nonce is BAD_LENGTH."""
+    target, port, client, info, model = link
+    x = _samples(info, 1, seed=11)[0]
+    blob = b"".join(np.ascontiguousarray(a).tobytes() for a in x)
+    wire = fr.encode_frame(m.INFER, 0x3001, blob) if len(blob) + fr.MIN_FRAME <= info.max_frame else b""
+    port.write(b"\x00" + wire + fr.encode_frame(m.SYNC, 0x3002, m.encode_sync(0x89ABCDEF))
+               + fr.encode_frame(m.SYNC, 0x3003, b"\x01\x02"))
+    seen = []
+    client._wait(lambda f: f.is_reply and f.seq in (0x3001, 0x3002, 0x3003) and seen.append(f) is None
+                 and f.seq == 0x3003)
+    assert [f.seq for f in seen] == ([0x3001] if wire else []) + [0x3002, 0x3003]
+    sync, bad = seen[-2], seen[-1]
+    assert sync.type == m.SYNC and m.decode_sync_reply(sync.body) == (0x89ABCDEF, info.boot_count)
+    assert len(fr.encode_frame(sync.type, sync.seq, sync.body, sync.flags)) <= 18
+    err = m.decode_error(bad.body)
+    assert bad.type == m.ERROR and (err.code, err.request_type, err.detail) == (m.ERR_BAD_LENGTH, m.SYNC, 4)

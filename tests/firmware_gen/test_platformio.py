@@ -50,7 +50,7 @@ def test_build_fails_fast_when_the_platform_is_missing_and_offline(project, monk
     monkeypatch.setattr(pio, "platform_installed", lambda spec: False)
     monkeypatch.setattr(pio, "reachable", lambda host, *a, **k: False)
     start = time.monotonic()
-    with pytest.raises(ToolchainError, match="platform 'espressif32' .* not installed .* cannot be reached"):
+    with pytest.raises(ToolchainError, match="platform 'espressif32@6.13.0' .* not installed .* cannot be reached"):
         pio.build_project(project)
     assert time.monotonic() - start < 5
 
@@ -64,8 +64,8 @@ def test_build_fails_fast_when_the_tflm_library_cannot_be_downloaded(project, mo
 
 def test_project_env_defaults_to_the_board_env(project):
     env = pio.project_env(project)
-    assert env.name == "esp32s3" and env.platform == "espressif32"
-    assert pio.project_env(project, "native").platform == "native"
+    assert env.name == "esp32s3" and env.platform == "espressif32@6.13.0"
+    assert pio.project_env(project, "native").platform == "native@1.2.1"
     with pytest.raises(UsageError, match="no env 'nope'"):
         pio.project_env(project, "nope")
 
@@ -112,3 +112,22 @@ def test_check_port_busy_names_the_cause():
 def test_check_port_missing_device():
     with pytest.raises(LinkError, match="Cannot open /dev/ttyNOPE"):
         pio.check_port("/dev/ttyNOPE")
+
+
+NATIVE_OUTPUT = """Processing native (platform: native@1.2.1)
+Linking .pio/build/native/program
+========================= [SUCCESS] Took 41.20 seconds =========================
+"""
+
+
+def test_a_successful_native_build_is_a_success(project, monkeypatch):
+    calls = []
+    monkeypatch.setattr(pio, "check_can_build", lambda *a, **k: None)
+    monkeypatch.setattr(pio, "run_pio", lambda proj, args, timeout: calls.append(args) or NATIVE_OUTPUT)
+    report = pio.build_project(project, "native")
+    assert calls == [["run", "-e", "native"]]
+    assert report.fits and report.program.endswith(".pio/build/native/program")
+    assert "program for this computer" in str(report) and report.to_dict()["program"] == report.program
+    report.raise_if_not_fit()
+    with pytest.raises(UsageError, match="env native .* no flash/RAM budget|Env native .* no flash/RAM budget"):
+        pio.size_project(project, "native")

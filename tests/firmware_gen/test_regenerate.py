@@ -75,3 +75,104 @@ def test_switching_runtime_replaces_the_model_library(tmp_path):
     assert "lib/tinyflow_model/src/hello_world_int8.c" in w.created
     assert "platformio.ini" in w.updated and "src/main.cpp" in w.kept
     assert "kept" in str(report) and "tinyflow-new" in str(report)
+
+
+# -- the manifest and the folder are untrusted: nothing outside the project changes -----------------
+
+def _snapshot(folder):
+    """Every path under `folder` with its bytes (links as their target text), to compare before/after."""
+    import os
+
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            out[str(path)] = ("link", os.readlink(path))
+        elif path.is_file():
+            out[str(path)] = path.read_bytes()
+    return out
+
+
+def _project_with_manifest(tmp_path, entries):
+    """A generated project whose manifest was then replaced by `entries` (rel -> sha)."""
+    project = tmp_path / "project"
+    write_project({"a.txt": "A"}, project)
+    doc = json.loads((project / MANIFEST).read_text())
+    doc["files"] = entries
+    (project / MANIFEST).write_text(json.dumps(doc))
+    return project
+
+
+@pytest.mark.parametrize("rel", ["../victim.txt", "../../victim.txt", "sub/../../victim.txt", "/ABS/victim.txt",
+                                 "./a/../../victim.txt", "a\\..\\..\\victim.txt", "", "a//b"])
+def test_manifest_paths_outside_the_project_are_refused_and_nothing_is_deleted(tmp_path, rel):
+    import hashlib
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    sha = hashlib.sha256(b"precious").hexdigest()
+    rel = rel.replace("/ABS", str(tmp_path))
+    project = _project_with_manifest(tmp_path, {"a.txt": hashlib.sha256(b"A").hexdigest(), rel: sha})
+    before = _snapshot(tmp_path)
+    with pytest.raises(UsageError, match="outside|not a plain relative path"):
+        write_project({"a.txt": "A2"}, project)  # the stale entry would be "removed" when unedited
+    assert victim.read_text() == "precious"
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("content", [b"{", b"[]", b'{"files": []}', b'{"files": {"a.txt": 3}}',
+                                     b'{"files": {"a.txt": "not a hash"}}', b"\xff\xfe", b"[" * 100000,
+                                     b'{"tinyflow": "0", "files": null}'])
+def test_a_corrupt_manifest_is_one_clear_error(tmp_path, content):
+    project = tmp_path / "project"
+    write_project({"a.txt": "A"}, project)
+    (project / MANIFEST).write_bytes(content)
+    before = _snapshot(tmp_path)
+    with pytest.raises(UsageError, match="is not a valid tinyflow manifest") as err:
+        write_project({"a.txt": "A2"}, project)
+    assert "\n" not in str(err.value) and "Delete the .tinyflow folder" in str(err.value)
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_dangling_symlink_in_the_project_is_not_written_through(tmp_path):
+    project = tmp_path / "project"
+    write_project({"a.txt": "A"}, project)
+    outside = tmp_path / "outside.txt"
+    (project / "src").mkdir()
+    (project / "src" / "main.cpp").symlink_to(outside)  # dangling: outside.txt does not exist
+    before = _snapshot(tmp_path)
+    with pytest.raises(UsageError, match="symbolic link"):
+        write_project({"a.txt": "A", "src/main.cpp": "int main() {}"}, project)
+    assert not outside.exists()
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_symlinked_folder_in_the_project_is_not_written_through(tmp_path):
+    project = tmp_path / "project"
+    write_project({"a.txt": "A", "lib/x.c": "x"}, project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.c").write_text("x")  # the hash matches: the old code would delete or overwrite it
+    (project / "lib" / "x.c").unlink()
+    (project / "lib").rmdir()
+    (project / "lib").symlink_to(elsewhere, target_is_directory=True)
+    before = _snapshot(tmp_path)
+    for plan in ({"a.txt": "A", "lib/x.c": "new"}, {"a.txt": "A"}):  # overwrite, then remove as stale
+        with pytest.raises(UsageError, match="symbolic link"):
+            write_project(plan, project)
+        assert _snapshot(tmp_path) == before
+
+
+def test_a_linked_manifest_folder_is_refused(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (project / ".tinyflow").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(UsageError, match="symbolic link"):
+        write_project({"a.txt": "A"}, project)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_no_temporary_files_are_left_behind(tmp_path):
+    write_project({"a.txt": "A", "src/b.c": "B"}, tmp_path / "p")
+    write_project({"a.txt": "A2", "src/b.c": "B2"}, tmp_path / "p")
+    assert not [p for p in (tmp_path / "p").rglob("*") if "tinyflow-tmp" in p.name]

@@ -216,3 +216,131 @@ def test_random_byte_flips(rel, flips):
         span = 2048 if k % 2 == 0 else len(data)
         data[pos % min(span, len(data))] ^= xor
     _assert_model_error_or_ok(bytes(data))
+
+
+@pytest.mark.parametrize("shape, text", [
+    ([1, 1 << 28, 4], r"Tensor 0 \(t0\) of shape \[1, 268435456, 4\] INT8 needs 1,073,741,824 bytes; tinyflow takes "
+                      r"activations of at most 67,108,864 bytes"),
+    ([1 << 14, 1 << 13], r"needs 134,217,728 bytes"),
+])
+def test_activations_no_microcontroller_could_hold_are_refused(shape, text):
+    mb = ModelBuilder()
+    x, y = mb.tensor(shape, "int8", scale=0.1, zero_point=0), mb.tensor([1], "int8", scale=0.1, zero_point=0)
+    mb.op("RELU", [x], [y])
+    with pytest.raises(ModelError, match=text):
+        read_model(mb.build([x], [y]))
+
+
+def test_activation_totals_and_other_subgraphs_are_bounded_too():
+    import copy
+
+    mb = ModelBuilder()
+    ts = [mb.tensor([1, 60 << 20], "int8", scale=0.1, zero_point=0) for _ in range(5)]  # 60 MiB each: 300 MiB
+    for a, b in zip(ts, ts[1:]):
+        mb.op("RELU", [a], [b])
+    with pytest.raises(ModelError, match=r"activations add up to 314,572,800 bytes; tinyflow takes at most 268,435,456"):
+        read_model(mb.build([ts[0]], [ts[-1]]))
+    small = ModelBuilder()
+    x, y = small.tensor([1, 4], "int8"), small.tensor([1, 4], "int8")
+    small.op("RELU", [x], [y])
+    model = small.model([x], [y])
+    body = copy.deepcopy(model.subgraphs[0])
+    body.tensors[1].shape = [1 << 27]
+    model.subgraphs.append(body)  # a WHILE body TFLM would allocate
+    with pytest.raises(ModelError, match=r"Tensor 1 \(t1\) of subgraph 1 of shape \[134217728\]"):
+        read_model(pack(model))
+    assert read_model(small.build([x], [y])).tensors[0].nbytes == 4
+
+
+# ---- model files: only regular files, size bounded (issue #9: a FIFO hung, /dev/zero ate all memory) --
+
+def _read_in_thread(path, seconds: float = 10.0):
+    """read_model(path) in a daemon thread: (finished in time, what it raised)."""
+    import threading
+
+    outcome = {}
+
+    def run():
+        try:
+            read_model(path)
+        except Exception as exc:  # noqa: BLE001 (the test inspects it)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)  # daemon: a hang must not keep pytest alive
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive(), outcome.get("error")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+
+    fifo = tmp_path / "model.tflite"
+    os.mkfifo(fifo)
+    finished, error = _read_in_thread(fifo)
+    assert finished, "read_model blocked on a FIFO"
+    assert isinstance(error, ModelError) and "is a FIFO (named pipe), not a regular file" in error.message
+
+
+def test_dev_zero_is_refused_before_reading(tmp_path):
+    link = tmp_path / "zero.tflite"
+    link.symlink_to("/dev/zero")
+    finished, error = _read_in_thread(link)
+    assert finished
+    assert isinstance(error, ModelError) and "is a character device, not a regular file" in error.message
+
+
+def test_a_directory_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="is a directory, not a regular file"):
+        read_model(tmp_path)
+
+
+def test_a_file_over_the_ceiling_is_refused_naming_it(tmp_path, monkeypatch):
+    from tinyflow.tflite import reader
+
+    monkeypatch.setattr(reader, "MAX_MODEL_BYTES", 100)
+    path = tmp_path / "big.tflite"
+    path.write_bytes(bytes(101))
+    with pytest.raises(ModelError, match=r"is 101 B, more than the 100 B"):
+        read_model(path)
+
+
+def test_the_ceiling_is_sane():
+    from tinyflow.tflite import MAX_MODEL_BYTES
+
+    assert 64 << 20 <= MAX_MODEL_BYTES < 2 << 30  # the flatbuffer format caps a file at 2 GiB
+
+
+# ---- graph structure: the order TFLM runs ops in, one writer per tensor (issue #9) ------------------
+
+def _chain_builder():
+    """x -> ADD(x, c) -> h -> ADD(h, c) -> y: two ops in execution order."""
+    mb = ModelBuilder()
+    q = {"scale": 0.1, "zero_point": 0}
+    x, h, y = (mb.tensor([1, 4], "int8", name=n, **q) for n in ("x", "h", "y"))
+    c = mb.tensor([1, 4], "int8", data=np.ones((1, 4)), name="c", **q)
+    return mb, (x, h, y, c)
+
+
+def test_a_chain_in_execution_order_reads():
+    mb, (x, h, y, c) = _chain_builder()
+    mb.op("ADD", [x, c], [h])
+    mb.op("ADD", [h, c], [y])
+    assert read_model(mb.build([x], [y])).op_names() == ["ADD", "ADD"]
+
+
+@pytest.mark.parametrize("ops, graph_inputs, text", [
+    # op 0 reads h, which op 1 writes later: TFLM runs op 0 on memory nobody wrote
+    ([("h", "y"), ("x", "h")], ["x"], r"Operator 0 \(ADD\) reads tensor 1 before operator 1 writes it"),
+    ([("y", "y")], ["x"], r"Operator 0 \(ADD\) reads tensor 2 before operator 0 writes it"),
+    ([("x", "h"), ("x", "h"), ("h", "y")], ["x"], r"Operator 1 \(ADD\) writes tensor 1, which operator 0 already"),
+    ([("h", "x"), ("x", "y")], ["x", "h"], r"Operator 0 \(ADD\) writes tensor 0, which is a model input"),
+    ([], ["x"], r"subgraph 0 has no operators"),
+])
+def test_graphs_tflm_cannot_run_meaningfully_are_a_model_error(ops, graph_inputs, text):
+    mb, (x, h, y, c) = _chain_builder()
+    names = {"x": x, "h": h, "y": y}
+    for src, dst in ops:
+        mb.op("ADD", [names[src], c], [names[dst]])
+    with pytest.raises(ModelError, match=text):
+        read_model(mb.build([names[n] for n in graph_inputs], [y]))

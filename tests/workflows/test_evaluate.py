@@ -1,6 +1,8 @@
 """`evaluate()` end to end on sim://tflm: corpus parity, faults, resume, refusals."""
 
+import base64
 import json
+import re
 
 import numpy as np
 import pytest
@@ -156,3 +158,42 @@ def test_classification_metrics_on_digits(tmp_path):
     assert cm.shape == (10, 10) and cm.sum() == 600 and np.trace(cm) == round(r.metrics["accuracy"] * 600)
     page = (tmp_path / "rep" / "report.html").read_text()
     assert page.count("<svg") == 2 and "Confusion matrix" in page
+
+
+def test_a_flipped_output_byte_in_the_journal_is_measured_again_not_reported_as_disagreement(tmp_path):
+    model = corpus_path(HELLO)
+    whole = evaluate(model, "sim://tflm", "random:30", report_dir=tmp_path)
+    path = tmp_path / "journal.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[6])
+    raw = bytearray(base64.b64decode(record["out"][0]))
+    raw[0] ^= 0x01
+    record["out"][0] = base64.b64encode(bytes(raw)).decode()
+    lines[6] = json.dumps(record)                                  # valid JSON, valid base64, wrong byte
+    lines[20] = lines[20][:15]                                     # and a torn line in the middle
+    path.write_text("\n".join(lines) + "\n")
+    resumed = evaluate(model, "sim://tflm", "random:30", report_dir=tmp_path, resume=True)
+    assert resumed.agreement["exact_match_rate"] == 1.0 and resumed.link["journal_damaged"] == 2
+    assert resumed.link["resumed"] == 28 and resumed.samples == 30 and _same_outputs(whole, resumed)
+    assert json.loads((tmp_path / "report.json").read_text())["link"]["journal_damaged"] == 2
+    assert re.search(r"journal lines damaged +2 \(their samples measured again\)", str(resumed))
+    assert any("2 damaged journal line(s)" in n for n in resumed.notes)
+
+
+def test_labels_outside_the_model_classes_fail_before_the_device_is_opened(tmp_path, monkeypatch):
+    import tinyflow.targets
+    from tinyflow.errors import DataError
+
+    model, _ = _digits_model()
+    path = tmp_path / "digits.tflite"
+    path.write_bytes(model)
+    data = tmp_path / "d.npz"
+    np.savez(data, x=np.zeros((10, 64), np.float32), y=np.r_[np.zeros(9, np.int64), 3000])
+
+    def never(*_a, **_k):
+        raise AssertionError("the target was opened")
+
+    monkeypatch.setattr(tinyflow.targets, "open_target", never)
+    with pytest.raises(DataError, match=r"must be in \[0, 9\].*label 3000 in sample 9"):
+        evaluate(path, "sim://tflm", str(data), report_dir=tmp_path / "rep")
+    assert not (tmp_path / "rep" / "report.html").exists()

@@ -29,7 +29,7 @@ def test_table_report_files_and_progress(tmp_path):
     assert r.exit_code == 0, r.output
     assert "agreement exact match       1.0000" in r.stdout and "samples lost                0" in r.stdout
     assert "eval [########################] 50/50" in r.stderr
-    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "journal.jsonl"}
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "journal.jsonl", ".tinyflow-eval.lock"}
 
 
 def test_faults_and_baud_options():

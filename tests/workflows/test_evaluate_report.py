@@ -95,3 +95,19 @@ def test_regression_with_the_wrong_number_of_targets_is_a_data_error():
 
     with pytest.raises(DataError, match="2 regression targets per sample but the model's first output has 3"):
         task_metrics(_data("regression", [[0.1, 0.2]]), [0], _q([[0.1, 0.2, 0.3]]), [OUT], [])
+
+
+def test_many_classes_do_not_build_a_huge_matrix_or_page(tmp_path):
+    from tinyflow.workflows.eval_data import Samples
+
+    n = 5000                                                   # a hostile model's 5,000-value output
+    spec = TensorSpec("out", (1, n), np.dtype(np.int8), scale=1 / 256, zero_point=-128)
+    data = EvalData("d", Samples(3, lambda i: []), task="classification", labels=np.array([0, 1, 4999]))
+    outs = [[np.eye(1, n, k, dtype=np.int8).reshape(1, n)] for k in (0, 1, 7)]
+    notes = []
+    m = task_metrics(data, [0, 1, 2], outs, [spec], notes)
+    assert m == {"accuracy": 2 / 3} and "only accuracy is reported" in notes[0]
+    cls = metrics.classification(np.arange(100), np.arange(100), num_classes=100)
+    page = __import__("tinyflow.workflows.report_html", fromlist=["render"]).render(
+        {"metrics": cls, "class_names": [], "model": "m", "target": "t"})
+    assert len(page) < 200_000 and "The 100 x 100 matrix is in report.json" in page and "<svg" not in page

@@ -78,3 +78,70 @@ def test_profile_on_qemu_per_op_instructions_add_up_to_the_inference(tmp_path, m
     data = json.loads(result.stdout)
     assert data["instructions"] == report.instructions  # deterministic across emulator runs
     assert (tmp_path / "rep" / "profile.html").read_text().count("<rect") == len(report.ops)
+
+
+# ---- hostile inputs (issue #9) ----------------------------------------------------------------------
+
+def test_random_inputs_of_a_scalar_input_model():
+    import numpy as np
+
+    info = {"inputs": [{"dtype": "int8", "shape": []}, {"dtype": 9, "shape": (2, 3)}]}
+    scalar, matrix = prof.random_inputs(info, np.random.default_rng(0))
+    assert scalar.shape == () and scalar.dtype == np.int8
+    assert matrix.shape == (2, 3) and matrix.dtype == np.int8
+
+
+def test_the_timeout_reaches_the_device_client(tmp_path, monkeypatch):
+    from conftest import corpus_path
+    from tinyflow.errors import LinkError
+    from tinyflow.targets import client
+
+    seen = {}
+
+    class Port:
+        def close(self):
+            seen["closed"] = True
+
+    class Silent:
+        def __init__(self, port, **kwargs):
+            seen.update(kwargs)
+
+        def handshake(self):
+            raise LinkError("No reply")
+
+    monkeypatch.setattr(prof, "_open", lambda target, model, board, timeout: seen.update(open=timeout) or Port())
+    monkeypatch.setattr(client, "DeviceClient", Silent)
+    with pytest.raises(LinkError):
+        prof.profile_model(corpus_path("tflm/hello_world_int8.tflite"), "sim://host", timeout=0.7)
+    assert seen == {"open": 0.7, "timeout": 0.7, "closed": True}
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0, -1])
+def test_profile_refuses_a_timeout_that_never_comes(timeout):
+    from conftest import corpus_path
+    from tinyflow.errors import UsageError
+
+    with pytest.raises(UsageError, match="finite number of seconds above 0"):
+        prof.profile_model(corpus_path("tflm/hello_world_int8.tflite"), "sim://host", timeout=timeout)
+
+
+def test_profile_cli_passes_timeout_like_eval(monkeypatch):
+    from click.testing import CliRunner
+
+    from conftest import corpus_path
+    from tinyflow.cli.main import cli
+
+    seen = {}
+
+    def fake(model, target, **kwargs):
+        seen.update(kwargs)
+        return prof.build_report(model="m.tflite", target=target, info=INFO, op_ticks_runs=[[1]], total_ticks_runs=[1],
+                                 op_names=["ADD"], stats=STATS)
+
+    monkeypatch.setattr(prof, "profile_model", fake)
+    model = str(corpus_path("tflm/hello_world_int8.tflite"))
+    res = CliRunner().invoke(cli, ["profile", model, "--timeout", "0.5"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert seen["timeout"] == 0.5
+    res = CliRunner().invoke(cli, ["profile", model, "--timeout", "nan"], catch_exceptions=False)
+    assert res.exit_code == 2 and "'nan' is not a finite number" in res.output

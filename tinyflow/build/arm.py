@@ -9,13 +9,12 @@ misses that .data is stored in flash too).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyflow.build.cache import staging, touch, write_atomic
 from tinyflow.build.cc import CBuild, cache_dir, find_compiler
 from tinyflow.errors import BoardError, ToolchainError
 from tinyflow.resources import firmware_dir
@@ -122,7 +121,9 @@ def build_firmware(sources: list[Path], memory: MemoryMap, *, include_dirs: list
                    ldflags=[*LDFLAGS, f"-T{script}"])
     out_dir = cache_dir() / f"arm-{name}-{build.cache_key()}"
     elf = out_dir / f"{name}.elf"
-    if not elf.exists():
+    if elf.exists():
+        touch(out_dir)
+    else:
         _link(build, out_dir, name, memory, timeout)
     return ArmFirmware(elf=elf, map_file=out_dir / f"{name}.map", memory=elf_memory(elf))
 
@@ -131,31 +132,25 @@ def _write_linker_script(memory: MemoryMap) -> Path:
     text = memory.linker_script()
     # Content-addressed name: the path is part of the build's flags, hence of its cache key.
     path = cache_dir() / "ld" / f"mps2_an386-{hashlib.sha256(text.encode()).hexdigest()[:16]}.ld"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(text)
-        tmp.replace(path)
+    if path.exists():
+        touch(path)
+    else:
+        write_atomic(path, text)
     return path
 
 
 def _link(build: CBuild, out_dir: Path, name: str, memory: MemoryMap, timeout: float) -> None:
-    tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    build.ldflags.append(f"-Wl,-Map={tmp / (name + '.map')}")
-    try:
-        proc = subprocess.run(build.command(tmp / f"{name}.elf"), capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ToolchainError(f"{COMPILER} took more than {timeout:.0f} s building {name}",
-                             "Check the machine's load and run again.") from exc
-    if proc.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _raise_link_failure(proc.stderr, memory, name)
-    try:
-        tmp.rename(out_dir)
-    except OSError:  # another process built the same thing first; its result is identical
-        shutil.rmtree(tmp, ignore_errors=True)
+    with staging(out_dir) as tmp:
+        # The map path is a flag, not an input: it does not change the cache key.
+        build.ldflags.append(f"-Wl,-Map={tmp / (name + '.map')}")
+        cmd = build.command(tmp / f"{name}.elf")
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise ToolchainError(f"{COMPILER} took more than {timeout:.0f} s building {name}",
+                                 "Check the machine's load and run again.") from exc
+        if proc.returncode != 0:
+            _raise_link_failure(proc.stderr, memory, name)
 
 
 def _raise_link_failure(stderr: str, memory: MemoryMap, name: str) -> None:

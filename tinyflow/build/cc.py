@@ -7,14 +7,16 @@ happens in build_executable().
 from __future__ import annotations
 
 import hashlib
-import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyflow.build.cache import cache_root, staging, touch
 from tinyflow.errors import ToolchainError
 
+_RUNTIME_ARCHIVE = re.compile(r"[^\s'\"]*libclang_rt\.[\w.-]+?\.a")
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
 
 
@@ -58,18 +60,18 @@ class CBuild:
 
 
 def cache_dir() -> Path:
-    """Where built programs are kept: $TINYFLOW_CACHE or ~/.cache/tinyflow/build."""
-    base = os.environ.get("TINYFLOW_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tinyflow")
-    return Path(base) / "build"
+    """Where built programs are kept: $TINYFLOW_CACHE/build or ~/.cache/tinyflow/build (bounded: tinyflow.build.cache)."""
+    return cache_root() / "build"
 
 
 def find_compiler(name: str) -> str:
     """Path of a compiler, or a ToolchainError that names the package to install."""
     path = shutil.which(name)
     if path is None:
-        pkg = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi", "clang": "clang"}.get(name, "gcc")
+        pkg = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi", "clang": "clang",
+               "c++": "g++"}.get(name, "gcc libc6-dev")
         raise ToolchainError(f"C compiler '{name}' was not found on PATH",
-                             f"Install it (apt-get install {pkg}) or run ./run setup.")
+                             f"Install it (sudo apt-get install --no-install-recommends {pkg}) or run ./run setup.")
     return path
 
 
@@ -79,22 +81,40 @@ def build_executable(build: CBuild, name: str, timeout: float = 300) -> Path:
     out_dir = cache_dir() / f"{name}-{build.cache_key()}"
     exe = out_dir / name
     if exe.exists():
+        touch(out_dir)
         return exe
-    tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
+    with staging(out_dir) as tmp:
+        run_compiler(build.command(tmp / name), build.compiler, name, timeout)
+    return exe
+
+
+def run_compiler(cmd: list[str], compiler: str, name: str, timeout: float) -> None:
+    """Run one compiler command; a failure or a timeout is a ToolchainError that says why."""
     try:
-        proc = subprocess.run(build.command(tmp / name), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ToolchainError(f"{build.compiler} took more than {timeout:.0f} s building {name}",
+        raise ToolchainError(f"{compiler} took more than {timeout:.0f} s building {name}",
                              "Check the machine's load and run again.") from exc
     if proc.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
+        missing_runtime(proc.stderr, compiler, name)
         first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:300])
-        raise ToolchainError(f"{build.compiler} failed building {name}: {first}",
+        raise ToolchainError(f"{compiler} failed building {name}: {first}",
                              "This is a tinyflow bug if the sources were generated; please report it with the model.")
-    try:
-        tmp.rename(out_dir)
-    except OSError:  # another process won the race; its result is identical
-        shutil.rmtree(tmp, ignore_errors=True)
-    return exe
+
+
+def missing_runtime(stderr: str, compiler: str, name: str) -> None:
+    """Raise the ToolchainError that names the package when the sanitizer/libFuzzer runtime is missing.
+
+    Debian and Ubuntu split clang's runtimes into libclang-rt-N-dev, only a Recommends of clang:
+    without it clang compiles but the link fails on libclang_rt.*.a, which is not a tinyflow bug.
+    """
+    # ld says "cannot find /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a".
+    lines = [ln for ln in stderr.splitlines() if "cannot find" in ln or "No such file" in ln]
+    found = next((m.group(0) for ln in lines for m in [_RUNTIME_ARCHIVE.search(ln)] if m), None)
+    if found is None:
+        return
+    version = re.search(r"llvm-(\d+)/|/clang/(\d+)", found)
+    major = (version.group(1) or version.group(2)) if version else None
+    pkg = f"libclang-rt-{major}-dev" if major else "libclang-rt-dev"
+    raise ToolchainError(f"{compiler} cannot link {name}: its runtime {Path(found).name} is not installed",
+                         f"Install it (sudo apt-get install --no-install-recommends {pkg}), or run ./run setup as root.")

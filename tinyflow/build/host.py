@@ -8,9 +8,9 @@ the content hash of every input (tinyflow.build.cc); `sanitize=True` adds ASan/U
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
+from tinyflow.build.cache import staging, touch
 from tinyflow.build.cc import CBuild, build_executable, cache_dir
 from tinyflow.resources import firmware_dir
 
@@ -31,21 +31,22 @@ def fake_model_source() -> Path:
 
 
 def stage_compiled(compiled) -> list[Path]:
-    """Write a compiled model's C into a content-addressed folder; returns the .c paths."""
+    """Write a compiled model's C into a content-addressed folder; returns the .c paths.
+
+    The folder appears whole or not at all (staged, then renamed), so a killed run leaves no
+    half-written model.c for the next build to trust.
+    """
     h = hashlib.sha256()
     for fname, text in sorted(compiled.sources.items()):
         h.update(fname.encode() + b"\0" + text.encode())
     folder = cache_dir() / "host-model-src" / h.hexdigest()[:24]
-    paths = []
-    for fname, text in sorted(compiled.sources.items()):
-        path = folder / fname
-        if not path.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(text)
-            tmp.replace(path)
-        paths.append(path)
-    return paths
+    if folder.is_dir():
+        touch(folder)
+    else:
+        with staging(folder) as tmp:
+            for fname, text in sorted(compiled.sources.items()):
+                (tmp / fname).write_text(text)
+    return [folder / fname for fname in sorted(compiled.sources)]
 
 
 def host_build(model_sources: list[Path], *, defines: dict | None = None, sanitize: bool = False,

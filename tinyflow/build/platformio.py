@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import errno
 import re
+import shlex
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyflow.build import pio_offline
+from tinyflow.build.pio_offline import GIT_HOST, REGISTRY_HOST  # noqa: F401 (part of this module's API)
 from tinyflow.errors import BoardError, LinkError, ToolchainError, UsageError
 
 BUILD_TIMEOUT_S = 1800.0   # a first TFLM build on a slow laptop: minutes, not hours
 UPLOAD_TIMEOUT_S = 300.0
 REACH_TIMEOUT_S = 3.0
-REGISTRY_HOST = "api.registry.platformio.org"
-GIT_HOST = "github.com"
 _USAGE = re.compile(r"^(RAM|Flash):\s*\[.*?\]\s*[\d.]+%\s*\(used (\d+) bytes from (\d+) bytes\)", re.M)
 
 
@@ -33,6 +34,14 @@ def pio_command() -> list[str]:
     except ImportError:
         raise ToolchainError("PlatformIO is not installed in this Python", "pip install platformio==6.2.0") from None
     return [sys.executable, "-m", "platformio"]
+
+
+def pio_hint(*args) -> str:
+    """`pio ARGS` as a command that works when pasted: PlatformIO is installed in tinyflow's Python
+    environment (.venv/bin in a checkout set up by ./run), which is usually not on PATH."""
+    exe = Path(sys.executable).with_name("pio")
+    base = [str(exe)] if exe.is_file() else [sys.executable, "-m", "platformio"]
+    return shlex.join([*base, *map(str, args)])
 
 
 def lint_ini(path: str | Path) -> dict:
@@ -51,6 +60,11 @@ class EnvSpec:
     name: str
     platform: str
     libs: tuple[str, ...]
+
+    @property
+    def is_native(self) -> bool:
+        """Platform `native` (any pinned version): a program for this computer, no board, no size budget."""
+        return self.platform.split("@", 1)[0] == "native"
 
 
 def project_env(project: str | Path, env: str | None = None) -> EnvSpec:
@@ -93,19 +107,35 @@ def reachable(host: str, port: int = 443, timeout: float = REACH_TIMEOUT_S) -> b
         return False
 
 
-def check_can_build(project: str | Path, env: EnvSpec) -> None:
-    """Raise ToolchainError now when PlatformIO would need a download it cannot get."""
-    if not platform_installed(env.platform) and not reachable(REGISTRY_HOST):
-        raise ToolchainError(f"PlatformIO platform {env.platform!r} (env {env.name}) is not installed and the "
-                             f"PlatformIO registry ({REGISTRY_HOST}) cannot be reached",
-                             f"Connect to the internet once and run `pio pkg install -g -p {env.platform}`, "
-                             "or build on a machine that has it.")
-    libdeps = Path(project) / ".pio" / "libdeps" / env.name
-    for dep in env.libs:
-        name = dep.split("=", 1)[0].strip() if "=" in dep else dep
-        if "://" in dep and not (libdeps / name).is_dir() and not reachable(GIT_HOST):
-            raise ToolchainError(f"Library {name} for env {env.name} is not downloaded yet and {GIT_HOST} cannot be reached",
-                                 "Connect to the internet for the first build; later builds work offline.")
+def missing_downloads(project: str | Path, env: EnvSpec, targets: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(what, host) for everything `pio run -e ENV` would download first; offline, from PlatformIO's package managers."""
+    if not platform_installed(env.platform):
+        # Its packages cannot be known before it is installed: installing it brings them too.
+        missing = [(f"PlatformIO platform {env.platform!r} is not installed (env {env.name})", REGISTRY_HOST)]
+    else:
+        missing = pio_offline.platform_packages_missing(project, env.name, env.platform, targets)
+    return [*missing, *pio_offline.core_packages_missing(),
+            *pio_offline.libraries_missing(project, env.name, env.libs)]
+
+
+def check_can_build(project: str | Path, env: EnvSpec, targets: tuple[str, ...] = ()) -> None:
+    """Raise ToolchainError now when PlatformIO would need a download it cannot get (not a minute of retries).
+
+    Args:
+        targets: PlatformIO targets to run too ("upload" needs the board's upload tool).
+    """
+    missing = missing_downloads(project, env, targets)
+    offline = [h for h in sorted({host for _, host in missing}) if not reachable(h)]
+    if not offline:
+        return
+    what = "; ".join(item for item, host in missing if host in offline)
+    hint = (f"Connect to the internet once and run `{pio_hint('pkg', 'install', '-d', project, '-e', env.name)}`: "
+            "it downloads all of them, and later builds work offline.")
+    if env.is_native:
+        hint += (" Offline now, `tinyflow eval MODEL.tflite --target sim://host` runs the model on the "
+                 "firmware's protocol core built with the system compiler.")
+    raise ToolchainError(f"PlatformIO cannot build env {env.name} offline: {what}; and {', '.join(offline)} "
+                         "cannot be reached", hint)
 
 
 @dataclass
@@ -119,17 +149,23 @@ class SizeReport:
     ram_max: int
     board: str = ""
     board_ram_usable: int = 0     # the board's RAM minus what its core reserves at run time too
+    program: str = ""             # env native: the host program built (no flash/RAM budget to check)
 
     @property
     def fits(self) -> bool:
         return self.flash_used <= self.flash_max and self.ram_used <= self.ram_max
 
     def to_dict(self) -> dict:
+        if self.program:
+            return {"env": self.env, "board": "", "fits": True, "program": self.program}
         return {"env": self.env, "board": self.board, "fits": self.fits, "flash_used": self.flash_used,
                 "flash_max": self.flash_max, "ram_used": self.ram_used, "ram_max": self.ram_max}
 
     def __str__(self) -> str:
         from tinyflow.report import table
+
+        if self.program:
+            return f"Built env {self.env}: {self.program} (a program for this computer: no flash/RAM budget)"
 
         rows = [["flash", self.flash_used, self.flash_max, f"{100 * self.flash_used / max(self.flash_max, 1):.1f}%"],
                 ["ram (static)", self.ram_used, self.ram_max, f"{100 * self.ram_used / max(self.ram_max, 1):.1f}%"]]
@@ -146,7 +182,7 @@ class SizeReport:
                          "Shrink the model (prune, fewer filters) or pick a board with more memory.")
 
 
-def parse_size(output: str, env: str) -> SizeReport:
+def parse_size(output: str, env: str, project: str | Path = ".") -> SizeReport:
     """The RAM/Flash usage lines PlatformIO prints after a build or `-t checkprogsize`.
 
     Raises:
@@ -155,7 +191,7 @@ def parse_size(output: str, env: str) -> SizeReport:
     found = {kind: (int(used), int(total)) for kind, used, total in _USAGE.findall(output)}
     if "Flash" not in found or "RAM" not in found:
         raise ToolchainError(f"PlatformIO printed no RAM/Flash usage for env {env}",
-                             "Run `pio run -e " + env + " -t checkprogsize -v` in the project to see why.")
+                             f"Run `{pio_hint('run', '-d', project, '-e', env, '-t', 'checkprogsize', '-v')}` to see why.")
     return SizeReport(env=env, flash_used=found["Flash"][0], flash_max=found["Flash"][1],
                       ram_used=found["RAM"][0], ram_max=found["RAM"][1])
 
@@ -168,12 +204,12 @@ def run_pio(project: str | Path, args: list[str], timeout: float) -> str:
                               env=_env_without_prompts())
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"`pio {' '.join(args)}` took more than {timeout:.0f} s",
-                             "Run it by hand in the project to see where it stops.") from None
+                             f"Run `{pio_hint(*args, '-d', project)}` to see where it stops.") from None
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:
         first = next((ln for ln in out.splitlines() if "error" in ln.lower()), out.strip()[-300:])
         raise ToolchainError(f"`pio {' '.join(args)}` failed: {first.strip()}",
-                             f"Run `pio {' '.join(args)}` in {project} for the full log.")
+                             f"Run `{pio_hint(*args, '-d', project)}` for the full log.")
     return out
 
 
@@ -191,14 +227,26 @@ def build_project(project: str | Path, env: str | None = None, timeout: float = 
     spec = project_env(project, env)
     check_can_build(project, spec)
     out = run_pio(project, ["run", "-e", spec.name], timeout)
-    return _with_board(parse_size(out, spec.name) if _USAGE.search(out) else size_project(project, spec.name, timeout))
+    if spec.is_native:  # PlatformIO prints no RAM/Flash usage for a host program, and there is no board
+        return SizeReport(env=spec.name, flash_used=0, flash_max=0, ram_used=0, ram_max=0,
+                          program=str(Path(project) / ".pio" / "build" / spec.name / "program"))
+    return _with_board(parse_size(out, spec.name, project) if _USAGE.search(out)
+                       else size_project(project, spec.name, timeout))
 
 
 def size_project(project: str | Path, env: str | None = None, timeout: float = BUILD_TIMEOUT_S) -> SizeReport:
-    """Flash and RAM of the (built) project from `pio run -t checkprogsize`."""
+    """Flash and RAM of the (built) project from `pio run -t checkprogsize`.
+
+    Raises:
+        UsageError: env native (a host program has no flash/RAM budget).
+    """
     spec = project_env(project, env)
+    if spec.is_native:
+        raise UsageError(f"Env {spec.name} builds a program for this computer, which has no flash/RAM budget to check",
+                         "Pass a board env with --env (the default is the board's).")
     check_can_build(project, spec)
-    return _with_board(parse_size(run_pio(project, ["run", "-e", spec.name, "-t", "checkprogsize"], timeout), spec.name))
+    out = run_pio(project, ["run", "-e", spec.name, "-t", "checkprogsize"], timeout)
+    return _with_board(parse_size(out, spec.name, project))
 
 
 def _with_board(report: SizeReport) -> SizeReport:
@@ -267,7 +315,7 @@ def flash_project(project: str | Path, port: str | None = None, env: str | None 
     from tinyflow.boards import load_board
 
     spec = project_env(project, env)
-    check_can_build(project, spec)
+    check_can_build(project, spec, targets=("upload",))
     if port is None:
         port = detect_port(load_board(spec.name).usb_ids)
     check_port(port)
@@ -288,15 +336,15 @@ def build_native(project: str | Path, timeout: float = 300) -> Path:
         UsageError: a tflm project (its TFLM library is downloaded by PlatformIO). ToolchainError: build failed.
     """
     import hashlib
-    import shutil
 
+    from tinyflow.build.cache import staging, touch
     from tinyflow.build.cc import cache_dir, find_compiler
 
     root = Path(project).resolve()
     libs = [root / "lib" / n for n in ("tinyflow_core", "tinyflow_model", "tinyflow_port_host")]
     if (root / "lib" / "tinyflow_model" / "src" / "model_tflm.cpp").exists():
         raise UsageError(f"{project} uses the tflm runtime, whose library only PlatformIO downloads",
-                         "Use `pio run -e native` there, or generate with --runtime aot.")
+                         f"Use `{pio_hint('run', '-d', project, '-e', 'native')}`, or generate with --runtime aot.")
     c_files = sorted(p for lib in libs for p in (lib / "src").rglob("*.c"))
     cxx_files = [root / "src" / "main.cpp"]
     incs = [f"-I{root / 'include'}", *(f"-I{lib / 'include'}" for lib in libs if (lib / "include").is_dir())]
@@ -308,22 +356,17 @@ def build_native(project: str | Path, timeout: float = 300) -> Path:
     out_dir = cache_dir() / f"native-{h.hexdigest()[:24]}"
     exe = out_dir / "program"
     if exe.exists():
+        touch(out_dir)
         return exe
     cc, cxx = find_compiler("cc"), find_compiler("c++")
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    objs = []
-    for i, src in enumerate([*c_files, *cxx_files]):
-        obj = tmp / f"{i}_{src.stem}.o"
-        std = ["-std=c99"] if src.suffix == ".c" else ["-std=c++17"]
-        _compile([cc if src.suffix == ".c" else cxx, *std, *common, "-c", str(src), "-o", str(obj)], timeout)
-        objs.append(str(obj))
-    _compile([cxx, *objs, "-o", str(tmp / "program"), "-lm"], timeout)
-    try:
-        tmp.rename(out_dir)
-    except OSError:  # built by another process meanwhile: identical
-        shutil.rmtree(tmp, ignore_errors=True)
+    with staging(out_dir) as tmp:
+        objs = []
+        for i, src in enumerate([*c_files, *cxx_files]):
+            obj = tmp / f"{i}_{src.stem}.o"
+            std = ["-std=c99"] if src.suffix == ".c" else ["-std=c++17"]
+            _compile([cc if src.suffix == ".c" else cxx, *std, *common, "-c", str(src), "-o", str(obj)], timeout)
+            objs.append(str(obj))
+        _compile([cxx, *objs, "-o", str(tmp / "program"), "-lm"], timeout)
     return exe
 
 

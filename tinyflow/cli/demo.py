@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from tinyflow.cli._common import SEED
+
 
 @click.command("demo")
 @click.option("--out", "-o", type=click.Path(file_okay=False), default="tinyflow-demo", show_default=True,
               help="Folder for the models, the int8 .tflite, the C array and report.json.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--board", "-b", default="nano33ble", show_default=True, help="Board whose flash/RAM budget is checked.")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=40, show_default=True, help="Training epochs (early stopping).")
 @click.option("--target", "-t", default="sim://host", show_default=True,

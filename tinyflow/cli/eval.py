@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import emit
+from tinyflow.cli._common import FiniteFloat, SEED, emit
 
 
 @click.command("eval")
@@ -27,9 +27,10 @@ from tinyflow.cli._common import emit
 @click.option("--inject-faults", "faults", metavar="SPEC",
               help="Testing aid: corrupt the link, e.g. ber=1e-4,drop=1e-4,reset_every=500.")
 @click.option("--baud", type=click.IntRange(min=300), help="Testing aid: emulate this serial line rate (8N1).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random:N, generated datasets and faults.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
-              help="Seconds without a byte from the device before the sample is retried.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seed of random:N, generated datasets and faults.")
+@click.option("--timeout", type=FiniteFloat(0.1, 3600), default=5.0, show_default=True,
+              help="Seconds for a complete reply frame before the request is retried.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")
 def eval_(model, target, dataset, split, limit, report_dir, resume, window, faults, baud, seed, timeout, as_json, no_progress):

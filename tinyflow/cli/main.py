@@ -9,6 +9,7 @@ import click
 
 from tinyflow import __version__
 from tinyflow.errors import TinyflowError
+from tinyflow.escaping import terminal_text
 
 # verb -> (module under tinyflow.cli, attribute, one-line help). Modules load only when their
 # verb runs, so `tinyflow --help` imports neither TensorFlow nor the heavy runtimes.
@@ -24,7 +25,23 @@ VERBS = {
     "profile": ("profile", "profile", "Per-op timing and memory of a model on a target."),
     "firmware": ("firmware", "firmware", "Generate, build, flash and size firmware projects."),
     "demo": ("demo", "demo", "Run the whole pipeline on a simulated board."),
+    "cache": ("cache", "cache", "Show or clean the build cache (tinyflow cache info|clean)."),
 }
+
+
+# Messages quote model text and device replies; past this many characters they are cut (the hint,
+# rendered separately, is kept).
+MESSAGE_LIMIT = 1000
+
+
+def error_line(exc: TinyflowError) -> str:
+    """The error as one line of text: message and hint with control characters escaped.
+
+    Messages quote untrusted text (custom-op codes, tensor names, device ERROR replies); a newline
+    in it would split the `Error:` line and could forge output that looks like tinyflow's own.
+    """
+    message = terminal_text(exc.message, MESSAGE_LIMIT)
+    return f"{message}. {terminal_text(exc.hint, MESSAGE_LIMIT)}".strip() if exc.hint else f"{message}."
 
 
 class LazyGroup(click.Group):
@@ -52,13 +69,13 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TinyflowError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {error_line(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:
             # A safety net: library code turns the OS errors it expects into TinyflowErrors.
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"Error: {where}{exc.strerror or exc}. Check the path, its permissions and the free "
-                       "space, then run again.", err=True)
+            where = f"{terminal_text(str(exc.filename), MESSAGE_LIMIT)}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"Error: {where}{terminal_text(str(exc.strerror or exc), MESSAGE_LIMIT)}. Check the path, its "
+                       "permissions and the free space, then run again.", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Error: interrupted. Partial results were kept where the command supports --resume.", err=True)

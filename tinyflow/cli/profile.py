@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import emit
+from tinyflow.cli._common import FiniteFloat, emit
 
 
 @click.command("profile")
@@ -14,14 +14,16 @@ from tinyflow.cli._common import emit
 @click.option("--board", "-b", default=None, help="Board id whose budgets and clock apply (simulators).")
 @click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 100),
               help="Inferences to profile; the median per op is shown (real boards jitter, QEMU does not).")
+@click.option("--timeout", type=FiniteFloat(0.1, 3600), default=5.0, show_default=True,
+              help="Seconds for a complete reply frame before the request is retried.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Also write DIR/profile.html with a per-op chart.")
-def profile(model, target, board, runs, as_json, report_dir):
+def profile(model, target, board, runs, timeout, as_json, report_dir):
     """Per-op time (ticks, share, estimated time), flash, static RAM, stack high-water and arena of MODEL on a target."""
     from tinyflow.workflows.profile import profile_model
 
-    report = profile_model(model, target, board=board, runs=runs)
+    report = profile_model(model, target, board=board, runs=runs, timeout=timeout)
     if report_dir:
         path = report.write_html(report_dir)
         click.echo(f"report: {path}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import emit
+from tinyflow.cli._common import SEED, emit
 
 
 @click.command("quantize")
@@ -13,7 +13,7 @@ from tinyflow.cli._common import emit
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default="model_int8.tflite", show_default=True)
 @click.option("--calibration", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Representative samples for the int8 ranges.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed as training, so the test split matches.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed as training, so the test split matches.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def quantize(model, data, out, calibration, seed, as_json):
     """Quantize MODEL to int8 (per-channel weights, int8 I/O, batch 1); compare float, LiteRT and TFLM; SQNR per layer."""

@@ -16,8 +16,12 @@ from tinyflow.compile.codegen import OpCall, render_model_c
 from tinyflow.compile.context import LowerContext
 from tinyflow.compile.fold import fold_constants
 from tinyflow.compile.ops import Lowered, lowering_for
+from tinyflow.compile.ops.checks import check_arity, check_options
 from tinyflow.compile.planner import MemoryPlan, plan_memory
+from tinyflow.compile.quant import REFERENCES
 from tinyflow.errors import ModelError, UsageError
+from tinyflow.escaping import c_identifier
+from tinyflow.tflite.device_io import check_device_io
 
 # Far above microcontroller models (the corpus peaks at 31 ops), low enough that hostile graphs
 # cannot make the planner's quadratic placement stall a compile.
@@ -32,7 +36,7 @@ _KERNEL_DEPS = {"softmax": ("fixedpoint",), "logistic": ("fixedpoint",), "tanh":
 class CompiledModel:
     """The C sources of one compiled model and what was decided to make them."""
 
-    name: str
+    name: str  # a C identifier made from the model name (tinyflow.escaping): safe in file and build names
     model: object
     sources: dict[str, str]
     plan: MemoryPlan
@@ -48,13 +52,15 @@ class CompiledModel:
         return [firmware_dir() / "kernels" / f"{k}.c" for k in self.kernels]
 
     def write(self, directory: str | os.PathLike) -> list[Path]:
-        """Write the generated sources into `directory`; returns their paths."""
+        """Write the generated sources into `directory` (each file atomically); returns their paths."""
+        from tinyflow.outputs import atomic_write, inside
+
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         for fname, text in self.sources.items():
-            path = out / fname
-            path.write_text(text)
+            path = inside(out, fname)
+            atomic_write(path, text.encode())
             paths.append(path)
         return paths
 
@@ -119,19 +125,25 @@ def _lifetimes(model, ops, values, preserve_inputs: bool = False) -> tuple[dict[
     return sizes, {t: (a, b) for t, (a, b) in life.items()}
 
 
-def compile_model(model, name: str = "model", preserve_inputs: bool = False) -> CompiledModel:
+def compile_model(model, name: str = "model", preserve_inputs: bool = False, reference: str = "wheel") -> CompiledModel:
     """Compile an int8 .tflite model (bytes, path or TfliteModel) to C.
 
     Args:
         preserve_inputs: keep the input buffers intact through an invoke (more RAM), for
             harnesses that load an input once and invoke repeatedly (EEMBC `infer N`). By
             default, like TFLM's planner, input memory is reused once the input is consumed.
+        reference: "wheel" (the tflite_micro reference tinyflow checks against on the host) or
+            "release" (released TFLM, as TFLM firmware computes): see compile.quant.REFERENCES.
 
     Raises:
         ModelError: an op is not supported (naming it), or the model is malformed.
     """
     m = _read(model)
+    check_device_io(m, max_tensors=None)  # I/O model.h can describe; the 16-tensor core limit is firmware's
     values = {t.index: np.asarray(t.data) for t in m.tensors if t.data is not None}
+    for op in m.ops:  # arity and options once, before folding or lowering reads them (see compile.ops)
+        check_arity(op)
+        check_options(op)
     ops = fold_constants(m, values)
     if len(ops) > MAX_OPS:
         raise ModelError(f"The model has {len(ops)} ops; the compiled runtime takes at most {MAX_OPS}",
@@ -139,7 +151,9 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False) -> 
     for op in ops:  # every unsupported op is reported before any lowering work
         lowering_for(op.name)
     _check_graph(m, ops, values)
-    ctx = LowerContext(m, values)
+    if reference not in REFERENCES:
+        raise UsageError(f"Unknown reference {reference!r}", f"Use one of: {', '.join(REFERENCES)}.")
+    ctx = LowerContext(m, values, reference)
     lowered = []
     for op in ops:
         ctx.op = op
@@ -162,7 +176,8 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False) -> 
     kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
     calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]
     text = render_model_c(m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes)
-    return CompiledModel(name=name, model=m, sources={f"{_c_name(name)}.c": text}, plan=plan,
+    ident = c_identifier(name)
+    return CompiledModel(name=ident, model=m, sources={f"{ident}.c": text}, plan=plan,
                          op_names=[op.name for op in ops], kernels=kernels, const_bytes=ctx.const_bytes,
                          lowered=lowered)
 
@@ -178,11 +193,6 @@ def _alias_closure(tensors: set[int], aliases: list[tuple[int, int]]) -> set[int
                 out |= {a, b}
                 changed = True
     return out
-
-
-def _c_name(name: str) -> str:
-    safe = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "model"
-    return safe if not safe[0].isdigit() else "m" + safe
 
 
 __all__ = ["CompiledModel", "compile_model"]

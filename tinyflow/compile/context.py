@@ -17,24 +17,51 @@ CTYPES = {"INT8": "int8_t", "INT16": "int16_t", "INT32": "int32_t", "UINT8": "ui
 _HINT = "The model is malformed or uses this op in a way the compiled runtime does not support; use --runtime tflm."
 
 
+# From this many elements an int8/uint8 constant is emitted as one string literal instead of a
+# brace list: GCC builds a tree node per list element (a 5 M-weight model took 22 s and 670 MB of
+# cc1; as a string 2 s and 90 MB). Small tables keep the readable list (and -pedantic's 4095-char limit).
+STRING_MIN_ELEMENTS = 4096
+_BYTE_CTYPES = ("int8_t", "uint8_t")
+# Letters and digits as themselves, every other byte as a 3-digit octal escape: an octal escape
+# never absorbs the digit after it (unlike \x), and no '?' can form a trigraph.
+_OCTAL = [chr(b) if chr(b).isalnum() and b < 128 else f"\\{b:03o}" for b in range(256)]
+_CHUNK = 24 * 4096  # values formatted at a time: bounds the temporary strings for huge tensors
+
+
 def render_values(ctype: str, values: Iterable) -> str:
     """C initializer list of values, 24 a line."""
-    if ctype == "float":
-        items = [float(v).hex() + "f" for v in np.asarray(values, dtype=np.float32).reshape(-1)]
-    else:
-        items = [str(int(v)) if int(v) != -(2 ** 31) else "INT32_MIN" for v in np.asarray(values).reshape(-1)]
-    if not items:
-        items = ["0"]
-    lines = [", ".join(items[i:i + 24]) for i in range(0, len(items), 24)]
-    return "{\n  " + ",\n  ".join(lines) + "\n}"
+    arr = np.asarray(values, dtype=np.float32 if ctype == "float" else None).reshape(-1)
+    lines = []
+    for start in range(0, arr.size, _CHUNK):
+        # tolist() gives Python numbers: formatting them is ~5x faster than numpy scalars.
+        chunk = arr[start:start + _CHUNK]
+        if ctype == "float":
+            items = [v.hex() + "f" for v in chunk.astype(np.float64).tolist()]
+        else:
+            items = ["INT32_MIN" if v == -(2 ** 31) else str(v) for v in chunk.astype(np.int64).tolist()]
+        lines += [", ".join(items[i:i + 24]) for i in range(0, len(items), 24)]
+    return "{\n  " + ",\n  ".join(lines or ["0"]) + "\n}"
+
+
+def render_bytes(values: np.ndarray) -> str:
+    """An int8/uint8 array's values as a C string literal (64 bytes a line; adjacent literals join).
+
+    The declared array needs one element more than the values, for the literal's NUL: then C and
+    C++ both accept it (C++ refuses a literal without room for its terminator).
+    """
+    data = np.asarray(values).astype(np.int64).astype(np.uint8).tobytes()  # two's complement bytes
+    cells = _OCTAL.__getitem__
+    lines = ['"' + "".join(map(cells, data[i:i + 64])) + '"' for i in range(0, len(data), 64)]
+    return "\n  " + "\n  ".join(lines or ['""'])
 
 
 class LowerContext:
     """Shared by all ops of one compile; `op` is set to the op being lowered."""
 
-    def __init__(self, model, values: dict[int, np.ndarray]):
+    def __init__(self, model, values: dict[int, np.ndarray], reference: str = "wheel"):
         self.model = model
         self.values = values
+        self.reference = reference  # whose arithmetic the kernels' parameters follow (compile.quant.REFERENCES)
         self.decls: list[str] = []
         self.const_bytes = 0
         self.op = None
@@ -82,8 +109,12 @@ class LowerContext:
         """Emit `static const ctype sym[N]` (flash) and return sym."""
         arr = np.asarray(values).reshape(-1)
         sym = self._symbol(stem)
-        self.decls.append(f"static const {ctype} {sym}[{max(arr.size, 1)}] = {render_values(ctype, arr)};")
-        self.const_bytes += max(arr.size, 1) * _sizeof(ctype)
+        if ctype in _BYTE_CTYPES and arr.size >= STRING_MIN_ELEMENTS:
+            n, init = arr.size + 1, render_bytes(arr)  # + the string literal's NUL (see render_bytes)
+        else:
+            n, init = max(arr.size, 1), render_values(ctype, arr)
+        self.decls.append(f"static const {ctype} {sym}[{n}] = {init};")
+        self.const_bytes += n * _sizeof(ctype)
         return sym
 
     def struct(self, cstruct, params: dict, stem: str = "p") -> str:

@@ -49,6 +49,8 @@ def _reshape(op, ins, model):
 FOLDERS = {"SHAPE": _shape, "PACK": _pack, "STRIDED_SLICE": _strided_slice,
            "RESHAPE": _reshape, "SQUEEZE": _reshape, "EXPAND_DIMS": _reshape}
 ALWAYS = {"SHAPE"}  # needs only the (static) input shape
+# Inputs of the ops only folded (never lowered); checked with the lowered ops' (ops.ARITY).
+ARITY = {"SHAPE": ("input",), "PACK": ("inputs...",), "STRIDED_SLICE": ("input", "begin", "end", "strides")}
 
 
 def fold_constants(model, values: dict[int, np.ndarray]) -> list:

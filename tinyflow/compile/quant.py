@@ -11,7 +11,16 @@ import numpy as np
 
 from tinyflow.compile.ops.tflm_math import activation_range, quantize_multiplier
 
-__all__ = ["activation_range", "quantize_multiplier", "conv_multipliers", "fc_multipliers", "out_size",
+# The two arithmetics of a per-tensor FULLY_CONNECTED multiplier (docs/compiled-runtime.md, issue #11).
+# "release": every released TFLM (the pinned Arduino library, esp-tflite-micro) calls the bias-less
+# GetQuantizedConvolutionMultipler, which multiplies the two float32 scales in float32.
+# "wheel": the tflite_micro wheel the host checks against behaves as a double product (measured: on
+# ad01, random:300 seed 1, the compiled runtime agrees 1.000 with it this way, 0.987 the other way).
+# They differ by 1 LSB on ~1% of samples. The compiled runtime defaults to "wheel", the reference that
+# `tinyflow eval` and the tests run on the host; "release" matches TFLM firmware on a board.
+REFERENCES = ("wheel", "release")
+
+__all__ = ["REFERENCES", "activation_range", "quantize_multiplier", "conv_multipliers", "fc_multipliers", "out_size",
            "padding", "qparams", "checked_multiplier", "check_geometry"]
 
 
@@ -61,13 +70,18 @@ def conv_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale
 
 
 def fc_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
-                   channels: int) -> tuple[list[int], list[int]]:
-    """FULLY_CONNECTED: GetQuantizedConvolutionMultipler (float32 product) or per-channel conv math."""
+                   channels: int, reference: str = "wheel") -> tuple[list[int], list[int]]:
+    """FULLY_CONNECTED: per-tensor multiplier in the arithmetic of `reference` (REFERENCES), or per-channel conv math."""
     scales = np.asarray(filter_scales, dtype=np.float32)
     if len(scales) > 1:
         return conv_multipliers(input_scale, scales, output_scale, channels)
-    with np.errstate(all="ignore"):
-        product = float(np.float32(input_scale) * scales[0])  # float32 multiply, as TFLM does
+    if reference not in REFERENCES:
+        raise ValueError(f"unknown reference arithmetic {reference!r} (one of {', '.join(REFERENCES)})")
+    if reference == "wheel":
+        product = float(np.float32(input_scale)) * float(scales[0])
+    else:
+        with np.errstate(all="ignore"):
+            product = float(np.float32(input_scale) * scales[0])  # float32 multiply, as released TFLM does
     m, s = checked_multiplier(product / float(np.float32(output_scale)))
     return [m] * channels, [s] * channels
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import asdict, dataclass
 
-from tinyflow.compile.compiler import compile_model
+from tinyflow.compile.compiler import CompiledModel, compile_model
 
 
 @dataclass
@@ -88,13 +88,14 @@ def measure_flash(compiled) -> tuple[int | None, int | None]:
 
 
 def memory_report(model, name: str = "model", tflm: bool = True, flash: bool = True) -> MemoryReport:
-    """Compile `model` (bytes, path or TfliteModel) and report its memory.
+    """Compile `model` (bytes, path or TfliteModel; a CompiledModel is used as is) and report its memory.
 
     Args:
         tflm: also measure TFLM's smallest arena (subprocess probes; cached by SHA-256).
         flash: also cross-compile for Cortex-M4 to measure code and flash.
     """
-    compiled = compile_model(model, name=name)
+    # Compiling a 25 MB model takes seconds: `tinyflow compile` passes what it compiled already.
+    compiled = model if isinstance(model, CompiledModel) else compile_model(model, name=name)
     arena = None
     if tflm:
         from tinyflow import tflm as tflm_runtime

@@ -20,12 +20,14 @@ from pathlib import Path
 from string import Template
 
 from tinyflow import __version__
-from tinyflow.boards import Board, FitReport, check_fit, load_board
+from tinyflow.boards import Board, FitReport, arena_with_margin, fit_model, load_board
 from tinyflow.errors import UsageError
-from tinyflow.firmware import ini, tflm_glue
-from tinyflow.firmware.cgen import GENERATED_MARK, c_string, generated_banner, model_info_c, tensor_specs_c
+from tinyflow.firmware import ini, tflm_glue, tflm_library
+from tinyflow.escaping import COMMENT_LIMIT, c_comment, c_string, py_literal, text_line
+from tinyflow.firmware.cgen import GENERATED_MARK, banner_text, generated_banner
 from tinyflow.resources import firmware_dir
 from tinyflow.tflite import TfliteModel, read_model
+from tinyflow.tflite.device_io import check_device_io
 
 RUNTIMES = ("tflm", "aot")
 PROTOCOLS = ("native", "eembc")
@@ -65,10 +67,12 @@ def plan_project(model, board: str | Board, runtime: str, *, name: str | None = 
         raise UsageError(f"Unknown protocol {protocol!r}", f"Use one of: {', '.join(PROTOCOLS)}.")
     b = load_board(board)
     m = model if isinstance(model, TfliteModel) else read_model(model)
+    check_device_io(m)  # a project whose firmware could not serve the model is refused now
     if name is None:
         name = Path(str(model)).stem if isinstance(model, (str, Path)) else "model"
     source = source or (Path(str(model)).name if isinstance(model, (str, Path)) else f"{name}.tflite")
-    source = f"{source} (sha256 {m.sha256[:12]}), board {b.id}, runtime {runtime}"
+    # Raw text from a file name or the caller: each generator escapes it for its own language.
+    source = f"{str(source)[:COMMENT_LIMIT]} (sha256 {m.sha256[:12]}), board {b.id}, runtime {runtime}"
     if runtime == "tflm":
         files, arena, measured, fit = _tflm_files(m, b, name, source, measured_arena_bytes)
     else:
@@ -82,15 +86,13 @@ def plan_project(model, board: str | Board, runtime: str, *, name: str | None = 
 
 def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int | None):
     methods = tflm_glue.resolver_methods(m)  # refuse ops the pinned library lacks before measuring
+    tflm_library.check_model(m, b.id)  # and quantizations it would silently get wrong
     if measured is None:
         from tinyflow.tflm import measure_arena
 
         measured = measure_arena(m).arena_bytes
-    arena = tflm_glue.arena_with_margin(measured)
-    rt = b.runtime("tflm")
-    fit = check_fit(b, len(m.data) + rt.flash_bytes, arena + rt.ram_bytes,
-                    flash_parts={"model": len(m.data), "runtime": rt.flash_bytes},
-                    ram_parts={"arena": arena, "runtime": rt.ram_bytes})
+    arena = arena_with_margin(measured)
+    fit = fit_model(b, "tflm", model_flash=len(m.data), ram=measured)  # the one fit inspect shows too
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
     files = {f"{lib}/src/model_tflm.cpp": _copy("tflm/model_tflm.cpp"),
@@ -98,7 +100,7 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
              f"{lib}/include/tinyflow_tflm_model.h": tflm_glue.model_header(m, name, arena, source, __version__),
              f"{lib}/include/tinyflow_model_impl.h": _impl_header(source, "tflm", methods),
              "tinyflow_build.py": Template(_read("templates/tinyflow_build.py")).substitute(
-                 banner=generated_banner(source, __version__, "#")[2:])}
+                 docstring=py_literal(banner_text(source, __version__)))}
     for fname, text in tflm_glue.model_data_files(m, source).items():
         sub = "include" if fname.endswith(".h") else "src"
         files[f"{lib}/{sub}/{fname}"] = text
@@ -110,10 +112,7 @@ def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
 
     compiled = compile_model(m, name=name)
     arena = int(compiled.plan.arena_bytes)
-    rt = b.runtime("aot")
-    fit = check_fit(b, compiled.const_bytes + rt.flash_bytes, arena + rt.ram_bytes,
-                    flash_parts={"weights": compiled.const_bytes, "runtime": rt.flash_bytes},
-                    ram_parts={"activations": arena, "runtime": rt.ram_bytes})
+    fit = fit_model(b, "aot", model_flash=compiled.const_bytes, ram=arena, flash_label="weights")
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
     files = {f"{lib}/src/{fname}": f"{generated_banner(source, __version__)}\n{text}"
@@ -127,11 +126,11 @@ def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
 def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int,
                   input_bytes: int) -> dict[str, str]:
     fw = firmware_dir()
-    files = {"platformio.ini": ini.render_ini(ini.IniOptions(banner=generated_banner(source, __version__, ";")[2:],
+    files = {"platformio.ini": ini.render_ini(ini.IniOptions(banner=banner_text(source, __version__),
                                                              board=b, runtime=runtime)),
              "include/tinyflow_config.h": _config_header(b, runtime, name, source, protocol, arena, input_bytes),
              "src/main.cpp": _banner_copy(Template(_read("templates/main.cpp")).substitute(
-                 board_id=b.id, runtime=runtime), source),
+                 board_id=c_comment(b.id), runtime=c_comment(runtime)), source),
              "README.md": _readme(b, runtime, name, source, protocol)}
     for path in sorted((fw / "include" / "tinyflow").rglob("*.h")):
         rel = path.relative_to(fw / "include").as_posix()
@@ -171,14 +170,14 @@ def _impl_header(source: str, runtime: str, parts: list[str]) -> str:
     return (f"{generated_banner(source, __version__)}\n"
             "/* Included by src/main.cpp so PlatformIO's dependency finder builds this library. */\n"
             "#ifndef TINYFLOW_MODEL_IMPL_H\n#define TINYFLOW_MODEL_IMPL_H\n"
-            f"#define TINYFLOW_MODEL_RUNTIME {c_string(runtime)}  /* {', '.join(parts)} */\n"
+            f"#define TINYFLOW_MODEL_RUNTIME {c_string(runtime)}  /* {c_comment(', '.join(parts))} */\n"
             "#endif\n")
 
 
 def _readme(b: Board, runtime: str, name: str, source: str, protocol: str) -> str:
     return Template(_read("templates/README.md")).substitute(
-        banner=f"<!-- {generated_banner(source, __version__, '')[1:]} -->", board_id=b.id, board_name=b.name,
-        runtime=runtime, model=name, env=ini.env_name(b), baud=b.baud, user_ini=ini.USER_INI,
+        banner=generated_banner(source, __version__, "<!--"), board_id=b.id, board_name=text_line(b.name),
+        runtime=runtime, model=text_line(name), env=ini.env_name(b), baud=b.baud, user_ini=ini.USER_INI,
         protocol=protocol, usb=", ".join(f"{v:04x}:{p:04x}" for v, p in b.usb_ids) or "none listed")
 
 

@@ -7,11 +7,12 @@ text out.
 
 from __future__ import annotations
 
-import math
-
+# The arena margin and its reasons live with the one fit check (tinyflow.boards), which counts it.
+from tinyflow.boards import ARENA_MARGIN_FRACTION, ARENA_MARGIN_MIN_BYTES, arena_with_margin  # noqa: F401
 from tinyflow.c_array import c_array_text
 from tinyflow.errors import ModelError
-from tinyflow.firmware.cgen import c_string, generated_banner, model_info_c, tensor_specs_c
+from tinyflow.escaping import c_string
+from tinyflow.firmware.cgen import generated_banner, model_info_c, tensor_specs_c
 from tinyflow.tflite import TfliteModel
 
 # MicroMutableOpResolver<N>::Add* methods of the pinned Arduino_TensorFlowLite library
@@ -35,20 +36,7 @@ _METHOD_EXCEPTIONS = {"PADV2": "PadV2", "CUMSUM": "CumSum", "BATCH_MATMUL": "Bat
                       "SELECT_V2": "SelectV2", "SPLIT_V": "SplitV", "REVERSE_V2": "ReverseV2",
                       "PRELU": "Prelu", "RELU6": "Relu6"}
 
-# Why the margin: the arena is measured with the host's TFLM (64-bit pointers). On a 32-bit MCU
-# the persistent tail (TfLiteTensor/TfLiteEvalTensor structs, node data) is smaller, so the host
-# figure over-counts it; but optimized kernels (CMSIS-NN, ESP-NN) ask for scratch buffers
-# (im2col) that the reference kernels do not, and the pinned library is an older TFLM than the
-# host's. 15% (at least 2 KiB) covers the scratch of the corpus's conv layers.
 DATA_NAME = "tinyflow"  # C name of the model array: the glue refers to g_tinyflow_model_data
-ARENA_MARGIN_FRACTION = 0.15
-ARENA_MARGIN_MIN_BYTES = 2048
-
-
-def arena_with_margin(measured_bytes: int) -> int:
-    """The arena a project reserves for a host-measured arena (16-byte multiple)."""
-    margin = max(ARENA_MARGIN_MIN_BYTES, math.ceil(measured_bytes * ARENA_MARGIN_FRACTION))
-    return (measured_bytes + margin + 15) // 16 * 16
 
 
 def resolver_method(op_name: str) -> str:

@@ -2,8 +2,9 @@
 
 Both take and return float arrays (samples first): inputs are quantized with the model's input
 scale/zero-point and outputs dequantized, so float and int8 models are compared on one scale.
-No TensorFlow here. TFLM goes through `tinyflow.tflm.run` (H2) when it exists, else through
-`tflite_micro.runtime` directly behind `_tflm_raw` (the one function to swap).
+No TensorFlow here. TFLM runs through `tinyflow.tflm.run`, in a worker child. LiteRT runs in this
+process: it only ever sees models tinyflow's own converter just produced (quantize), and those
+pass tinyflow's reader (shapes, sizes) first.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def litert_interpreter(model_bytes: bytes, preserve_all: bool = False):
 
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+    from tinyflow.tflite import read_model
+
+    read_model(model_bytes)  # ModelError for absurd shapes or sizes before LiteRT allocates anything
     try:
         with warnings.catch_warnings():  # preserve_all warns that it is for debugging: it is
             warnings.simplefilter("ignore")
@@ -61,28 +65,18 @@ def run_litert(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
 
 
 def run_tflm(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
-    """Float outputs of the TFLM reference runtime (the oracle for what a board computes)."""
-    interp = litert_interpreter(model_bytes)  # only to read the I/O quantization
-    ind, outd = interp.get_input_details()[0], interp.get_output_details()[0]
-    q = [quantize_input(sample[None], ind) for sample in np.asarray(x)]
-    raw = _tflm_raw(model_bytes, q)
-    return np.stack([dequantize(np.asarray(r).reshape(outd["shape"])[0], *outd["quantization"]) for r in raw])
+    """Float outputs of the first output tensor in the TFLM reference runtime (the oracle for what a
+    board computes), one sample at a time in a worker child (tinyflow.tflm.run)."""
+    from tinyflow import tflm
+    from tinyflow.tflite import read_model
+
+    m = read_model(model_bytes)
+    tin, tout = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
+    ind = {"dtype": tin.dtype, "quantization": _qparams(tin)}
+    outs = tflm.run(bytes(model_bytes), [quantize_input(sample[None], ind) for sample in np.asarray(x)])
+    return np.stack([dequantize(np.asarray(o[0]).reshape(tout.shape)[0], *_qparams(tout)) for o in outs])
 
 
-def _tflm_raw(model_bytes: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    try:
-        from tinyflow import tflm  # H2's runtime wrapper, once it lands
-    except ImportError:
-        tflm = None
-    if tflm is not None and hasattr(tflm, "run"):
-        outs = tflm.run(bytes(model_bytes), inputs)
-        return [o[0] if isinstance(o, (list, tuple)) else o for o in outs]
-    from tflite_micro import runtime
-
-    interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=max(64 * 1024, 10 * len(model_bytes)))
-    out = []
-    for sample in inputs:
-        interp.set_input(sample, 0)
-        interp.invoke()
-        out.append(np.array(interp.get_output(0)))
-    return out
+def _qparams(t) -> tuple[float, int]:
+    """(scale, zero_point) of a tensor as LiteRT's details report them; (0.0, 0) when not quantized."""
+    return (float(t.scale[0]), int(t.zero_point[0])) if len(t.scale) and len(t.zero_point) else (0.0, 0)

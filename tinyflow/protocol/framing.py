@@ -102,22 +102,30 @@ def decode_frame(data: bytes, max_frame: int = HOST_MAX_FRAME) -> Frame:
 
 
 class FrameReader:
-    """Incremental decoder: feed() bytes, get frames and FrameErrors in order; resyncs at 0x00."""
+    """Incremental decoder: feed() bytes, get frames and FrameErrors in order; resyncs at 0x00.
+
+    Holds at most one encoded frame of `max_frame` bytes: a longer run without a delimiter (a line
+    of noise, a torn frame) is dropped as it arrives and reported once, at its delimiter.
+    """
 
     def __init__(self, max_frame: int = HOST_MAX_FRAME):
         self.max_frame = max_frame
+        self.limit = max_frame + max_frame // 254 + 2  # COBS overhead of the longest frame
         self._buf = bytearray()
         self._overflow = False
 
     def feed(self, data: bytes) -> list[Frame | FrameError]:
         """Bytes in; complete frames (or the error each bad frame gave) out."""
         events: list[Frame | FrameError] = []
-        for part_end in _delimiters(data):
-            start, end, closed = part_end
-            self._buf += data[start:end]
-            if len(self._buf) > self.max_frame + self.max_frame // 254 + 2:
-                self._buf.clear()
-                self._overflow = True
+        data = bytes(data)
+        view = memoryview(data)  # slices without copies: a long run of noise is never copied whole
+        for start, end, closed in _delimiters(data):
+            if not self._overflow:
+                room = self.limit - len(self._buf)
+                self._buf += view[start:min(end, start + room + 1)]  # one byte past the limit flags it
+                if len(self._buf) > self.limit:
+                    self._buf.clear()
+                    self._overflow = True
             if not closed:
                 continue
             if self._overflow:

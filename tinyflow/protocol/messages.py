@@ -5,14 +5,15 @@ Decoding a malformed body raises only FrameError.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 
-from tinyflow.protocol.framing import PROTOCOL_VERSION, FrameError
+from tinyflow.protocol.framing import HOST_MAX_FRAME, MIN_FRAME, PROTOCOL_VERSION, FrameError
 
-HELLO, INFER, UPLOAD, PROFILE, STATS, BOOT, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x7F
+HELLO, INFER, UPLOAD, PROFILE, STATS, SYNC, BOOT, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x7F
 TYPE_NAMES = {HELLO: "HELLO", INFER: "INFER", UPLOAD: "UPLOAD", PROFILE: "PROFILE", STATS: "STATS",
-              BOOT: "BOOT", ERROR: "ERROR"}
+              SYNC: "SYNC", BOOT: "BOOT", ERROR: "ERROR"}
 
 ERR_BAD_CRC, ERR_BAD_FRAME, ERR_TOO_LONG, ERR_UNKNOWN_TYPE, ERR_BAD_LENGTH = 1, 2, 3, 4, 5
 ERR_BAD_OFFSET, ERR_NOT_STAGED, ERR_MODEL_FAILED, ERR_NOT_READY = 6, 7, 8, 9
@@ -20,6 +21,8 @@ ERROR_NAMES = {1: "BAD_CRC", 2: "BAD_FRAME", 3: "TOO_LONG", 4: "UNKNOWN_TYPE", 5
                6: "BAD_OFFSET", 7: "NOT_STAGED", 8: "MODEL_FAILED", 9: "NOT_READY"}
 
 DTYPE_NAMES = {0: "float32", 2: "int32", 3: "uint8", 7: "int16", 9: "int8"}
+DTYPE_SIZES = {0: 4, 2: 4, 3: 1, 7: 2, 9: 1}
+MAX_RANK = 6
 _INFO_HEAD = struct.Struct("<BBHIIIII8sIHBB")
 _SPEC_HEAD = struct.Struct("<BB")
 _SPEC_TAIL = struct.Struct("<fiI")
@@ -27,6 +30,12 @@ _INFER_HEAD = struct.Struct("<IIII")
 _STATS = struct.Struct("<IIIIIII")
 UPLOAD_HEAD = struct.Struct("<HI")
 _ERROR_HEAD = struct.Struct("<BBHI")
+_SYNC = struct.Struct("<I")
+_SYNC_REPLY = struct.Struct("<II")
+# The outputs travel in one INFER reply, which the host reads up to HOST_MAX_FRAME.
+MAX_OUTPUT_BYTES = HOST_MAX_FRAME - MIN_FRAME - _INFER_HEAD.size
+MIN_MAX_FRAME = MIN_FRAME + UPLOAD_HEAD.size + 1  # room for an UPLOAD chunk of one byte
+_BAD_HELLO_HINT = "The device's firmware describes its model inconsistently; rebuild and flash it with this tinyflow."
 
 
 @dataclass
@@ -179,7 +188,39 @@ def decode_info(body: bytes) -> DeviceInfo:
         dims = struct.unpack(f"<{rank}i", c.take(4 * rank))
         scale, zp, nbytes = c.unpack(_SPEC_TAIL)
         (info.inputs if i < nin else info.outputs).append(TensorSpec(dtype, tuple(dims), scale, zp, nbytes))
+    check_info(info)
     return info
+
+
+def check_info(info: DeviceInfo) -> None:
+    """Refuse (FrameError) a HELLO reply that contradicts itself: the host sizes and shapes every
+    sample and result by it, so each spec must be a tensor the link can carry."""
+    if info.max_frame < MIN_MAX_FRAME:
+        raise FrameError(f"HELLO reply: max_frame {info.max_frame} is below the minimum {MIN_MAX_FRAME}",
+                         _BAD_HELLO_HINT)
+    for kind, specs in (("input", info.inputs), ("output", info.outputs)):
+        for i, spec in enumerate(specs):
+            _check_spec(f"{kind} {i}", spec)
+    if info.output_bytes > MAX_OUTPUT_BYTES:
+        raise FrameError(f"HELLO reply: outputs of {info.output_bytes:,} bytes are larger than the "
+                         f"{MAX_OUTPUT_BYTES:,} bytes an INFER reply may carry",
+                         "Evaluate a model with smaller outputs, or split it.")
+
+
+def _check_spec(what: str, spec: TensorSpec) -> None:
+    if spec.dtype not in DTYPE_SIZES:
+        raise FrameError(f"HELLO reply: {what} has dtype code {spec.dtype}, which the link does not carry "
+                         f"(it carries {', '.join(f'{c} {n}' for c, n in DTYPE_NAMES.items())})", _BAD_HELLO_HINT)
+    bad = next((d for d in spec.shape if d < 1), None)
+    if bad is not None:
+        raise FrameError(f"HELLO reply: {what} has dimension {bad} in shape {spec.shape}", _BAD_HELLO_HINT)
+    elements = math.prod(spec.shape)
+    if elements * DTYPE_SIZES[spec.dtype] != spec.bytes:
+        raise FrameError(f"HELLO reply: {what} has shape {spec.shape}: {elements:,} elements of {spec.dtype_name} "
+                         f"are {elements * DTYPE_SIZES[spec.dtype]:,} bytes, but the device says {spec.bytes:,}",
+                         _BAD_HELLO_HINT)
+    if not math.isfinite(spec.scale) or spec.scale < 0:
+        raise FrameError(f"HELLO reply: {what} has scale {spec.scale}", _BAD_HELLO_HINT)
 
 
 def encode_infer_reply(r: InferReply) -> bytes:
@@ -245,6 +286,24 @@ def decode_error(body: bytes) -> ErrorReply:
     c = _Cursor(body, "ERROR reply")
     code, rtype, tag, detail = c.unpack(_ERROR_HEAD)
     return ErrorReply(code, rtype, tag, detail, c.string())
+
+
+def encode_sync(nonce: int) -> bytes:
+    """SYNC request body: a nonce the reply echoes (tells this barrier's reply from a stale one)."""
+    return _SYNC.pack(nonce & 0xFFFFFFFF)
+
+
+def decode_sync(body: bytes) -> int:
+    return _Cursor(body, "SYNC").unpack(_SYNC)[0]
+
+
+def encode_sync_reply(nonce: int, boot_count: int) -> bytes:
+    return _SYNC_REPLY.pack(nonce & 0xFFFFFFFF, boot_count & 0xFFFFFFFF)
+
+
+def decode_sync_reply(body: bytes) -> tuple[int, int]:
+    """(nonce, boot_count) of a SYNC reply."""
+    return _Cursor(body, "SYNC reply").unpack(_SYNC_REPLY)
 
 
 def encode_boot(boot_count: int) -> bytes:

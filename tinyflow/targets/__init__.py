@@ -4,20 +4,30 @@
     client = DeviceClient(port); client.handshake(); client.infer(x)
 
 URLs: a device path (/dev/ttyACM0, COM3), any pyserial URL (socket://, rfc2217://, loop://,
-spy://...), or `sim://<name>[?board=<id>&...]` resolved through SIMULATORS.
+spy://...), or `sim://<name>[?board=<id>&...]` resolved through SIMULATORS; SIM_OPTIONS lists the
+query keys each simulator takes, and anything else is refused before the simulator starts.
 """
 
 from __future__ import annotations
 
 import errno
 import importlib
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from tinyflow.errors import LinkError, UsageError
 
 SIMULATORS = {"tflm": "tinyflow.targets.sim_tflm", "host": "tinyflow.targets.sim_host",
               "qemu-m4": "tinyflow.targets.sim_qemu"}
 DEFAULT_BAUD = 115200
+_FLAG = ("0", "1", "true", "false", "yes", "no")
+_BOARD = "board id"
+# Query keys per simulator -> the values they take (_BOARD: an id from boards/*.toml; None: the
+# simulator checks the value itself, e.g. sim://host's rx range).
+SIM_OPTIONS = {
+    "tflm": {"board": _BOARD},
+    "host": {"board": _BOARD, "sanitize": _FLAG, "fake": _FLAG, "eembc": _FLAG, "rx": None},
+    "qemu-m4": {"board": _BOARD, "kernels": ("dsp", "portable")},
+}
 
 
 def open_target(url: str, *, model=None, board=None, timeout: float = 2.0, baud: int = DEFAULT_BAUD):
@@ -43,10 +53,47 @@ def open_target(url: str, *, model=None, board=None, timeout: float = 2.0, baud:
 def _open_sim(parts, url: str, **kwargs):
     name = parts.netloc or parts.path.lstrip("/")
     module = SIMULATORS.get(name)
-    if module is None:
+    if module is None or (parts.netloc and parts.path not in ("", "/")) or parts.fragment:
         raise UsageError(f"Unknown simulated target {url!r}",
-                         f"Use one of {', '.join('sim://' + n for n in SIMULATORS)}.")
+                         f"Use one of {', '.join('sim://' + n for n in SIMULATORS)}, then ?key=value options.")
+    params = sim_options(name, parts.query, url)
+    if kwargs.get("board") is None and "board" in params:
+        kwargs["board"] = params["board"]  # every simulator honours ?board=, not only some
     return importlib.import_module(module).open(parts, **kwargs)
+
+
+def sim_options(name: str, query: str, url: str) -> dict[str, str]:
+    """The query of a sim://<name> URL as a dict, checked against SIM_OPTIONS[name].
+
+    Raises:
+        UsageError: an unknown key (listing the valid ones), a key given twice, an unknown board
+            (listing the boards), or a value outside the key's choices.
+    """
+    valid = SIM_OPTIONS[name]
+    params: dict[str, str] = {}
+    # keep_blank_values: `?bord=` must be refused too, not dropped as empty.
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key not in valid:
+            raise UsageError(f"sim://{name} does not take the option {key!r} (in {url})",
+                             f"Valid: {', '.join(sorted(valid))}.")
+        if key in params:
+            raise UsageError(f"{url} gives {key!r} twice", "Give each option once.")
+        choices = valid[key]
+        if choices == _BOARD:
+            _check_board(value, url)
+        elif choices is not None and value.lower() not in choices:
+            raise UsageError(f"{url}: {key}={value} is not one of {', '.join(choices)}",
+                             f"For example sim://{name}?{key}={choices[1]}.")
+        params[key] = value
+    return params
+
+
+def _check_board(value: str, url: str) -> None:
+    from tinyflow.boards import list_boards
+
+    ids = [b.id for b in list_boards()]
+    if value not in ids:
+        raise UsageError(f"Unknown board {value!r} in {url}", f"Use one of: {', '.join(ids)} (tinyflow boards list).")
 
 
 def _open_serial(url: str, *, timeout: float, baud: int):
@@ -69,7 +116,7 @@ def _link_error(url: str, exc: Exception) -> LinkError:
     text = str(exc)
     if err == errno.ENOENT or "No such file" in text or "could not open port" in text and "FileNotFound" in text:
         return LinkError(f"Port {url} does not exist",
-                         "Plug the board in and check the port name (ls /dev/ttyACM* /dev/ttyUSB*, or `pio device list`).")
+                         "Plug the board in and check the port name (ls /dev/ttyACM* /dev/ttyUSB*).")
     if err in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
         return LinkError(f"Permission denied opening {url}",
                          "Add yourself to the dialout group (sudo usermod -aG dialout $USER), then log in again.")

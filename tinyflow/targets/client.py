@@ -11,13 +11,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinyflow.errors import DataError, LinkError
+from tinyflow.errors import DataError, LinkError, ModelError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 from tinyflow.targets.recovery import MIN_CHUNK, RecoveryMixin
 
 NUMPY_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}
 POLL_SECONDS = 0.02
+# Boot counters increment once per boot, so a jump of k is k reboots the host did not hear about
+# one by one. A larger jump, or one backwards, is a counter that was re-initialised (no-init RAM
+# lost at power-on): one reboot.
+MAX_BOOT_JUMP = 1024
+# A HELLO whose reply came back garbled is resent at once (the device is there, the line is
+# noisy); this many per allowed silent attempt, so an in-process device answering only noise
+# fails in seconds, not after max_retries x timeout.
+GARBLED_HELLOS_PER_RETRY = 50
+# Init statuses the C core reports in HELLO for models it cannot serve (firmware/src/device.c).
+MODEL_STATUS = {-100: "has no inputs or no outputs, or more than 16 of either",
+                -101: "has inputs of 0 bytes"}
 
 
 @dataclass
@@ -71,8 +82,10 @@ class DeviceClient(RecoveryMixin):
 
     Args:
         port: the open port (see tinyflow.targets.open_target).
-        timeout: longest wait for any reply byte, seconds.
-        max_retries: consecutive failed attempts of one sample (without progress) before LinkError.
+        timeout: longest wait for a complete reply frame, seconds (an absolute deadline per
+            request: bytes that do not complete a frame do not extend it).
+        max_retries: consecutive failed attempts of one sample (without progress), or HELLOs
+            that heard nothing, before LinkError.
         window: samples kept in flight by infer_many().
         seed: seeds the first sequence number (random by default; tests make runs repeatable).
     """
@@ -95,6 +108,9 @@ class DeviceClient(RecoveryMixin):
         self._fence_rtt = 0.0  # the same for one retry attempt and its fence
         self._fail_rate = 0.0  # recent share of samples that needed a retry (decays)
         self._last_sent_seq: int | None = None
+        self._stopped_by_error = False  # the last _wait() ended on a bad frame, not on its deadline
+        self._sync_heard = False        # the last SYNC barrier received some frame, even a bad one
+        self._nonce = random.Random(seed).getrandbits(32)
         try:
             port.timeout = POLL_SECONDS
         except (AttributeError, ValueError):
@@ -102,27 +118,58 @@ class DeviceClient(RecoveryMixin):
 
     # -- public API ----------------------------------------------------------------------
     def handshake(self) -> m.DeviceInfo:
-        """HELLO with retries; returns the device info (garbage and BOOT frames are skipped)."""
+        """HELLO until answered; returns the device info (garbage and BOOT frames are skipped).
+
+        Bounded three ways: `max_retries` HELLOs that got no frame at all, GARBLED_HELLOS_PER_RETRY
+        x max_retries that got a bad one, and max_retries x timeout for the whole handshake, so a
+        device that sends only noise cannot hold it."""
+        start = time.monotonic()
+        deadline = start + self.max_retries * self.timeout
+        bad_before = self.counters.crc_errors
+        seqs: set[int] = set()
+        attempts = silent = 0
         wait = self._nudge()
-        for _ in range(self.max_retries):
+        garbled_max = GARBLED_HELLOS_PER_RETRY * self.max_retries
+        while silent < self.max_retries and attempts - silent < garbled_max and time.monotonic() < deadline:
             seq = self._next_seq()
+            seqs.add(seq)
+            attempts += 1
+            sent = time.monotonic()
             self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
-            # Short waits first (a lost HELLO or reply is the usual case), then up to `timeout`.
-            frame = self._wait(lambda f: f.type == m.HELLO and f.seq == seq and f.is_reply, stop_on_error=True,
-                               timeout=wait)
-            wait = min(self.timeout, wait * 2)
-            if frame is None:
-                continue
-            info = m.decode_info(frame.body)
-            self._note_boot(info.boot_count)
-            self.info = info
-            self._chunk = self._chunk or max(MIN_CHUNK, info.max_frame - 14)
-            if info.status != 0:
-                raise LinkError(f"The device's model failed to initialise (status {info.status})",
-                                "Check the firmware build (arena size, ops) and flash it again.")
-            return info
-        raise LinkError(f"No HELLO reply from the device after {self.max_retries} attempts of {self.timeout:g} s",
+            # A reply to any HELLO of this handshake will do: the first may only be late.
+            frame = self._wait(lambda f: f.type == m.HELLO and f.is_reply and f.seq in seqs, stop_on_error=True,
+                               timeout=max(0.0, min(wait, deadline - sent)))
+            if frame is not None:
+                # The first round trip known: it paces the short SYNC barriers until a SYNC is timed.
+                self._fence_rtt = self._fence_rtt or time.monotonic() - sent
+                return self._accept(m.decode_info(frame.body))
+            if self._stopped_by_error:
+                self._pause_until(sent + (0 if getattr(self.port, "instant", False) else POLL_SECONDS))
+            else:
+                silent += 1
+                wait = min(self.timeout, wait * 2)  # short waits first: a lost HELLO is the usual case
+        raise LinkError(f"No HELLO reply from the device after {attempts} attempts in {time.monotonic() - start:.1f} s "
+                        f"({self.counters.crc_errors - bad_before} bad frames received, "
+                        f"{silent} attempts got no frame at all)",
                         "Check the port, the baud rate and that the firmware runs the tinyflow protocol.")
+
+    def _accept(self, info: m.DeviceInfo) -> m.DeviceInfo:
+        """Take a (well-formed) HELLO reply, or refuse a device whose model the link cannot drive."""
+        if info.status != 0:
+            what = MODEL_STATUS.get(info.status)
+            if what is not None:
+                raise ModelError(f"The device's model {what} (init status {info.status})",
+                                 "tinyflow sends inputs and reads outputs: use a model with both.")
+            raise LinkError(f"The device's model failed to initialise (status {info.status})",
+                            "Check the firmware build (arena size, ops) and flash it again.")
+        for kind, specs in (("inputs", info.inputs), ("outputs", info.outputs)):
+            if not specs:
+                raise ModelError(f"The device's model has no {kind}",
+                                 "tinyflow sends inputs and reads outputs: use a model with both.")
+        self._note_boot(info.boot_count)
+        self.info = info
+        self._chunk = self._chunk or max(MIN_CHUNK, info.max_frame - 14)
+        return info
 
     def infer(self, inputs) -> InferResult:
         """Run one inference; `inputs` is bytes, an array, or a list of arrays (one per input)."""
@@ -201,8 +248,9 @@ class DeviceClient(RecoveryMixin):
         return bytes(out + fr.encode_frame(m.INFER, job.seq))
 
     def _send_job(self, job: _Job, start: int, end: int | None = None) -> None:
-        job.failed, job.sent_at = False, time.monotonic()
+        job.failed = False
         self._write(b"\x00" + self._frames(job, start, end))  # 0x00 first: ends any torn frame
+        job.sent_at = time.monotonic()  # its reply is due a few round trips after it is on the wire
         self._last_sent_seq = job.seq
 
     def _fits(self, pending) -> bool:
@@ -221,37 +269,46 @@ class DeviceClient(RecoveryMixin):
 
     # -- receiving -----------------------------------------------------------------------
     def _next_event(self, timeout: float):
-        """The next decoded frame or FrameError, or None when nothing arrived for `timeout` s."""
-        deadline = time.monotonic() + timeout
+        """The next decoded frame or FrameError, or None when none completed within `timeout` s.
+
+        The deadline is absolute: bytes that do not complete a frame (a line held low, noise
+        without a delimiter) do not extend it."""
+        deadline = time.monotonic() + max(0.0, timeout)
         while not self._events:
-            try:
-                data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 0))
-            except LinkError:
-                raise
-            except Exception as exc:
-                raise LinkError(f"Reading from the device failed: {exc}", "Check the cable and the port.") from exc
+            data = self._read()
             if data:
                 self._events += self._reader.feed(data)
-                deadline = time.monotonic() + timeout
-            elif time.monotonic() >= deadline:
-                return None
             elif getattr(self.port, "instant", False):
                 return None  # an in-process device answers at once: nothing more is coming
+            if not self._events and time.monotonic() >= deadline:
+                return None
         ev = self._events.pop(0)
         if isinstance(ev, fr.FrameError):
             self.counters.crc_errors += 1
         return ev
 
+    def _read(self) -> bytes:
+        try:
+            return self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 0))
+        except LinkError:
+            raise
+        except Exception as exc:
+            raise LinkError(f"Reading from the device failed: {exc}", "Check the cable and the port.") from exc
+
     def _wait(self, match, stop_on_error: bool = False, timeout: float | None = None):
-        """Skip events until one matches; None on timeout (or on a bad frame when stop_on_error)."""
+        """Skip events until one matches; None when `timeout` (default self.timeout) passes first,
+        or on a bad frame when stop_on_error (then self._stopped_by_error is set)."""
         wait = self.timeout if timeout is None else timeout
-        give_up = time.monotonic() + 4 * wait  # a device that only sends other frames must not hold us
+        deadline = time.monotonic() + wait  # unrelated frames and garbage do not extend it
+        self._stopped_by_error = False
         while True:
-            ev = self._next_event(wait) if time.monotonic() < give_up else None
+            left = deadline - time.monotonic()
+            ev = self._next_event(left) if left > 0 else None  # a chatty device cannot keep us here
             if ev is None:
                 self.counters.timeouts += timeout is None or timeout >= self.timeout
                 return None
             if isinstance(ev, fr.FrameError) and stop_on_error:
+                self._stopped_by_error = True
                 return None
             if isinstance(ev, fr.Frame):
                 if ev.type == m.BOOT:
@@ -259,14 +316,23 @@ class DeviceClient(RecoveryMixin):
                 if match(ev):
                     return ev
 
+    def _pause_until(self, t: float) -> None:
+        """Rate limit: a device spewing bad frames must not turn each one into a request."""
+        delay = t - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
     def _note_boot(self, boot: int) -> bool:
-        changed = self._boot is not None and boot != self._boot
-        if changed:
-            self.counters.resets += 1
-        self._boot = boot
-        return changed
+        """Count the reboots a boot counter value reveals; True when there was any."""
+        last, self._boot = self._boot, boot
+        if last is None or boot == last:
+            return False
+        jump = (boot - last) & 0xFFFFFFFF
+        self.counters.resets += jump if jump <= MAX_BOOT_JUMP else 1
+        return True
 
     def _request(self, type_: int) -> fr.Frame:
+        start = time.monotonic()
         for _ in range(self.max_retries):
             seq = self._next_seq()
             self._write(fr.encode_frame(type_, seq))
@@ -274,7 +340,8 @@ class DeviceClient(RecoveryMixin):
             if frame is not None and frame.type == type_:
                 return frame
             self.counters.retries += 1
-        raise LinkError(f"No {m.TYPE_NAMES[type_]} reply after {self.max_retries} attempts",
+        raise LinkError(f"No {m.TYPE_NAMES[type_]} reply after {self.max_retries} attempts in "
+                        f"{time.monotonic() - start:.1f} s",
                         "Check the port and that the firmware runs the tinyflow protocol.")
 
     def _result(self, job: _Job, frame: fr.Frame) -> InferResult:
@@ -298,54 +365,3 @@ class DeviceClient(RecoveryMixin):
     def _observe(self, job: _Job) -> None:
         rtt = time.monotonic() - job.sent_at
         self._rtt = max(rtt, 0.95 * self._rtt)
-
-    def _collect(self, pending: OrderedDict, retry: list, done: dict) -> None:
-        """Handle one event for the pipelined samples; failures go to `retry`."""
-        ev = self._next_event(self._nudge())
-        if ev is None:
-            self._barrier(pending, retry, done)
-            return
-        if isinstance(ev, fr.FrameError):
-            # Maybe a reply was corrupted: a barrier finds out now instead of after a timeout.
-            self._barrier(pending, retry, done)
-            return
-        if not ev.is_reply:
-            return
-        if ev.type == m.BOOT:
-            self._note_boot(m.decode_boot(ev.body))
-            self._barrier(pending, retry, done)
-        elif ev.type == m.ERROR:
-            err = m.decode_error(ev.body)
-            self.counters.device_errors += 1
-            job = pending.get(ev.seq)
-            if job is None:
-                if ev.seq == fr.SEQ_UNKNOWN:
-                    self._barrier(pending, retry, done)
-                return
-            if err.code in (m.ERR_BAD_OFFSET, m.ERR_NOT_STAGED):
-                job.staged = err.detail if err.tag == job.seq else 0
-            if err.request_type != m.UPLOAD:  # the sample's INFER failed: its attempt is over
-                self._fail(pending.pop(ev.seq), retry, err)
-        elif ev.type == m.INFER and ev.seq in pending:
-            # Replies come in request order: older samples still pending lost theirs.
-            for seq in list(pending):
-                if seq == ev.seq:
-                    break
-                self._fail(pending.pop(seq), retry)
-            job = pending.pop(ev.seq)
-            try:
-                done[job.index] = self._result(job, ev)
-                self._observe(job)
-                self._fail_rate *= 0.8
-            except fr.FrameError:
-                self._fail(job, retry)
-
-    def _fail(self, job: _Job, retry: list, err: m.ErrorReply | None = None) -> None:
-        if err is not None and err.code in (m.ERR_MODEL_FAILED, m.ERR_NOT_READY, m.ERR_BAD_LENGTH,
-                                            m.ERR_UNKNOWN_TYPE):
-            raise LinkError(f"The device refused sample {job.index}: {err.name} ({err.message})",
-                            "Check that the firmware was built for this model.")
-        job.failed = True
-        self._fail_rate = 0.8 * self._fail_rate + 0.2
-        retry.append(job)
-        retry.sort(key=lambda j: j.index)

@@ -107,7 +107,7 @@ class PythonDevice:
     # -- requests -------------------------------------------------------------------------
     def _dispatch(self, f: fr.Frame) -> bytes:
         handler = {m.HELLO: self._hello, m.INFER: self._infer, m.UPLOAD: self._upload,
-                   m.PROFILE: self._profile, m.STATS: self._stats}.get(f.type)
+                   m.PROFILE: self._profile, m.STATS: self._stats, m.SYNC: self._sync}.get(f.type)
         if handler is None:
             return self._error(f.seq, m.ERR_UNKNOWN_TYPE, f.type, 0, f.type, "unknown request type")
         return handler(f)
@@ -173,6 +173,11 @@ class PythonDevice:
         if f.flags & fr.FLAG_NOACK:
             return b""
         return self._reply(f, m.encode_upload_ack(tag, self.staged_count))
+
+    def _sync(self, f):
+        if len(f.body) != 4:
+            return self._error(f.seq, m.ERR_BAD_LENGTH, m.SYNC, 0, 4, "SYNC body is not a u32 nonce")
+        return self._reply(f, m.encode_sync_reply(m.decode_sync(f.body), self.boot_count))
 
     def _profile(self, f):
         return self._reply(f, m.encode_profile(self.op_ticks, self.info.op_names))

@@ -11,6 +11,7 @@ device after every N-th sample the host sends, mid-write), seed.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ class FaultSpec:
         return bool(self.ber or self.drop or self.dup or self.garbage or self.reset_every)
 
 
+RATES = ("ber", "drop", "dup", "garbage")
+COUNTS = ("reset_every", "seed")
+
+
 def parse_faults(spec: str | FaultSpec | None) -> FaultSpec:
     """`ber=1e-4,drop=1e-4,reset_every=500,seed=1` -> FaultSpec; UsageError when malformed."""
     if spec is None or isinstance(spec, FaultSpec):
@@ -47,15 +52,23 @@ def parse_faults(spec: str | FaultSpec | None) -> FaultSpec:
         if key not in FaultSpec.__dataclass_fields__ or not value:
             raise UsageError(f"Unknown fault '{part}' in --inject-faults {spec!r}",
                              "Use keys ber, drop, dup, garbage, reset_every, seed, e.g. ber=1e-4,drop=1e-4,reset_every=500.")
-        try:
-            num = int(value) if key in ("reset_every", "seed") else float(value)
-        except ValueError:
-            raise UsageError(f"Fault '{key}' needs a number, received {value!r}",
-                             "For example ber=1e-4 or reset_every=500.") from None
-        if num < 0 or (key in ("ber", "drop", "dup", "garbage") and num > 1):
-            raise UsageError(f"Fault '{key}={value}' is out of range", "Rates are between 0 and 1; counts are >= 0.")
-        setattr(out, key, num)
+        setattr(out, key, _number(key, value.strip()))
     return out
+
+
+def _number(key: str, value: str) -> float | int:
+    """The value of one fault key, checked against its range (rates: finite, 0..1; counts: >= 0)."""
+    try:
+        num = int(value) if key in COUNTS else float(value)
+    except ValueError:
+        raise UsageError(f"Fault '{key}' needs a number, received {value!r}",
+                         "For example ber=1e-4 or reset_every=500.") from None
+    if key in RATES and not (math.isfinite(num) and 0.0 <= num <= 1.0):
+        raise UsageError(f"Fault '{key}' is a probability, received {value}",
+                         f"Use a finite rate between 0 and 1, e.g. {key}=1e-4.")
+    if key in COUNTS and num < 0:
+        raise UsageError(f"Fault '{key}' is a count, received {value}", f"Use a whole number >= 0, e.g. {key}=500.")
+    return num
 
 
 class _Wrapper:

@@ -10,23 +10,23 @@ the host drives it exactly like a real board. What it reports:
   CPU cycles and `ticks_per_second` is the board's clock, so microseconds are board time.
 
 `?board=` (default nano33ble) picks the clock and the budgets: a model whose flash (model + TFLM
-interpreter) or RAM (arena + interpreter) does not fit the board is refused with the numbers.
+interpreter) or RAM (arena + margin + interpreter) does not fit the board is refused with the
+numbers, by the same check as `inspect --board` and `firmware generate` (tinyflow.boards.fit_model).
+TFLM itself runs in a worker child (tinyflow.tflm_worker), so a hostile model cannot crash or hang
+the host; the port's close() stops it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from tinyflow.errors import ModelError, UsageError
 from tinyflow.protocol.messages import TensorSpec
-from tinyflow.targets.device import ModelInfo, Runtime
+from tinyflow.targets.device import ModelInfo, PythonDevice, Runtime, SimPort
 
 DEFAULT_BOARD = "nano33ble"
 FIRMWARE_VERSION = "sim-tflm 1 (TFLM reference kernels via tflite_micro)"
@@ -71,40 +71,40 @@ def estimate_op_cycles(model) -> list[int]:
 class TflmRuntime(Runtime):
     """The model side of a simulated board: TFLM reference kernels, measured arena, estimated ticks.
 
-    Thread-safe: a port may call it from its own thread.
+    TFLM runs in a worker child (tinyflow.tflm_worker), never in this process: a model that
+    crashes or hangs TFLM becomes a ModelError. Sizes and the board fit are checked before TFLM
+    sees the model. Thread-safe: a port may call it from its own thread. close() stops the child.
     """
 
     def __init__(self, model_bytes: bytes, board=None, name: str | None = None):
         from tinyflow import tflm
         from tinyflow.tflite import read_model
+        from tinyflow.tflite.device_io import check_device_io
 
         self.model_bytes = bytes(model_bytes)
-        self.model = read_model(self.model_bytes)
+        self.model = read_model(self.model_bytes)  # refuses absurd shapes and sizes
+        check_device_io(self.model)
         tflm.check_supported(self.model)
         self.board = _load_board(board)
         self.board_id = self.board.id
         self.cpu_hz = int(self.board.cpu_hz)
         self.ticks_per_second = self.cpu_hz  # a tick is one estimated CPU cycle
-        self._lock = threading.Lock()
-        self._interp = self._load()
-        self._arena_used = measure_arena_used(self._interp)
-        check_fit(self.board, len(self.model_bytes), self._arena_used)
-        self.op_cycles = estimate_op_cycles(self.model)
         self._inputs = [self._spec(i) for i in self.model.inputs]
+        outputs = [self._spec(i)[0] for i in self.model.outputs]
+        # No TFLM before the fit: the tensors alone must fit, then the measured arena (probe children).
+        check_fit(self.board, len(self.model_bytes), arena_lower_bound(self.model), lower_bound=True)
+        check_fit(self.board, len(self.model_bytes), tflm.measure_arena(self.model).arena_bytes)
+        self._worker, _ = tflm.start_worker(self.model)
+        try:
+            self._arena_used = measure_arena_used(self._worker)
+        except BaseException:
+            self._worker.close()
+            raise
+        self.op_cycles = estimate_op_cycles(self.model)
         self._info = ModelInfo(runtime="tflm", model_name=(name or "model")[:40], inputs=[s for s, _ in self._inputs],
-                               outputs=[self._spec(i)[0] for i in self.model.outputs],
-                               op_names=[op.name for op in self.model.ops],
+                               outputs=outputs, op_names=[op.name for op in self.model.ops],
                                model_sha256=hashlib.sha256(self.model_bytes).digest()[:8],
                                model_bytes=len(self.model_bytes), arena_bytes=_round_up(self._arena_used, 16))
-
-    def _load(self):
-        from tflite_micro import runtime
-
-        try:
-            return runtime.Interpreter.from_bytes(self.model_bytes, arena_size=_generous_arena(self.model))
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"TFLite Micro could not load the model: {exc}",
-                             "Check the model with `tinyflow inspect`.") from None
 
     def _spec(self, index: int) -> tuple[TensorSpec, np.dtype]:
         t = self.model.tensors[index]
@@ -124,66 +124,59 @@ class TflmRuntime(Runtime):
         return self._arena_used
 
     def invoke(self, inputs: list[bytes]) -> tuple[list[bytes], list[int]]:
-        """Run one inference on the raw input buffers; returns (output buffers, estimated op cycles)."""
-        with self._lock:
-            self._interp.reset()  # variable tensors start from zero, as in the host reference
-            for k, ((spec, dtype), buf) in enumerate(zip(self._inputs, inputs)):
-                self._interp.set_input(np.frombuffer(bytes(buf), dtype=dtype).reshape(spec.shape), k)
-            self._interp.invoke()
-            outs = [np.ascontiguousarray(self._interp.get_output(k)).tobytes() for k in range(len(self._info.outputs))]
-        return outs, list(self.op_cycles)
+        """Run one inference on the raw input buffers; returns (output buffers, estimated op cycles).
+
+        Variable tensors start from zero, as in the host reference."""
+        arrays = [np.frombuffer(bytes(buf), dtype=dtype).reshape(spec.shape)
+                  for (spec, dtype), buf in zip(self._inputs, inputs)]
+        outs = self._worker.invoke(arrays, reset=True)
+        return [np.ascontiguousarray(o).tobytes() for o in outs], list(self.op_cycles)
 
     def reset(self) -> None:
         """A device reset: every variable tensor goes back to zero."""
-        with self._lock:
-            self._interp.reset()
+        self._worker.reset()
+
+    def close(self) -> None:
+        """Stop the TFLM worker child."""
+        self._worker.close()
 
 
-def measure_arena_used(interp) -> int:
-    """Bytes of the tensor arena TFLM allocated, read from its RecordingMicroAllocator printout.
+def arena_lower_bound(model) -> int:
+    """Bytes any arena needs at least: the largest sum of the non-constant tensors one op reads
+    and writes (they are live together). Needs no runtime, so it can refuse a model before TFLM loads it."""
+    best = sum(model.tensors[i].nbytes for i in model.inputs)
+    for op in model.ops:
+        live = {i for i in (*op.inputs, *op.outputs) if i >= 0 and not model.tensors[i].is_constant}
+        best = max(best, sum(model.tensors[i].nbytes for i in live))
+    return int(best)
 
-    tflite_micro has no call that returns it; the printout goes to the C stderr, so file
-    descriptor 2 is redirected to a temporary file for the call.
-    """
-    import sys
 
-    with tempfile.TemporaryFile() as tmp:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(tmp.fileno(), 2)
-        try:
-            interp.print_allocations()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        tmp.seek(0)
-        text = tmp.read().decode(errors="replace")
+def measure_arena_used(worker) -> int:
+    """Bytes of the tensor arena TFLM allocated, read from its RecordingMicroAllocator printout
+    (tflite_micro has no call that returns it; the worker captures what it prints)."""
+    text = worker.allocations()
     match = re.search(r"Arena allocation total (\d+) bytes", text)
     if not match:
         raise ModelError("TFLite Micro did not report its arena allocation", f"Its printout was: {text[:200]!r}")
     return int(match.group(1))
 
 
-def check_fit(board, model_bytes: int, arena_bytes: int) -> None:
-    """Refuse (BoardError with the numbers) a model whose model + TFLM or arena + TFLM exceeds the board."""
-    from tinyflow.boards import check_fit as board_fit
+def check_fit(board, model_bytes: int, arena_bytes: int, lower_bound: bool = False) -> None:
+    """Refuse (BoardError with the numbers) a model that does not fit the board, through the one fit
+    check inspect and firmware generate use (tinyflow.boards.fit_model: measured arena + margin)."""
+    from tinyflow.boards import fit_model
 
-    rt = board.runtime("tflm")
-    board_fit(board, model_bytes + rt.flash_bytes, arena_bytes + rt.ram_bytes,
-              flash_parts={"model": model_bytes, "TFLM runtime": rt.flash_bytes},
-              ram_parts={"arena": arena_bytes, "TFLM runtime": rt.ram_bytes}).raise_if_not_fit()
+    fit = fit_model(board, "tflm", model_flash=model_bytes, ram=arena_bytes)
+    if lower_bound and not fit.fits:
+        fit.ram_parts = {("arena (at least: tensors live together)" if k == "arena" else k): v
+                         for k, v in fit.ram_parts.items()}
+    fit.raise_if_not_fit()
 
 
 def _load_board(board):
     from tinyflow.boards import load_board
 
     return load_board(board or DEFAULT_BOARD)
-
-
-def _generous_arena(model) -> int:
-    """An arena surely large enough (TFLM crashes the process on one too small)."""
-    activations = sum(t.nbytes for t in model.tensors if not t.is_constant)
-    return 2 * activations + 256 * len(model.tensors) + 512 * len(model.ops) + (256 << 10)
 
 
 def _round_up(n: int, k: int) -> int:
@@ -208,12 +201,22 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, **_ign
         raise UsageError(f"sim://tflm does not know the option {', '.join(unknown)}", "Only ?board=<id> is accepted.")
     name = Path(model).stem if isinstance(model, (str, Path)) else None
     runtime = TflmRuntime(_model_bytes(model), board or params.get("board"), name=name)
-    from tinyflow.targets.device import PythonDevice, SimPort
-
-    port = SimPort(PythonDevice(runtime, firmware_version=FIRMWARE_VERSION), timeout=timeout)
+    try:
+        port = _TflmPort(PythonDevice(runtime, firmware_version=FIRMWARE_VERSION), timeout=timeout)
+    except BaseException:
+        runtime.close()
+        raise
     port.latency_basis = LATENCY_BASIS
     port.runtime = runtime
     return port
+
+
+class _TflmPort(SimPort):
+    """The simulated port; closing it stops the board's TFLM worker child."""
+
+    def close(self) -> None:
+        super().close()
+        self.device.runtime.close()
 
 
 def _model_bytes(model) -> bytes:

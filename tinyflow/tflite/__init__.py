@@ -2,6 +2,7 @@
 
     from tinyflow.tflite import read_model
     m = read_model("person_detect.tflite")        # or read_model(tflite_bytes)
+    data = read_model_file(path)   # the bytes of a model file: regular files up to MAX_MODEL_BYTES only
     m.op_names()      # ['DEPTHWISE_CONV_2D', 'CONV_2D', ...] in execution order
     t = m.tensors[m.inputs[0]]; t.shape, t.type_name, t.scale, t.zero_point
 
@@ -29,6 +30,6 @@ Only subgraph 0 (the one TFLM runs) is exposed as ops/tensors; `.raw` keeps the 
 Malformed or hostile bytes raise `tinyflow.errors.ModelError`, never anything else.
 """
 
-from tinyflow.tflite.reader import Op, Tensor, TfliteModel, read_model
+from tinyflow.tflite.reader import MAX_MODEL_BYTES, Op, Tensor, TfliteModel, read_model, read_model_file
 
-__all__ = ["Op", "Tensor", "TfliteModel", "read_model"]
+__all__ = ["MAX_MODEL_BYTES", "Op", "Tensor", "TfliteModel", "read_model", "read_model_file"]

@@ -1,4 +1,5 @@
-"""A work budget for unpacking an untrusted .tflite with the flatbuffers object API.
+"""Work and size budgets for an untrusted .tflite: unpacking with the flatbuffers object API, and
+the activations a model may declare (check_activation_sizes).
 
 Flatbuffers may share tables: 2,000 offsets can point at one subgraph whose 2,000 offsets point at
 one tensor. That is a valid ~16 KB file, but an object-API unpack follows every offset and
@@ -12,6 +13,13 @@ from __future__ import annotations
 from tinyflow.errors import ModelError
 
 HINT = "Check that the file is an intact .tflite model (re-export it from the converter)."
+SIZE_HINT = "Check the model's tensor shapes (the input shape first): the file is malformed or not a microcontroller model."
+
+# Activations (non-constant tensors) have no bytes in the file to bound them: their shapes alone
+# make a runtime allocate. No microcontroller (even with 16 MB of PSRAM) runs a model past these,
+# so they are refused here, before any runtime, planner or dataset sizes a buffer from them.
+MAX_TENSOR_BYTES = 64 << 20
+MAX_ACTIVATION_BYTES = 256 << 20
 
 
 def check_budget(model, size: int) -> None:
@@ -51,3 +59,19 @@ def check_budget(model, size: int) -> None:
             sp = t.Sparsity()
             if sp is not None:
                 spend(sp.DimMetadataLength(), "sparsity dimension")
+
+
+def check_activation_sizes(tensors: list, where: str = "") -> None:
+    """Refuse activations (tinyflow.tflite.Tensor, non-constant) larger than any microcontroller could hold."""
+    total = 0
+    for t in tensors:
+        if t.is_constant:
+            continue  # bounded by the file: its bytes were checked against its shape
+        total += t.nbytes
+        if t.nbytes > MAX_TENSOR_BYTES:
+            raise ModelError(f"Tensor {t.index} ({t.name}){where} of shape {list(t.shape)} {t.type_name} needs "
+                             f"{t.nbytes:,} bytes; tinyflow takes activations of at most {MAX_TENSOR_BYTES:,} bytes "
+                             "(more than any microcontroller has)", SIZE_HINT)
+    if total > MAX_ACTIVATION_BYTES:
+        raise ModelError(f"The model's activations{where} add up to {total:,} bytes; tinyflow takes at most "
+                         f"{MAX_ACTIVATION_BYTES:,} (more than any microcontroller has)", SIZE_HINT)

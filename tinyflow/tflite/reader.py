@@ -22,9 +22,12 @@ from typing import Any
 import numpy as np
 
 from tinyflow.errors import ModelError
-from tinyflow.tflite.budget import HINT as _HINT, check_budget
+from tinyflow.inputs import read_regular
+from tinyflow.tflite.budget import HINT as _HINT, check_activation_sizes as _check_activation_sizes, check_budget
 
 MAX_ELEMENTS = 1 << 31  # a tensor larger than this cannot be a microcontroller model
+# The flatbuffer format caps a .tflite at 2 GiB; a microcontroller model is far below this ceiling.
+MAX_MODEL_BYTES = 512 << 20
 
 # TensorType name -> numpy dtype; INT4 constants are unpacked to int8 values.
 _NUMPY = {
@@ -148,24 +151,34 @@ def read_model(source: bytes | bytearray | memoryview | str | os.PathLike) -> Tf
     sg = raw.subgraphs[0]
     unpacked: dict[tuple[int, int], np.ndarray] = {}  # INT4 buffers unpack once, however many tensors share them
     tensors = [_tensor(i, t, buffers, data, unpacked) for i, t in enumerate(sg.tensors or [])]
+    _check_activation_sizes(tensors, "")
+    for k, other in enumerate(raw.subgraphs[1:], start=1):  # WHILE/IF bodies: TFLM allocates them too
+        if other is not None:
+            _check_activation_sizes([_tensor(i, t, buffers, data, {}) for i, t in enumerate(other.tensors or [])],
+                                    f" of subgraph {k}")
     n = len(tensors)
     ops = [_op(i, o, raw.operatorCodes or [], n) for i, o in enumerate(sg.operators or [])]
     inputs = _indices(sg.inputs, n, "subgraph input", allow_absent=False)
     outputs = _indices(sg.outputs, n, "subgraph output", allow_absent=False)
+    _check_graph(ops, inputs, tensors)
     return TfliteModel(data=data, raw=raw, ops=ops, tensors=tensors, inputs=inputs, outputs=outputs,
                        description=_text(raw.description), num_subgraphs=len(raw.subgraphs))
+
+
+def read_model_file(path: str | os.PathLike) -> bytes:
+    """The bytes of the model file `path`: every verb reads a model through this.
+
+    Raises:
+        ModelError: missing or unreadable, not a regular file (a FIFO, /dev/zero, a directory),
+            or larger than MAX_MODEL_BYTES.
+    """
+    return read_regular(path, "Model file", MAX_MODEL_BYTES, ModelError)
 
 
 def _load(source) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
-    path = Path(source)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"Model file {path} does not exist", "Check the path.") from None
-    except OSError as exc:
-        raise ModelError(f"Cannot read model file {path}: {exc.strerror}", "Check the path and permissions.") from None
+    return read_model_file(source)
 
 
 def _unpack(data: bytes):
@@ -295,6 +308,33 @@ def _op(index: int, o, opcodes: list, n_tensors: int) -> Op:
               inputs=_indices(o.inputs, n_tensors, f"operator {index} ({name}) input", allow_absent=True),
               outputs=_indices(o.outputs, n_tensors, f"operator {index} ({name}) output", allow_absent=False),
               options=_options(o.builtinOptions), version=int(code.version))
+
+
+def _check_graph(ops: list[Op], inputs: tuple[int, ...], tensors: list[Tensor]) -> None:
+    """Refuse a subgraph 0 that TFLM cannot run meaningfully, naming the op at fault.
+
+    TFLM runs the ops in file order and does not check this: an op reading a tensor that a later
+    op writes (a cycle, or ops out of order) reads memory nobody wrote yet, two writers of one
+    tensor or an op overwriting a graph input lose data, and a graph without ops returns its
+    arena unwritten. Variable tensors (SVDF/LSTM state) are read before they are written by design.
+    """
+    if not ops:
+        raise ModelError("The .tflite model's subgraph 0 has no operators, so it computes nothing", _HINT)
+    writer: dict[int, int] = {}
+    graph_inputs = set(inputs)
+    for op in ops:
+        for t in op.outputs:
+            if t in graph_inputs:
+                raise ModelError(f"Operator {op.index} ({op.name}) writes tensor {t}, which is a model input", _HINT)
+            if t in writer:
+                raise ModelError(f"Operator {op.index} ({op.name}) writes tensor {t}, which operator {writer[t]} "
+                                 "already writes (a tensor has one writer)", _HINT)
+            writer[t] = op.index
+    for op in ops:
+        for t in op.inputs:
+            if t >= 0 and writer.get(t, -1) >= op.index and not tensors[t].is_variable:
+                raise ModelError(f"Operator {op.index} ({op.name}) reads tensor {t} before operator {writer[t]} writes "
+                                 "it (a cycle, or operators out of execution order)", _HINT)
 
 
 def _code_name(code) -> str:

@@ -4,16 +4,29 @@ Specs: the built-in datasets and `.npz`/`.csv` files (tinyflow.data), and `rando
 random tensors over the input dtype's whole range, for parity checks of third-party models that
 come without data). Float samples are quantized on the host with the model's input scale and
 zero point, exactly as TFLite's QUANTIZE op does (round half away from zero, then saturate).
+
+Samples are made one at a time when the link asks for them (`EvalData.inputs` is a lazy
+sequence): every size check runs before the first input is made, and `random:N` costs nothing
+until it is streamed. Sample i of `random:N` is seeded by (seed, i) alone, so it is the same
+whatever N or --limit is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tinyflow.errors import DataError, UsageError
+
+MAX_SAMPLES = 1_000_000        # samples of one run: each one's results stay in memory for the report
+MAX_SAMPLE_BYTES = 64 << 20    # one sample's inputs (the largest MCU models take ~100 KB)
+RESULTS_BUDGET = 1 << 30       # bytes of per-sample results kept (device and reference outputs)
+_RESULT_OVERHEAD = 512         # Python bookkeeping per kept sample (lists, array headers, journal entry)
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,11 @@ class TensorSpec:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+        # Python ints: a hostile shape must not wrap around int64 into a small number
+        count = 1
+        for d in self.shape:
+            count *= max(int(d), 0)
+        return count * np.dtype(self.dtype).itemsize
 
     def dequantize(self, q: np.ndarray) -> np.ndarray:
         q = np.asarray(q)
@@ -61,35 +78,57 @@ def model_specs(model) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return [spec(i) for i in model.inputs], [spec(i) for i in model.outputs]
 
 
+class Samples(Sequence):
+    """`count` samples, each made by `make(i)` when it is asked for (never all in memory)."""
+
+    def __init__(self, count: int, make: Callable[[int], list[np.ndarray]]):
+        self.count, self.make = count, make
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.count))]
+        i = operator.index(i)
+        if i < 0:
+            i += self.count
+        if not 0 <= i < self.count:
+            raise IndexError(f"sample {i} of {self.count}")
+        return self.make(i)
+
+
 @dataclass
 class EvalData:
     """What gets streamed: per sample, one array per model input (already in the input dtype)."""
 
     name: str
-    inputs: list[list[np.ndarray]]
+    inputs: Sequence[list[np.ndarray]]   # a Samples: made on demand
     task: str = "none"                   # classification, regression, anomaly, or none (random:N)
     labels: np.ndarray | None = None
     class_names: list[str] = field(default_factory=list)
     features: np.ndarray | None = None   # the float samples (anomaly scores compare against them)
+    identity: str = ""                   # SHA-256 naming every input byte (see digest())
 
     def __len__(self) -> int:
         return len(self.inputs)
 
     def digest(self) -> str:
-        """SHA-256 of every input byte in order: what a resumed run must stream again."""
-        h = hashlib.sha256()
-        for sample in self.inputs:
-            for arr in sample:
-                h.update(np.ascontiguousarray(arr).tobytes())
-        return h.hexdigest()
+        """SHA-256 that names every input byte in order: what a resumed run must stream again.
+
+        It hashes what determines the inputs (the float samples and the input's quantization, or
+        the generator, seed and count of random:N) instead of the inputs themselves, so it costs
+        no sample generation.
+        """
+        return self.identity
 
 
 SPLITS = ("test", "val", "train", "all")
 
 
 def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit: int | None = None,
-                   split: str | None = None) -> EvalData:
-    """Build the evaluation inputs for a model.
+                   split: str | None = None, outputs: list[TensorSpec] | None = None) -> EvalData:
+    """Build the evaluation inputs for a model (lazily: no sample is made here).
 
     Args:
         spec: `random:N`, a built-in dataset name, or a `.npz`/`.csv` path.
@@ -99,18 +138,62 @@ def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit:
         split: test, val, train or all. Default: the held-out test split for the built-in
             datasets (the split `train`, `prune` and `quantize` make with the same seed), all
             samples of a file.
+        outputs: the model's output specs: class labels must lie within the first output's
+            classes, and the results kept per sample bound the sample count.
     Raises:
-        UsageError: a malformed spec. DataError: samples that do not fit the model's input.
+        UsageError: a malformed spec, a negative seed, too many samples. DataError: samples that do
+            not fit the model's input, labels outside its classes.
     """
+    from tinyflow.data import check_seed
+
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}", "Pass a positive number of samples.")
+    check_seed(seed)
+    _check_sample_size(inputs)
     if str(spec).startswith("random:"):
-        return _random(spec, inputs, seed, limit)
+        data = _random(str(spec), inputs, seed, limit)
+    else:
+        data = _dataset(str(spec), inputs, seed, limit, split)
+    _check_count(len(data), outputs or [], str(spec))
+    if outputs and data.task == "classification" and data.labels is not None:
+        _check_classes(data, outputs[0])
+    return data
+
+
+def _check_sample_size(inputs: list[TensorSpec]) -> None:
+    for s in inputs:
+        if any(d < 0 for d in s.shape):
+            raise DataError(f"The model's input {s.name!r} has shape {s.shape}: a negative size",
+                            "Check the model file: it is damaged or not a valid .tflite.")
+        if s.nbytes > MAX_SAMPLE_BYTES:
+            raise DataError(f"The model's input {s.name!r} takes {s.nbytes:,} B a sample ({s.shape}), more than "
+                            f"the {MAX_SAMPLE_BYTES:,} B tinyflow streams", "Check the model: no board holds such an input.")
+
+
+def _check_count(n: int, outputs: list[TensorSpec], spec: str) -> None:
+    per_sample = 2 * sum(s.nbytes for s in outputs) + _RESULT_OVERHEAD
+    most = min(MAX_SAMPLES, RESULTS_BUDGET // per_sample)
+    if n > most:
+        what = "random:N allows" if spec.startswith("random:") else f"{spec} has {n:,} samples; tinyflow evaluates"
+        raise UsageError(f"{what} at most {most:,} samples of this model (every sample's outputs are kept for the "
+                         f"report)", "Use --limit to evaluate fewer samples, or split the run.")
+
+
+def _check_classes(data: EvalData, out: TensorSpec) -> None:
+    from tinyflow.data import check_labels
+
+    values = out.nbytes // np.dtype(out.dtype).itemsize
+    classes = 2 if values == 1 else values   # one sigmoid unit: classes 0 and 1
+    check_labels(data.name, np.asarray(data.labels), classes,
+                 why=f"the model's first output {out.name!r} has {values} value{'s' if values != 1 else ''}")
+
+
+def _dataset(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None, split: str | None) -> EvalData:
     from tinyflow.data import BUILTIN, load_dataset
     from tinyflow.data import split as split_dataset
 
     if split is None:
-        split = "test" if str(spec) in BUILTIN else "all"
+        split = "test" if spec in BUILTIN else "all"
     if split not in SPLITS:
         raise UsageError(f"Unknown split {split!r}", f"Use one of: {', '.join(SPLITS)}.")
     ds = load_dataset(spec, seed=seed)
@@ -122,6 +205,9 @@ def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit:
     x, y = ds.x, ds.y
     if limit is not None:
         x, y = x[:limit], y[:limit]
+    if len(x) == 0:
+        raise DataError(f"Dataset {ds.name} has no samples (its {split} split of {spec} is empty)",
+                        "Use --split all for a small dataset, or give more samples.")
     want = inputs[0]
     per_sample = int(np.prod(want.shape[1:] if want.shape and want.shape[0] == 1 else want.shape, dtype=np.int64))
     got = int(np.prod(x.shape[1:], dtype=np.int64))
@@ -129,10 +215,12 @@ def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit:
         raise DataError(f"Dataset {ds.name} has samples of shape {tuple(x.shape[1:])} ({got} values) but the "
                         f"model input {want.name!r} takes {want.shape} ({per_sample} values)",
                         "Evaluate the model on the dataset it was trained for, or use --dataset random:N.")
-    q = want.quantize(x.reshape((len(x), *want.shape)))  # each sample in the full input shape
-    samples = [[q[i]] for i in range(len(q))]
-    return EvalData(name=ds.name, inputs=samples, task=ds.task, labels=np.asarray(y),
-                    class_names=list(ds.class_names), features=x.reshape(len(x), -1).astype(np.float32))
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    h = hashlib.sha256(json.dumps(["dataset", _spec_dict(want)]).encode())
+    h.update(x.data)
+    return EvalData(name=ds.name, inputs=Samples(len(x), lambda i: [want.quantize(x[i].reshape(want.shape))]),
+                    task=ds.task, labels=np.asarray(y), class_names=list(ds.class_names),
+                    features=x.reshape(len(x), -1), identity=h.hexdigest())
 
 
 def _random(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None) -> EvalData:
@@ -142,18 +230,29 @@ def _random(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None) -
     except (ValueError, AssertionError):
         raise UsageError(f"Bad dataset spec {spec!r}: random:N needs a positive sample count",
                          "Write e.g. --dataset random:100.") from None
+    if n > MAX_SAMPLES:  # before min(n, limit): the spec itself is wrong, whatever the limit
+        raise UsageError(f"random:N allows at most {MAX_SAMPLES:,} samples, got {spec}",
+                         "Ask for fewer samples: each one's results are kept for the report.")
     if limit is not None:
         n = min(n, limit)
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(n):
-        sample = []
-        for s in inputs:
-            dtype = np.dtype(s.dtype)
-            if dtype.kind == "f":
-                sample.append(rng.standard_normal(s.shape).astype(dtype))
-            else:
-                info = np.iinfo(dtype)
-                sample.append(rng.integers(info.min, int(info.max) + 1, size=s.shape, dtype=dtype))
-        samples.append(sample)
-    return EvalData(name=spec, inputs=samples)
+    # v2: sample i seeded by (seed, i); the generator's name is part of the journal's identity
+    key = json.dumps(["random-v2", seed, n, [_spec_dict(s) for s in inputs]])
+    return EvalData(name=spec, inputs=Samples(n, lambda i: _random_sample(inputs, seed, i)),
+                    identity=hashlib.sha256(key.encode()).hexdigest())
+
+
+def _random_sample(inputs: list[TensorSpec], seed: int, i: int) -> list[np.ndarray]:
+    rng = np.random.default_rng([seed, i])
+    sample = []
+    for s in inputs:
+        dtype = np.dtype(s.dtype)
+        if dtype.kind == "f":
+            sample.append(rng.standard_normal(s.shape).astype(dtype))
+        else:
+            info = np.iinfo(dtype)
+            sample.append(rng.integers(info.min, int(info.max) + 1, size=s.shape, dtype=dtype))
+    return sample
+
+
+def _spec_dict(s: TensorSpec) -> dict:
+    return {"shape": list(s.shape), "dtype": np.dtype(s.dtype).str, "scale": s.scale, "zero_point": s.zero_point}

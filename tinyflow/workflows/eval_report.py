@@ -11,8 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyflow.escaping import terminal_text
 from tinyflow.workflows import metrics
 from tinyflow.workflows.eval_data import EvalData
+
+MAX_MATRIX_CLASSES = 1024   # ImageNet's 1,001 fit; a hostile 100k-value output would need 80 GB
 
 
 @dataclass
@@ -46,20 +49,22 @@ class EvalReport:
         """Write DIR/report.json and the self-contained DIR/report.html."""
         from tinyflow.workflows.report_html import render
 
-        from tinyflow.outputs import make_dir, writing
+        from tinyflow.outputs import atomic_write, make_dir, writing
 
         directory = make_dir(directory)
         data = self.to_dict()
-        with writing(directory):
-            (directory / "report.json").write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
-            (directory / "report.html").write_text(render(data))
+        with writing(directory):  # atomic: an interrupted write leaves the previous report, not half of one
+            atomic_write(directory / "report.json", (json.dumps(data, indent=2, default=_jsonable) + "\n").encode())
+            atomic_write(directory / "report.html", render(data).encode())
         return directory / "report.json", directory / "report.html"
 
     def __str__(self) -> str:
-        lines = [f"Evaluation of {self.model} on {self.target}: {self.samples} samples of {self.dataset} ({self.task})"]
+        show = terminal_text  # file names and the target URL are untrusted text
+        lines = [f"Evaluation of {show(self.model)} on {show(self.target)}: {self.samples} samples of "
+                 f"{show(self.dataset)} ({self.task})"]
         rows = [(k, v) for k, v in self.metrics.items() if isinstance(v, (int, float))]
         a = self.agreement
-        rows += [("agreement exact match", a.get("exact_match_rate")), ("agreement top-1", a.get("top1_agreement")),
+        rows += [("reference", a.get("reference")), ("agreement exact match", a.get("exact_match_rate")), ("agreement top-1", a.get("top1_agreement")),
                  ("agreement max |diff|", a.get("max_abs_diff"))]
         lat = self.latency
         if lat.get("samples"):
@@ -72,6 +77,8 @@ class EvalReport:
                                                 f"{link.get('resets', 0)}")]
         if link.get("resumed"):
             rows.append(("resumed from journal", f"{link['resumed']} samples"))
+        if link.get("journal_damaged"):
+            rows.append(("journal lines damaged", f"{link['journal_damaged']} (their samples measured again)"))
         stats = self.device.get("stats") or {}
         if stats.get("arena_used"):
             rows.append(("arena used", f"{stats['arena_used']:,} B of {self.device.get('arena_bytes', 0):,} B"
@@ -100,6 +107,10 @@ def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray
         else:
             pred = first.argmax(axis=1)
         classes = max(len(data.class_names), int(y.max(initial=0)) + 1, first.shape[1])
+        if classes > MAX_MATRIX_CLASSES:  # a classes x classes matrix would not fit in memory
+            notes.append(f"{classes:,} classes: only accuracy is reported (per-class metrics and the confusion "
+                         f"matrix stop at {MAX_MATRIX_CLASSES:,} classes)")
+            return {"accuracy": float(np.mean(pred == y))}
         return metrics.classification(y, pred, num_classes=classes)
     if data.task == "regression":
         targets = y.reshape(len(y), -1)

@@ -8,9 +8,13 @@ from the firmware's ELF; elsewhere they are what the device's handshake and stat
 from __future__ import annotations
 
 import html
+import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tinyflow.errors import UsageError
+from tinyflow.escaping import terminal_text
 
 
 @dataclass
@@ -71,10 +75,11 @@ class ProfileReport:
     def __str__(self) -> str:
         qemu = self.instructions is not None
         head = f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {'time (us)':>11}" + (f" {'instructions':>13}" if qemu else "")
-        lines = [f"Profile of {self.model} on {self.target} ({self.runtime} runtime"
-                 + (f", board {self.board}" if self.board else "") + ")", head, "-" * len(head)]
+        show = terminal_text  # the file name, the board id and op names (from the device) are untrusted
+        lines = [f"Profile of {show(self.model)} on {show(self.target)} ({show(self.runtime)} runtime"
+                 + (f", board {show(self.board)}" if self.board else "") + ")", head, "-" * len(head)]
         for op in self.ops:
-            lines.append(f"{op.index:>3}  {op.name:<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds:>11.1f}"
+            lines.append(f"{op.index:>3}  {show(op.name):<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds:>11.1f}"
                          + (f" {op.instructions:>13,}" if qemu else ""))
         lines.append("-" * len(head))
         lines.append(f"     {'ops total':<20} {self.op_ticks:>12,} {self.coverage:>7.1%}")
@@ -183,20 +188,28 @@ def _get(obj, key):
 
 
 def profile_model(model, target: str, *, board: str | None = None, runs: int = 1, seed: int = 0,
-                  timeout: float = 10.0) -> ProfileReport:
+                  timeout: float = 5.0) -> ProfileReport:
     """Open `target` with MODEL, run `runs` profiled inferences on random inputs, gather memory.
 
+    `timeout` has eval's meaning: the seconds a complete reply frame may take before the request
+    is retried (the handshake gets a few of them, like eval's).
+
     Raises:
+        UsageError: a timeout that is not a finite number above 0.
         LinkError, BoardError, ModelError: from opening and talking to the target.
     """
     import numpy as np
 
     from tinyflow.targets.client import DeviceClient
+    from tinyflow.tflite import read_model_file
 
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"The timeout must be a finite number of seconds above 0, got {timeout!r}",
+                         "Pass e.g. --timeout 5.")  # a nan or inf deadline never comes
     path = Path(model)
-    port = _open(target, path.read_bytes(), board, timeout)
+    port = _open(target, read_model_file(path), board, timeout)
     try:
-        client = DeviceClient(port)
+        client = DeviceClient(port, timeout=timeout)
         info = client.handshake()
         # One input for every run: the spread between runs is then the target's timing jitter.
         inputs = random_inputs(info, np.random.default_rng(seed))
@@ -239,7 +252,8 @@ def random_inputs(info, rng) -> list:
     for spec in _get(info, "inputs"):
         dtype = np.dtype(_get(spec, "dtype") if not isinstance(_get(spec, "dtype"), int) else
                          {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}[_get(spec, "dtype")])
-        shape = tuple(_get(spec, "shape") or _get(spec, "dims"))
+        shape = _get(spec, "shape")
+        shape = tuple(shape if shape is not None else _get(spec, "dims") or ())  # () is a scalar, not "missing"
         if dtype.kind == "f":
             out.append(rng.standard_normal(shape).astype(dtype))
         else:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 
+MAX_HEAT_MAP = 64   # classes drawn as SVG cells: n * n of them (3,001 classes were 1.2 GB of HTML)
+
 CSS = ("body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:960px}"
        "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;"
        "text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
@@ -21,9 +23,11 @@ def render(report: dict) -> str:
              _summary(report)]
     metrics = report.get("metrics") or {}
     if "confusion" in metrics:
+        n = len(metrics["confusion"])
+        heat_map = svg_confusion(metrics["confusion"], report.get("class_names") or []) if n <= MAX_HEAT_MAP else \
+            f"<p>The {n:,} x {n:,} matrix is in report.json (a heat map stops at {MAX_HEAT_MAP} classes).</p>"
         parts += ["<h2>Confusion matrix</h2><p><small>rows: true class, columns: predicted class</small></p>",
-                  svg_confusion(metrics["confusion"], report.get("class_names") or []),
-                  "<h2>Per class</h2>", _per_class(metrics["per_class"], report.get("class_names") or [])]
+                  heat_map, "<h2>Per class</h2>", _per_class(metrics["per_class"], report.get("class_names") or [])]
     lat = report.get("latency") or {}
     hist = lat.get("histogram") or {}
     if hist.get("counts"):
@@ -48,7 +52,7 @@ def _summary(r: dict) -> str:
             rows.append((key, _num(lat[key])))
     link = r.get("link") or {}
     for key, value in link.items():
-        cls = "bad" if key in ("lost", "duplicated") and value else ""
+        cls = "bad" if key in ("lost", "duplicated", "journal_damaged") and value else ""
         rows.append((f"link: {key}", f"<span class='{cls}'>{_e(value)}</span>" if cls else value))
     rows += [("note", n) for n in r.get("notes") or []]
     return "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{v if str(v).startswith('<span') else _e(v)}</td></tr>"

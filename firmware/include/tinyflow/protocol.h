@@ -16,6 +16,7 @@ extern "C" {
 #define TINYFLOW_FLAG_REPLY 0x01u
 #define TINYFLOW_FLAG_NOACK 0x02u
 #define TINYFLOW_SEQ_UNKNOWN 0xFFFFu
+#define TINYFLOW_SYNC_BODY_BYTES 4
 
 enum {
   TINYFLOW_MSG_HELLO = 0x01,
@@ -23,6 +24,7 @@ enum {
   TINYFLOW_MSG_UPLOAD = 0x03,
   TINYFLOW_MSG_PROFILE = 0x04,
   TINYFLOW_MSG_STATS = 0x05,
+  TINYFLOW_MSG_SYNC = 0x06, /* u32 nonce -> u32 nonce, u32 boot_count: the host's short resync barrier */
   TINYFLOW_MSG_BOOT = 0x10,
   TINYFLOW_MSG_ERROR = 0x7F
 };

@@ -6,6 +6,11 @@ adding an op never edits this file). A name registered by two modules is an erro
 A module may also define `FALLBACK_LOWERINGS`, used only for names no module's LOWERINGS has
 (stand-ins until an op's owner lands the real one).
 
+Every lowered op also declares its inputs in a module-level `ARITY = {"OP_NAME": ("input", "filter",
+"bias?")}`: names in order, `?` marks an optional one (absent or -1), `"inputs..."` any number
+of at least one. The compiler checks every op against it (checks.check_arity) once, before
+folding or lowering reads `op.inputs`, so a lowering may index the inputs its arity requires.
+
 `op` is a `tinyflow.tflite.Op` (`.name`, `.options` snake_case dict, `.inputs`/`.outputs` tensor
 indices, -1 for an absent optional input). `ctx` is a `LowerContext`:
 
@@ -57,6 +62,7 @@ class Lowered:
 
 LowerFn = Callable[..., Lowered]
 _REGISTRY: dict[str, LowerFn] | None = None
+_ARITY: dict[str, tuple[str, ...]] = {}
 
 
 def registry() -> dict[str, LowerFn]:
@@ -65,18 +71,30 @@ def registry() -> dict[str, LowerFn]:
     if _REGISTRY is None:
         found: dict[str, LowerFn] = {}
         owner: dict[str, str] = {}
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-            module = importlib.import_module(f"{__name__}.{info.name}")
+        modules = [importlib.import_module(f"{__name__}.{info.name}")
+                   for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)]
+        for module in modules:
             for name, fn in getattr(module, "LOWERINGS", {}).items():
                 if name in found:
-                    raise RuntimeError(f"op {name} is lowered by both {owner[name]} and {info.name}")
-                found[name], owner[name] = fn, info.name
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-            module = importlib.import_module(f"{__name__}.{info.name}")
+                    raise RuntimeError(f"op {name} is lowered by both {owner[name]} and {module.__name__}")
+                found[name], owner[name] = fn, module.__name__
+        for module in modules:
             for name, fn in getattr(module, "FALLBACK_LOWERINGS", {}).items():
                 found.setdefault(name, fn)
+            _ARITY.update(getattr(module, "ARITY", {}))
+        missing = sorted(set(found) - set(_ARITY))
+        if missing:
+            raise RuntimeError(f"ops {', '.join(missing)} are lowered but declare no ARITY")
         _REGISTRY = found
     return _REGISTRY
+
+
+def arity_for(name: str) -> tuple[str, ...] | None:
+    """The declared inputs of op `name` (lowered or constant-folded), or None for an op we do not run."""
+    from tinyflow.compile.fold import ARITY as FOLDED
+
+    registry()
+    return _ARITY.get(name) or FOLDED.get(name)
 
 
 def lowering_for(name: str) -> LowerFn:

@@ -23,7 +23,9 @@ def relu6_table(p: dict) -> list[int]:
 
 def prepare_relu(shape, input_q: tuple[float, int], output_q: tuple[float, int]) -> dict:
     """tinyflow_relu_params_t fields (requantizes input -> output, clamps at zero)."""
-    real = float(f32(input_q[0]) / f32(output_q[0]))  # TFLM divides in float, then widens
+    # The pinned TFLM widens both float32 scales and divides in double (ReluPrepare); a float32
+    # division rounds e.g. 1.4999999578 up to 1.5 and then every x.5 product rounds the other way.
+    real = float(f32(input_q[0])) / float(f32(output_q[0]))
     m, sh = quantize_multiplier(real)
     return {"input_offset": int(input_q[1]), "output_offset": int(output_q[1]), "output_multiplier": m,
             "output_shift": sh, "act_min": max(-128, int(output_q[1])), "act_max": 127,
@@ -60,3 +62,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"RELU": lower, "RELU6": lower}
+ARITY = {"RELU": ("input",), "RELU6": ("input",)}

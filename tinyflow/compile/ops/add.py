@@ -61,3 +61,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"ADD": lower}
+ARITY = {"ADD": ("input1", "input2")}

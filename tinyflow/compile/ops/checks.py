@@ -12,6 +12,61 @@ MALFORMED = "The model is malformed; re-export it from the converter."
 DTYPE_CODES = {"FLOAT32": 0, "INT32": 2, "UINT8": 3, "INT16": 7, "INT8": 9}  # TINYFLOW_DTYPE_* (model.h)
 
 
+def check_arity(op) -> None:
+    """ModelError unless `op` has the inputs its lowering declares (ops.ARITY) and one output.
+
+    Tensor indices are already in range (the reader checks them; -1 only for inputs); here -1 is
+    allowed only where the input is optional. Ops tinyflow does not run are left to lowering_for.
+    """
+    from tinyflow.compile.ops import arity_for
+    from tinyflow.errors import ModelError
+
+    spec = arity_for(op.name)
+    if spec is None:
+        return
+    where = f"Op {op.index} ({op.name})"
+    if len(op.outputs) != 1:
+        raise ModelError(f"{where} has {len(op.outputs)} outputs {list(op.outputs)}; it has exactly 1", MALFORMED)
+    ins = list(op.inputs)
+    if spec == ("inputs...",):
+        if not ins or -1 in ins:
+            raise ModelError(f"{where} has inputs {ins}; it takes one or more tensors", MALFORMED)
+        return
+    required = max((k + 1 for k, n in enumerate(spec) if not n.endswith("?")), default=0)
+    if not required <= len(ins) <= len(spec):
+        raise ModelError(f"{where} has {len(ins)} input{'s' if len(ins) != 1 else ''} {ins}; it takes "
+                         f"{_describe(spec)}", MALFORMED)
+    for k, (i, name) in enumerate(zip(ins, spec)):
+        if i < 0 and not name.endswith("?"):
+            raise ModelError(f"{where} has no {name} (input {k} is -1); it takes {_describe(spec)}", MALFORMED)
+
+
+# Window options that size loops: 0 or less makes TFLM's kernels loop zero times or divide by zero
+# (TFLM does not check them), so such a model is refused before any lowering.
+_WINDOW = ("stride_h", "stride_w")
+POSITIVE_OPTIONS = {
+    "CONV_2D": _WINDOW + ("dilation_h_factor", "dilation_w_factor"),
+    "DEPTHWISE_CONV_2D": _WINDOW + ("dilation_h_factor", "dilation_w_factor", "depth_multiplier"),
+    "AVERAGE_POOL_2D": _WINDOW + ("filter_height", "filter_width"),
+    "MAX_POOL_2D": _WINDOW + ("filter_height", "filter_width"),
+}
+
+
+def check_options(op) -> None:
+    """ModelError unless every stride, dilation, filter size and depth multiplier `op` has is >= 1."""
+    from tinyflow.errors import ModelError
+
+    for key in POSITIVE_OPTIONS.get(op.name, ()):
+        value = op.options.get(key)
+        if key in op.options and not (isinstance(value, int) and value >= 1):
+            raise ModelError(f"Op {op.index} ({op.name}) has {key} {value!r}; it must be at least 1", MALFORMED)
+
+
+def _describe(spec: tuple[str, ...]) -> str:
+    names = [f"an optional {n[:-1]}" if n.endswith("?") else n for n in spec]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def io(ctx, op, n_inputs: int | None = None):
     """(input tensors, output tensor) of a single-output op; absent optional inputs are None."""
     if len(op.outputs) != 1 or op.outputs[0] < 0:

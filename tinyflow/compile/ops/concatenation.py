@@ -71,3 +71,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"CONCATENATION": lower}
+ARITY = {"CONCATENATION": ("inputs...",)}

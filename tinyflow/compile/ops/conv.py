@@ -117,7 +117,7 @@ def lower_depthwise(op, ctx) -> Lowered:
     dm = oc // ic if ic else 0
     if filt.shape[0] != 1 or dm < 1 or ic * dm != oc or out.shape[3] != oc or out.shape[0] != inp.shape[0]:
         ctx.fail(f"filter {list(filt.shape)} does not fit input {list(inp.shape)} and output {list(out.shape)}")
-    if int(op.options.get("depth_multiplier", dm) or dm) != dm:
+    if op.options.get("depth_multiplier", dm) != dm:  # 0 is no default: TFLM would compute nothing
         ctx.fail(f"depth_multiplier option {op.options.get('depth_multiplier')} disagrees with the shapes ({dm})")
     params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2], "input_c": ic,
               "filter_h": fh, "filter_w": fw, "depth_multiplier": dm, "output_c": oc}
@@ -133,3 +133,4 @@ def lower_depthwise(op, ctx) -> Lowered:
 
 
 LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}
+ARITY = {"CONV_2D": ("input", "filter", "bias?"), "DEPTHWISE_CONV_2D": ("input", "filter", "bias?")}

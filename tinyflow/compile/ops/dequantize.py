@@ -33,3 +33,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"DEQUANTIZE": lower}
+ARITY = {"DEQUANTIZE": ("input",)}

@@ -54,7 +54,7 @@ def lower_fully_connected(op, ctx) -> Lowered:
         ctx.fail(f"has fused activation {act}")
     act_min, act_max = activation_range(act, out_s, out_zp)
     try:
-        mults, shifts = fc_multipliers(in_s, filt.scale, out_s, n_out)
+        mults, shifts = fc_multipliers(in_s, filt.scale, out_s, n_out, reference=ctx.reference)
     except ValueError as exc:
         ctx.fail(str(exc))
     p = ctx.struct(FC, {"batches": inp.size // depth, "accum_depth": depth, "output_depth": n_out,
@@ -66,3 +66,4 @@ def lower_fully_connected(op, ctx) -> Lowered:
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
+ARITY = {"FULLY_CONNECTED": ("input", "weights", "bias?")}

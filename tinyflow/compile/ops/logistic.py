@@ -45,3 +45,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"LOGISTIC": lower}
+ARITY = {"LOGISTIC": ("input",)}

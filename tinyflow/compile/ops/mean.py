@@ -71,3 +71,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"MEAN": lower}
+ARITY = {"MEAN": ("input", "axis")}

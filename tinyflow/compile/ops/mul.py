@@ -37,3 +37,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"MUL": lower}
+ARITY = {"MUL": ("input1", "input2")}

@@ -48,3 +48,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"PAD": lower, "PADV2": lower}
+ARITY = {"PAD": ("input", "paddings"), "PADV2": ("input", "paddings", "constant_values?")}

@@ -53,3 +53,4 @@ def lower_max_pool(op, ctx) -> Lowered:
 
 
 LOWERINGS = {"AVERAGE_POOL_2D": lower_average_pool, "MAX_POOL_2D": lower_max_pool}
+ARITY = {"AVERAGE_POOL_2D": ("input",), "MAX_POOL_2D": ("input",)}

@@ -69,3 +69,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"QUANTIZE": lower}
+ARITY = {"QUANTIZE": ("input",)}

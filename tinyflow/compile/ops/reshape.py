@@ -28,3 +28,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"RESHAPE": lower, "SQUEEZE": lower, "EXPAND_DIMS": lower}
+ARITY = {"RESHAPE": ("input", "shape?"), "SQUEEZE": ("input",), "EXPAND_DIMS": ("input", "axis")}

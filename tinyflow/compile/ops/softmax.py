@@ -49,3 +49,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"SOFTMAX": lower}
+ARITY = {"SOFTMAX": ("input",)}

@@ -42,7 +42,7 @@ def lower(op, ctx):
     """
     from tinyflow.compile.ops import Lowered, checks, cstruct
 
-    ins, y = checks.io(ctx, op, 5)
+    ins, y = checks.io(ctx, op)  # arity checked before (ARITY): bias may be absent (-1)
     if len(ins) != 5 or any(ins[i] is None for i in (0, 1, 2, 4)):
         ctx.fail(f"has inputs {list(op.inputs)}, expected input, weights_feature, weights_time, bias, state",
                  checks.MALFORMED)
@@ -77,3 +77,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"SVDF": lower}
+ARITY = {"SVDF": ("input", "weights_feature", "weights_time", "bias?", "state")}

@@ -27,3 +27,4 @@ def lower(op, ctx):
 
 
 LOWERINGS = {"TANH": lower}
+ARITY = {"TANH": ("input",)}

@@ -1,0 +1,1 @@
+/* Fake TFLM (see README.md): present in TFLM until 2023-07 (#2073), like the pinned library. */
