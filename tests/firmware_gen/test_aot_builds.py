@@ -72,3 +72,39 @@ def test_native_build_of_an_aot_project_matches_tflm(rel, tmp_path):
     for got, want in zip(results, expected):
         for g, w in zip(got.outputs, want):
             assert np.array_equal(np.asarray(g).reshape(-1), np.asarray(w).reshape(-1))
+
+
+@pytest.mark.arm
+@pytest.mark.qemu
+def test_nano33ble_aot_project_runs_the_kernels_sim_qemu_profiles(tmp_path):
+    """A generated nano33ble project ships the Cortex-M4 kernel variants: its own sources, built
+    for the emulated board, count the same instructions as `profile --target sim://qemu-m4`."""
+    from conftest import corpus_path
+    from tinyflow.build import arm
+    from tinyflow.targets import sim_qemu
+    from tinyflow.targets.client import DeviceClient
+    from tinyflow.workflows.profile import random_inputs
+
+    require_tool(arm.COMPILER)
+    require_tool(sim_qemu.QEMU)
+    model = corpus_path("mlperf_tiny/kws_ref_model.tflite")
+    root = _project(model, tmp_path, board="nano33ble")
+    lib = root / "lib/tinyflow_model/src"
+    assert {"conv_2d.inc", "depthwise_conv_2d.inc", "simd.h"} <= {p.name for p in (lib / "kernels/cortex_m4").iterdir()}
+    budget = sim_qemu.board_budget("nano33ble")
+    sources = [*sorted(lib.rglob("*.c")), *sorted((root / "lib/tinyflow_core/src").glob("*.c")), arm.port_dir() / "main.c"]
+    project_fw = arm.build_firmware(sources, sim_qemu.memory_map(budget), include_dirs=[lib, root / "lib/tinyflow_core/src"],
+                                    defines=sim_qemu.port_defines(budget), name="project-kws")
+
+    def count(port):
+        with port:
+            client = DeviceClient(port)
+            result = client.infer(random_inputs(client.handshake(), np.random.default_rng(3)))
+            return sim_qemu.instructions(result.ticks), [np.asarray(o).tolist() for o in result.outputs]
+
+    emulation = sim_qemu.Emulation(elf=project_fw.elf, memory=project_fw.memory, board="nano33ble", clock_hz=budget.clock_hz)
+    from_project = count(sim_qemu.QemuPort(project_fw.elf, timeout=10.0, emulation=emulation))
+    profiled = count(sim_qemu.open("board=nano33ble", model=model.read_bytes(), timeout=10.0))
+    portable = count(sim_qemu.open("board=nano33ble&kernels=portable", model=model.read_bytes(), timeout=10.0))
+    assert from_project == profiled
+    assert portable[1] == profiled[1] and portable[0] > 1.5 * profiled[0]  # the variants are really in

@@ -22,11 +22,13 @@ def test_ticks_convert_to_instructions_and_board_time():
 
 
 def test_cortex_m4_variants_replace_only_the_kernels_that_have_one():
+    from tinyflow.compile.kernels import kernel_sources, variant_for
     from tinyflow.resources import firmware_dir
 
     k = firmware_dir() / "kernels"
-    swapped = sim_qemu.cortex_m4_kernels([k / "conv_2d.c", k / "add.c"])
-    assert swapped == [k / "cortex_m4" / "conv_2d.c", k / "add.c"]
+    assert kernel_sources(["conv_2d", "add"], variant_for("cortex-m4f", True)) == [k / "cortex_m4" / "conv_2d.c", k / "add.c"]
+    assert kernel_sources(["conv_2d"], variant_for("cortex-m4f", False)) == [k / "conv_2d.c"]
+    assert variant_for("cortex-m0plus", False) is variant_for("xtensa-lx6", False) is None
 
 
 def test_boards_that_are_not_cortex_m4_are_refused():

@@ -109,6 +109,7 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
 
 def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
     from tinyflow.compile import compile_model
+    from tinyflow.compile.kernels import project_kernel_files, variant_for
 
     compiled = compile_model(m, name=name)
     arena = int(compiled.plan.arena_bytes)
@@ -117,8 +118,10 @@ def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
     lib = "lib/tinyflow_model"
     files = {f"{lib}/src/{fname}": f"{generated_banner(source, __version__)}\n{text}"
              for fname, text in compiled.sources.items()}
-    for path in compiled.kernel_sources():
-        files[f"{lib}/src/kernels/{path.name}"] = _copy(f"kernels/{path.name}")
+    # The board's kernel variants (Cortex-M4 DSP on nano33ble), as sim://qemu-m4 builds them.
+    for rel, item in project_kernel_files(list(compiled.kernels), variant_for(b.core, b.dsp)).items():
+        files[f"{lib}/src/kernels/{rel}"] = (_copy(item.relative_to(firmware_dir()).as_posix()) if isinstance(item, Path)
+                                             else _banner_copy(item, source))
     files[f"{lib}/include/tinyflow_model_impl.h"] = _impl_header(source, "aot", list(compiled.kernels))
     return files, arena, fit
 

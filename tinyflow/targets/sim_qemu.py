@@ -326,54 +326,21 @@ class BoardBudget:
     ram_bytes: int
 
 
-# Used only until tinyflow.boards is importable (it is the source of truth).
-_FALLBACK_BOARDS = {"nano33ble": BoardBudget("nano33ble", 64e6, 1 << 20, 256 << 10)}
-
-
 def board_budget(board) -> BoardBudget:
     """The chosen board's clock and the flash/RAM left for the firmware (board minus reserves)."""
+    from tinyflow.boards import list_boards, load_board
+    from tinyflow.errors import BoardError
+
     if isinstance(board, BoardBudget):
         return board
-    try:
-        from tinyflow.boards import load_board
-    except ImportError:
-        if board in _FALLBACK_BOARDS:
-            return _FALLBACK_BOARDS[board]
-        from tinyflow.errors import BoardError
-
-        raise BoardError(f"Unknown board '{board}'", f"Known here: {', '.join(_FALLBACK_BOARDS)}.") from None
     b = load_board(board) if isinstance(board, str) else board
-    core = str(getattr(b, "core", "cortex-m4f"))
-    if "cortex-m4" not in core:
-        from tinyflow.boards import list_boards
-        from tinyflow.errors import BoardError
-
-        m4 = [x.id for x in list_boards() if "cortex-m4" in str(getattr(x, "core", ""))]
-        raise BoardError(f"sim://qemu-m4 emulates a Cortex-M4 but board {b.id} has a {core} core, so its instruction "
+    if "cortex-m4" not in b.core:
+        m4 = [x.id for x in list_boards() if "cortex-m4" in x.core]
+        raise BoardError(f"sim://qemu-m4 emulates a Cortex-M4 but board {b.id} has a {b.core} core, so its instruction "
                          "counts and time estimates would not apply",
                          f"Use a Cortex-M4 board ({', '.join(m4)}), or sim://host / sim://tflm for {b.id}.")
-    return BoardBudget(id=b.id, clock_hz=float(_first(b, "clock_hz", "cpu_hz", "clock")),
-                       flash_bytes=int(_first(b, "flash_bytes", "flash")) - int(_first(b, "reserved_flash_bytes", "flash_reserved", default=0)),
-                       ram_bytes=int(_first(b, "ram_bytes", "ram")) - int(_first(b, "reserved_ram_bytes", "ram_reserved", default=0)))
-
-
-def _first(obj, *names, default=None):
-    for n in names:
-        v = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
-        if v is not None:
-            return v
-    if default is None:
-        raise AttributeError(f"board has none of {names}")
-    return default
-
-
-def cortex_m4_kernels(kernel_sources: list) -> list[Path]:
-    """Swap portable kernels for their Cortex-M4 DSP variants (firmware/kernels/cortex_m4/) where one exists."""
-    out = []
-    for src in map(Path, kernel_sources):
-        variant = src.parent / "cortex_m4" / src.name
-        out.append(variant if variant.exists() else src)
-    return out
+    return BoardBudget(id=b.id, clock_hz=float(b.cpu_hz), flash_bytes=b.flash_bytes - b.reserved_flash_bytes,
+                       ram_bytes=b.ram_bytes - b.reserved_ram_bytes)
 
 
 def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "model", dsp: bool = True):
@@ -393,10 +360,8 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
 
     from tinyflow.build import arm
     from tinyflow.build.cc import cache_dir
-    try:
-        from tinyflow.compile import compile_model
-    except ImportError:  # the package's public re-export is newer than the compiler module
-        from tinyflow.compile.compiler import compile_model
+    from tinyflow.compile.kernels import kernel_sources, variant_for
+    from tinyflow.compile import compile_model
     from tinyflow.resources import firmware_dir
 
     budget = board_budget(board)
@@ -412,15 +377,28 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
         compiled.write(tmp)
         tmp.rename(src_dir)
     fw_dir = firmware_dir()
-    kernels = list(map(Path, compiled.kernel_sources()))
-    sources = [*sorted(src_dir.glob("*.c")), *(cortex_m4_kernels(kernels) if dsp else kernels),
+    # mps2-an386 is a Cortex-M4: the same kernel choice as a generated project for the board.
+    kernels = kernel_sources(list(compiled.kernels), variant_for("cortex-m4", dsp))
+    sources = [*sorted(src_dir.glob("*.c")), *kernels,
                *sorted((fw_dir / "src").glob("*.c")), arm.port_dir() / "main.c"]
-    defines = {"TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
-               "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": f'"{budget.id}"',
-               # QEMU's socket absorbs what the host sends while the core computes, so the host
-               # may keep a window of requests in flight (a real UART has only its FIFO).
-               "TINYFLOW_RX_QUEUE_BYTES": RX_QUEUE_BYTES}
-    memory = arm.MemoryMap(flash_bytes=budget.flash_bytes, ram_bytes=budget.ram_bytes, board=budget.id)
-    fw = arm.build_firmware(sources, memory, include_dirs=[src_dir, fw_dir / "src"], defines=defines,
-                            name=f"qemu-{name}-{digest}{'' if dsp else '-portable'}")
+    fw = arm.build_firmware(sources, memory_map(budget), include_dirs=[src_dir, fw_dir / "src"],
+                            defines=port_defines(budget), name=f"qemu-{name}-{digest}{'' if dsp else '-portable'}")
     return fw, budget
+
+
+def port_defines(budget: BoardBudget) -> dict[str, str]:
+    """The mps2_an386 port's build settings for a board: tick rate, clock, id, receive queue."""
+    from tinyflow.escaping import c_string
+
+    return {"TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
+            "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": c_string(budget.id),
+            # QEMU's socket absorbs what the host sends while the core computes, so the host
+            # may keep a window of requests in flight (a real UART has only its FIFO).
+            "TINYFLOW_RX_QUEUE_BYTES": RX_QUEUE_BYTES}
+
+
+def memory_map(budget: BoardBudget):
+    """The linker's flash/RAM limits for a board (a firmware that does not fit fails to link)."""
+    from tinyflow.build import arm
+
+    return arm.MemoryMap(flash_bytes=budget.flash_bytes, ram_bytes=budget.ram_bytes, board=budget.id)
