@@ -99,6 +99,7 @@ def _check_board(value: str, url: str) -> None:
 def _open_serial(url: str, *, timeout: float, baud: int):
     import serial
 
+    _check_network_url(url)
     # A device path is locked for exclusive use: a second program on the same board is refused
     # with a clear message instead of both silently stealing each other's bytes.
     extra = {} if "://" in url else {"exclusive": True}
@@ -108,6 +109,21 @@ def _open_serial(url: str, *, timeout: float, baud: int):
         raise _link_error(url, exc) from exc
     except (OSError, ValueError) as exc:
         raise _link_error(url, exc) from exc
+
+
+def _check_network_url(url: str) -> None:
+    """socket:// and rfc2217:// need host:port; pyserial's own errors for a missing one are
+    Python TypeErrors ("'<=' not supported between int and NoneType")."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("socket", "rfc2217"):
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None or port == 0:
+        raise UsageError(f"{url!r} names no host and port",
+                         f"Use {parts.scheme}://HOST:PORT with a port from 1 to 65535, e.g. {parts.scheme}://127.0.0.1:5555.")
 
 
 def _link_error(url: str, exc: Exception) -> LinkError:
