@@ -20,7 +20,7 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "tflm/keyword_scrambled_8bit.tflite",
           "tflm/person_detect.tflite", "mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",
           "mlperf_tiny/pretrainedResnet_quant.tflite", "mlperf_tiny/ad01_int8.tflite"]
-# TFLM arena_used_bytes() measured on a 32-bit Cortex-M4 build (the reference figures).
+# TFLM arena_used_bytes() measured on a 32-bit Cortex-M4 build (reference figures measured once, not rerun here).
 DEVICE_TFLM = {"mlperf_tiny/kws_ref_model.tflite": 22772, "mlperf_tiny/pretrainedResnet_quant.tflite": 54340,
                "mlperf_tiny/vww_96_int8.tflite": 100660, "mlperf_tiny/ad01_int8.tflite": 2260,
                "tflm/person_detect.tflite": 82292}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -34,8 +33,9 @@ def test_01_pipeline_notebook_runs(tf, tmp_path, monkeypatch):
 @pytest.mark.firmware
 def test_02_device_notebook_runs(tmp_path, monkeypatch):
     import nbformat
-    from conftest import corpus_path, require_tool
     from nbclient import NotebookClient
+
+    from conftest import corpus_path, require_tool
 
     corpus_path("mlperf_tiny/kws_ref_model.tflite")
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "cc"):

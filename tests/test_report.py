@@ -42,3 +42,30 @@ def test_untrusted_names_in_cells_stay_on_their_row():
     assert len(lines) == 4 and "\x1b" not in text
     assert lines[2].startswith("CUSTOM:x\\x0a[env:pwned]\\x1b[2J") and lines[2].endswith(" 1")
     assert lines[3].startswith("ADD ") and lines[3].endswith(" 2")
+
+
+def _strict(text: str):
+    def refuse(name):
+        raise AssertionError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_output_is_strict_json(tmp_path):
+    """The CLI's --json, report.json of eval and of the demo render through one function: NaN and
+    infinities become null (JSON has neither), numpy values become numbers."""
+    import click
+    from click.testing import CliRunner
+
+    from tinyflow.cli._common import emit
+    from tinyflow.workflows import demo
+
+    class Rep:
+        def to_dict(self):
+            return {"nan": float("nan"), "inf": np.float32("inf"), "arr": np.arange(2), "n": np.int8(3)}
+
+    want = {"nan": None, "inf": None, "arr": [0, 1], "n": 3}
+    out = CliRunner().invoke(click.command()(lambda: emit(Rep(), as_json=True)), [])
+    assert out.exit_code == 0 and _strict(out.output) == want
+    state = demo.DemoState(demo.DemoConfig(out=tmp_path))
+    state.report["x"] = Rep()
+    assert _strict(demo.write_report(state).read_text())["x"] == want

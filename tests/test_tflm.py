@@ -90,7 +90,7 @@ def test_search_finds_the_threshold_in_few_probes():
         calls = []
 
         def probe(size, threshold=threshold, tally=tally):
-            calls.append(size)
+            calls.append(size)  # noqa: B023 (called before the loop moves on)
             return size >= threshold, f"[RecordingMicroAllocator] Arena allocation total {tally} bytes"
 
         m = tflm._search(probe, 300_000)
@@ -196,7 +196,7 @@ def _huge_input(sg):  # a 1 GiB input tensor: TFLM in-process segfaulted on it
 
 
 def _writes_a_constant(sg):  # op 1 writes into a weights tensor: TFLM segfaults loading it
-    sg.operators[1].outputs = [9]
+    sg.operators[1].outputs = [7]  # op 2's weights (9, the model output, would be refused as a 2nd writer)
 
 
 HOSTILE = {"huge_input": ("tflm/hello_world_int8.tflite", _huge_input),

@@ -62,7 +62,8 @@ class Board:
     platformio: dict[str, str]
     runtimes: dict[str, RuntimeEstimate]
     path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know (kept for H6's boards)
+    # Keys this version does not know, kept so a boards file written for a newer tinyflow still loads.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def usable_flash_bytes(self) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from tinyflow import tflm
 from tinyflow.analysis import ModelAnalysis, analyze
 from tinyflow.boards import FitReport, fit_model, load_board
-from tinyflow.errors import ModelError, UsageError
+from tinyflow.errors import UsageError
 from tinyflow.escaping import terminal_text
 from tinyflow.firmware import tflm_library
 from tinyflow.report import fmt_bytes, jsonable, table
@@ -32,8 +32,7 @@ class InspectReport:
     runtime: str
     unsupported_ops: list[str]
     arena: tflm.ArenaMeasurement | None = None
-    aot_memory: dict | None = None
-    aot_note: str = ""
+    aot_memory: dict | None = None  # the compiler's memory report (--runtime aot)
     fit: FitReport | None = None
     library_issues: list[str] = field(default_factory=list)  # what the firmware's TFLM library would get wrong
 
@@ -51,7 +50,7 @@ class InspectReport:
              "arena": self.arena.to_dict() if self.arena else None,
              "fit": self.fit.to_dict() if self.fit else None}
         if self.runtime == "aot":
-            d["aot"] = {"memory": self.aot_memory, "note": self.aot_note or None}
+            d["aot"] = {"memory": self.aot_memory}
         return jsonable(d)
 
     def __str__(self) -> str:
@@ -95,8 +94,6 @@ class InspectReport:
             return [f"TFLM arena: {fmt_bytes(ar.arena_bytes)} measured (smallest that loads and invokes, "
                     f"{ar.probes} probes{', cached' if ar.cached else ''}; TFLM's tally {ar.recorded_bytes:,} B: "
                     f"head {ar.head_bytes:,} + tail {ar.tail_bytes:,})"]
-        if self.aot_memory is None:
-            return [f"Compiled (aot) memory: not available: {self.aot_note}"]
         figures = {k: v for k, v in self.aot_memory.items() if k.endswith("_bytes") and k != "ram_bytes"}
         parts = ", ".join(f"{k[:-len('_bytes')].replace('_', ' ')} {fmt_bytes(v, kib=False)}" for k, v in figures.items()
                           if isinstance(v, int))
@@ -137,44 +134,26 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
             tflm.check_supported(m)  # names the ops before anyone builds firmware
             report.arena = tflm.measure_arena(m)
     else:
-        report.aot_memory, report.aot_note = _aot_memory(m.data)
+        report.aot_memory = _aot_memory(m.data)
     if b is not None:
         report.fit = _fit(report, b)
     return report
 
 
-def _aot_memory(data: bytes) -> tuple[dict | None, str]:
-    """The compiler's memory report as a dict with at least ram_bytes, or (None, why not)."""
-    try:
-        from tinyflow.compile import memory_report
-    except (ImportError, AttributeError) as exc:
-        return None, f"tinyflow.compile.memory_report is not in this install ({exc})"
-    rep = memory_report(data)
-    d = jsonable(rep)
-    d = d if isinstance(d, dict) else {"report": d}
-    # Contract with tinyflow.compile: `ram_bytes` = planned activation RAM; else a '*planned*bytes'
-    # key; never the TFLM arena the same report carries for comparison.
-    ints = {k: v for k, v in d.items() if isinstance(v, int) and not isinstance(v, bool) and "tflm" not in k}
-    ram = ints.get("ram_bytes")
-    ram = ram if ram is not None else next((v for k, v in ints.items() if "planned" in k and k.endswith("bytes")), None)
-    ram = ram if ram is not None else next((ints[k] for k in ("activation_bytes", "arena_bytes") if k in ints), None)
-    if ram is None:
-        return None, f"the compiler's memory report has no RAM figure (keys: {', '.join(d)})"
-    return {**d, "ram_bytes": ram}, ""
+def _aot_memory(data: bytes) -> dict:
+    """The compiler's memory report as a dict; `ram_bytes` is its planned activation RAM (never
+    the TFLM arena the same report carries for comparison)."""
+    from tinyflow.compile import memory_report
+
+    d = memory_report(data).to_dict()
+    return {**d, "ram_bytes": d["activation_bytes"]}
 
 
 def _fit(report: InspectReport, board) -> FitReport:
     """The board fit through boards.fit_model, with the figures firmware generate uses, so the
     verdict here is the one `firmware generate` acts on (tflm: measured arena + margin; aot: the
     compiled weights and planned activations; the board's runtime estimate adds kernels and core)."""
-    ram = report.ram_for_runtime
-    if ram is None:
-        raise ModelError(f"Cannot check the fit on {board.id} with --runtime {report.runtime}: {report.aot_note}",
-                         "Use --runtime tflm, or update tinyflow.")
+    ram = int(report.ram_for_runtime)  # inspect_model measured it: --board needs the arena
     if report.runtime == "tflm":
-        return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=int(ram))
-    weights = (report.aot_memory or {}).get("weights_bytes")
-    if not isinstance(weights, int):
-        raise ModelError(f"Cannot check the fit on {board.id}: the compiler's memory report has no weights figure",
-                         "Use --runtime tflm, or update tinyflow.")
-    return fit_model(board, "aot", model_flash=weights, ram=int(ram), flash_label="weights")
+        return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=ram)
+    return fit_model(board, "aot", model_flash=int(report.aot_memory["weights_bytes"]), ram=ram, flash_label="weights")

@@ -1,6 +1,6 @@
 """Small helpers every report uses: aligned text tables, byte counts, JSON-safe values.
 
-    from tinyflow.report import table, fmt_bytes, jsonable
+    from tinyflow.report import table, fmt_bytes, jsonable, to_json
     print(table(["op", "count"], [["CONV_2D", 14], ["SOFTMAX", 1]], title="Ops"))
     fmt_bytes(85264)  # '85,264 B (83.3 KiB)'
 
@@ -11,6 +11,7 @@ Numbers are right-aligned, text left-aligned. No dependencies beyond the standar
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -92,12 +93,16 @@ def jsonable(obj: Any) -> Any:
         return [jsonable(v) for v in obj]
     np = sys.modules.get("numpy")
     if np is not None:
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-        if isinstance(obj, np.generic):
-            return obj.item()
+        if isinstance(obj, (np.ndarray, np.generic)):  # their floats may be NaN or infinite too
+            return jsonable(obj.tolist())
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, (str, int, float, bool)) or obj is None:
         return obj
     return str(obj)
+
+
+def to_json(obj: Any, indent: int | None = 2) -> str:
+    """`obj` as strict JSON text (jsonable() first): every --json output and report.json use this, so
+    NaN and infinities are null (json.dumps would write NaN, which JSON parsers refuse)."""
+    return json.dumps(jsonable(obj), indent=indent, allow_nan=False)

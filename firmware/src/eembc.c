@@ -309,15 +309,6 @@ void tinyflow_device_feed(const uint8_t *data, size_t len) {
   }
 }
 
-int tinyflow_device_poll(void) {
-  uint8_t chunk[64];
-  int n = tinyflow_hal_read(chunk, sizeof chunk);
-  if (n > 0) {
-    tinyflow_device_feed(chunk, (size_t)n);
-  }
-  return n;
-}
-
 void tinyflow_device_set_boot_count(uint32_t count) { (void)count; }
 
 int tinyflow_device_init(void) {

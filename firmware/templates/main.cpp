@@ -1,56 +1,26 @@
-/* tinyflow firmware entry for $board_id ($runtime runtime): the portable protocol core polled
- * forever. The core reaches the hardware only through hal.h (the env's port library) and the
- * model only through model.h (the runtime library). */
-#include "tinyflow_port.h"       /* the port library this env builds (platformio.ini lib_ignore picks it) */
+/* tinyflow firmware entry for $board_id ($runtime runtime): the shared device loop of the
+ * portable core (tinyflow/device.h). The core reaches the hardware only through hal.h (the env's
+ * port library) and the model only through model.h (the runtime library).
+ * Both branches call tinyflow_hal_boot_count(), which each port library defines in its hal
+ * file: that reference makes the linker take the port's HAL from its library archive whatever
+ * order PlatformIO links the libraries in. */
+#include "tinyflow_port_impl.h"  /* the port library this env builds (platformio.ini lib_ignore picks it) */
 #include "tinyflow_model_impl.h" /* the runtime library: $runtime */
 #include "tinyflow/device.h"
 #include "tinyflow/hal.h"
 
-static int tinyflow_status = -1;
-
-static int tinyflow_start(uint32_t boot_count) {
-  if (tinyflow_hal_init() != 0) {
-    return -1;
-  }
-  tinyflow_device_set_boot_count(boot_count);
-  /* A failed model init is reported to the host in HELLO's status; keep polling. */
-  (void)tinyflow_device_init();
-  return 0;
-}
-
 #if !defined(TINYFLOW_NATIVE) /* a board env: the Arduino core calls setup() and loop() */
-void setup() { tinyflow_status = tinyflow_start(tinyflow_port_boot_count()); }
+static int tinyflow_started = 0;
+
+void setup() { tinyflow_started = tinyflow_device_start(tinyflow_hal_boot_count()) == 0; }
 
 void loop() {
-  if (tinyflow_status == 0) {
-    (void)tinyflow_device_poll();
+  if (tinyflow_started) {
+    (void)tinyflow_device_step();
   }
 }
 #else
-#include <stdlib.h>
-#include <string.h>
-
 /* PlatformIO's `native` env: the host port speaks the protocol on stdin/stdout, like sim://host,
  * whose launcher passes `--boot N` (N + 1 at every restart). */
-int main(int argc, char **argv) {
-  uint32_t boot_count = tinyflow_port_boot_count();
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (strcmp(argv[i], "--boot") == 0) {
-      boot_count = (uint32_t)strtoul(argv[i + 1], NULL, 10);
-    }
-  }
-  tinyflow_status = tinyflow_start(boot_count);
-  if (tinyflow_status != 0) {
-    return 2;
-  }
-  for (;;) {
-    int n = tinyflow_device_poll();
-    if (n < 0) {
-      return 0; /* the host closed the link */
-    }
-    if (n == 0) {
-      tinyflow_port_idle();
-    }
-  }
-}
+int main(int argc, char **argv) { return tinyflow_device_main(argc, argv, tinyflow_hal_boot_count()); }
 #endif

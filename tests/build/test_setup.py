@@ -8,7 +8,6 @@ the fake clang links -fsanitize=fuzzer only once the fake apt-get "installed" li
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 from pathlib import Path

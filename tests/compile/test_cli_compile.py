@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-
 from compiled_helpers import require_cc
+
 from conftest import corpus_path
 from tinyflow.cli.main import cli
 

@@ -9,9 +9,10 @@ import struct
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
-
 from compiled_helpers import compare_with_tflm, tflm_runtime
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
 from tinyflow.compile import compile_model
 from tinyflow.errors import ModelError
 from tinyflow.tflite.writer import ModelBuilder, pack
@@ -210,6 +211,7 @@ def test_some_hostile_models_were_compared():
 @pytest.mark.firmware
 def test_op_ticks_cover_every_op():
     from compiled_helpers import require_cc
+
     from tinyflow.compile.host import HostModel
 
     require_cc()
@@ -274,6 +276,7 @@ def test_graphs_beyond_the_op_limit_are_refused():
 def test_preserve_inputs_allows_repeated_invokes():
     """By default the input's memory is reused (as TFLM does); preserve_inputs keeps it."""
     from compiled_helpers import require_cc
+
     from conftest import corpus_path
     from tinyflow.compile.host import HostModel
 

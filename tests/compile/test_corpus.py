@@ -4,8 +4,8 @@ inputs (state carried across invokes in both runtimes)."""
 from __future__ import annotations
 
 import pytest
-
 from compiled_helpers import compare_with_tflm
+
 from conftest import CORPUS, corpus_path
 
 pytestmark = pytest.mark.firmware

@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from elementwise_kernels import KERNELS, ROOT
 
 from conftest import require_tool
-from elementwise_kernels import KERNELS, ROOT
 from tinyflow.build.cc import CBuild, build_executable
 
 pytestmark = pytest.mark.firmware

@@ -8,9 +8,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from compiled_helpers import compare_with_tflm
 
 from conftest import require_tool
-from compiled_helpers import compare_with_tflm
 from tinyflow.compile.context import STRING_MIN_ELEMENTS, LowerContext, render_values
 from tinyflow.tflite.writer import ModelBuilder
 

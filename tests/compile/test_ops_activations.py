@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from elementwise_kernels import call, qparams, run_tflm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tinyflow.compile.ops import activations, cstruct
 from tinyflow.tflite.writer import ModelBuilder
 

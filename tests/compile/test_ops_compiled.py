@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from elementwise_kernels import qparams, rand_int, tflm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tinyflow.tflite.writer import ModelBuilder
 
 pytestmark = pytest.mark.firmware

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from compiled_helpers import compare_with_tflm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tinyflow.compile.quant import out_size
 from tinyflow.tflite.writer import ModelBuilder
 

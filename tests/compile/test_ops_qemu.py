@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from elementwise_kernels import rand_int, run_tflm
 
 from conftest import require_tool
-from elementwise_kernels import rand_int, run_tflm
 from tinyflow.tflite import read_model
 from tinyflow.tflite.writer import ModelBuilder
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from elementwise_kernels import call, rand_int, run_tflm
+
 from tinyflow.compile.ops import reshape
 from tinyflow.errors import ModelError
 from tinyflow.tflite.writer import ModelBuilder

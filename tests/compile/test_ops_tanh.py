@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from elementwise_kernels import qparams
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_ops_logistic import check
+
 from tinyflow.compile.ops import tanh
 
 pytestmark = pytest.mark.firmware

@@ -3,9 +3,10 @@ lower bound is the largest live sum, and placements are as tight as the obvious 
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinyflow.compile.planner import check_plan, lower_bound, plan_memory, Buffer
+from tinyflow.compile.planner import Buffer, check_plan, lower_bound, plan_memory
 
 
 def chain(sizes):

@@ -4,8 +4,8 @@ of either the tflite_micro wheel (default; what the host checks against) or rele
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import corpus_path
 
+from conftest import corpus_path
 from tinyflow.compile import compile_model
 from tinyflow.compile.quant import fc_multipliers
 from tinyflow.errors import UsageError

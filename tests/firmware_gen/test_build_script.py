@@ -6,8 +6,8 @@ srcnode() is the file under `.pio/libdeps/<env>/<library folder>/src/`.
 """
 
 import pytest
-from conftest import corpus_path
 
+from conftest import corpus_path
 from tinyflow.firmware import plan_project
 
 LIB = "Arduino_TensorFlowLite"

@@ -103,8 +103,9 @@ def test_config_header_carries_board_clock_baud_and_protocol():
 
 
 def test_native_env_of_tflm_projects_builds_the_library_as_an_arduino_toolchain_would():
-    from conftest import corpus_path
     from platformio.project.config import ProjectConfig
+
+    from conftest import corpus_path
 
     plan = plan_project(corpus_path("tflm/hello_world_int8.tflite"), "rpipico", "tflm", measured_arena_bytes=1936)
     import tempfile

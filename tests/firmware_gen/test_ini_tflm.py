@@ -2,8 +2,8 @@
 and pinned platform versions; PlatformIO's own ProjectConfig reads it back."""
 
 import pytest
-from conftest import corpus_path
 
+from conftest import corpus_path
 from tinyflow.build.platformio import lint_ini
 from tinyflow.firmware import ini, plan_project
 

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_escaping import hostile
 
 from conftest import corpus_path, require_tool
-from test_escaping import hostile
 from tinyflow.c_array import c_array_text
 from tinyflow.compile import compile_model
 from tinyflow.escaping import COMMENT_LIMIT, c_identifier

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from conftest import corpus_path
 
+from conftest import corpus_path
 from tinyflow.errors import ModelError
 from tinyflow.firmware import tflm_glue
 from tinyflow.tflite import read_model

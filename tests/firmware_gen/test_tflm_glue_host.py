@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import corpus_path, require_tool
 
+from conftest import corpus_path, require_tool
 from tinyflow.firmware import tflm_glue
 from tinyflow.resources import firmware_dir
 from tinyflow.tflite import read_model

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .corpus import all_cases
 from . import harness
+from .corpus import all_cases
 from .harness import format_totals, run_all, totals
 
 

@@ -64,10 +64,10 @@ def _model_cases() -> list[Case]:
             cases.append(Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", fn),
                               allow_ok=kind == "odd"))
     for name, (_, _, kind) in models.MUTATIONS.items():
-        data = (lambda n=name: models.mutated(n))
+        data = (lambda n=name: models.mutated(n))  # noqa: E731 (binds this loop's name)
         for v, ok in KIND_VERBS[kind].items():
             cases.append(Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", data), allow_ok=ok))
-    for name, (fn, kind) in models.builder_models().items():
+    for name, (fn, _kind) in models.builder_models().items():
         for v in BUILDER_VERBS:
             cases.append(Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", fn), allow_ok=True))
     for v in ("eval-host", "profile"):

@@ -15,9 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import checks
+from . import checks, harness
 from .corpus import HELLO, write_file
-from . import harness
 from .harness import VICTIM, Case
 from .models import CORPUS_DIR, NEWLINE_PAYLOAD, base_bytes
 from .pty_devices import BEHAVIOURS

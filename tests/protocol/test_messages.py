@@ -13,7 +13,6 @@ from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 
 
-
 def _spec(dtype, shape, scale, zero_point):
     """A spec whose byte count agrees with its shape, as every valid HELLO reply's does."""
     return m.TensorSpec(dtype, shape, scale, zero_point, math.prod(shape) * m.DTYPE_SIZES[dtype])

@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 import pytest
-
 from fake_runtime import FakeRuntime, fake_outputs
+
 from tinyflow.errors import DataError, LinkError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m

@@ -12,9 +12,9 @@ import tty
 
 import numpy as np
 import pytest
+from fake_runtime import FakeRuntime
 
 from conftest import corpus_path
-from fake_runtime import FakeRuntime
 from tinyflow.errors import LinkError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m

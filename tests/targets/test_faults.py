@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 import serial
-
 from fake_runtime import FakeRuntime
+
 from tinyflow.errors import UsageError
 from tinyflow.targets.client import DeviceClient
 from tinyflow.targets.device import PythonDevice, SimPort

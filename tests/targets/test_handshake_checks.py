@@ -7,8 +7,8 @@ import re
 import time
 
 import pytest
-
 from fake_runtime import FakeRuntime
+
 from tinyflow.errors import LinkError, ModelError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m

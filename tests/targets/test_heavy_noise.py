@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fake_runtime import FakeRuntime, fake_outputs
 
 from conftest import corpus_path
-from fake_runtime import FakeRuntime, fake_outputs
 from tinyflow.protocol import messages as m
 from tinyflow.targets.client import DeviceClient
 from tinyflow.targets.device import PythonDevice, SimPort

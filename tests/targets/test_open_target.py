@@ -73,3 +73,14 @@ def test_network_urls_without_host_and_port_are_a_usage_error(url):
 
     with pytest.raises(UsageError, match="names no host and port"):
         open_target(url)
+
+
+@pytest.mark.parametrize("name", ["tflm", "host", "qemu-m4"])
+def test_simulated_boards_read_the_model_file_like_every_verb(name, tmp_path):
+    """A model path that is a FIFO, a directory or /dev/zero is refused before anything is read
+    (an unbounded read of /dev/zero would never end)."""
+    from tinyflow.errors import ModelError
+
+    for path in (tmp_path, "/dev/zero"):
+        with pytest.raises(ModelError, match="not a regular file"):
+            open_target(f"sim://{name}", model=path)

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import corpus_path, require_tool
 from tinyflow.targets import open_target
-from tinyflow.targets.client import DeviceClient, NUMPY_DTYPES
+from tinyflow.targets.client import NUMPY_DTYPES, DeviceClient
 
 pytestmark = pytest.mark.firmware
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinyflow.workflows import metrics
+from tinyflow import metrics
 
 sk = pytest.importorskip("sklearn.metrics")
 

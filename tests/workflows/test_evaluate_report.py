@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
+from tinyflow import metrics
 from tinyflow.workflows.eval_data import EvalData, TensorSpec
 from tinyflow.workflows.evaluate import EvalReport, task_metrics
-from tinyflow.workflows import metrics
 
 OUT = TensorSpec("out", (1, 3), np.dtype(np.int8), scale=1 / 256, zero_point=-128)
 
@@ -111,3 +111,14 @@ def test_many_classes_do_not_build_a_huge_matrix_or_page(tmp_path):
     page = __import__("tinyflow.workflows.report_html", fromlist=["render"]).render(
         {"metrics": cls, "class_names": [], "model": "m", "target": "t"})
     assert len(page) < 200_000 and "The 100 x 100 matrix is in report.json" in page and "<svg" not in page
+
+
+def test_report_json_is_strict_json_with_numpy_and_nan(tmp_path):
+    rep = _report()
+    rep.latency = {**rep.latency, "p50": float("nan"), "worst": np.float32(2.5)}
+
+    def refuse(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    data = json.loads(rep.write(tmp_path)[0].read_text(), parse_constant=refuse)
+    assert data["latency"]["p50"] is None and data["latency"]["worst"] == 2.5

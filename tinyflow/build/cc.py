@@ -64,6 +64,26 @@ def cache_dir() -> Path:
     return cache_root() / "build"
 
 
+def stage_sources(sources: dict[str, str], kind: str) -> list[Path]:
+    """Write generated C (file name -> text) into cache_dir()/kind/<content hash>; returns the
+    paths in name order. Every build of compiled C (host library, host and QEMU firmware) stages here.
+
+    The folder appears whole or not at all (staged, then renamed), so a killed run leaves no
+    half-written or stray file for the next build to compile; reusing it counts as a use (LRU).
+    """
+    h = hashlib.sha256()
+    for fname, text in sorted(sources.items()):
+        h.update(fname.encode() + b"\0" + text.encode())
+    folder = cache_dir() / kind / h.hexdigest()[:24]
+    if folder.is_dir():
+        touch(folder)
+    else:
+        with staging(folder) as tmp:
+            for fname, text in sorted(sources.items()):
+                (tmp / fname).write_text(text)
+    return [folder / fname for fname in sorted(sources)]
+
+
 def find_compiler(name: str) -> str:
     """Path of a compiler, or a ToolchainError that names the package to install."""
     path = shutil.which(name)

@@ -7,11 +7,9 @@ the content hash of every input (tinyflow.build.cc); `sanitize=True` adds ASan/U
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from tinyflow.build.cache import staging, touch
-from tinyflow.build.cc import CBuild, build_executable, cache_dir
+from tinyflow.build.cc import CBuild, build_executable, stage_sources
 from tinyflow.resources import firmware_dir
 
 HOST_RX_QUEUE_BYTES = 16384  # the pseudo-terminal buffers this much while the core is busy
@@ -28,25 +26,6 @@ def port_sources() -> list[Path]:
 
 def fake_model_source() -> Path:
     return firmware_dir() / "tests" / "fake_model.c"
-
-
-def stage_compiled(compiled) -> list[Path]:
-    """Write a compiled model's C into a content-addressed folder; returns the .c paths.
-
-    The folder appears whole or not at all (staged, then renamed), so a killed run leaves no
-    half-written model.c for the next build to trust.
-    """
-    h = hashlib.sha256()
-    for fname, text in sorted(compiled.sources.items()):
-        h.update(fname.encode() + b"\0" + text.encode())
-    folder = cache_dir() / "host-model-src" / h.hexdigest()[:24]
-    if folder.is_dir():
-        touch(folder)
-    else:
-        with staging(folder) as tmp:
-            for fname, text in sorted(compiled.sources.items()):
-                (tmp / fname).write_text(text)
-    return [folder / fname for fname in sorted(compiled.sources)]
 
 
 def host_build(model_sources: list[Path], *, defines: dict | None = None, sanitize: bool = False,
@@ -79,7 +58,7 @@ def build_host_firmware(compiled=None, *, fake: dict | None = None, sanitize: bo
         d.update(fake or {})
         label = "fake"
     else:
-        sources = stage_compiled(compiled)
+        sources = stage_sources(compiled.sources, "host-model-src")
         sources += [Path(p) for p in compiled.kernel_sources()]
         label = compiled.name
     build = host_build(sources, defines=d, sanitize=sanitize, eembc=eembc)

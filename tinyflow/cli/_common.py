@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import click
 
 from tinyflow.escaping import terminal_text
+from tinyflow.report import to_json
 
 
 class FiniteFloat(click.FloatRange):
@@ -37,21 +37,6 @@ def emit(report, as_json: bool) -> None:
     escapes control characters itself).
     """
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, default=_default))
+        click.echo(to_json(report.to_dict()))
     else:
         click.echo("\n".join(terminal_text(line) for line in str(report).split("\n")))
-
-
-def _default(obj):
-    try:
-        import numpy as np
-
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    return str(obj)

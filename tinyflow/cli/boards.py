@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from tinyflow.cli._common import emit
@@ -23,7 +21,9 @@ def list_(as_json):
 
     found = list_boards()
     if as_json:
-        click.echo(json.dumps([b.to_dict() for b in found], indent=2))
+        from tinyflow.report import to_json
+
+        click.echo(to_json([b.to_dict() for b in found]))
         return
     rows = [[b.id, b.name, b.core, b.cpu_hz / 1e6, b.usable_flash_bytes // 1024, b.flash_bytes // 1024,
              b.usable_ram_bytes // 1024, b.ram_bytes // 1024] for b in found]

@@ -1,4 +1,4 @@
-"""`tinyflow demo`: the whole pipeline of issue 2 on the digits dataset, artifacts in one folder."""
+"""`tinyflow demo`: the whole pipeline on the digits dataset, artifacts in one folder."""
 
 from __future__ import annotations
 

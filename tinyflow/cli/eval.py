@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import FiniteFloat, SEED, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit
 
 
 @click.command("eval")

@@ -52,13 +52,7 @@ class LazyGroup(click.Group):
         if name not in VERBS:
             return None
         module, attr, _ = VERBS[name]
-        try:
-            mod = importlib.import_module(f"tinyflow.cli.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"tinyflow.cli.{module}":
-                return None
-            raise
-        return getattr(mod, attr)
+        return getattr(importlib.import_module(f"tinyflow.cli.{module}"), attr)
 
     def format_commands(self, ctx, formatter):
         rows = [(name, help_) for name, (_, _, help_) in VERBS.items()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import FiniteFloat, SEED, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit
 
 
 @click.command("prune")

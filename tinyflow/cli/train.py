@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import FiniteFloat, SEED, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit
 
 MODELS = ["mlp", "tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8", "autoencoder"]
 

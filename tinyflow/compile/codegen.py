@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import tinyflow
 from tinyflow.compile.context import render_values
-from tinyflow.compile.ops.checks import DTYPE_CODES
 from tinyflow.escaping import COMMENT_LIMIT, c_comment, c_string
+from tinyflow.tflite.dtypes import LINK_CODES
+
 
 @dataclass
 class OpCall:
@@ -24,7 +25,7 @@ def _spec(t, slot: str) -> str:
     dims = list(t.shape)[:6] + [0] * (6 - min(len(t.shape), 6))
     scale = float(t.scale[0]) if len(t.scale) else 0.0
     zp = int(t.zero_point[0]) if len(t.zero_point) else 0
-    return (f"  {{ /* {slot}: {c_comment(t.name)} */ .dtype = {DTYPE_CODES.get(t.type_name, 0)}, .rank = {len(t.shape)}, "
+    return (f"  {{ /* {slot}: {c_comment(t.name)} */ .dtype = {LINK_CODES.get(t.type_name, 0)}, .rank = {len(t.shape)}, "
             f".dims = {{{', '.join(str(int(d)) for d in dims)}}}, .scale = {scale.hex()}f, .zero_point = {zp}, "
             f".bytes = {t.nbytes}}}")
 
@@ -98,7 +99,7 @@ def _invoke(calls: list[OpCall]) -> list[str]:
         out.append(f"  /* {k}: {c_comment(c.name)} */")
         if c.call:
             out.append(f"  status = {c.call};")
-            out.append(f"  if (status != 0) return status;")
+            out.append("  if (status != 0) return status;")
         out.append(f"  if (op_ticks != NULL) {{ t1 = tinyflow_hal_ticks(); op_ticks[{k}] = t1 - t0; t0 = t1; }}")
     out += ["  return status;", "}", ""]
     return out

@@ -11,9 +11,8 @@ from typing import Iterable
 import numpy as np
 
 from tinyflow.errors import ModelError
+from tinyflow.tflite.dtypes import CTYPES
 
-CTYPES = {"INT8": "int8_t", "INT16": "int16_t", "INT32": "int32_t", "UINT8": "uint8_t", "FLOAT32": "float",
-          "BOOL": "uint8_t", "INT64": "int64_t"}
 _HINT = "The model is malformed or uses this op in a way the compiled runtime does not support; use --runtime tflm."
 
 

@@ -174,7 +174,7 @@ def plan_memory(sizes: dict[int, int], lifetimes: dict[int, tuple[int, int]],
     for src, dst in inplace:
         if groups.find(src) == groups.find(dst):
             continue
-        a, b = _buffers(sizes, lifetimes, groups), None
+        a = _buffers(sizes, lifetimes, groups)
         bsrc = next(x for x in a if groups.find(x.tensors[0]) == groups.find(src))
         bdst = next(x for x in a if groups.find(x.tensors[0]) == groups.find(dst))
         if bsrc.last == bdst.first and bdst.size <= bsrc.size:

@@ -11,7 +11,7 @@ import numpy as np
 
 from tinyflow.compile.ops.tflm_math import activation_range, quantize_multiplier
 
-# The two arithmetics of a per-tensor FULLY_CONNECTED multiplier (docs/compiled-runtime.md, issue #11).
+# The two arithmetics of a per-tensor FULLY_CONNECTED multiplier (docs/compiled-runtime.md).
 # "release": every released TFLM (the pinned Arduino library, esp-tflite-micro) calls the bias-less
 # GetQuantizedConvolutionMultipler, which multiplies the two float32 scales in float32.
 # "wheel": the tflite_micro wheel the host checks against behaves as a double product (measured: on

@@ -68,11 +68,10 @@ def measure_flash(compiled) -> tuple[int | None, int | None]:
     from elftools.elf.elffile import ELFFile
 
     from tinyflow.build.arm import CPU_FLAGS
-    from tinyflow.build.cc import CBuild, build_executable
-    from tinyflow.compile.host import stage_sources
+    from tinyflow.build.cc import CBuild, build_executable, stage_sources
     from tinyflow.resources import firmware_dir
 
-    build = CBuild(sources=stage_sources(compiled, with_hal=False) + compiled.kernel_sources(),
+    build = CBuild(sources=stage_sources(compiled.sources, "compiled-src") + compiled.kernel_sources(),
                    include_dirs=[firmware_dir() / "include"], compiler="arm-none-eabi-gcc",
                    cflags=["-std=c99", "-O2", *CPU_FLAGS, "-ffunction-sections", "-fdata-sections"],
                    ldflags=["-nostdlib", "-r"])

@@ -22,8 +22,8 @@ from string import Template
 from tinyflow import __version__
 from tinyflow.boards import Board, FitReport, arena_with_margin, fit_model, load_board
 from tinyflow.errors import UsageError
-from tinyflow.firmware import ini, tflm_glue, tflm_library
 from tinyflow.escaping import COMMENT_LIMIT, c_comment, c_string, py_literal, text_line
+from tinyflow.firmware import ini, tflm_glue, tflm_library
 from tinyflow.firmware.cgen import GENERATED_MARK, banner_text, generated_banner
 from tinyflow.resources import firmware_dir
 from tinyflow.tflite import TfliteModel, read_model
@@ -140,14 +140,21 @@ def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str,
         files[f"lib/{ini.CORE_LIB}/include/{rel}"] = _copy(f"include/{rel}")
     for path in sorted((fw / "src").glob("*.c")):
         files[f"lib/{ini.CORE_LIB}/src/{path.name}"] = _copy(f"src/{path.name}")
-    arduino = f"lib/{ini.PORT_LIBS['arduino']}"
-    files[f"{arduino}/src/hal.cpp"] = _copy("ports/arduino/hal.cpp")
-    files[f"{arduino}/include/tinyflow_port.h"] = _copy("ports/arduino/tinyflow_port.h")
-    host = f"lib/{ini.PORT_LIBS['host']}"
-    files[f"{host}/src/hal.c"] = _copy("ports/host/hal.c")
-    files[f"{host}/src/port.c"] = _copy("templates/port_host/port.c")
-    files[f"{host}/include/tinyflow_port.h"] = _copy("templates/port_host/tinyflow_port.h")
+    for port, hal in (("arduino", "hal.cpp"), ("host", "hal.c")):
+        lib = f"lib/{ini.PORT_LIBS[port]}"
+        files[f"{lib}/src/{hal}"] = _copy(f"ports/{port}/{hal}")
+        files[f"{lib}/include/tinyflow_port_impl.h"] = _port_impl_header(source, port)
     return files
+
+
+def _port_impl_header(source: str, port: str) -> str:
+    # Declares nothing (the port's functions are all in tinyflow/hal.h): with lib_ldf_mode = chain
+    # PlatformIO builds only the libraries whose headers the sources include.
+    return (f"{generated_banner(source, __version__)}\n"
+            "/* Included by src/main.cpp so PlatformIO's dependency finder builds this port library. */\n"
+            "#ifndef TINYFLOW_PORT_IMPL_H\n#define TINYFLOW_PORT_IMPL_H\n"
+            f"#define TINYFLOW_PORT_NAME {c_string(port)}\n"
+            "#endif\n")
 
 
 def _config_header(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int,

@@ -18,8 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyflow.errors import UsageError
-from tinyflow.outputs import (MANIFEST, USER_EDITED, atomic_write, file_sha256, inside, load_manifest, make_dir,
-                              save_manifest, writing)
+from tinyflow.outputs import (
+    MANIFEST,
+    USER_EDITED,
+    atomic_write,
+    file_sha256,
+    inside,
+    load_manifest,
+    make_dir,
+    save_manifest,
+    writing,
+)
 
 NEW_SUFFIX = ".tinyflow-new"
 

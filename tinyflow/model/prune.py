@@ -69,7 +69,7 @@ def _pruning_callback(model, begin: int, end: int, initial: float, final: float,
 
         def _update_masks(self):
             s = polynomial_sparsity(self.step, begin, end, initial, final)
-            for layer, var in _kernels(model):
+            for _layer, var in _kernels(model):
                 self.masks[var.path] = _magnitude_mask(np.asarray(var.numpy()), s)
 
         def _apply(self):

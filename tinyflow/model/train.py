@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyflow import metrics
 from tinyflow.data import Dataset, validate
 from tinyflow.errors import ModelError
 
@@ -126,10 +127,8 @@ def evaluate(model, ds: Dataset) -> dict[str, float]:
 def metrics_of(pred: np.ndarray, ds: Dataset, want: np.ndarray | None = None) -> dict[str, float]:
     """Metrics of float predictions `pred` against `ds` (shared by float, LiteRT and TFLM runs)."""
     if ds.task == "classification":
-        return {"accuracy": float(np.mean(np.argmax(pred, axis=-1) == ds.y))}
-    want = ds.y if want is None else want
-    err = np.asarray(pred, np.float64).reshape(len(ds), -1) - np.asarray(want, np.float64).reshape(len(ds), -1)
-    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
+        return {"accuracy": metrics.accuracy(ds.y, np.argmax(pred, axis=-1))}
+    return metrics.regression(ds.y if want is None else want, pred, keys=("mse", "mae"))
 
 
 def save_keras(model, path: str | Path) -> Path:

@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass, field
 
 from tinyflow.protocol.framing import HOST_MAX_FRAME, MIN_FRAME, PROTOCOL_VERSION, FrameError
+from tinyflow.tflite.dtypes import LINK_TYPES
 
 HELLO, INFER, UPLOAD, PROFILE, STATS, SYNC, BOOT, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x7F
 TYPE_NAMES = {HELLO: "HELLO", INFER: "INFER", UPLOAD: "UPLOAD", PROFILE: "PROFILE", STATS: "STATS",
@@ -20,8 +21,9 @@ ERR_BAD_OFFSET, ERR_NOT_STAGED, ERR_MODEL_FAILED, ERR_NOT_READY = 6, 7, 8, 9
 ERROR_NAMES = {1: "BAD_CRC", 2: "BAD_FRAME", 3: "TOO_LONG", 4: "UNKNOWN_TYPE", 5: "BAD_LENGTH",
                6: "BAD_OFFSET", 7: "NOT_STAGED", 8: "MODEL_FAILED", 9: "NOT_READY"}
 
-DTYPE_NAMES = {0: "float32", 2: "int32", 3: "uint8", 7: "int16", 9: "int8"}
-DTYPE_SIZES = {0: 4, 2: 4, 3: 1, 7: 2, 9: 1}
+# The wire's dtype codes are the .tflite TensorType numbers (model.h's TINYFLOW_DTYPE_*).
+DTYPE_NAMES = {t.code: t.numpy for t in LINK_TYPES}
+DTYPE_SIZES = {t.code: t.itemsize for t in LINK_TYPES}
 MAX_RANK = 6
 _INFO_HEAD = struct.Struct("<BBHIIIII8sIHBB")
 _SPEC_HEAD = struct.Struct("<BB")

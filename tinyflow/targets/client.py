@@ -15,8 +15,9 @@ from tinyflow.errors import DataError, LinkError, ModelError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 from tinyflow.targets.recovery import MIN_CHUNK, RecoveryMixin
+from tinyflow.tflite.dtypes import LINK_TYPES
 
-NUMPY_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}
+NUMPY_DTYPES = {t.code: np.dtype(t.numpy) for t in LINK_TYPES}
 POLL_SECONDS = 0.02
 # Boot counters increment once per boot, so a jump of k is k reboots the host did not hear about
 # one by one. A larger jump, or one backwards, is a counter that was re-initialised (no-init RAM
@@ -336,7 +337,8 @@ class DeviceClient(RecoveryMixin):
         for _ in range(self.max_retries):
             seq = self._next_seq()
             self._write(fr.encode_frame(type_, seq))
-            frame = self._wait(lambda f: f.seq == seq and f.is_reply and f.type in (type_, m.ERROR))
+            # The predicate is used within this iteration only, so it sees this iteration's seq.
+            frame = self._wait(lambda f: f.seq == seq and f.is_reply and f.type in (type_, m.ERROR))  # noqa: B023
             if frame is not None and frame.type == type_:
                 return frame
             self.counters.retries += 1

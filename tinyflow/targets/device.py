@@ -54,7 +54,7 @@ class Runtime(abc.ABC):
     def stack_high_water(self) -> int:
         return 0
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 (optional hook: a stateless runtime has nothing to forget)
         """Forget all state, as a rebooted board would (the default keeps none)."""
 
 
@@ -244,3 +244,13 @@ class SimPort:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def model_bytes(model) -> bytes:
+    """The .tflite a simulated board runs: bytes as given, or the file's through read_model_file
+    (regular files within MAX_MODEL_BYTES only, as every verb reads models)."""
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return bytes(model)
+    from tinyflow.tflite import read_model_file
+
+    return read_model_file(model)

@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     ap.add_argument("--baud", type=int, default=115200)
     ap.add_argument("--samples", type=int, default=12)
     args = ap.parse_args(argv)
-    print(f"| input | inference | window 1: samples/s, efficiency | window 4: samples/s, efficiency | gain |")
+    print("| input | inference | window 1: samples/s, efficiency | window 4: samples/s, efficiency | gain |")
     print("|---|---|---|---|---|")
     for label, size, delay in CASES:
         r1 = run_case(size, delay, 1, args.baud, args.samples)

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from tinyflow.errors import LinkError, UsageError
+from tinyflow.targets.device import model_bytes
 
 LATENCY_BASIS = "is host CPU time (sim://host runs the compiled C natively), not board time"
 STOP_TIMEOUT = 2.0
@@ -224,17 +225,9 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, saniti
         from tinyflow.compile import compile_model
 
         # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
-        compiled = compile_model(_model_bytes(model), name="model", preserve_inputs=flag("eembc"))
+        compiled = compile_model(model_bytes(model), name="model", preserve_inputs=flag("eembc"))
         exe = build_host_firmware(compiled, sanitize=sanitize, eembc=flag("eembc"), defines=defines)
     return ProcessPort([exe], timeout=timeout)
-
-
-def _model_bytes(model) -> bytes:
-    if isinstance(model, (bytes, bytearray)):
-        return bytes(model)
-    if hasattr(model, "to_bytes"):
-        return model.to_bytes()
-    return Path(model).read_bytes()
 
 
 class PtyDevice:
@@ -284,7 +277,7 @@ def serve(model=None, *, eembc: bool = True, fake: bool = False, sanitize: bool 
     else:
         from tinyflow.compile import compile_model
 
-        exe = build_host_firmware(compile_model(_model_bytes(model), name="model"), eembc=eembc, sanitize=sanitize)
+        exe = build_host_firmware(compile_model(model_bytes(model), name="model"), eembc=eembc, sanitize=sanitize)
     return PtyDevice(exe)
 
 

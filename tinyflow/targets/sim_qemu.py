@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from tinyflow.errors import LinkError, ToolchainError
+from tinyflow.targets.device import model_bytes
 
 QEMU = "qemu-system-arm"
 MACHINE = "mps2-an386"
@@ -300,17 +301,9 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, dsp: b
     board = board or params.get("board") or DEFAULT_BOARD
     if dsp is None:  # ?kernels=portable builds the portable C kernels instead of the DSP variants
         dsp = params.get("kernels", "dsp") != "portable"
-    fw, info = build_model_firmware(_model_bytes(model), board, dsp=dsp)
+    fw, info = build_model_firmware(model_bytes(model), board, dsp=dsp)
     emulation = Emulation(elf=fw.elf, memory=fw.memory, board=info.id, clock_hz=info.clock_hz)
     return QemuPort(fw.elf, timeout=timeout, emulation=emulation)
-
-
-def _model_bytes(model) -> bytes:
-    if isinstance(model, (bytes, bytearray)):
-        return bytes(model)
-    if hasattr(model, "to_bytes"):
-        return model.to_bytes()
-    return Path(model).read_bytes()
 
 
 
@@ -356,30 +349,21 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
         BoardError: the firmware does not fit the board (with the numbers).
         ModelError: the compiled runtime cannot compile the model.
     """
-    import hashlib
-
     from tinyflow.build import arm
-    from tinyflow.build.cc import cache_dir
-    from tinyflow.compile.kernels import kernel_sources, variant_for
+    from tinyflow.build.cc import stage_sources
     from tinyflow.compile import compile_model
+    from tinyflow.compile.kernels import kernel_sources, variant_for
     from tinyflow.resources import firmware_dir
 
     budget = board_budget(board)
     compiled = compile_model(model_bytes, name=name)
-    # Key the cache by the generated C too: a newer compiler must not reuse a stale model.c.
-    h = hashlib.sha256(model_bytes)
-    for fname, text in sorted(compiled.sources.items()):
-        h.update(fname.encode() + b"\0" + text.encode())
-    digest = h.hexdigest()[:16]
-    src_dir = cache_dir() / "qemu-src" / f"{name}-{digest}"
-    if not src_dir.exists():
-        tmp = src_dir.with_name(src_dir.name + ".tmp")
-        compiled.write(tmp)
-        tmp.rename(src_dir)
+    # Keyed by the generated C (which embeds the model's hash): a newer compiler never reuses a stale model.c.
+    staged = stage_sources(compiled.sources, "qemu-src")
+    src_dir, digest = staged[0].parent, staged[0].parent.name[:16]
     fw_dir = firmware_dir()
     # mps2-an386 is a Cortex-M4: the same kernel choice as a generated project for the board.
     kernels = kernel_sources(list(compiled.kernels), variant_for("cortex-m4", dsp))
-    sources = [*sorted(src_dir.glob("*.c")), *kernels,
+    sources = [*(p for p in staged if p.suffix == ".c"), *kernels,
                *sorted((fw_dir / "src").glob("*.c")), arm.port_dir() / "main.c"]
     fw = arm.build_firmware(sources, memory_map(budget), include_dirs=[src_dir, fw_dir / "src"],
                             defines=port_defines(budget), name=f"qemu-{name}-{digest}{'' if dsp else '-portable'}")

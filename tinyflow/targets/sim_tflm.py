@@ -26,7 +26,8 @@ import numpy as np
 
 from tinyflow.errors import ModelError, UsageError
 from tinyflow.protocol.messages import TensorSpec
-from tinyflow.targets.device import ModelInfo, PythonDevice, Runtime, SimPort
+from tinyflow.targets.device import ModelInfo, PythonDevice, Runtime, SimPort, model_bytes
+from tinyflow.tflite.dtypes import LINK_BY_NUMPY
 
 DEFAULT_BOARD = "nano33ble"
 FIRMWARE_VERSION = "sim-tflm 1 (TFLM reference kernels via tflite_micro)"
@@ -44,7 +45,6 @@ CYCLES_PER_MAC = 7.49
 CYCLES_PER_ELEMENT = 4.0
 LATENCY_BASIS = (f"is an ESTIMATE, not a measurement: {CYCLES_PER_MAC} cycles per MAC (+{CYCLES_PER_ELEMENT:g} per "
                  "operation of other ops) at the board's clock; see docs/eval.md")
-_DTYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
 
 
 # Ops whose cost is their multiply-accumulates (tinyflow.analysis.op_macs counts one per weight use).
@@ -109,10 +109,10 @@ class TflmRuntime(Runtime):
     def _spec(self, index: int) -> tuple[TensorSpec, np.dtype]:
         t = self.model.tensors[index]
         dtype = np.dtype(t.dtype)
-        if dtype.name not in _DTYPE_CODES:
+        if dtype.name not in LINK_BY_NUMPY:
             raise ModelError(f"Tensor {t.name!r} is {dtype.name}; the device link carries only "
-                             f"{', '.join(_DTYPE_CODES)}", "Quantize the model's inputs and outputs to int8.")
-        spec = TensorSpec(_DTYPE_CODES[dtype.name], tuple(int(d) for d in t.shape),
+                             f"{', '.join(LINK_BY_NUMPY)}", "Quantize the model's inputs and outputs to int8.")
+        spec = TensorSpec(LINK_BY_NUMPY[dtype.name].code, tuple(int(d) for d in t.shape),
                           float(t.scale[0]) if len(t.scale) else 0.0,
                           int(t.zero_point[0]) if len(t.zero_point) else 0, int(t.nbytes))
         return spec, dtype
@@ -200,7 +200,7 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, **_ign
     if unknown:
         raise UsageError(f"sim://tflm does not know the option {', '.join(unknown)}", "Only ?board=<id> is accepted.")
     name = Path(model).stem if isinstance(model, (str, Path)) else None
-    runtime = TflmRuntime(_model_bytes(model), board or params.get("board"), name=name)
+    runtime = TflmRuntime(model_bytes(model), board or params.get("board"), name=name)
     try:
         port = _TflmPort(PythonDevice(runtime, firmware_version=FIRMWARE_VERSION), timeout=timeout)
     except BaseException:
@@ -217,9 +217,3 @@ class _TflmPort(SimPort):
     def close(self) -> None:
         super().close()
         self.device.runtime.close()
-
-
-def _model_bytes(model) -> bytes:
-    if isinstance(model, (bytes, bytearray)):
-        return bytes(model)
-    return Path(model).read_bytes()

@@ -30,6 +30,14 @@ Only subgraph 0 (the one TFLM runs) is exposed as ops/tensors; `.raw` keeps the 
 Malformed or hostile bytes raise `tinyflow.errors.ModelError`, never anything else.
 """
 
-from tinyflow.tflite.reader import MAX_MODEL_BYTES, Op, Tensor, TfliteModel, read_model, read_model_file
-
 __all__ = ["MAX_MODEL_BYTES", "Op", "Tensor", "TfliteModel", "read_model", "read_model_file"]
+
+
+def __getattr__(name: str):
+    # The reader (and numpy) load on first use, so the wire format can share tinyflow.tflite.dtypes
+    # without importing numpy.
+    if name in __all__:
+        from tinyflow.tflite import reader
+
+        return getattr(reader, name)
+    raise AttributeError(f"module 'tinyflow.tflite' has no attribute {name!r}")

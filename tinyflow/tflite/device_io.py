@@ -10,11 +10,11 @@ sim://tflm now refuse it up front with one ModelError. Rank-0 (scalar) tensors a
 from __future__ import annotations
 
 from tinyflow.errors import ModelError
-from tinyflow.protocol.messages import DTYPE_NAMES
+from tinyflow.tflite.dtypes import LINK_TYPES as _LINK
 
 MAX_TENSORS = 16  # MAX_TENSORS in firmware/src/device.c
 MAX_DIMS = 6      # TINYFLOW_MAX_DIMS in firmware/include/tinyflow/model.h
-LINK_TYPES = tuple(name.upper() for name in DTYPE_NAMES.values())
+LINK_TYPES = tuple(t.name for t in _LINK)
 _HINT = "Export the model with 1 to 16 int8 (or float32/int16/int32/uint8) inputs and outputs."
 
 

@@ -16,26 +16,21 @@ import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tinyflow.errors import ModelError
 from tinyflow.inputs import read_regular
-from tinyflow.tflite.budget import HINT as _HINT, check_activation_sizes as _check_activation_sizes, check_budget
+from tinyflow.tflite.budget import HINT as _HINT
+from tinyflow.tflite.budget import check_activation_sizes as _check_activation_sizes
+from tinyflow.tflite.budget import check_budget
+from tinyflow.tflite.dtypes import NUMPY_NAMES as _NUMPY  # TensorType name -> numpy dtype name; INT4 unpacked to int8
 
 MAX_ELEMENTS = 1 << 31  # a tensor larger than this cannot be a microcontroller model
 # The flatbuffer format caps a .tflite at 2 GiB; a microcontroller model is far below this ceiling.
 MAX_MODEL_BYTES = 512 << 20
 
-# TensorType name -> numpy dtype; INT4 constants are unpacked to int8 values.
-_NUMPY = {
-    "FLOAT32": np.float32, "FLOAT16": np.float16, "INT32": np.int32, "UINT8": np.uint8,
-    "INT64": np.int64, "BOOL": np.bool_, "INT16": np.int16, "COMPLEX64": np.complex64,
-    "INT8": np.int8, "FLOAT64": np.float64, "COMPLEX128": np.complex128, "UINT64": np.uint64,
-    "UINT32": np.uint32, "UINT16": np.uint16, "INT4": np.int8, "STRING": np.object_,
-}
 # Option fields whose int value names a member of a schema enum class.
 _ENUM_FIELDS = {"fused_activation_function": "ActivationFunctionType", "padding": "Padding",
                 "weights_format": "FullyConnectedOptionsWeightsFormat", "out_type": "TensorType",

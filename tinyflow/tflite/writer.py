@@ -35,12 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinyflow.errors import UsageError
-
-_DTYPES = {
-    "float32": "FLOAT32", "float16": "FLOAT16", "int32": "INT32", "uint8": "UINT8", "int64": "INT64",
-    "bool": "BOOL", "int16": "INT16", "int8": "INT8", "float64": "FLOAT64", "uint32": "UINT32",
-    "uint16": "UINT16", "uint64": "UINT64",
-}
+from tinyflow.tflite.dtypes import BY_NUMPY
 
 # BuiltinOperator name -> (BuiltinOptions member name, *OptionsT class name); ops not listed have no options.
 _OPTIONS = {
@@ -80,12 +75,11 @@ def _camel(name: str) -> str:
 
 
 def _tensor_type(dtype: Any) -> int:
-    schema = _schema()
     key = np.dtype(dtype).name if not isinstance(dtype, str) else str(np.dtype(dtype))
-    if key not in _DTYPES:
+    if key not in BY_NUMPY:
         raise UsageError(f"Tensor dtype {dtype!r} has no .tflite tensor type",
-                         f"Use one of: {', '.join(sorted(_DTYPES))}.")
-    return getattr(schema.TensorType, _DTYPES[key])
+                         f"Use one of: {', '.join(sorted(BY_NUMPY))}.")
+    return BY_NUMPY[key].code
 
 
 def _enum_value(enum_name: str, value: Any) -> int:

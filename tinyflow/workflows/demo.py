@@ -1,14 +1,13 @@
 """`tinyflow demo`: digits -> tiny_cnn -> structured + unstructured pruning -> int8 -> inspect -> C array -> eval.
 
 Each stage is a function `stage_<name>(state)` that reads and extends one `DemoState`; `STAGES`
-lists them in order so later issues can append stages (e.g. an evaluation on a simulated board)
+lists them in order so more stages can be appended (e.g. an evaluation on a simulated board)
 without touching the others. `run_demo()` runs them, prints one line per stage on stderr and
 writes the artifacts plus `report.json` to the output directory.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -16,12 +15,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tinyflow.outputs import make_dir
-
+from tinyflow.report import to_json
 
 
 @dataclass
 class DemoConfig:
-    """Demo settings; the defaults meet issue 2's bar (int8 >= 0.90, within 2 points of float)."""
+    """Demo settings; the defaults reach int8 accuracy >= 0.90, within 2 points of float."""
 
     out: Path = Path("tinyflow-demo")
     seed: int = 0
@@ -129,7 +128,7 @@ def stage_quantize(state: DemoState) -> str:
 def stage_inspect(state: DemoState) -> str:
     info = inspect_for_board(state.int8, state.config.board)
     full = info.pop("report")
-    state.save("inspect", "inspect.json", json.dumps(full.to_dict(), indent=2, default=_json_default))
+    state.save("inspect", "inspect.json", to_json(full.to_dict()))
     state.report["inspect"] = info
     return (f"{info['macs']:,} MACs; {state.config.board}: {info['verdict']} (flash {info['flash_needed']:,} of {info['flash_usable']:,} B, "
             f"RAM {info['ram_needed']:,} of {info['ram_usable']:,} B; arena {info['arena_bytes']:,} B)")
@@ -215,19 +214,9 @@ def write_report(state: DemoState) -> Path:
     doc = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in state.config.__dict__.items()},
            **state.report, "artifacts": state.artifacts, "seconds": state.seconds}
     path = state.config.out / "report.json"
-    path.write_text(json.dumps(doc, indent=2, default=_json_default))
+    path.write_text(to_json(doc))
     state.artifacts["report"] = str(path)
     return path
-
-
-def _json_default(obj):
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj.to_dict() if hasattr(obj, "to_dict") else str(obj)
 
 
 def summary(state: DemoState) -> str:

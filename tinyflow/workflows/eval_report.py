@@ -5,14 +5,14 @@ Pure: built from the device's raw outputs and the dataset; no I/O except EvalRep
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from tinyflow import metrics
 from tinyflow.escaping import terminal_text
-from tinyflow.workflows import metrics
+from tinyflow.report import to_json
 from tinyflow.workflows.eval_data import EvalData
 
 MAX_MATRIX_CLASSES = 1024   # ImageNet's 1,001 fit; a hostile 100k-value output would need 80 GB
@@ -47,14 +47,13 @@ class EvalReport:
 
     def write(self, directory: Path) -> tuple[Path, Path]:
         """Write DIR/report.json and the self-contained DIR/report.html."""
-        from tinyflow.workflows.report_html import render
-
         from tinyflow.outputs import atomic_write, make_dir, writing
+        from tinyflow.workflows.report_html import render
 
         directory = make_dir(directory)
         data = self.to_dict()
         with writing(directory):  # atomic: an interrupted write leaves the previous report, not half of one
-            atomic_write(directory / "report.json", (json.dumps(data, indent=2, default=_jsonable) + "\n").encode())
+            atomic_write(directory / "report.json", (to_json(data) + "\n").encode())
             atomic_write(directory / "report.html", render(data).encode())
         return directory / "report.json", directory / "report.html"
 
@@ -110,7 +109,7 @@ def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray
         if classes > MAX_MATRIX_CLASSES:  # a classes x classes matrix would not fit in memory
             notes.append(f"{classes:,} classes: only accuracy is reported (per-class metrics and the confusion "
                          f"matrix stop at {MAX_MATRIX_CLASSES:,} classes)")
-            return {"accuracy": float(np.mean(pred == y))}
+            return {"accuracy": metrics.accuracy(y, pred)}
         return metrics.classification(y, pred, num_classes=classes)
     if data.task == "regression":
         targets = y.reshape(len(y), -1)
@@ -143,11 +142,3 @@ def _matrix(cm: list[list[int]]) -> list[str]:
     w = max(3, max(len(str(v)) for row in cm for v in row))
     head = "      " + " ".join(f"{j:>{w}}" for j in range(len(cm)))
     return [head] + [f"  {i:>3} " + " ".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]
-
-
-def _jsonable(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)

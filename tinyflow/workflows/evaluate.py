@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyflow import metrics
 from tinyflow.errors import LinkError, ModelError, UsageError
-from tinyflow.workflows import metrics
 from tinyflow.workflows.eval_data import EvalData, TensorSpec, load_eval_data, model_specs
 from tinyflow.workflows.eval_report import EvalReport, task_metrics
 from tinyflow.workflows.journal import COUNTERS, Entry, Journal, lock_folder, outputs_to_arrays
@@ -260,7 +260,7 @@ def _report(name, target_url, data: EvalData, out_specs, entries: dict[int, Entr
                         class_names=list(data.class_names), outputs=outputs, reference=reference)
     report.metrics = task_metrics(data, [e.index for e in done], outputs, out_specs, report.notes)
     if _get(run.device, "runtime") == "tflm" and not str(target_url).startswith("sim://tflm"):
-        # issue #11: firmware links a TFLM release (float32 FULLY_CONNECTED multipliers); the host has the wheel.
+        # Firmware links a TFLM release (float32 FULLY_CONNECTED multipliers); the host has the wheel.
         report.notes.append("the device runs a TFLM release, whose per-tensor FULLY_CONNECTED multipliers come from a "
                             "float32 product of scales where the wheel's use a double one: 1-LSB differences on "
                             "about 1% of samples are that, not a fault (docs/tflm-library.md)")

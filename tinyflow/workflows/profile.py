@@ -248,10 +248,12 @@ def random_inputs(info, rng) -> list:
     """One random input per input tensor of the handshake, in its dtype and shape."""
     import numpy as np
 
+    from tinyflow.targets.client import NUMPY_DTYPES
+
     out = []
     for spec in _get(info, "inputs"):
-        dtype = np.dtype(_get(spec, "dtype") if not isinstance(_get(spec, "dtype"), int) else
-                         {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}[_get(spec, "dtype")])
+        code = _get(spec, "dtype")
+        dtype = np.dtype(NUMPY_DTYPES[code] if isinstance(code, int) else code)
         shape = _get(spec, "shape")
         shape = tuple(shape if shape is not None else _get(spec, "dims") or ())  # () is a scalar, not "missing"
         if dtype.kind == "f":

@@ -64,21 +64,21 @@ extern "C" int tinyflow_hal_write(const uint8_t *buf, size_t len) {
 
 extern "C" uint32_t tinyflow_hal_ticks(void) { return (uint32_t)micros(); }
 
-extern "C" uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000u; }
+/* Ticks are micros(): the default rate (1000000/s) applies. Stack high water: the default, 0
+ * ("unknown"), since Arduino cores do not expose the stack bounds portably (mbed runs main in an
+ * RTOS thread, ESP32 in a FreeRTOS task). Idle: the default; loop() returns to the core's own
+ * scheduler between steps. */
 
-/* Arduino cores do not expose the stack bounds portably (mbed runs main in an RTOS thread,
- * ESP32 in a FreeRTOS task): report "unknown". */
-extern "C" uint32_t tinyflow_hal_stack_high_water(void) { return 0; }
-
-#include "tinyflow_port.h"
-
+/* Boot counter for the protocol's reset detection: kept across resets in RTC no-init memory on
+ * ESP32 chips; other Arduino cores have no portable no-init RAM, so it is 1 at every boot and the
+ * host detects resets by the BOOT frame the core sends at init. */
 #if defined(ARDUINO_ARCH_ESP32)
 #include <esp_attr.h>
 static RTC_NOINIT_ATTR uint32_t boot_magic;
 static RTC_NOINIT_ATTR uint32_t boot_count;
 #define TINYFLOW_BOOT_MAGIC 0x7f10b007u
 
-extern "C" uint32_t tinyflow_port_boot_count(void) {
+extern "C" uint32_t tinyflow_hal_boot_count(void) {
   if (boot_magic != TINYFLOW_BOOT_MAGIC) { /* power-on: RTC memory holds garbage */
     boot_magic = TINYFLOW_BOOT_MAGIC;
     boot_count = 0;
@@ -86,5 +86,5 @@ extern "C" uint32_t tinyflow_port_boot_count(void) {
   return ++boot_count;
 }
 #else
-extern "C" uint32_t tinyflow_port_boot_count(void) { return 1u; }
+extern "C" uint32_t tinyflow_hal_boot_count(void) { return 1u; }
 #endif

@@ -1,8 +1,11 @@
 /* Host (POSIX) port of hal.h: the link is stdin/stdout (a pseudo-terminal or pipes set up by
- * tinyflow/targets/sim_host.py), ticks are CLOCK_MONOTONIC microseconds. */
+ * tinyflow/targets/sim_host.py, or a generated project's `native` env), ticks are
+ * CLOCK_MONOTONIC microseconds (the default rate). Stack high water: the default (unknown). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +51,18 @@ uint32_t tinyflow_hal_ticks(void) {
   return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 }
 
-uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000u; }
+/* $TINYFLOW_BOOT_COUNT, else 1; a launcher that restarts the process passes `--boot N`
+ * instead (tinyflow_device_main() reads it), adding 1 per restart. */
+uint32_t tinyflow_hal_boot_count(void) {
+  const char *text = getenv("TINYFLOW_BOOT_COUNT");
+  return text != NULL ? (uint32_t)strtoul(text, NULL, 10) : 1u;
+}
 
-uint32_t tinyflow_hal_stack_high_water(void) { return 0; }
+void tinyflow_hal_idle(void) {
+  /* Sleep until input arrives or 100 ms pass instead of spinning (the machine is shared). */
+  struct pollfd p;
+  p.fd = STDIN_FILENO;
+  p.events = POLLIN;
+  p.revents = 0;
+  (void)poll(&p, 1, 100);
+}

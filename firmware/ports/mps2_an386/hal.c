@@ -81,3 +81,8 @@ uint32_t tinyflow_hal_ticks_per_second(void) {
 uint32_t tinyflow_hal_stack_high_water(void) {
   return tinyflow_mps2_stack_high_water();
 }
+
+/* Written by the launcher (tinyflow/targets/sim_qemu.py) into no-init RAM before each boot. */
+uint32_t tinyflow_hal_boot_count(void) { return tinyflow_mps2_boot_count; }
+
+void tinyflow_hal_idle(void) { tinyflow_mps2_wait_for_input(); }

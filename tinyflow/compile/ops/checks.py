@@ -9,7 +9,6 @@ import math
 
 TFLM_HINT = "Use --runtime tflm for this model, or re-quantize it with the converter's defaults."
 MALFORMED = "The model is malformed; re-export it from the converter."
-DTYPE_CODES = {"FLOAT32": 0, "INT32": 2, "UINT8": 3, "INT16": 7, "INT8": 9}  # TINYFLOW_DTYPE_* (model.h)
 
 
 def check_arity(op) -> None:

@@ -1,4 +1,4 @@
-"""C parameter structs of the H8 kernels, described once for code generation and for tests.
+"""C parameter structs of the kernels that take one, described once for code generation and for tests.
 
 Each kernel header in firmware/include/tinyflow/kernels/ declares a `tinyflow_*_t` struct; the
 matching CStruct here lists its fields in declaration order. Code generation renders designated
@@ -43,7 +43,7 @@ class CStruct:
         """A filled ctypes instance of this struct."""
         cls = self.ctypes_type()
         obj = cls()
-        for field, ctype, count in self.fields:
+        for field, _ctype, count in self.fields:
             if count:
                 getattr(obj, field)[:] = list(params[field])
             else:

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinyflow.compile.ops.tflm_math import f32, mbqm, quantize_multiplier
 from tinyflow.errors import ModelError
+from tinyflow.tflite.dtypes import CTYPES
 
 REQUANTIZE_PAIRS = {("int16", "int8"), ("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"), ("int8", "int16"),
                     ("int8", "int32"), ("int16", "int16"), ("int16", "int32"), ("int32", "int8"), ("int32", "int16")}
@@ -39,7 +40,6 @@ def requantize_table(p: dict) -> list[int]:
             for x in range(-128, 128)]
 
 
-_CTYPES = {"FLOAT32": "float", "INT8": "int8_t", "UINT8": "uint8_t", "INT16": "int16_t", "INT32": "int32_t"}
 
 
 def lower(op, ctx):
@@ -53,7 +53,7 @@ def lower(op, ctx):
     din, dout = x.type_name.lower(), y.type_name.lower()
     p = checks.guarded(ctx, prepare, x.shape, din, dout, None if din == "float32" else checks.qparams(ctx, x),
                        checks.qparams(ctx, y))
-    src, dst = ctx.ptr(op.inputs[0], _CTYPES[x.type_name]), ctx.ptr(op.outputs[0], _CTYPES[y.type_name])
+    src, dst = ctx.ptr(op.inputs[0], CTYPES[x.type_name]), ctx.ptr(op.outputs[0], CTYPES[y.type_name])
     if din == dout == "int8" and p["size"] >= LUT_MIN_ELEMENTS:
         table = ctx.const_array("int8_t", requantize_table(p), "quant_lut")
         return Lowered(f"tinyflow_lut_s8({table}, {src}, {dst}, {p['size']})", ("lut",), inplace=((0, 0),))

@@ -1,13 +1,19 @@
-"""Evaluation metrics in numpy only (no scikit-learn at evaluation time).
+"""Task metrics in numpy only (no scikit-learn), for training, quantization and evaluation alike.
 
 Pure functions over arrays: task metrics (classification, regression, anomaly AUC), agreement of
-device outputs with the host reference, and latency percentiles. Each returns a plain dict of
-Python numbers so it goes straight into report.json.
+device outputs with the host reference, and latency percentiles. Each returns Python numbers (or
+a plain dict of them) so it goes straight into report.json. Below model/ and workflows/: both use it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Share of samples whose predicted class id equals the label (0.0 for no samples)."""
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
 
 
 def classification(y_true, y_pred, num_classes: int | None = None) -> dict:
@@ -45,15 +51,18 @@ def classification(y_true, y_pred, num_classes: int | None = None) -> dict:
     }
 
 
-def regression(y_true, y_pred) -> dict:
-    """Mean absolute error and root mean squared error over every element."""
+def regression(y_true, y_pred, keys: tuple[str, ...] = ("mae", "rmse")) -> dict:
+    """Errors over every element: mean absolute (mae), mean squared (mse), root mean squared (rmse).
+
+    `keys` picks which, in that order: evaluation reports mae and rmse, training mse and mae (Keras's)."""
     y_true = np.asarray(y_true, dtype=np.float64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
     if y_true.shape != y_pred.shape:
         raise ValueError(f"regression targets have {y_true.size} values but predictions {y_pred.size}")
     err = y_pred - y_true
-    return {"mae": float(np.abs(err).mean()) if err.size else 0.0,
-            "rmse": float(np.sqrt((err ** 2).mean())) if err.size else 0.0}
+    mse = float((err ** 2).mean()) if err.size else 0.0
+    every = {"mae": float(np.abs(err).mean()) if err.size else 0.0, "mse": mse, "rmse": float(np.sqrt(mse))}
+    return {k: every[k] for k in keys}
 
 
 def roc_auc(labels, scores) -> float | None:

@@ -1,0 +1,19 @@
+/* Weak defaults for the optional half of hal.h, so a new port implements only read, write and
+ * ticks. A port overrides any of them by defining the function (a strong symbol wins at link
+ * time with gcc, clang and arm-none-eabi-gcc). Keep overrides in the same file as the port's
+ * tinyflow_hal_read: a file in a static library is linked only when it resolves a symbol that
+ * is still missing, and these defaults would leave nothing missing. */
+#include "tinyflow/hal.h"
+
+#define TINYFLOW_WEAK __attribute__((weak))
+
+TINYFLOW_WEAK int tinyflow_hal_init(void) { return 0; }
+
+/* Microseconds: what most ports' tick source (micros(), a 1 MHz timer) counts. */
+TINYFLOW_WEAK uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000u; }
+
+TINYFLOW_WEAK uint32_t tinyflow_hal_stack_high_water(void) { return 0u; }
+
+TINYFLOW_WEAK uint32_t tinyflow_hal_boot_count(void) { return 0u; }
+
+TINYFLOW_WEAK void tinyflow_hal_idle(void) {}
