@@ -64,9 +64,11 @@ def render_section(name: str, body: str, seconds: float, argv: list[str]) -> str
     title = SECTIONS[name][0]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cmd = " ".join(["python -m bench", *argv]) if argv else "python -m bench"
-    return (f"<!-- bench:{name} -->\n## {title}\n\n"
-            f"_Measured {when} by `{cmd}` in {seconds:.0f} s on {_machine()}._\n\n"
-            f"{body.strip()}\n<!-- /bench:{name} -->\n")
+    return (
+        f"<!-- bench:{name} -->\n## {title}\n\n"
+        f"_Measured {when} by `{cmd}` in {seconds:.0f} s on {_machine()}._\n\n"
+        f"{body.strip()}\n<!-- /bench:{name} -->\n"
+    )
 
 
 def merge(doc: str, sections: dict[str, str]) -> str:
@@ -91,6 +93,7 @@ def _machine() -> str:
 
 # -- the runner's own end-to-end timings -----------------------------------------------------
 
+
 def _tinyflow() -> list[str]:
     exe = shutil.which("tinyflow", path=str(Path(sys.executable).parent))
     return [exe] if exe else [sys.executable, "-m", "tinyflow.cli.main"]
@@ -101,8 +104,15 @@ def _timed(cmd: list[str], timeout: float) -> dict:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
-        return {"command": " ".join(cmd[1:] if cmd[0].endswith("tinyflow") else cmd), "error": f"timed out after {timeout:.0f} s"}
-    out = {"command": "tinyflow " + " ".join(cmd[1:]), "seconds": time.perf_counter() - t0, "exit_code": proc.returncode}
+        return {
+            "command": " ".join(cmd[1:] if cmd[0].endswith("tinyflow") else cmd),
+            "error": f"timed out after {timeout:.0f} s",
+        }
+    out = {
+        "command": "tinyflow " + " ".join(cmd[1:]),
+        "seconds": time.perf_counter() - t0,
+        "exit_code": proc.returncode,
+    }
     if proc.returncode != 0:
         out["error"] = (proc.stderr.strip().splitlines() or ["(no output)"])[-1][:300]
     out["stdout"] = proc.stdout
@@ -116,8 +126,10 @@ def _run_demo(quick: bool) -> dict:
 def _markdown_demo(r: dict) -> str:
     if "error" in r:
         return f"`{r['command']}` did not complete: {r['error']}\n"
-    return (f"| command | wall time |\n|---|---|\n| `{r['command']}` | {r['seconds']:.1f} s |\n\n"
-            "Wall time of the whole pipeline on a simulated board, set-up excluded (the venv exists).\n")
+    return (
+        f"| command | wall time |\n|---|---|\n| `{r['command']}` | {r['seconds']:.1f} s |\n\n"
+        "Wall time of the whole pipeline on a simulated board, set-up excluded (the venv exists).\n"
+    )
 
 
 EVAL_MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "mlperf_tiny/kws_ref_model.tflite"]
@@ -127,8 +139,10 @@ def _run_eval_host(quick: bool) -> dict:
     n = 50 if quick else 200
     rows = []
     for rel in EVAL_MODELS:
-        r = _timed([*_tinyflow(), "eval", str(CORPUS / rel), "--target", "sim://host",
-                    "--dataset", f"random:{n}", "--json"], timeout=600)
+        r = _timed(
+            [*_tinyflow(), "eval", str(CORPUS / rel), "--target", "sim://host", "--dataset", f"random:{n}", "--json"],
+            timeout=600,
+        )
         r.update(model=rel, samples=n)
         try:
             r["report"] = json.loads(r.pop("stdout", "") or "{}")
@@ -146,9 +160,13 @@ def _markdown_eval_host(results: dict) -> str:
             continue
         agree = _find(r["report"], "exact_match_rate") or _find(r["report"], "agreement")
         agree = f"{agree:.3f}" if isinstance(agree, (int, float)) else "n/a"
-        lines.append(f"| {r['model']} | {r['samples']} | {r['seconds']:.1f} s | {r['samples'] / r['seconds']:.1f} | {agree} |")
-    return "\n".join(lines) + ("\n\nWall time of `tinyflow eval --target sim://host --dataset random:N` "
-                               "(firmware build cached, process start and handshake included).\n")
+        lines.append(
+            f"| {r['model']} | {r['samples']} | {r['seconds']:.1f} s | {r['samples'] / r['seconds']:.1f} | {agree} |"
+        )
+    return "\n".join(lines) + (
+        "\n\nWall time of `tinyflow eval --target sim://host --dataset random:N` "
+        "(firmware build cached, process start and handshake included).\n"
+    )
 
 
 def _find(obj, key):
@@ -166,8 +184,7 @@ def _find(obj, key):
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="*", metavar="NAME",
-                    help=f"benchmarks to run (default: all): {', '.join(SECTIONS)}")
+    ap.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(SECTIONS)}")
     ap.add_argument("--quick", action="store_true", help="smaller runs (fewer samples/models) where supported")
     ap.add_argument("--out", type=Path, default=DOC, help="the document to rewrite (default docs/benchmarks.md)")
     ap.add_argument("--json", type=Path, help="also write the raw results here")

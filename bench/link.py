@@ -24,7 +24,7 @@ BAUD = 115_200
 BITS_PER_BYTE = 10  # 8N1
 SIZES = [("KWS (49x10 int8)", 490, 12), ("IC / CIFAR (32x32x3 int8)", 3072, 10)]
 WINDOWS = (1, 4)
-EEMBC_MAX_BYTES = 31          # bytes per `db` line in the MLPerf Tiny runner (26 with a power manager)
+EEMBC_MAX_BYTES = 31  # bytes per `db` line in the MLPerf Tiny runner (26 with a power manager)
 EEMBC_READY = "m-ready\r\n"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 GOAL = 0.95
@@ -44,8 +44,16 @@ def _instant_port(in_bytes: int, out_bytes: int):
         board_id, cpu_hz, ticks_per_second = "bench", 1_000_000, 1_000_000
 
         def model_info(self):
-            return ModelInfo("aot", "link-bench", [TensorSpec(9, (1, in_bytes), 1.0, 0, in_bytes)],
-                             [TensorSpec(9, (1, out_bytes), 1.0, 0, out_bytes)], ["NOP"], b"\0" * 8, 0, 1)
+            return ModelInfo(
+                "aot",
+                "link-bench",
+                [TensorSpec(9, (1, in_bytes), 1.0, 0, in_bytes)],
+                [TensorSpec(9, (1, out_bytes), 1.0, 0, out_bytes)],
+                ["NOP"],
+                b"\0" * 8,
+                0,
+                1,
+            )
 
         def invoke(self, inputs):
             return [bytes(inputs[0][:out_bytes])], [1]
@@ -86,9 +94,16 @@ def measure(port, in_bytes: int, n: int, window: int, baud: int = BAUD) -> dict:
     seconds = time.perf_counter() - t0
     assert len(results) == n
     wire = (counting.written - start_written) / n
-    return {"samples": n, "window": window, "seconds": seconds, "payload_per_s": n * in_bytes / seconds,
-            "efficiency": n * in_bytes / seconds / line_rate(baud), "wire_bytes_per_sample": wire,
-            "framing_efficiency": in_bytes / wire, "retries": client.counters.retries}
+    return {
+        "samples": n,
+        "window": window,
+        "seconds": seconds,
+        "payload_per_s": n * in_bytes / seconds,
+        "efficiency": n * in_bytes / seconds / line_rate(baud),
+        "wire_bytes_per_sample": wire,
+        "framing_efficiency": in_bytes / wire,
+        "retries": client.counters.retries,
+    }
 
 
 def eembc(in_bytes: int, max_bytes: int = EEMBC_MAX_BYTES) -> dict:
@@ -99,8 +114,13 @@ def eembc(in_bytes: int, max_bytes: int = EEMBC_MAX_BYTES) -> dict:
     host = sum(len(x) for x in lines)
     # every command is answered (m-ready; the load command and the last line say more) before the next
     device = len(lines) * len(EEMBC_READY) + len(f"m-[Expecting {in_bytes} bytes]\r\n") + len("m-load-done\r\n")
-    return {"lines": len(lines), "host_bytes": host, "device_bytes": device,
-            "hex_efficiency": in_bytes / host, "efficiency": in_bytes / (host + device)}
+    return {
+        "lines": len(lines),
+        "host_bytes": host,
+        "device_bytes": device,
+        "hex_efficiency": in_bytes / host,
+        "efficiency": in_bytes / (host + device),
+    }
 
 
 def measure_eembc(port, in_bytes: int, n: int, baud: int = BAUD, max_bytes: int = EEMBC_MAX_BYTES) -> dict:
@@ -123,7 +143,7 @@ def measure_eembc(port, in_bytes: int, n: int, baud: int = BAUD, max_bytes: int 
     for _ in range(n):
         command(f"db load {in_bytes}%")
         for i in range(0, in_bytes, max_bytes):
-            command(f"db {chunk[:2 * min(max_bytes, in_bytes - i)]}%")
+            command(f"db {chunk[: 2 * min(max_bytes, in_bytes - i)]}%")
     seconds = time.perf_counter() - t0
     return {"samples": n, "seconds": seconds, "efficiency": n * in_bytes / seconds / line_rate(baud)}
 
@@ -145,7 +165,9 @@ def _on_host_firmware(model_rel: str, in_bytes: int, quick: bool) -> dict:
             port.close()
         port = open_target("sim://host?eembc=1", model=path.read_bytes(), timeout=2.0)
         try:
-            out["eembc"] = measure_eembc(port, in_bytes, max(2, int((1 if quick else 3) * line_rate() / in_bytes / 2.5)))
+            out["eembc"] = measure_eembc(
+                port, in_bytes, max(2, int((1 if quick else 3) * line_rate() / in_bytes / 2.5))
+            )
         finally:
             port.close()
     except (TinyflowError, TimeoutError, OSError) as exc:
@@ -170,51 +192,79 @@ def run(quick: bool = False) -> dict:
 
         port = open_target("sim://tflm", model=kws.read_bytes(), timeout=2.0)
         try:
-            e2e = {"model": "mlperf_tiny/kws_ref_model.tflite", "target": "sim://tflm",
-                   **measure(port, 490, 12 if quick else 40, 4)}
+            e2e = {
+                "model": "mlperf_tiny/kws_ref_model.tflite",
+                "target": "sim://tflm",
+                **measure(port, 490, 12 if quick else 40, 4),
+            }
         finally:
             port.close()
     host = [_on_host_firmware(rel, size, quick) for rel, size in HOST_MODELS]
-    return {"baud": BAUD, "line_rate_bytes_per_s": line_rate(), "goal": GOAL, "rows": rows, "end_to_end": e2e,
-            "host_firmware": host}
+    return {
+        "baud": BAUD,
+        "line_rate_bytes_per_s": line_rate(),
+        "goal": GOAL,
+        "rows": rows,
+        "end_to_end": e2e,
+        "host_firmware": host,
+    }
 
 
 def markdown(results: dict) -> str:
     lr = results["line_rate_bytes_per_s"]
-    out = [f"Line: {results['baud']:,} baud 8N1 = {lr:,.0f} B/s each way (emulated by `ThrottledPort`). "
-           "Efficiency = input payload bytes per second / line rate. The device answers instantly "
-           "(link only); goal >= {:.2f}.".format(results["goal"]), "",
-           "| input | bytes | window | samples | payload B/s | efficiency | wire B/sample | framing eff. | "
-           "MLPerf Tiny text protocol |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"Line: {results['baud']:,} baud 8N1 = {lr:,.0f} B/s each way (emulated by `ThrottledPort`). "
+        "Efficiency = input payload bytes per second / line rate. The device answers instantly "
+        "(link only); goal >= {:.2f}.".format(results["goal"]),
+        "",
+        "| input | bytes | window | samples | payload B/s | efficiency | wire B/sample | framing eff. | "
+        "MLPerf Tiny text protocol |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results["rows"]:
         e = r["eembc"]
-        out.append(f"| {r['input']} | {r['bytes']:,} | {r['window']} | {r['samples']} | {r['payload_per_s']:,.0f} | "
-                   f"**{r['efficiency']:.3f}** | {r['wire_bytes_per_sample']:,.0f} | {r['framing_efficiency']:.3f} | "
-                   f"{e['efficiency']:.3f} |")
+        out.append(
+            f"| {r['input']} | {r['bytes']:,} | {r['window']} | {r['samples']} | {r['payload_per_s']:,.0f} | "
+            f"**{r['efficiency']:.3f}** | {r['wire_bytes_per_sample']:,.0f} | {r['framing_efficiency']:.3f} | "
+            f"{e['efficiency']:.3f} |"
+        )
     e2e = results.get("end_to_end")
     if e2e:
-        out += ["", f"End to end, the real KWS model on {e2e['target']} over the same throttle (window "
-                    f"{e2e['window']}, TFLM inference on the host overlapping the transfer): "
-                    f"{e2e['samples']} samples in {e2e['seconds']:.2f} s, efficiency **{e2e['efficiency']:.3f}**."]
+        out += [
+            "",
+            f"End to end, the real KWS model on {e2e['target']} over the same throttle (window "
+            f"{e2e['window']}, TFLM inference on the host overlapping the transfer): "
+            f"{e2e['samples']} samples in {e2e['seconds']:.2f} s, efficiency **{e2e['efficiency']:.3f}**.",
+        ]
     host = results.get("host_firmware") or []
     if host:
-        out += ["", "Both protocols on the real C core built for the host (`sim://host`, the compiled model), same "
-                    "throttle: tinyflow's binary frames (window 4, inference included) against the MLPerf Tiny text "
-                    "protocol loading the same input as its runner does (`db load`, 31-byte `db` lines, `m-ready` "
-                    "awaited after each; inference not included).", "",
-                "| model | input bytes | tinyflow binary | MLPerf Tiny text (load only) |", "|---|---:|---:|---:|"]
+        out += [
+            "",
+            "Both protocols on the real C core built for the host (`sim://host`, the compiled model), same "
+            "throttle: tinyflow's binary frames (window 4, inference included) against the MLPerf Tiny text "
+            "protocol loading the same input as its runner does (`db load`, 31-byte `db` lines, `m-ready` "
+            "awaited after each; inference not included).",
+            "",
+            "| model | input bytes | tinyflow binary | MLPerf Tiny text (load only) |",
+            "|---|---:|---:|---:|",
+        ]
         for h in host:
             if "error" in h:
                 out.append(f"| {h['model']} | | not measured: {h['error']} | |")
                 continue
             b, e = h["binary"], h["eembc"]
-            out.append(f"| {h['model']} | {h['bytes']:,} | "
-                       f"**{b['efficiency']:.3f}** ({b['samples']} samples) | {e['efficiency']:.3f} ({e['samples']} samples) |")
+            out.append(
+                f"| {h['model']} | {h['bytes']:,} | "
+                f"**{b['efficiency']:.3f}** ({b['samples']} samples) | {e['efficiency']:.3f} ({e['samples']} samples) |"
+            )
     first = results["rows"][0]["eembc"]
-    out += ["", "MLPerf Tiny text protocol: the runner sends `db load N%` then `db <hex>%` lines of at most "
-                f"{EEMBC_MAX_BYTES} bytes (two hex digits per byte, so at most {first['hex_efficiency']:.3f} of the "
-                "host's bytes are payload) and waits for `m-ready` after each line; the column counts both "
-                "directions' bytes with zero device time, an upper bound."]
+    out += [
+        "",
+        "MLPerf Tiny text protocol: the runner sends `db load N%` then `db <hex>%` lines of at most "
+        f"{EEMBC_MAX_BYTES} bytes (two hex digits per byte, so at most {first['hex_efficiency']:.3f} of the "
+        "host's bytes are payload) and waits for `m-ready` after each line; the column counts both "
+        "directions' bytes with zero device time, an upper bound.",
+    ]
     return "\n".join(out) + "\n"
 
 

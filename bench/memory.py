@@ -17,13 +17,24 @@ from pathlib import Path
 import numpy as np
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
-MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite", "tflm/keyword_scrambled_8bit.tflite",
-          "tflm/person_detect.tflite", "mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",
-          "mlperf_tiny/pretrainedResnet_quant.tflite", "mlperf_tiny/ad01_int8.tflite"]
+MODELS = [
+    "tflm/hello_world_int8.tflite",
+    "tflm/micro_speech_quantized.tflite",
+    "tflm/keyword_scrambled_8bit.tflite",
+    "tflm/person_detect.tflite",
+    "mlperf_tiny/kws_ref_model.tflite",
+    "mlperf_tiny/vww_96_int8.tflite",
+    "mlperf_tiny/pretrainedResnet_quant.tflite",
+    "mlperf_tiny/ad01_int8.tflite",
+]
 # TFLM arena_used_bytes() measured on a 32-bit Cortex-M4 build (reference figures measured once, not rerun here).
-DEVICE_TFLM = {"mlperf_tiny/kws_ref_model.tflite": 22772, "mlperf_tiny/pretrainedResnet_quant.tflite": 54340,
-               "mlperf_tiny/vww_96_int8.tflite": 100660, "mlperf_tiny/ad01_int8.tflite": 2260,
-               "tflm/person_detect.tflite": 82292}
+DEVICE_TFLM = {
+    "mlperf_tiny/kws_ref_model.tflite": 22772,
+    "mlperf_tiny/pretrainedResnet_quant.tflite": 54340,
+    "mlperf_tiny/vww_96_int8.tflite": 100660,
+    "mlperf_tiny/ad01_int8.tflite": 2260,
+    "tflm/person_detect.tflite": 82292,
+}
 
 
 def _time_per_run(fn, runs: int) -> float:
@@ -78,13 +89,28 @@ def run(quick: bool = False) -> dict:
         runs = 3 if quick else (5 if len(data) > 100_000 else 20)
         t_aot, t_tflm, same = _speed(data, compiled, runs)
         device = DEVICE_TFLM.get(rel)
-        rows.append({"model": rel, "ops": rep.ops, "ram": rep.activation_bytes, "lower_bound": rep.lower_bound_bytes,
-                     "tflm_arena_host": rep.tflm_arena_bytes, "tflm_arena_m4": device,
-                     "ram_vs_tflm_host": rep.ram_vs_tflm, "ram_vs_tflm_m4": rep.activation_bytes / device if device else None,
-                     "ram_vs_lower_bound": rep.ram_vs_lower_bound, "weights": rep.weights_bytes, "code": rep.code_bytes,
-                     "flash": rep.flash_bytes, "model_bytes": len(data), "aot_ms": t_aot * 1e3,
-                     "tflm_ms": t_tflm * 1e3, "time_ratio": t_aot / t_tflm, "identical": same,
-                     "strategy": rep.planner_strategy})
+        rows.append(
+            {
+                "model": rel,
+                "ops": rep.ops,
+                "ram": rep.activation_bytes,
+                "lower_bound": rep.lower_bound_bytes,
+                "tflm_arena_host": rep.tflm_arena_bytes,
+                "tflm_arena_m4": device,
+                "ram_vs_tflm_host": rep.ram_vs_tflm,
+                "ram_vs_tflm_m4": rep.activation_bytes / device if device else None,
+                "ram_vs_lower_bound": rep.ram_vs_lower_bound,
+                "weights": rep.weights_bytes,
+                "code": rep.code_bytes,
+                "flash": rep.flash_bytes,
+                "model_bytes": len(data),
+                "aot_ms": t_aot * 1e3,
+                "tflm_ms": t_tflm * 1e3,
+                "time_ratio": t_aot / t_tflm,
+                "identical": same,
+                "strategy": rep.planner_strategy,
+            }
+        )
     return {"models": rows}
 
 
@@ -94,10 +120,12 @@ def _fmt(v, spec: str = ",") -> str:
 
 def markdown(results: dict) -> str:
     """The benchmark table for docs/benchmarks.md."""
-    lines = ["| model | ops | compiled RAM (B) | lower bound (B) | TFLM arena host (B) | TFLM arena M4 (B) | "
-             "RAM / TFLM M4 (goal <= 0.6) | RAM / TFLM host | RAM / lower bound (goal <= 1.05) | flash: weights + code (B) | "
-             "host ms compiled / tflite_micro | time ratio | outputs identical |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
+    lines = [
+        "| model | ops | compiled RAM (B) | lower bound (B) | TFLM arena host (B) | TFLM arena M4 (B) | "
+        "RAM / TFLM M4 (goal <= 0.6) | RAM / TFLM host | RAM / lower bound (goal <= 1.05) | flash: weights + code (B) | "
+        "host ms compiled / tflite_micro | time ratio | outputs identical |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
     for r in results.get("models", []):
         if "error" in r:
             lines.append(f"| {r['model']} | {r['error']} |" + " |" * 11)
@@ -107,10 +135,14 @@ def markdown(results: dict) -> str:
             f"{_fmt(r['tflm_arena_host'])} | {_fmt(r['tflm_arena_m4'])} | {_fmt(r['ram_vs_tflm_m4'], '.2f')} | "
             f"{_fmt(r['ram_vs_tflm_host'], '.2f')} | {_fmt(r['ram_vs_lower_bound'], '.2f')} | "
             f"{_fmt(r['weights'])} + {_fmt(r['code'])} | {r['aot_ms']:.3f} / {r['tflm_ms']:.3f} | "
-            f"{r['time_ratio']:.2f} | {'yes' if r['identical'] else 'NO'} |")
-    lines += ["", "Compiled RAM is one static arena planned by `tinyflow.compile.planner`; it can be below the "
-              "lower bound because conv, depthwise and pooling outputs may overlap their dying input "
-              "(raster-order kernels). Flash is measured from a Cortex-M4 -O2 object of the generated C "
-              "and its kernels; code excludes the protocol core and port. Host time is the median of "
-              "several single-sample invokes after one warm-up."]
+            f"{r['time_ratio']:.2f} | {'yes' if r['identical'] else 'NO'} |"
+        )
+    lines += [
+        "",
+        "Compiled RAM is one static arena planned by `tinyflow.compile.planner`; it can be below the "
+        "lower bound because conv, depthwise and pooling outputs may overlap their dying input "
+        "(raster-order kernels). Flash is measured from a Cortex-M4 -O2 object of the generated C "
+        "and its kernels; code excludes the protocol core and port. Host time is the median of "
+        "several single-sample invokes after one warm-up.",
+    ]
     return "\n".join(lines) + "\n"

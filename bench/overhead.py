@@ -51,6 +51,7 @@ def _invoker(model: bytes):
 
 def _linker(client, window: int = 4):
     """A function streaming a batch through the client; returns seconds per sample."""
+
     def timed(samples) -> float:
         t0 = time.perf_counter()
         out = list(client.infer_many(samples, window=window))
@@ -78,7 +79,7 @@ def _interleaved(model: bytes, samples, rounds: int) -> tuple[float, float]:
         step = max(1, len(samples) // rounds)
         best_i, best_l = float("inf"), float("inf")
         for k in range(rounds):
-            batch = samples[k * step:(k + 1) * step] or samples[:step]
+            batch = samples[k * step : (k + 1) * step] or samples[:step]
             best_i = min(best_i, invoke(batch))
             best_l = min(best_l, link(batch))
         return best_i, best_l
@@ -107,27 +108,43 @@ def run(quick: bool = False) -> dict:
         model = path.read_bytes()
         samples = _samples(model, n)
         invoke, link = _interleaved(model, samples, ROUNDS)
-        rows.append({"model": rel, "samples": n, "invoke_us": 1e6 * invoke, "link_us": 1e6 * link,
-                     "overhead_us": 1e6 * (link - invoke),
-                     "evaluate_us": 1e6 * _time_evaluate(path, n, journal=False),
-                     "evaluate_journal_us": 1e6 * _time_evaluate(path, n, journal=True)})
+        rows.append(
+            {
+                "model": rel,
+                "samples": n,
+                "invoke_us": 1e6 * invoke,
+                "link_us": 1e6 * link,
+                "overhead_us": 1e6 * (link - invoke),
+                "evaluate_us": 1e6 * _time_evaluate(path, n, journal=False),
+                "evaluate_journal_us": 1e6 * _time_evaluate(path, n, journal=True),
+            }
+        )
     return {"rows": rows}
 
 
 def markdown(results: dict) -> str:
-    out = [f"Microseconds of host time per sample. TFLM invoke and the link: the fastest of {ROUNDS} alternating "
-           "rounds each (the machine is shared); evaluate(): one whole run divided by its samples.", "",
-           "| model | samples | TFLM invoke | through the link (window 4) | link overhead | evaluate() | "
-           "evaluate() + journal |", "|---|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"Microseconds of host time per sample. TFLM invoke and the link: the fastest of {ROUNDS} alternating "
+        "rounds each (the machine is shared); evaluate(): one whole run divided by its samples.",
+        "",
+        "| model | samples | TFLM invoke | through the link (window 4) | link overhead | evaluate() | "
+        "evaluate() + journal |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results["rows"]:
         if "error" in r:
             out.append(f"| {r['model']} | {r['error']} | | | | | |")
             continue
-        out.append(f"| {r['model']} | {r['samples']} | {r['invoke_us']:,.0f} | {r['link_us']:,.0f} | "
-                   f"**{r['overhead_us']:,.0f}** | {r['evaluate_us']:,.0f} | {r['evaluate_journal_us']:,.0f} |")
-    out += ["", "Link overhead = through the link - TFLM invoke: framing (COBS, CRC-32), the Python device and "
-                "the client's bookkeeping. evaluate() adds the host reference run (a second TFLM invoke per "
-                "sample), metrics and the report; the journal adds one fsync per sample."]
+        out.append(
+            f"| {r['model']} | {r['samples']} | {r['invoke_us']:,.0f} | {r['link_us']:,.0f} | "
+            f"**{r['overhead_us']:,.0f}** | {r['evaluate_us']:,.0f} | {r['evaluate_journal_us']:,.0f} |"
+        )
+    out += [
+        "",
+        "Link overhead = through the link - TFLM invoke: framing (COBS, CRC-32), the Python device and "
+        "the client's bookkeeping. evaluate() adds the host reference run (a second TFLM invoke per "
+        "sample), metrics and the report; the journal adds one fsync per sample.",
+    ]
     return "\n".join(out) + "\n"
 
 

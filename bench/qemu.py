@@ -62,12 +62,18 @@ def measure(model_path: Path, board: str = BOARD, samples: int = AGREEMENT_SAMPL
         wall = (time.perf_counter() - t0) / samples
         stats = client.stats()
         emu = port.emulation
-        return {"instructions": sim_qemu.instructions(int(_get(results[0], "ticks"))),
-                "instructions_all": [sim_qemu.instructions(int(_get(r, "ticks"))) for r in results],
-                "flash_bytes": emu.memory.flash_bytes, "ram_bytes": emu.memory.ram_bytes,
-                "stack_high_water": _get(stats, "stack_high_water"), "arena_used": _get(stats, "arena_used"),
-                "agreement": _agreement(data, batches, [_get(r, "outputs") for r in results]),
-                "clock_hz": emu.clock_hz, "build_and_boot_s": build_s, "wall_s_per_inference": wall}
+        return {
+            "instructions": sim_qemu.instructions(int(_get(results[0], "ticks"))),
+            "instructions_all": [sim_qemu.instructions(int(_get(r, "ticks"))) for r in results],
+            "flash_bytes": emu.memory.flash_bytes,
+            "ram_bytes": emu.memory.ram_bytes,
+            "stack_high_water": _get(stats, "stack_high_water"),
+            "arena_used": _get(stats, "arena_used"),
+            "agreement": _agreement(data, batches, [_get(r, "outputs") for r in results]),
+            "clock_hz": emu.clock_hz,
+            "build_and_boot_s": build_s,
+            "wall_s_per_inference": wall,
+        }
     finally:
         port.close()
 
@@ -97,10 +103,14 @@ def run(quick: bool = False) -> dict:
             first = measure(CORPUS / rel)
             second = measure(CORPUS / rel, samples=1)
             portable = measure(CORPUS / rel, dsp=False)
-            row.update(first, repeat_instructions=second["instructions"],
-                       deterministic=second["instructions"] == first["instructions"],
-                       portable_instructions=portable["instructions"], portable_agreement=portable["agreement"],
-                       portable_flash_bytes=portable["flash_bytes"])
+            row.update(
+                first,
+                repeat_instructions=second["instructions"],
+                deterministic=second["instructions"] == first["instructions"],
+                portable_instructions=portable["instructions"],
+                portable_agreement=portable["agreement"],
+                portable_flash_bytes=portable["flash_bytes"],
+            )
         except (TinyflowError, ImportError, OSError) as exc:
             row["error"] = f"{type(exc).__name__}: {exc}"
         rows.append(row)
@@ -109,24 +119,29 @@ def run(quick: bool = False) -> dict:
 
 def markdown(results: dict) -> str:
     cpi, board = results["cycles_per_instruction"], results["board"]
-    out = [f"Compiled runtime, firmware linked for `{board}`, run on QEMU mps2-an386 with `-icount shift=7` "
-           f"(exact instruction counts; see docs/qemu.md). Estimated time = instructions x {cpi} CPI / board clock "
-           "(an estimate, calibrated on MLPerf Tiny's STM32L4R5 figures). sim://qemu-m4 builds the Cortex-M4 DSP "
-           "kernel variants (firmware/kernels/cortex_m4/) by default; the portable C kernels are measured side by "
-           f"side. Agreement: fraction of {AGREEMENT_SAMPLES} random inputs whose int8 outputs are identical to "
-           "tflite_micro's.", "",
-           "| model | instructions (DSP) | same on 2nd run | instructions (portable C) | DSP speed-up | "
-           "agreement DSP / portable | flash (ELF) | static RAM | stack high-water | est. ms on " + board + " |",
-           "|---|---:|:---:|---:|---:|:---:|---:|---:|---:|---:|"]
+    out = [
+        f"Compiled runtime, firmware linked for `{board}`, run on QEMU mps2-an386 with `-icount shift=7` "
+        f"(exact instruction counts; see docs/qemu.md). Estimated time = instructions x {cpi} CPI / board clock "
+        "(an estimate, calibrated on MLPerf Tiny's STM32L4R5 figures). sim://qemu-m4 builds the Cortex-M4 DSP "
+        "kernel variants (firmware/kernels/cortex_m4/) by default; the portable C kernels are measured side by "
+        f"side. Agreement: fraction of {AGREEMENT_SAMPLES} random inputs whose int8 outputs are identical to "
+        "tflite_micro's.",
+        "",
+        "| model | instructions (DSP) | same on 2nd run | instructions (portable C) | DSP speed-up | "
+        "agreement DSP / portable | flash (ELF) | static RAM | stack high-water | est. ms on " + board + " |",
+        "|---|---:|:---:|---:|---:|:---:|---:|---:|---:|---:|",
+    ]
     for r in results["rows"]:
         if "error" in r:
             out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | | | |")
             continue
         ms = 1e3 * r["instructions"] * cpi / r["clock_hz"]
-        out.append(f"| {r['model']} | {r['instructions']:,} | {'yes' if r['deterministic'] else 'NO'} | "
-                   f"{r['portable_instructions']:,} | {r['portable_instructions'] / r['instructions']:.2f}x | "
-                   f"{r['agreement']:.2f} / {r['portable_agreement']:.2f} | {r['flash_bytes']:,} B | "
-                   f"{r['ram_bytes']:,} B | {_b(r.get('stack_high_water'))} | {ms:.2f} |")
+        out.append(
+            f"| {r['model']} | {r['instructions']:,} | {'yes' if r['deterministic'] else 'NO'} | "
+            f"{r['portable_instructions']:,} | {r['portable_instructions'] / r['instructions']:.2f}x | "
+            f"{r['agreement']:.2f} / {r['portable_agreement']:.2f} | {r['flash_bytes']:,} B | "
+            f"{r['ram_bytes']:,} B | {_b(r.get('stack_high_water'))} | {ms:.2f} |"
+        )
     out += ["", *_speed_goal(results["rows"]), "", *_mlperf(results["rows"], cpi)]
     return "\n".join(out) + "\n"
 
@@ -136,30 +151,39 @@ def _b(n) -> str:
 
 
 def _speed_goal(rows: list) -> list[str]:
-    out = ["### Speed goal: instructions vs TFLM on the same emulated board",
-           "Goal: compiled <= TFLM + CMSIS-NN on every model (stretch 0.7x). TFLM figures measured separately on the same "
-           "board (arm-none-eabi-gcc -O2, mps2-an386).", "",
-           "| model | compiled, DSP kernels | compiled, portable C | TFLM reference kernels | TFLM + CMSIS-NN | "
-           "DSP / CMSIS-NN | goal met (<= 1.0; stretch 0.7) |",
-           "|---|---:|---:|---:|---:|---:|:---:|"]
+    out = [
+        "### Speed goal: instructions vs TFLM on the same emulated board",
+        "Goal: compiled <= TFLM + CMSIS-NN on every model (stretch 0.7x). TFLM figures measured separately on the same "
+        "board (arm-none-eabi-gcc -O2, mps2-an386).",
+        "",
+        "| model | compiled, DSP kernels | compiled, portable C | TFLM reference kernels | TFLM + CMSIS-NN | "
+        "DSP / CMSIS-NN | goal met (<= 1.0; stretch 0.7) |",
+        "|---|---:|---:|---:|---:|---:|:---:|",
+    ]
     for r in rows:
         key = r.get("key")
         if key not in TFLM_CMSIS_NN or "error" in r:
             continue
         ratio = r["instructions"] / TFLM_CMSIS_NN[key]
         met = "stretch" if ratio <= 0.7 else ("yes" if ratio <= 1 else "no")
-        out.append(f"| {key} | {r['instructions'] / 1e6:.2f} M | {r['portable_instructions'] / 1e6:.2f} M | "
-                   f"{TFLM_REFERENCE[key] / 1e6:.1f} M | {TFLM_CMSIS_NN[key] / 1e6:.2f} M | {ratio:.2f}x | {met} |")
+        out.append(
+            f"| {key} | {r['instructions'] / 1e6:.2f} M | {r['portable_instructions'] / 1e6:.2f} M | "
+            f"{TFLM_REFERENCE[key] / 1e6:.1f} M | {TFLM_CMSIS_NN[key] / 1e6:.2f} M | {ratio:.2f}x | {met} |"
+        )
     return out
 
 
 def _mlperf(rows: list, cpi: float) -> list[str]:
-    out = ["### Against the MLPerf Tiny reference (STM32L4R5, TFLM + CMSIS-NN, 120 MHz)",
-           "The reference latency scaled to the board's clock (x 120 MHz / clock) next to our estimate at the "
-           "same clock. The ratio does not depend on the clock. Our estimate uses a CPI calibrated on these same "
-           "reference figures, so for TFLM + CMSIS-NN it would reproduce them within the calibration spread "
-           "(AD +37%, VWW -5%); the ratio therefore says how many fewer or more cycles the compiled runtime needs.", "",
-           "| model | board | MLPerf ref scaled | our estimate | estimate / reference |", "|---|---|---:|---:|---:|"]
+    out = [
+        "### Against the MLPerf Tiny reference (STM32L4R5, TFLM + CMSIS-NN, 120 MHz)",
+        "The reference latency scaled to the board's clock (x 120 MHz / clock) next to our estimate at the "
+        "same clock. The ratio does not depend on the clock. Our estimate uses a CPI calibrated on these same "
+        "reference figures, so for TFLM + CMSIS-NN it would reproduce them within the calibration spread "
+        "(AD +37%, VWW -5%); the ratio therefore says how many fewer or more cycles the compiled runtime needs.",
+        "",
+        "| model | board | MLPerf ref scaled | our estimate | estimate / reference |",
+        "|---|---|---:|---:|---:|",
+    ]
     for r in rows:
         key = r.get("key")
         if key not in MLPERF_MS_AT_120MHZ or "error" in r:

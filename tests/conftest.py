@@ -28,8 +28,12 @@ CORPUS = [
 
 
 def pytest_addoption(parser):
-    parser.addoption("--target", action="append", default=[],
-                     help="run the conformance suite against this target URL too (e.g. /dev/ttyACM0)")
+    parser.addoption(
+        "--target",
+        action="append",
+        default=[],
+        help="run the conformance suite against this target URL too (e.g. /dev/ttyACM0)",
+    )
 
 
 def missing(what: str) -> None:

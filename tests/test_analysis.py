@@ -14,8 +14,14 @@ from tinyflow.inspection import inspect_model
 from tinyflow.tflite.writer import ModelBuilder
 
 # MLPerf Tiny reference MACs (per the benchmark's paper: KWS 2.7M, VWW 7.5M, IC 12.5M, AD 0.26M).
-CORPUS_MACS = {"kws_ref_model": 2_664_768, "vww_96_int8": 7_491_968, "pretrainedResnet_quant": 12_534_400,
-               "ad01_int8": 264_192, "hello_world_int8": 288, "person_detect": 7_160_192}
+CORPUS_MACS = {
+    "kws_ref_model": 2_664_768,
+    "vww_96_int8": 7_491_968,
+    "pretrainedResnet_quant": 12_534_400,
+    "ad01_int8": 264_192,
+    "hello_world_int8": 288,
+    "person_detect": 7_160_192,
+}
 
 
 def _chain():
@@ -24,12 +30,20 @@ def _chain():
     mb = ModelBuilder()
     q = dict(scale=0.05, zero_point=0)
     x = mb.tensor([1, 10, 10, 8], "int8", **q)
-    w = mb.tensor([16, 3, 3, 8], "int8", scale=[0.01] * 16, zero_point=[0] * 16, data=rng.integers(-5, 5, (16, 3, 3, 8)))
+    w = mb.tensor(
+        [16, 3, 3, 8], "int8", scale=[0.01] * 16, zero_point=[0] * 16, data=rng.integers(-5, 5, (16, 3, 3, 8))
+    )
     b = mb.tensor([16], "int32", scale=[0.0005] * 16, zero_point=[0] * 16, data=np.zeros(16))
     c = mb.tensor([1, 10, 10, 16], "int8", **q)
     mb.op("CONV_2D", [x, w, b], [c], padding="SAME")
-    dw = mb.tensor([1, 3, 3, 16], "int8", scale=[0.01] * 16, zero_point=[0] * 16, quantized_dimension=3,
-                   data=rng.integers(-5, 5, (1, 3, 3, 16)))
+    dw = mb.tensor(
+        [1, 3, 3, 16],
+        "int8",
+        scale=[0.01] * 16,
+        zero_point=[0] * 16,
+        quantized_dimension=3,
+        data=rng.integers(-5, 5, (1, 3, 3, 16)),
+    )
     d = mb.tensor([1, 10, 10, 16], "int8", **q)
     mb.op("DEPTHWISE_CONV_2D", [c, dw, -1], [d], padding="SAME")
     p = mb.tensor([1, 5, 5, 16], "int8", **q)
@@ -48,16 +62,27 @@ def _chain():
 def test_macs_by_formula():
     a = analyze(_chain())
     macs = {o.name: o.macs for o in a.ops}
-    assert macs == {"CONV_2D": 10 * 10 * 16 * 3 * 3 * 8, "DEPTHWISE_CONV_2D": 10 * 10 * 16 * 3 * 3,
-                    "AVERAGE_POOL_2D": 5 * 5 * 16 * 2 * 2, "ADD": 5 * 5 * 16, "MEAN": 5 * 5 * 16,
-                    "FULLY_CONNECTED": 4 * 16}
+    assert macs == {
+        "CONV_2D": 10 * 10 * 16 * 3 * 3 * 8,
+        "DEPTHWISE_CONV_2D": 10 * 10 * 16 * 3 * 3,
+        "AVERAGE_POOL_2D": 5 * 5 * 16 * 2 * 2,
+        "ADD": 5 * 5 * 16,
+        "MEAN": 5 * 5 * 16,
+        "FULLY_CONNECTED": 4 * 16,
+    }
     assert a.macs == sum(macs.values())
     # The MEAN axis tensor is a constant but not a parameter; the int32 bias is.
     assert a.params == 16 * 3 * 3 * 8 + 16 + 3 * 3 * 16 + 4 * 16
     assert a.weight_bytes == 16 * 3 * 3 * 8 + 16 * 4 + 3 * 3 * 16 + 4 * 16
     assert a.constant_bytes == a.weight_bytes + 8
-    assert a.op_counts == {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "AVERAGE_POOL_2D": 1, "ADD": 1, "MEAN": 1,
-                           "FULLY_CONNECTED": 1}
+    assert a.op_counts == {
+        "CONV_2D": 1,
+        "DEPTHWISE_CONV_2D": 1,
+        "AVERAGE_POOL_2D": 1,
+        "ADD": 1,
+        "MEAN": 1,
+        "FULLY_CONNECTED": 1,
+    }
 
 
 def test_corpus_model_analyzes_and_serializes(corpus_model):
@@ -77,8 +102,11 @@ def test_hello_world_parameters():
 def test_inspect_person_detect_json_is_exact():
     r = inspect_model(corpus_path("tflm/person_detect.tflite"), board="nano33ble")
     d = r.to_dict()
-    assert d["op_names"] == (["DEPTHWISE_CONV_2D"] + ["DEPTHWISE_CONV_2D", "CONV_2D"] * 13
-                             + ["AVERAGE_POOL_2D", "CONV_2D", "RESHAPE", "SOFTMAX"])
+    assert d["op_names"] == (
+        ["DEPTHWISE_CONV_2D"]
+        + ["DEPTHWISE_CONV_2D", "CONV_2D"] * 13
+        + ["AVERAGE_POOL_2D", "CONV_2D", "RESHAPE", "SOFTMAX"]
+    )
     assert d["op_counts"] == {"DEPTHWISE_CONV_2D": 14, "CONV_2D": 14, "AVERAGE_POOL_2D": 1, "RESHAPE": 1, "SOFTMAX": 1}
     assert abs(d["arena"]["arena_bytes"] - 85_264) <= 0.05 * 85_264
     fit = d["fit"]

@@ -27,7 +27,7 @@ def test_datasheet_numbers():
     assert (0x2341, 0x805A) in nano.usb_ids
     assert (esp.cpu_hz, esp.flash_bytes, esp.ram_bytes) == (240_000_000, 4 << 20, 320 << 10)
     assert esp.usable_flash_bytes < 1_310_720  # the default partition table's app0
-    assert esp.usable_ram_bytes < 0x2C200     # ESP-IDF caps static DRAM
+    assert esp.usable_ram_bytes < 0x2C200  # ESP-IDF caps static DRAM
 
 
 def test_unknown_board_lists_known_ones():
@@ -62,10 +62,13 @@ def test_runtime_estimate_lookup():
         nano.runtime("npu")
 
 
-@pytest.mark.parametrize("text, match", [
-    ('id = "x"', "'name' must be str"),
-    ("not toml [", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('id = "x"', "'name' must be str"),
+        ("not toml [", "not valid TOML"),
+    ],
+)
 def test_bad_board_files(tmp_path, monkeypatch, text, match):
     (tmp_path / "x.toml").write_text(text)
     monkeypatch.setattr(boards, "boards_dir", lambda: tmp_path)
@@ -85,7 +88,7 @@ def test_bad_board_values(tmp_path, monkeypatch):
     (tmp_path / "nano33ble.toml").write_text(src.replace('"2341:005a"', '"2341"'))
     with pytest.raises(BoardError, match="not VID:PID"):
         load_board("nano33ble")
-    (tmp_path / "nano33ble.toml").write_text("flash_kind = \"qspi\"\n" + src)
+    (tmp_path / "nano33ble.toml").write_text('flash_kind = "qspi"\n' + src)
     assert load_board("nano33ble").extra == {"flash_kind": "qspi"}
 
 
@@ -93,8 +96,11 @@ def test_one_fit_function_counts_the_tflm_arena_margin():
     esp = load_board("esp32dev")
     rt = esp.runtime("tflm")
     fit = boards.fit_model(esp, "tflm", model_flash=300_568, ram=85_264)
-    assert fit.ram_parts == {"arena": 85_264, "arena margin": boards.arena_with_margin(85_264) - 85_264,
-                             "tflm runtime": rt.ram_bytes}
+    assert fit.ram_parts == {
+        "arena": 85_264,
+        "arena margin": boards.arena_with_margin(85_264) - 85_264,
+        "tflm runtime": rt.ram_bytes,
+    }
     assert boards.arena_with_margin(85_264) == 98_064 and boards.arena_with_margin(100) == 2_160
     assert not fit.fits and fit.verdict == "does not fit (with the 15% arena margin)"
     assert "Fit on esp32dev: does not fit (with the 15% arena margin)" in str(fit)

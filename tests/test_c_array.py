@@ -70,7 +70,19 @@ def test_corpus_exports_compile_and_round_trip(corpus_model, tmp_path):
     (tmp_path / "main.c").write_text(MAIN_C.format(ident=ident))
     steps = [
         [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", "main.c", "-o", "main.o"],
-        [cxx, "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O0", "-c", files.source.name, "-o", "model.o"],
+        [
+            cxx,
+            "-std=c++11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-O0",
+            "-c",
+            files.source.name,
+            "-o",
+            "model.o",
+        ],
         [cxx, "main.o", "model.o", "-o", "roundtrip"],
     ]
     for cmd in steps:
@@ -116,8 +128,12 @@ def test_export_streams_a_large_model_in_bounded_memory(tmp_path):
         pytest.skip("needs Linux /proc to read the peak RSS")
     nbytes = _large_model(tmp_path / "big.tflite")
     assert nbytes > 20_000_000
-    proc = subprocess.run([sys.executable, "-c", EXPORT_CHILD, str(tmp_path / "big.tflite"), str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", EXPORT_CHILD, str(tmp_path / "big.tflite"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     peak_mib = int(proc.stdout)
     assert peak_mib < 150, f"exporting {nbytes:,} B peaked at {peak_mib} MiB"
@@ -127,6 +143,7 @@ def test_export_streams_a_large_model_in_bounded_memory(tmp_path):
 
 
 # -- export -o: a user's own files are not overwritten ---------------------------------------------
+
 
 def _hello(tmp_path):
     model = tmp_path / "hello.tflite"

@@ -87,7 +87,7 @@ def test_inserting_an_entry_evicts_and_a_hit_counts_as_a_use(root, fake_cc, tmp_
     second = build_executable(_build(fake_cc, tmp_path, "second"), "second")
     for exe in (first, second):
         os.utime(exe.parent, (time.time() - 2 * HOUR,) * 2)
-    os.utime(second.parent, (time.time() - 3 * HOUR,) * 2)   # second is older ...
+    os.utime(second.parent, (time.time() - 3 * HOUR,) * 2)  # second is older ...
     assert build_executable(_build(fake_cc, tmp_path, "first"), "first") == first  # ... first is used again
     third = build_executable(_build(fake_cc, tmp_path, "third"), "third")  # 1.8 MB > 1.5 MB: evict one
     assert first.exists() and third.exists() and not second.exists()
@@ -108,6 +108,7 @@ def test_a_failed_or_interrupted_build_leaves_no_temporary(root, fake_cc, tmp_pa
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(cc_mod.subprocess, "run", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_executable(_build(fake_cc, tmp_path, "ctrl-c"), "ctrl_c")
@@ -117,14 +118,14 @@ def test_a_failed_or_interrupted_build_leaves_no_temporary(root, fake_cc, tmp_pa
 def test_stale_temporaries_are_swept_and_live_ones_kept(root):
     build = root / "build"
     (build / "ld").mkdir(parents=True)
-    dead = build / f"x-{'5' * 24}.tmp999999999-abc"        # its process is gone
+    dead = build / f"x-{'5' * 24}.tmp999999999-abc"  # its process is gone
     old = build / "qemu-src"
     old.mkdir()
-    old_tmp = old / "m-abc.tmp"                              # no pid, over an hour old
+    old_tmp = old / "m-abc.tmp"  # no pid, over an hour old
     old_tmp.mkdir()
     os.utime(old_tmp, (time.time() - 2 * HOUR,) * 2)
-    mine = build / "ld" / f"y.ld.tmp{os.getpid()}-def"       # a build of this process, in progress
-    live = build / f"z-{'6' * 24}.tmp1-ghi"                  # pid 1 is alive
+    mine = build / "ld" / f"y.ld.tmp{os.getpid()}-def"  # a build of this process, in progress
+    live = build / f"z-{'6' * 24}.tmp1-ghi"  # pid 1 is alive
     dead.mkdir()
     live.mkdir()
     mine.write_text("x")
@@ -141,8 +142,14 @@ print(build_executable(CBuild(sources=[Path(sys.argv[1])], compiler=sys.argv[2])
 
 
 def _child(src: Path, fake_cc: str, name: str, **env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(src), fake_cc, name], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(src), fake_cc, name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
 
 
 def test_a_killed_build_leaves_nothing_behind_after_the_next_run(root, fake_cc, tmp_path):
@@ -172,7 +179,7 @@ def test_cache_info_and_clean_from_the_cli(root):
     arena = root / "arena" / ("f" * 64 + ".json")
     arena.parent.mkdir()
     arena.write_text("{}")
-    (root / "notes.txt").write_text("mine")                   # not the cache's: never deleted
+    (root / "notes.txt").write_text("mine")  # not the cache's: never deleted
     (root / "build" / "README").write_text("mine too")
     runner = CliRunner()
     info = runner.invoke(cli, ["cache", "info"])

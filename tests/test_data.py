@@ -85,16 +85,19 @@ def _ds(x, y, task="classification"):
     return Dataset(np.asarray(x, np.float32), np.asarray(y), task, [], "t")
 
 
-@pytest.mark.parametrize("ds, kwargs, match", [
-    (_ds(np.zeros((0, 3)), np.zeros(0, np.int64)), {}, r"is empty \(x has shape \(0, 3\)\)"),
-    (_ds(np.zeros((5, 3)), np.zeros(4, np.int64)), {}, "5 samples in x but 4 labels"),
-    (_ds([[0, np.nan], [1, np.inf]], [0, 1]), {}, "1 NaN and 1 inf values in x"),
-    (_ds(np.zeros((2, 3)), [0.0, np.nan], "regression"), {}, "1 NaN and 0 inf values in y"),
-    (_ds(np.zeros((2, 4)), [0, 1]), {"input_shape": (8, 8, 1)}, r"shape \(4,\) but the model expects \(8, 8, 1\)"),
-    (_ds(np.zeros((2, 3)), [0, 10]), {"num_classes": 10}, r"labels from 0 to 10 but they must be in \[0, 9\]"),
-    (_ds(np.zeros((2, 3)), [-1, 1]), {}, "labels from -1 to 1"),
-    (_ds(np.zeros((2, 3)), [0.5, 1.0]), {}, "float64 labels"),
-])
+@pytest.mark.parametrize(
+    "ds, kwargs, match",
+    [
+        (_ds(np.zeros((0, 3)), np.zeros(0, np.int64)), {}, r"is empty \(x has shape \(0, 3\)\)"),
+        (_ds(np.zeros((5, 3)), np.zeros(4, np.int64)), {}, "5 samples in x but 4 labels"),
+        (_ds([[0, np.nan], [1, np.inf]], [0, 1]), {}, "1 NaN and 1 inf values in x"),
+        (_ds(np.zeros((2, 3)), [0.0, np.nan], "regression"), {}, "1 NaN and 0 inf values in y"),
+        (_ds(np.zeros((2, 4)), [0, 1]), {"input_shape": (8, 8, 1)}, r"shape \(4,\) but the model expects \(8, 8, 1\)"),
+        (_ds(np.zeros((2, 3)), [0, 10]), {"num_classes": 10}, r"labels from 0 to 10 but they must be in \[0, 9\]"),
+        (_ds(np.zeros((2, 3)), [-1, 1]), {}, "labels from -1 to 1"),
+        (_ds(np.zeros((2, 3)), [0.5, 1.0]), {}, "float64 labels"),
+    ],
+)
 def test_validate_errors_name_what_was_received(ds, kwargs, match):
     with pytest.raises(DataError, match=match) as info:
         validate(ds, **kwargs)
@@ -127,6 +130,7 @@ def test_representative_subset():
 
 
 # -- hostile files: each one a DataError/UsageError with a hint, never a traceback or a huge allocation --
+
 
 def _npy_header(shape, descr="<f4") -> bytes:
     """A .npy header that declares `shape` (the data after it may be missing)."""
@@ -175,7 +179,9 @@ def test_huge_shape_in_a_npy_header_is_refused_before_allocating(tmp_path):
 
 
 def test_truncated_array_data_and_non_npy_members(tmp_path):
-    short = _zip(tmp_path / "short.npz", {"x.npy": _npy_header((100, 3)) + bytes(12), "y.npy": _npy_header((100,), "<i8")})
+    short = _zip(
+        tmp_path / "short.npz", {"x.npy": _npy_header((100, 3)) + bytes(12), "y.npy": _npy_header((100,), "<i8")}
+    )
     with pytest.raises(DataError, match=r"is not a valid \.npz file.*x"):
         load_dataset(short)
     raw = _zip(tmp_path / "raw.npz", {"x.npy": b"just text", "y.npy": _npy_header((1,), "<i8") + bytes(8)})
@@ -193,18 +199,21 @@ def test_limits_are_injectable_and_checked_before_reading(tmp_path):
     assert len(load_dataset(str(path))) == 100
 
 
-@pytest.mark.parametrize("x, y, match", [
-    (np.zeros((3, 2), np.complex64), np.zeros(3, np.int64), "x has dtype complex64"),
-    (np.array(["a", "b"]), np.zeros(2, np.int64), "x has dtype <U1"),
-    (np.float32(1.0), np.zeros(1, np.int64), r"x has shape \(\)"),
-    (np.zeros((3, 2), np.float32), np.int64(1), r"y has shape \(\)"),
-    (np.zeros((3, 2), np.float32), np.zeros((3, 2, 1), np.int64), r"y has shape \(3, 2, 1\)"),
-    (np.zeros((3, 2), np.float32), np.array([[0, 1], [1, 1], [0, 0]]), r"y has shape \(3, 2\).*not one-hot"),
-    (np.zeros((3, 2), np.float32), np.zeros(3, np.complex64), "y has dtype complex64"),
-    (np.zeros((2, 2), np.float32), np.array([0, 10**12]), "label 1000000000000 in sample 1"),
-    (np.zeros((2, 2), np.float32), np.array([0, -3]), "label -3 in sample 1"),
-    (np.zeros((2, 2), np.float32), np.array([0, 1]), None),
-])
+@pytest.mark.parametrize(
+    "x, y, match",
+    [
+        (np.zeros((3, 2), np.complex64), np.zeros(3, np.int64), "x has dtype complex64"),
+        (np.array(["a", "b"]), np.zeros(2, np.int64), "x has dtype <U1"),
+        (np.float32(1.0), np.zeros(1, np.int64), r"x has shape \(\)"),
+        (np.zeros((3, 2), np.float32), np.int64(1), r"y has shape \(\)"),
+        (np.zeros((3, 2), np.float32), np.zeros((3, 2, 1), np.int64), r"y has shape \(3, 2, 1\)"),
+        (np.zeros((3, 2), np.float32), np.array([[0, 1], [1, 1], [0, 0]]), r"y has shape \(3, 2\).*not one-hot"),
+        (np.zeros((3, 2), np.float32), np.zeros(3, np.complex64), "y has dtype complex64"),
+        (np.zeros((2, 2), np.float32), np.array([0, 10**12]), "label 1000000000000 in sample 1"),
+        (np.zeros((2, 2), np.float32), np.array([0, -3]), "label -3 in sample 1"),
+        (np.zeros((2, 2), np.float32), np.array([0, 1]), None),
+    ],
+)
 def test_npz_arrays_of_every_shape_and_dtype(tmp_path, x, y, match):
     path = tmp_path / "d.npz"
     np.savez(path, x=x, y=y)
@@ -219,12 +228,12 @@ def test_npz_arrays_of_every_shape_and_dtype(tmp_path, x, y, match):
 def test_two_d_labels(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, x=np.zeros((3, 2), np.float32), y=np.array([[2], [0], [1]]))
-    assert load_dataset(str(path)).y.tolist() == [2, 0, 1]                # (N, 1): squeezed
+    assert load_dataset(str(path)).y.tolist() == [2, 0, 1]  # (N, 1): squeezed
     np.savez(path, x=np.zeros((3, 2), np.float32), y=np.eye(3, dtype=np.float32)[[2, 0, 1]])
-    one_hot = load_dataset(str(path))                                      # exactly one-hot: argmax
+    one_hot = load_dataset(str(path))  # exactly one-hot: argmax
     assert one_hot.task == "classification" and one_hot.y.tolist() == [2, 0, 1] and one_hot.num_classes == 3
     np.savez(path, x=np.zeros((3, 2), np.float32), y=np.array([[0.5, 1.0], [0.0, 2.0], [1.0, 1.0]], np.float32))
-    targets = load_dataset(str(path))                                      # float, not one-hot: k targets
+    targets = load_dataset(str(path))  # float, not one-hot: k targets
     assert targets.task == "regression" and targets.y.shape == (3, 2)
     tr, va, te = split(targets, seed=0)
     assert len(tr) + len(va) + len(te) == 3

@@ -20,11 +20,55 @@ from conftest import require_tool
 from tinyflow.escaping import C_KEYWORDS, c_comment, c_identifier, c_string, ini_value, py_literal, text_line
 
 # Pieces of the attacks an untrusted name can carry; hypothesis glues them with arbitrary unicode.
-FRAGMENTS = ["*/", "/*", "//", '"', "'", "\\", "\n", "\r", "\r\n", "\0", "\t", "\x0b", "\x0c", "\x7f",
-             "#include <stdio.h>", "#define main pwned", "??/", "??=", "??'", "?", "\\\n", "\\x41", "\\101", "0",
-             "A", "9", "_", " ", "\u2028", "\ufeff", "\u00e9", "\U0001f4a5", "\udcff", "${env.build_flags}",
-             "%(x)s", "%", "$", "; c", "# c", "[env:pwned]", "\nextra_scripts = pre:pwn.py", "-->", "<!--",
-             "}; int pwned(void) { return 1; } /*", "\nimport os\n", "int", "main"]
+FRAGMENTS = [
+    "*/",
+    "/*",
+    "//",
+    '"',
+    "'",
+    "\\",
+    "\n",
+    "\r",
+    "\r\n",
+    "\0",
+    "\t",
+    "\x0b",
+    "\x0c",
+    "\x7f",
+    "#include <stdio.h>",
+    "#define main pwned",
+    "??/",
+    "??=",
+    "??'",
+    "?",
+    "\\\n",
+    "\\x41",
+    "\\101",
+    "0",
+    "A",
+    "9",
+    "_",
+    " ",
+    "\u2028",
+    "\ufeff",
+    "\u00e9",
+    "\U0001f4a5",
+    "\udcff",
+    "${env.build_flags}",
+    "%(x)s",
+    "%",
+    "$",
+    "; c",
+    "# c",
+    "[env:pwned]",
+    "\nextra_scripts = pre:pwn.py",
+    "-->",
+    "<!--",
+    "}; int pwned(void) { return 1; } /*",
+    "\nimport os\n",
+    "int",
+    "main",
+]
 hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=8).map("".join)
 COMPILE = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -37,19 +81,38 @@ def utf8(s: str) -> bytes:
 
 # -- unit cases ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, literal", [
-    ("abc", '"abc"'), ('a"b', '"a\\042b"'), ("a\\b", '"a\\134b"'), ("??/", '"\\077\\077/"'),
-    ("\0" "1", '"\\0001"'), ("\u00e9", '"\\303\\251"'), ("A\nB", '"A\\012B"'), ("", '""'),
-])
+
+@pytest.mark.parametrize(
+    "text, literal",
+    [
+        ("abc", '"abc"'),
+        ('a"b', '"a\\042b"'),
+        ("a\\b", '"a\\134b"'),
+        ("??/", '"\\077\\077/"'),
+        ("\01", '"\\0001"'),
+        ("\u00e9", '"\\303\\251"'),
+        ("A\nB", '"A\\012B"'),
+        ("", '""'),
+    ],
+)
 def test_c_string_uses_three_digit_octal_escapes(text, literal):
     assert c_string(text) == literal
 
 
-@pytest.mark.parametrize("text, comment", [
-    ("sequential/dense/MatMul", "sequential/dense/MatMul"), ("*/ x", " * / x"), ("a/*b", "a/ *b"),
-    ("*/*/", " * / * / "), ("a\nb", "a\\x0ab"), ("tail\\", "tail\\x5c"), ("??/", "?\\x3f/ "),
-    ("x\0", "x\\x00"), ("\u00e9", "\\xc3\\xa9"),
-])
+@pytest.mark.parametrize(
+    "text, comment",
+    [
+        ("sequential/dense/MatMul", "sequential/dense/MatMul"),
+        ("*/ x", " * / x"),
+        ("a/*b", "a/ *b"),
+        ("*/*/", " * / * / "),
+        ("a\nb", "a\\x0ab"),
+        ("tail\\", "tail\\x5c"),
+        ("??/", "?\\x3f/ "),
+        ("x\0", "x\\x00"),
+        ("\u00e9", "\\xc3\\xa9"),
+    ],
+)
 def test_c_comment_cannot_close_nest_or_continue_a_comment(text, comment):
     assert c_comment(text) == comment
 
@@ -63,10 +126,20 @@ def test_plain_identifiers_are_kept(name):
     assert c_identifier(name) == name
 
 
-@pytest.mark.parametrize("name, prefix", [
-    ("person-detect v2.1", "person_detect_v2_1_"), ("96x96_vww", "m_96x96_vww_"), ("int", "int_"),
-    ("main", "main_"), ("__x__", "x_"), ("", "m_"), ("---", "m_"), ("h\u00e9llo", "h_llo_"), ("a__b", "a_b_"),
-])
+@pytest.mark.parametrize(
+    "name, prefix",
+    [
+        ("person-detect v2.1", "person_detect_v2_1_"),
+        ("96x96_vww", "m_96x96_vww_"),
+        ("int", "int_"),
+        ("main", "main_"),
+        ("__x__", "x_"),
+        ("", "m_"),
+        ("---", "m_"),
+        ("h\u00e9llo", "h_llo_"),
+        ("a__b", "a_b_"),
+    ],
+)
 def test_other_names_are_reduced_and_get_a_hash(name, prefix):
     ident = c_identifier(name)
     assert ident.startswith(prefix) and re.fullmatch(re.escape(prefix) + "[0-9a-f]{8}", ident)
@@ -116,8 +189,9 @@ def _compile_and_run(tmp_path, source: str, cxx: bool) -> tuple[set[str], list[s
     cmd = ["c++" if cxx else "cc", *lang, "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wtrigraphs", "-Wcomment"]
     proc = subprocess.run([*cmd, "-c", str(src), "-o", str(obj)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    symbols = subprocess.run(["nm", "--defined-only", str(obj)], capture_output=True, text=True, check=True,
-                             timeout=60).stdout
+    symbols = subprocess.run(
+        ["nm", "--defined-only", str(obj)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     subprocess.run(["c++" if cxx else "cc", str(obj), "-o", str(exe)], check=True, timeout=120)
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30, check=True).stdout
     return {line.split()[-1] for line in symbols.splitlines() if line.strip()}, out.splitlines()
@@ -132,10 +206,12 @@ def test_c_escapes_compile_warning_free_and_keep_the_bytes(texts, tmp_path_facto
     assert len(set(idents)) == len(texts)
     for ident in idents:
         assert IDENT.match(ident) and ident not in C_KEYWORDS
-    source = C_PROGRAM.format(comment=c_comment("".join(texts)),
-                              globals="\n".join(f"int tfv_{i} = 0; /* {c_comment(t)} */" for i, t in zip(idents, texts)),
-                              literals=", ".join(c_string(t) for t in texts),
-                              lengths=", ".join(f"{len(utf8(t))}u" for t in texts))
+    source = C_PROGRAM.format(
+        comment=c_comment("".join(texts)),
+        globals="\n".join(f"int tfv_{i} = 0; /* {c_comment(t)} */" for i, t in zip(idents, texts)),
+        literals=", ".join(c_string(t) for t in texts),
+        lengths=", ".join(f"{len(utf8(t))}u" for t in texts),
+    )
     for cxx in (False, True):
         symbols, lines = _compile_and_run(tmp_path_factory.mktemp("c"), source, cxx)
         # Only what the template defines: every payload stayed inside its literal or comment.
@@ -181,10 +257,14 @@ def test_ini_value_and_comment_stay_a_value_for_configparser_and_platformio(text
 
 # -- terminal_text: untrusted text shown to the user (error lines, report tables) --------------------
 
+
 def test_terminal_text_escapes_controls_and_keeps_printable_text():
     from tinyflow.escaping import terminal_text
 
-    assert terminal_text("a\nb\r\x1b[2J\x00\x7f\u2028\u202e\udcff") == "a\\x0ab\\x0d\\x1b[2J\\x00\\x7f\\u2028\\u202e\\udcff"
+    assert (
+        terminal_text("a\nb\r\x1b[2J\x00\x7f\u2028\u202e\udcff")
+        == "a\\x0ab\\x0d\\x1b[2J\\x00\\x7f\\u2028\\u202e\\udcff"
+    )
     assert terminal_text("modèle 日本 \\ ok") == "modèle 日本 \\ ok"
     assert terminal_text("x" * 10, limit=4) == "xxxx..."
 

@@ -44,8 +44,9 @@ def test_02_device_notebook_runs(tmp_path, monkeypatch):
     monkeypatch.delenv("TINYFLOW_NB_MODEL", raising=False)  # the notebook must find ../shared itself
     nb = nbformat.read(ROOT / "notebooks" / "02_device.ipynb", as_version=4)
     # Run where a user would (notebooks/) so the model lookup is the real one; outputs go to tmp_path.
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
+    ).execute()
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "MACs 2,664,768" in text and "verdict: fits" in text
     assert "RAM / TFLM arena" in text and "lower bound (live tensors)" in text

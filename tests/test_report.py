@@ -32,7 +32,7 @@ def test_jsonable_handles_numpy_dataclasses_and_nan():
         x: np.ndarray
         y: float
 
-    d = jsonable({"r": R(np.arange(3, dtype=np.int8), float("inf")), "t": (np.int64(5), {1, 2}) , "n": np.float32(0.5)})
+    d = jsonable({"r": R(np.arange(3, dtype=np.int8), float("inf")), "t": (np.int64(5), {1, 2}), "n": np.float32(0.5)})
     assert json.loads(json.dumps(d)) == {"r": {"x": [0, 1, 2], "y": None}, "t": [5, [1, 2]], "n": 0.5}
 
 
@@ -47,6 +47,7 @@ def test_untrusted_names_in_cells_stay_on_their_row():
 def _strict(text: str):
     def refuse(name):
         raise AssertionError(f"{name} is not JSON")
+
     return json.loads(text, parse_constant=refuse)
 
 

@@ -13,9 +13,14 @@ from tinyflow.tflite.writer import ModelBuilder
 
 # Smallest arena that loads and invokes each corpus model (../shared/models/README.md).
 SMALLEST = {
-    "hello_world_int8": 1936, "micro_speech_quantized": 7584, "keyword_scrambled_8bit": 12944,
-    "person_detect": 85264, "kws_ref_model": 24272, "vww_96_int8": 103680,
-    "pretrainedResnet_quant": 55984, "ad01_int8": 4640,
+    "hello_world_int8": 1936,
+    "micro_speech_quantized": 7584,
+    "keyword_scrambled_8bit": 12944,
+    "person_detect": 85264,
+    "kws_ref_model": 24272,
+    "vww_96_int8": 103680,
+    "pretrainedResnet_quant": 55984,
+    "ad01_int8": 4640,
 }
 
 
@@ -76,10 +81,13 @@ def test_run_batch_and_list_agree_on_person_detect():
         assert a[0].shape == (1, 2) and a[0].dtype == np.int8 and np.array_equal(a[0], b[0])
 
 
-@pytest.mark.parametrize("sample, text", [
-    (np.zeros((1, 8), np.float32), "is float32 but the model wants int8"),
-    (np.zeros((1, 9), np.int8), "has 9 values"),
-])
+@pytest.mark.parametrize(
+    "sample, text",
+    [
+        (np.zeros((1, 8), np.float32), "is float32 but the model wants int8"),
+        (np.zeros((1, 9), np.int8), "has 9 values"),
+    ],
+)
 def test_run_rejects_bad_samples(sample, text):
     with pytest.raises(DataError, match=text):
         tflm.run(_relu_model(), [sample])
@@ -180,6 +188,7 @@ def test_unsupported_ops_of_other_subgraphs_count_too():
 
 # ---- crash isolation: TFLM never runs in this process ----------------------------------------------
 
+
 def _corpus_mutant(rel: str, mutate) -> bytes:
     """A corpus model changed through the object API (tinyflow.tflite.writer.pack), e.g. made hostile."""
     import ai_edge_litert.schema_py_generated as schema
@@ -199,10 +208,16 @@ def _writes_a_constant(sg):  # op 1 writes into a weights tensor: TFLM segfaults
     sg.operators[1].outputs = [7]  # op 2's weights (9, the model output, would be refused as a 2nd writer)
 
 
-HOSTILE = {"huge_input": ("tflm/hello_world_int8.tflite", _huge_input),
-           "writes_constant": ("tflm/micro_speech_quantized.tflite", _writes_a_constant)}
-VERBS = {"inspect": ["inspect", "{m}"], "eval": ["eval", "{m}", "--target", "sim://tflm", "--dataset", "random:2"],
-         "compile": ["compile", "{m}", "-o", "{out}"], "profile": ["profile", "{m}"]}
+HOSTILE = {
+    "huge_input": ("tflm/hello_world_int8.tflite", _huge_input),
+    "writes_constant": ("tflm/micro_speech_quantized.tflite", _writes_a_constant),
+}
+VERBS = {
+    "inspect": ["inspect", "{m}"],
+    "eval": ["eval", "{m}", "--target", "sim://tflm", "--dataset", "random:2"],
+    "compile": ["compile", "{m}", "-o", "{out}"],
+    "profile": ["profile", "{m}"],
+}
 # Runs the CLI and reports its exit status and the peak RSS of it and its children (KiB).
 _MEASURED = r"""
 import resource, subprocess, sys
@@ -222,8 +237,9 @@ def test_hostile_models_are_one_error_line_without_crashing_the_cli(tmp_path, ca
     path = tmp_path / f"{case}.tflite"
     path.write_bytes(_corpus_mutant(*HOSTILE[case]))
     args = [a.format(m=path, out=tmp_path / "out") for a in VERBS[verb]]
-    proc = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=900,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=900, cwd=tmp_path
+    )
     head, _, output = proc.stdout.partition("\n")
     code, rss_kib = map(int, head.split())
     errors = [ln for ln in output.splitlines() if ln.startswith("Error: ")]

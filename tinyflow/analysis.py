@@ -21,12 +21,36 @@ from tinyflow.tflite import Op, Tensor, TfliteModel, read_model
 
 # Constant inputs that are shapes, axes, paddings or indices rather than learned parameters.
 _NOT_PARAMS = {
-    "RESHAPE": (1,), "PAD": (1,), "PADV2": (1, 2), "MIRROR_PAD": (1,), "MEAN": (1,), "SUM": (1,),
-    "REDUCE_MAX": (1,), "REDUCE_MIN": (1,), "REDUCE_PROD": (1,), "REDUCE_ANY": (1,), "REDUCE_ALL": (1,),
-    "TRANSPOSE": (1,), "STRIDED_SLICE": (1, 2, 3), "SLICE": (1, 2), "EXPAND_DIMS": (1,), "TILE": (1,),
-    "RESIZE_BILINEAR": (1,), "RESIZE_NEAREST_NEIGHBOR": (1,), "BROADCAST_TO": (1,), "FILL": (0,),
-    "TRANSPOSE_CONV": (0,), "SPACE_TO_BATCH_ND": (1, 2), "BATCH_TO_SPACE_ND": (1, 2), "CUMSUM": (1,),
-    "ARG_MAX": (1,), "ARG_MIN": (1,), "SPLIT": (0,), "SPLIT_V": (1, 2), "GATHER": (1,), "GATHER_ND": (1,),
+    "RESHAPE": (1,),
+    "PAD": (1,),
+    "PADV2": (1, 2),
+    "MIRROR_PAD": (1,),
+    "MEAN": (1,),
+    "SUM": (1,),
+    "REDUCE_MAX": (1,),
+    "REDUCE_MIN": (1,),
+    "REDUCE_PROD": (1,),
+    "REDUCE_ANY": (1,),
+    "REDUCE_ALL": (1,),
+    "TRANSPOSE": (1,),
+    "STRIDED_SLICE": (1, 2, 3),
+    "SLICE": (1, 2),
+    "EXPAND_DIMS": (1,),
+    "TILE": (1,),
+    "RESIZE_BILINEAR": (1,),
+    "RESIZE_NEAREST_NEIGHBOR": (1,),
+    "BROADCAST_TO": (1,),
+    "FILL": (0,),
+    "TRANSPOSE_CONV": (0,),
+    "SPACE_TO_BATCH_ND": (1, 2),
+    "BATCH_TO_SPACE_ND": (1, 2),
+    "CUMSUM": (1,),
+    "ARG_MAX": (1,),
+    "ARG_MIN": (1,),
+    "SPLIT": (0,),
+    "SPLIT_V": (1, 2),
+    "GATHER": (1,),
+    "GATHER_ND": (1,),
 }
 _ELEMENTWISE = {"ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "ADD_N", "PRELU"}
 _REDUCE = {"MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"}
@@ -47,9 +71,16 @@ class OpInfo:
     options: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "op": self.name, "inputs": [list(s) for s in self.inputs],
-                "output": list(self.output), "macs": self.macs, "params": self.params,
-                "weight_bytes": self.weight_bytes, "options": self.options}
+        return {
+            "index": self.index,
+            "op": self.name,
+            "inputs": [list(s) for s in self.inputs],
+            "output": list(self.output),
+            "macs": self.macs,
+            "params": self.params,
+            "weight_bytes": self.weight_bytes,
+            "options": self.options,
+        }
 
 
 def op_macs(op: Op, tensors: list[Tensor]) -> int:
@@ -58,11 +89,11 @@ def op_macs(op: Op, tensors: list[Tensor]) -> int:
     out = prod(tensors[op.outputs[0]].shape) if op.outputs else 0
     name = op.name
     if name == "CONV_2D" and len(shape(1)) == 4:
-        return out * prod(shape(1)[1:])           # filter [OC, KH, KW, IC per group]
+        return out * prod(shape(1)[1:])  # filter [OC, KH, KW, IC per group]
     if name == "DEPTHWISE_CONV_2D" and len(shape(1)) == 4:
-        return out * shape(1)[1] * shape(1)[2]   # filter [1, KH, KW, C * multiplier]
+        return out * shape(1)[1] * shape(1)[2]  # filter [1, KH, KW, C * multiplier]
     if name == "FULLY_CONNECTED" and len(shape(1)) == 2:
-        return out * shape(1)[1]                 # weights [units, depth]
+        return out * shape(1)[1]  # weights [units, depth]
     if name == "TRANSPOSE_CONV" and len(shape(1)) == 4:
         return prod(shape(2)) * prod(shape(1)[:3])  # every input pixel scatters KH*KW*OC products
     if name == "BATCH_MATMUL" and shape(0):
@@ -96,10 +127,17 @@ class ModelAnalysis:
     def to_dict(self) -> dict:
         m = self.model
         return {
-            "bytes": len(m.data), "sha256": m.sha256, "description": m.description,
-            "subgraphs": m.num_subgraphs, "op_names": m.op_names(), "op_counts": self.op_counts,
-            "params": self.params, "weight_bytes": self.weight_bytes, "constant_bytes": self.constant_bytes,
-            "macs": self.macs, "activation_bytes": self.activation_bytes,
+            "bytes": len(m.data),
+            "sha256": m.sha256,
+            "description": m.description,
+            "subgraphs": m.num_subgraphs,
+            "op_names": m.op_names(),
+            "op_counts": self.op_counts,
+            "params": self.params,
+            "weight_bytes": self.weight_bytes,
+            "constant_bytes": self.constant_bytes,
+            "macs": self.macs,
+            "activation_bytes": self.activation_bytes,
             "inputs": [tensor_dict(m.tensors[i]) for i in m.inputs],
             "outputs": [tensor_dict(m.tensors[i]) for i in m.outputs],
             "ops": [o.to_dict() for o in self.ops],
@@ -109,11 +147,19 @@ class ModelAnalysis:
 
 def tensor_dict(t: Tensor) -> dict:
     """A tensor's JSON view: shape, dtype, quantization, constness and size."""
-    return {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": t.type_name.lower(),
-            "scale": [float(s) for s in t.scale], "zero_point": [int(z) for z in t.zero_point],
-            "quantized_dimension": t.quantized_dimension, "constant": t.is_constant,
-            "variable": t.is_variable, "bytes": t.nbytes,
-            "dynamic_dims": [i for i, d in enumerate(t.shape_signature) if d == -1]}
+    return {
+        "index": t.index,
+        "name": t.name,
+        "shape": list(t.shape),
+        "dtype": t.type_name.lower(),
+        "scale": [float(s) for s in t.scale],
+        "zero_point": [int(z) for z in t.zero_point],
+        "quantized_dimension": t.quantized_dimension,
+        "constant": t.is_constant,
+        "variable": t.is_variable,
+        "bytes": t.nbytes,
+        "dynamic_dims": [i for i, d in enumerate(t.shape_signature) if d == -1],
+    }
 
 
 def analyze(model) -> ModelAnalysis:
@@ -123,17 +169,31 @@ def analyze(model) -> ModelAnalysis:
     ops = []
     for op in m.ops:
         skip = _NOT_PARAMS.get(op.name, ())
-        mine = [i for k, i in enumerate(op.inputs) if i >= 0 and m.tensors[i].is_constant and k not in skip
-                and i not in owned]
+        mine = [
+            i
+            for k, i in enumerate(op.inputs)
+            if i >= 0 and m.tensors[i].is_constant and k not in skip and i not in owned
+        ]
         owned.update(mine)
-        ops.append(OpInfo(index=op.index, name=op.name,
-                          inputs=[m.tensors[i].shape for i in op.inputs if i >= 0 and not m.tensors[i].is_constant],
-                          output=m.tensors[op.outputs[0]].shape if op.outputs else (),
-                          macs=op_macs(op, m.tensors), params=sum(m.tensors[i].size for i in mine),
-                          weight_bytes=sum(m.tensors[i].nbytes for i in mine), options=dict(op.options)))
+        ops.append(
+            OpInfo(
+                index=op.index,
+                name=op.name,
+                inputs=[m.tensors[i].shape for i in op.inputs if i >= 0 and not m.tensors[i].is_constant],
+                output=m.tensors[op.outputs[0]].shape if op.outputs else (),
+                macs=op_macs(op, m.tensors),
+                params=sum(m.tensors[i].size for i in mine),
+                weight_bytes=sum(m.tensors[i].nbytes for i in mine),
+                options=dict(op.options),
+            )
+        )
     return ModelAnalysis(
-        model=m, ops=ops, op_counts=dict(collections.Counter(m.op_names())),
-        params=sum(o.params for o in ops), weight_bytes=sum(o.weight_bytes for o in ops),
+        model=m,
+        ops=ops,
+        op_counts=dict(collections.Counter(m.op_names())),
+        params=sum(o.params for o in ops),
+        weight_bytes=sum(o.weight_bytes for o in ops),
         constant_bytes=sum(t.nbytes for t in m.tensors if t.is_constant),
         macs=sum(o.macs for o in ops),
-        activation_bytes=sum(t.nbytes for t in m.tensors if not t.is_constant))
+        activation_bytes=sum(t.nbytes for t in m.tensors if not t.is_constant),
+    )

@@ -48,17 +48,17 @@ from tinyflow.inputs import open_regular
 TASKS = ("classification", "regression", "anomaly")
 BUILTIN = ("digits", "sine", "gestures")
 GESTURES = ("idle", "wave", "punch", "circle", "lift")
-MAX_CLASSES = 65_536   # a larger class id is a corrupt label, not a class (and would size tables)
+MAX_CLASSES = 65_536  # a larger class id is a corrupt label, not a class (and would size tables)
 
 
 @dataclass(frozen=True)
 class Limits:
     """What tinyflow reads from a user's dataset file at most (tests pass smaller ones)."""
 
-    file_bytes: int = 512 << 20    # a .csv file on disk
-    array_bytes: int = 512 << 20   # the arrays of a .npz together, as their headers declare them
-    values: int = 64 << 20         # numbers in a CSV (8 B each while parsing)
-    line_chars: int = 16 << 20     # one CSV line (a wide row of 100k features is ~1 MB)
+    file_bytes: int = 512 << 20  # a .csv file on disk
+    array_bytes: int = 512 << 20  # the arrays of a .npz together, as their headers declare them
+    values: int = 64 << 20  # numbers in a CSV (8 B each while parsing)
+    line_chars: int = 16 << 20  # one CSV line (a wide row of 100k features is ~1 MB)
 
 
 @dataclass
@@ -90,8 +90,7 @@ class Dataset:
 
     def subset(self, index, name: str | None = None) -> "Dataset":
         """The samples at `index` (an index array or slice), same task and class names."""
-        return Dataset(self.x[index], self.y[index], self.task, list(self.class_names),
-                       name or self.name)
+        return Dataset(self.x[index], self.y[index], self.task, list(self.class_names), name or self.name)
 
 
 def load_dataset(spec: str, seed: int = 0, n: int | None = None, limits: Limits | None = None) -> Dataset:
@@ -118,19 +117,27 @@ def load_dataset(spec: str, seed: int = 0, n: int | None = None, limits: Limits 
     path = Path(name)
     if path.suffix.lower() in (".npz", ".csv"):
         if not os.path.lexists(path):
-            raise DataError(f"Dataset file {path} does not exist",
-                            "Give an existing .npz or .csv file, or one of: " + ", ".join(BUILTIN))
+            raise DataError(
+                f"Dataset file {path} does not exist",
+                "Give an existing .npz or .csv file, or one of: " + ", ".join(BUILTIN),
+            )
         csv_file = path.suffix.lower() == ".csv"
         # Regular files only (a FIFO would block, /dev/zero never ends); a .npz is bounded by the
         # sizes its arrays declare (_read_npy), a .csv by its size on disk.
-        fh, _ = open_regular(path, "Dataset file", limits.file_bytes if csv_file else sys.maxsize, DataError,
-                             too_big="Use a smaller file, or save the data as .npz (binary and compact).")
+        fh, _ = open_regular(
+            path,
+            "Dataset file",
+            limits.file_bytes if csv_file else sys.maxsize,
+            DataError,
+            too_big="Use a smaller file, or save the data as .npz (binary and compact).",
+        )
         with fh:
             # User files are checked here, once, so every consumer (train, eval, demo) refuses NaN,
             # empty sets and mismatched lengths the same way.
             return validate(_load_csv(fh, path, limits) if csv_file else _load_npz(fh, path, limits))
-    raise UsageError(f"Unknown dataset '{name}'",
-                     "Use one of " + ", ".join(BUILTIN) + ", or a path to a .npz or .csv file.")
+    raise UsageError(
+        f"Unknown dataset '{name}'", "Use one of " + ", ".join(BUILTIN) + ", or a path to a .npz or .csv file."
+    )
 
 
 def _digits() -> Dataset:
@@ -139,8 +146,7 @@ def _digits() -> Dataset:
 
     raw = load_digits()
     x = (raw.images.astype(np.float32) / 16.0)[..., None]
-    return Dataset(x, raw.target.astype(np.int64), "classification",
-                   [str(i) for i in range(10)], "digits")
+    return Dataset(x, raw.target.astype(np.int64), "classification", [str(i) for i in range(10)], "digits")
 
 
 def make_sine(n: int = 1000, seed: int = 0, noise: float = 0.1) -> Dataset:
@@ -233,8 +239,10 @@ def _load_npz(fh, path: Path, limits: Limits) -> Dataset:
             members = {(n[:-4] if n.endswith(".npy") else n): n for n in zf.namelist()}
             missing = [k for k in ("x", "y") if k not in members]
             if missing:
-                raise DataError(f"{path} has arrays {sorted(members)} but no {', '.join(missing)}",
-                                "Save the samples as `x` and the labels as `y`: np.savez(path, x=x, y=y).")
+                raise DataError(
+                    f"{path} has arrays {sorted(members)} but no {', '.join(missing)}",
+                    "Save the samples as `x` and the labels as `y`: np.savez(path, x=x, y=y).",
+                )
             arrays, budget = {}, limits.array_bytes
             for key in ("x", "y", "class_names", "task"):
                 if key in members:
@@ -265,13 +273,17 @@ def _read_npy(zf: zipfile.ZipFile, member: str, key: str, path: Path, budget: in
             read_header = npy.read_array_header_1_0 if major == b"\x01" else npy.read_array_header_2_0
             shape, _, dtype = read_header(fh)
         if dtype.hasobject:
-            raise DataError(f"{path}: array {key} holds Python objects (dtype=object), which only pickle can read",
-                            "Save plain numeric arrays; tinyflow never unpickles data.")
+            raise DataError(
+                f"{path}: array {key} holds Python objects (dtype=object), which only pickle can read",
+                "Save plain numeric arrays; tinyflow never unpickles data.",
+            )
         nbytes = math.prod(shape) * dtype.itemsize
         if any(d < 0 for d in shape) or nbytes > budget:
-            raise DataError(f"{path}: array {key} declares shape {tuple(shape)} of {dtype} = {nbytes:,} B, more than "
-                            f"the {limit:,} B tinyflow reads from a dataset file",
-                            "Use a smaller dataset, or split it into several files.")
+            raise DataError(
+                f"{path}: array {key} declares shape {tuple(shape)} of {dtype} = {nbytes:,} B, more than "
+                f"the {limit:,} B tinyflow reads from a dataset file",
+                "Use a smaller dataset, or split it into several files.",
+            )
         with zf.open(member) as fh:
             return npy.read_array(fh, allow_pickle=False)
     except _ZIP_ERRORS as exc:
@@ -288,8 +300,11 @@ def _class_names(arr, path: Path) -> list[str]:
         return []
     names = [str(s) for s in arr] if arr.ndim == 1 and len(arr) <= MAX_CLASSES else None
     if names is None or any(len(n) > 256 for n in names):
-        raise DataError(f"{path}: class_names has shape {arr.shape}, not a list of at most {MAX_CLASSES:,} names "
-                        "of at most 256 characters", "Save class_names as a 1-D string array, one name per class.")
+        raise DataError(
+            f"{path}: class_names has shape {arr.shape}, not a list of at most {MAX_CLASSES:,} names "
+            "of at most 256 characters",
+            "Save class_names as a 1-D string array, one name per class.",
+        )
     return names
 
 
@@ -302,7 +317,7 @@ def _load_csv(raw, path: Path, limits: Limits) -> Dataset:
     # array('d') holds 8 B per value; np.frombuffer shares it (no copy)
     table = np.frombuffer(values, dtype=np.float64).reshape(rows, -1) if rows else np.zeros((0, 2))
     y = table[:, 0]
-    if len(y) and np.all(np.isfinite(y)) and np.all(y == np.round(y)) and np.abs(y).max() <= 2 ** 31:
+    if len(y) and np.all(np.isfinite(y)) and np.all(y == np.round(y)) and np.abs(y).max() <= 2**31:
         y = y.astype(np.int64)  # integral labels: classes (larger ones are regression targets, not ids)
     return _from_arrays(table[:, 1:], y, [], path.stem, str(path))
 
@@ -322,23 +337,32 @@ def _parse_csv(fh, path: Path, limits: Limits) -> tuple[array, int]:
             if not width:
                 width = len(row)
                 if width < 2:
-                    raise DataError(f"{path}: rows have {width} field, need a label and at least one feature",
-                                    "Put the label in the first column and the features after it.")
+                    raise DataError(
+                        f"{path}: rows have {width} field, need a label and at least one feature",
+                        "Put the label in the first column and the features after it.",
+                    )
             if len(row) != width:
-                raise DataError(f"{path}: row {rows + 1} has {len(row)} fields but the first has {width} "
-                                f"(line {reader.line_num})", "Every row needs the label then the same number of features.")
+                raise DataError(
+                    f"{path}: row {rows + 1} has {len(row)} fields but the first has {width} (line {reader.line_num})",
+                    "Every row needs the label then the same number of features.",
+                )
             if len(values) + width > limits.values:
-                raise DataError(f"{path} has more than {limits.values:,} values",
-                                "Use a smaller dataset, or split it into several files.")
+                raise DataError(
+                    f"{path} has more than {limits.values:,} values",
+                    "Use a smaller dataset, or split it into several files.",
+                )
             try:
                 values.extend(float(c) for c in row)
             except ValueError as exc:
-                raise DataError(f"{path}: line {reader.line_num}: a field is not a number ({_reason(exc)})",
-                                "Only numeric fields after the header.") from None
+                raise DataError(
+                    f"{path}: line {reader.line_num}: a field is not a number ({_reason(exc)})",
+                    "Only numeric fields after the header.",
+                ) from None
             rows += 1
     except csv.Error as exc:
-        raise DataError(f"{path}: line {reader.line_num}: {exc}",
-                        "Numbers need no quotes; check the line for an unclosed quote.") from None
+        raise DataError(
+            f"{path}: line {reader.line_num}: {exc}", "Numbers need no quotes; check the line for an unclosed quote."
+        ) from None
     return values, rows
 
 
@@ -351,8 +375,10 @@ def _bounded_lines(fh, path: Path, limit: int):
             return
         number += 1
         if len(line) > limit:
-            raise DataError(f"{path}: line {number} is longer than {limit:,} characters",
-                            "One sample per line: check the file is a CSV (and not one huge field).")
+            raise DataError(
+                f"{path}: line {number} is longer than {limit:,} characters",
+                "One sample per line: check the file is a CSV (and not one huge field).",
+            )
         yield line
 
 
@@ -369,8 +395,10 @@ def _from_arrays(x, y, names, name, source) -> Dataset:
     if x.dtype.kind not in "biuf":  # bool, integers, floats: complex would silently lose its imaginary part
         raise DataError(f"{source}: x has dtype {x.dtype}, not real numbers", "Store numeric features.")
     if x.ndim == 0:
-        raise DataError(f"{source}: x has shape () (a single number)",
-                        "Store the samples along the first axis of x, shape (N, ...).")
+        raise DataError(
+            f"{source}: x has shape () (a single number)",
+            "Store the samples along the first axis of x, shape (N, ...).",
+        )
     y, task = _labels(y, source)
     ds = Dataset(_float32(x, "x", source), y, task, names, name)
     if task == "classification" and not names and len(y) and 0 <= y.min() and y.max() < MAX_CLASSES:
@@ -385,13 +413,15 @@ def _labels(y: np.ndarray, source: str) -> tuple[np.ndarray, str]:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     elif y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
-        return y.argmax(axis=1).astype(np.int64), "classification"   # exactly one-hot rows
+        return y.argmax(axis=1).astype(np.int64), "classification"  # exactly one-hot rows
     elif y.ndim == 2 and y.dtype.kind == "f":
-        return _float32(y, "y", source), "regression"                  # k targets per sample
+        return _float32(y, "y", source), "regression"  # k targets per sample
     if y.ndim != 1:
         why = {0: " (a single number)", 2: " and is not one-hot (exactly one 1 per row)"}.get(y.ndim, "")
-        raise DataError(f"{source}: y has shape {y.shape}{why}",
-                        "Give one label per sample, shape (N,), or one-hot rows, shape (N, classes).")
+        raise DataError(
+            f"{source}: y has shape {y.shape}{why}",
+            "Give one label per sample, shape (N,), or one-hot rows, shape (N, classes).",
+        )
     if y.dtype.kind in "biu":
         return y.astype(np.int64), "classification"
     return _float32(y, "y", source), "regression"
@@ -403,8 +433,10 @@ def _float32(arr: np.ndarray, what: str, source: str) -> np.ndarray:
         out = arr.astype(np.float32)
     if arr.dtype.kind == "f" and np.count_nonzero(np.isinf(out)) > np.count_nonzero(np.isinf(arr)):
         big = float(np.nanmax(np.abs(arr[np.isfinite(arr)])))
-        raise DataError(f"{source}: {what} holds values up to {big:.3g}, beyond float32's range (3.4e38)",
-                        "Scale the data to a sensible range first.")
+        raise DataError(
+            f"{source}: {what} holds values up to {big:.3g}, beyond float32's range (3.4e38)",
+            "Scale the data to a sensible range first.",
+        )
     return out
 
 
@@ -425,19 +457,24 @@ def validate(ds: Dataset, input_shape=None, num_classes: int | None = None) -> D
     if x.ndim == 0 or len(x) == 0:
         raise DataError(f"Dataset '{ds.name}' is empty (x has shape {x.shape})", "Give at least one sample.")
     if y.ndim == 0 or len(x) != len(y):
-        raise DataError(f"Dataset '{ds.name}' has {len(x)} samples in x but {y.size if y.ndim == 0 else len(y)} labels in y",
-                        "Give exactly one label per sample.")
+        raise DataError(
+            f"Dataset '{ds.name}' has {len(x)} samples in x but {y.size if y.ndim == 0 else len(y)} labels in y",
+            "Give exactly one label per sample.",
+        )
     _check_finite(ds.name, "x", x)
     _check_finite(ds.name, "y", y)
     if input_shape is not None:
         want = tuple(int(d) for d in input_shape if d is not None)
         if tuple(x.shape[1:]) != want:
-            raise DataError(f"Dataset '{ds.name}' has samples of shape {tuple(x.shape[1:])} but the model expects {want}",
-                            "Reshape the data (or pick a model built for this input shape).")
+            raise DataError(
+                f"Dataset '{ds.name}' has samples of shape {tuple(x.shape[1:])} but the model expects {want}",
+                "Reshape the data (or pick a model built for this input shape).",
+            )
     if ds.task in ("classification", "anomaly"):
         if not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f"Dataset '{ds.name}' has {y.dtype} labels for {ds.task}",
-                            "Use integer class labels 0..N-1.")
+            raise DataError(
+                f"Dataset '{ds.name}' has {y.dtype} labels for {ds.task}", "Use integer class labels 0..N-1."
+            )
         check_labels(ds.name, y, num_classes if num_classes is not None else (2 if ds.task == "anomaly" else None))
     return ds
 
@@ -453,9 +490,11 @@ def check_labels(name: str, y: np.ndarray, top: int | None, why: str = "") -> No
     if bad.size:
         first = int(bad[0])
         why = f" ({why})" if why else ""
-        raise DataError(f"Dataset '{name}' has labels from {int(y.min())} to {int(y.max())} but they must be in "
-                        f"[0, {end - 1}]{why}: label {int(y[first])} in sample {first}",
-                        "Map the labels to 0..N-1, or use a model with more classes.")
+        raise DataError(
+            f"Dataset '{name}' has labels from {int(y.min())} to {int(y.max())} but they must be in "
+            f"[0, {end - 1}]{why}: label {int(y[first])} in sample {first}",
+            "Map the labels to 0..N-1, or use a model with more classes.",
+        )
 
 
 def check_seed(seed) -> int:
@@ -471,8 +510,10 @@ def _check_finite(name: str, what: str, arr: np.ndarray) -> None:
         if bad.any():
             first = int(np.argwhere(bad)[0][0])
             n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
-            raise DataError(f"Dataset '{name}' has {n_nan} NaN and {n_inf} inf values in {what} (first in sample {first})",
-                            "Drop or impute those samples before training.")
+            raise DataError(
+                f"Dataset '{name}' has {n_nan} NaN and {n_inf} inf values in {what} (first in sample {first})",
+                "Drop or impute those samples before training.",
+            )
 
 
 def split(ds: Dataset, seed: int = 0, val: float = 0.15, test: float = 0.15) -> tuple[Dataset, Dataset, Dataset]:
@@ -485,15 +526,16 @@ def split(ds: Dataset, seed: int = 0, val: float = 0.15, test: float = 0.15) -> 
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise UsageError(f"Split fractions val={val} test={test} are invalid", "Use 0 <= val, test and val + test < 1.")
     rng = np.random.default_rng(check_seed(seed))
-    groups = [np.flatnonzero(ds.y == c) for c in np.unique(ds.y)] if ds.task == "classification" \
-        else [np.arange(len(ds))]
+    groups = (
+        [np.flatnonzero(ds.y == c) for c in np.unique(ds.y)] if ds.task == "classification" else [np.arange(len(ds))]
+    )
     parts: list[list[np.ndarray]] = [[], [], []]
     for idx in groups:
         idx = rng.permutation(idx)
         n_test, n_val = int(round(len(idx) * test)), int(round(len(idx) * val))
         parts[2].append(idx[:n_test])
-        parts[1].append(idx[n_test:n_test + n_val])
-        parts[0].append(idx[n_test + n_val:])
+        parts[1].append(idx[n_test : n_test + n_val])
+        parts[0].append(idx[n_test + n_val :])
     out = []
     for tag, chunks in zip(("train", "val", "test"), parts):
         index = np.sort(np.concatenate(chunks)).astype(np.int64)

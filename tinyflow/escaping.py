@@ -24,7 +24,8 @@ import re
 
 # C and C++ keywords, alternative tokens, and names the C library or the linker own: an
 # identifier equal to one of them is renamed (with the hash suffix, like any other rename).
-C_KEYWORDS = frozenset("""
+C_KEYWORDS = frozenset(
+    """
 auto break case char const continue default do double else enum extern float for goto if inline int long
 register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
 _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local
@@ -33,7 +34,8 @@ constexpr constinit const_cast co_await co_return co_yield decltype delete dynam
 friend module mutable namespace new noexcept not not_eq nullptr operator or or_eq private protected public
 reinterpret_cast requires static_assert static_cast template this thread_local throw true try typeid typename
 using virtual wchar_t xor xor_eq main NULL errno assert offsetof
-""".split())
+""".split()
+)
 
 # Printable ASCII a C string literal keeps as is: no quote, no backslash, no '?' (trigraphs such as
 # ??/ are still translated by -std=c99 and -std=c++11 compilers).
@@ -169,5 +171,14 @@ def ini_value(text: str) -> str:
     return "".join(ch if ch in _INI_PLAIN else "_" for ch in str(text)).strip()
 
 
-__all__ = ["C_KEYWORDS", "COMMENT_LIMIT", "c_comment", "c_identifier", "c_string", "ini_value", "py_literal",
-           "terminal_text", "text_line"]
+__all__ = [
+    "C_KEYWORDS",
+    "COMMENT_LIMIT",
+    "c_comment",
+    "c_identifier",
+    "c_string",
+    "ini_value",
+    "py_literal",
+    "terminal_text",
+    "text_line",
+]

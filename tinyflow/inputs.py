@@ -16,12 +16,18 @@ from typing import BinaryIO
 
 from tinyflow.errors import TinyflowError
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-def open_regular(path: str | os.PathLike, what: str, limit: int, error: type[TinyflowError],
-                 too_big: str = "Give a smaller file.") -> tuple[BinaryIO, int]:
+def open_regular(
+    path: str | os.PathLike, what: str, limit: int, error: type[TinyflowError], too_big: str = "Give a smaller file."
+) -> tuple[BinaryIO, int]:
     """Open `path` for reading as a binary file object and return it with its size in bytes.
 
     Args:
@@ -39,8 +45,10 @@ def open_regular(path: str | os.PathLike, what: str, limit: int, error: type[Tin
     except FileNotFoundError:
         raise error(f"{what} {path} does not exist", "Check the path.") from None
     except OSError as exc:
-        raise error(f"Cannot read {what.lower()} {path}: {exc.strerror or type(exc).__name__}",
-                    "Check the path and its permissions.") from None
+        raise error(
+            f"Cannot read {what.lower()} {path}: {exc.strerror or type(exc).__name__}",
+            "Check the path and its permissions.",
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -63,8 +71,10 @@ def read_regular(path: str | os.PathLike, what: str, limit: int, error: type[Tin
         try:
             data = fh.read(limit + 1)  # +1: a file that grew after fstat is still caught
         except OSError as exc:
-            raise error(f"Cannot read {what.lower()} {path}: {exc.strerror or type(exc).__name__}",
-                        "Check the path and its permissions.") from None
+            raise error(
+                f"Cannot read {what.lower()} {path}: {exc.strerror or type(exc).__name__}",
+                "Check the path and its permissions.",
+            ) from None
     if len(data) > limit:
         raise error(f"{what} {path} grew past the {limit:,} B tinyflow reads while it was read", "Give a smaller file.")
     return data

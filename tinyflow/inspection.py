@@ -44,11 +44,18 @@ class InspectReport:
         return (self.aot_memory or {}).get("ram_bytes")
 
     def to_dict(self) -> dict:
-        d = {"model": self.source, **self.analysis.to_dict(), "runtime": self.runtime,
-             "tflm": {"build": tflm.TFLM_BUILD, "unsupported_ops": self.unsupported_ops,
-                      "library_issues": self.library_issues},
-             "arena": self.arena.to_dict() if self.arena else None,
-             "fit": self.fit.to_dict() if self.fit else None}
+        d = {
+            "model": self.source,
+            **self.analysis.to_dict(),
+            "runtime": self.runtime,
+            "tflm": {
+                "build": tflm.TFLM_BUILD,
+                "unsupported_ops": self.unsupported_ops,
+                "library_issues": self.library_issues,
+            },
+            "arena": self.arena.to_dict() if self.arena else None,
+            "fit": self.fit.to_dict() if self.fit else None,
+        }
         if self.runtime == "aot":
             d["aot"] = {"memory": self.aot_memory}
         return jsonable(d)
@@ -56,31 +63,75 @@ class InspectReport:
     def __str__(self) -> str:
         a, m = self.analysis, self.analysis.model
         # Names, the description and the file name are untrusted text: shown through terminal_text.
-        lines = [f"{terminal_text(self.source)}: {len(m.data):,} bytes, sha256 {m.sha256[:16]}", *(
-            [f"description: {terminal_text(m.description, 200)}"] if m.description else [])]
-        io = [[kind, t.name[:40], "x".join(map(str, t.shape)), t.type_name.lower(), _scale(t), _zp(t)]
-              for kind, ids in (("input", m.inputs), ("output", m.outputs)) for t in (m.tensors[i] for i in ids)]
+        lines = [
+            f"{terminal_text(self.source)}: {len(m.data):,} bytes, sha256 {m.sha256[:16]}",
+            *([f"description: {terminal_text(m.description, 200)}"] if m.description else []),
+        ]
+        io = [
+            [kind, t.name[:40], "x".join(map(str, t.shape)), t.type_name.lower(), _scale(t), _zp(t)]
+            for kind, ids in (("input", m.inputs), ("output", m.outputs))
+            for t in (m.tensors[i] for i in ids)
+        ]
         lines += ["", table(["", "tensor", "shape", "dtype", "scale", "zero point"], io)]
-        dynamic = [terminal_text(m.tensors[i].name, 80) for i in (*m.inputs, *m.outputs) if -1 in m.tensors[i].shape_signature]
+        dynamic = [
+            terminal_text(m.tensors[i].name, 80) for i in (*m.inputs, *m.outputs) if -1 in m.tensors[i].shape_signature
+        ]
         if dynamic:
             lines.append(f"note: {', '.join(dynamic)} declare a dynamic dimension (-1); TFLM uses the stored shape")
         macs_by = {}
         for o in a.ops:
             macs_by[o.name] = macs_by.get(o.name, 0) + o.macs
-        lines += ["", table(["op", "count", "MACs"], [[k, v, macs_by[k]] for k, v in a.op_counts.items()],
-                            title=f"Ops ({len(a.ops)} in execution order)")]
-        rows = [[o.index, o.name, " ".join("x".join(map(str, s)) for s in o.inputs), "x".join(map(str, o.output)),
-                 o.macs, o.params] for o in a.ops]
+        lines += [
+            "",
+            table(
+                ["op", "count", "MACs"],
+                [[k, v, macs_by[k]] for k, v in a.op_counts.items()],
+                title=f"Ops ({len(a.ops)} in execution order)",
+            ),
+        ]
+        rows = [
+            [
+                o.index,
+                o.name,
+                " ".join("x".join(map(str, s)) for s in o.inputs),
+                "x".join(map(str, o.output)),
+                o.macs,
+                o.params,
+            ]
+            for o in a.ops
+        ]
         lines += ["", table(["#", "op", "input", "output", "MACs", "params"], rows, title="Per op")]
-        rows = [[t.index, t.name[:48], "x".join(map(str, t.shape)) or "scalar", t.type_name.lower(), _scale(t),
-                 _zp(t), "const" if t.is_constant else ("var" if t.is_variable else ""), t.nbytes] for t in m.tensors]
+        rows = [
+            [
+                t.index,
+                t.name[:48],
+                "x".join(map(str, t.shape)) or "scalar",
+                t.type_name.lower(),
+                _scale(t),
+                _zp(t),
+                "const" if t.is_constant else ("var" if t.is_variable else ""),
+                t.nbytes,
+            ]
+            for t in m.tensors
+        ]
         lines += ["", table(["#", "name", "shape", "dtype", "scale", "zp", "kind", "bytes"], rows, title="Tensors")]
-        lines += ["", f"params {a.params:,}   weights {fmt_bytes(a.weight_bytes)}   MACs {a.macs:,}"
-                      f"   activations (sum) {fmt_bytes(a.activation_bytes)}"]
-        lines.append("TFLM op support: " + ("all ops supported" if not self.unsupported_ops else
-                                             "NOT supported: " + ", ".join(map(terminal_text, self.unsupported_ops))))
-        lines += [f"TFLM firmware library: {terminal_text(issue)} (`firmware generate --runtime tflm` refuses it)"
-                  for issue in self.library_issues]
+        lines += [
+            "",
+            f"params {a.params:,}   weights {fmt_bytes(a.weight_bytes)}   MACs {a.macs:,}"
+            f"   activations (sum) {fmt_bytes(a.activation_bytes)}",
+        ]
+        lines.append(
+            "TFLM op support: "
+            + (
+                "all ops supported"
+                if not self.unsupported_ops
+                else "NOT supported: " + ", ".join(map(terminal_text, self.unsupported_ops))
+            )
+        )
+        lines += [
+            f"TFLM firmware library: {terminal_text(issue)} (`firmware generate --runtime tflm` refuses it)"
+            for issue in self.library_issues
+        ]
         lines += self._memory_lines()
         if self.fit:
             lines += ["", str(self.fit)]
@@ -91,12 +142,17 @@ class InspectReport:
             if self.arena is None:
                 return ["TFLM arena: not measured (--no-arena)"]
             ar = self.arena
-            return [f"TFLM arena: {fmt_bytes(ar.arena_bytes)} measured (smallest that loads and invokes, "
-                    f"{ar.probes} probes{', cached' if ar.cached else ''}; TFLM's tally {ar.recorded_bytes:,} B: "
-                    f"head {ar.head_bytes:,} + tail {ar.tail_bytes:,})"]
+            return [
+                f"TFLM arena: {fmt_bytes(ar.arena_bytes)} measured (smallest that loads and invokes, "
+                f"{ar.probes} probes{', cached' if ar.cached else ''}; TFLM's tally {ar.recorded_bytes:,} B: "
+                f"head {ar.head_bytes:,} + tail {ar.tail_bytes:,})"
+            ]
         figures = {k: v for k, v in self.aot_memory.items() if k.endswith("_bytes") and k != "ram_bytes"}
-        parts = ", ".join(f"{k[:-len('_bytes')].replace('_', ' ')} {fmt_bytes(v, kib=False)}" for k, v in figures.items()
-                          if isinstance(v, int))
+        parts = ", ".join(
+            f"{k[: -len('_bytes')].replace('_', ' ')} {fmt_bytes(v, kib=False)}"
+            for k, v in figures.items()
+            if isinstance(v, int)
+        )
         return [f"Compiled (aot) memory: RAM {fmt_bytes(self.aot_memory['ram_bytes'])} planned ({parts})"]
 
 
@@ -124,12 +180,19 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
     source = Path(model).name if isinstance(model, (str, Path)) else "model bytes"
     m = read_model(model)
     b = load_board(board) if board else None
-    report = InspectReport(source=source, analysis=analyze(m), runtime=runtime, unsupported_ops=tflm.unsupported_ops(m),
-                           library_issues=tflm_library.incompatibilities(m))
+    report = InspectReport(
+        source=source,
+        analysis=analyze(m),
+        runtime=runtime,
+        unsupported_ops=tflm.unsupported_ops(m),
+        library_issues=tflm_library.incompatibilities(m),
+    )
     if runtime == "tflm":
         if b is not None and not arena:
-            raise UsageError("--board with --runtime tflm needs the measured arena, but --no-arena was given",
-                             "Drop --no-arena (measurements are cached), or drop --board.")
+            raise UsageError(
+                "--board with --runtime tflm needs the measured arena, but --no-arena was given",
+                "Drop --no-arena (measurements are cached), or drop --board.",
+            )
         if arena:
             tflm.check_supported(m)  # names the ops before anyone builds firmware
             report.arena = tflm.measure_arena(m)

@@ -45,8 +45,16 @@ def classification(y_true, y_pred, num_classes: int | None = None) -> dict:
     return {
         "accuracy": float(tp.sum() / len(y_true)) if len(y_true) else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
-        "per_class": [{"class": i, "precision": float(precision[i]), "recall": float(recall[i]),
-                       "f1": float(f1[i]), "support": int(support[i])} for i in range(n)],
+        "per_class": [
+            {
+                "class": i,
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i in range(n)
+        ],
         "confusion": cm.tolist(),
     }
 
@@ -60,7 +68,7 @@ def regression(y_true, y_pred, keys: tuple[str, ...] = ("mae", "rmse")) -> dict:
     if y_true.shape != y_pred.shape:
         raise ValueError(f"regression targets have {y_true.size} values but predictions {y_pred.size}")
     err = y_pred - y_true
-    mse = float((err ** 2).mean()) if err.size else 0.0
+    mse = float((err**2).mean()) if err.size else 0.0
     every = {"mae": float(np.abs(err).mean()) if err.size else 0.0, "mse": mse, "rmse": float(np.sqrt(mse))}
     return {k: every[k] for k in keys}
 
@@ -113,8 +121,9 @@ def agreement(device: list[list[np.ndarray]], reference: list[list[np.ndarray]])
         return {"exact_match_rate": 0.0, "max_abs_diff": 0, "top1_agreement": 0.0, "mismatched": []}
     exact, top1, max_diff, mismatched = 0, 0, 0, []
     for i, (dev, ref) in enumerate(zip(device, reference)):
-        same = len(dev) == len(ref) and all(np.array_equal(np.asarray(d).ravel(), np.asarray(r).ravel())
-                                            for d, r in zip(dev, ref))
+        same = len(dev) == len(ref) and all(
+            np.array_equal(np.asarray(d).ravel(), np.asarray(r).ravel()) for d, r in zip(dev, ref)
+        )
         exact += same
         if not same and len(mismatched) < 20:
             mismatched.append(i)
@@ -127,8 +136,12 @@ def agreement(device: list[list[np.ndarray]], reference: list[list[np.ndarray]])
         d0, r0 = np.asarray(dev[0]).ravel(), np.asarray(ref[0]).ravel()
         top1 += bool(d0.size and d0.shape == r0.shape and int(np.argmax(d0)) == int(np.argmax(r0)))
     n = len(device)
-    return {"exact_match_rate": exact / n, "max_abs_diff": max_diff, "top1_agreement": top1 / n,
-            "mismatched": mismatched}
+    return {
+        "exact_match_rate": exact / n,
+        "max_abs_diff": max_diff,
+        "top1_agreement": top1 / n,
+        "mismatched": mismatched,
+    }
 
 
 def latency(microseconds, wall_seconds: float | None = None) -> dict:
@@ -142,8 +155,15 @@ def latency(microseconds, wall_seconds: float | None = None) -> dict:
     if us.size == 0:
         return {"samples": 0}
     p50, p90, p99 = np.percentile(us, [50, 90, 99])
-    out = {"samples": int(us.size), "p50_us": float(p50), "p90_us": float(p90), "p99_us": float(p99),
-           "mean_us": float(us.mean()), "min_us": float(us.min()), "max_us": float(us.max())}
+    out = {
+        "samples": int(us.size),
+        "p50_us": float(p50),
+        "p90_us": float(p90),
+        "p99_us": float(p99),
+        "mean_us": float(us.mean()),
+        "min_us": float(us.min()),
+        "max_us": float(us.max()),
+    }
     if wall_seconds:
         out["throughput_per_s"] = float(us.size / wall_seconds)
     return out

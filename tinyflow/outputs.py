@@ -99,8 +99,10 @@ def inside(root: str | os.PathLike, rel: str, where: str = "tinyflow") -> Path:
     for part in relative_parts(rel, where):
         path = path / part
         if path.is_symlink():
-            raise UsageError(f"{path} is a symbolic link; tinyflow does not write or delete through links",
-                             "Remove the link (or pick another folder with -o) and run again.")
+            raise UsageError(
+                f"{path} is a symbolic link; tinyflow does not write or delete through links",
+                "Remove the link (or pick another folder with -o) and run again.",
+            )
     if not path.resolve().is_relative_to(root.resolve()):  # a belt to the braces above
         raise UsageError(f"{where} names the path {rel!r}, which is outside {root}", _MANIFEST_HINT)
     return path
@@ -129,7 +131,7 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> str:
     try:
         os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "wb") as fh:
-            for chunk in ([data] if isinstance(data, (bytes, bytearray, memoryview)) else data):
+            for chunk in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
                 fh.write(chunk)
                 digest.update(chunk)
         os.replace(tmp, path)
@@ -165,7 +167,7 @@ def load_manifest(root: str | os.PathLike) -> dict[str, str]:
         doc = json.loads(path.read_bytes())
         files = doc.get("files") if isinstance(doc, dict) else None
         if not isinstance(files, dict):
-            raise ValueError("no \"files\" object")
+            raise ValueError('no "files" object')
         bad = next((k for k, v in files.items() if not isinstance(v, str) or not _is_hash(v)), None)
         if bad is not None:
             raise ValueError(f"the entry for {bad!r} is not a SHA-256")
@@ -187,8 +189,13 @@ def save_manifest(root: str | os.PathLike, files: dict[str, str]) -> None:
     atomic_write(inside(root, MANIFEST), text.encode())
 
 
-def write_outputs(files: dict[str, bytes | Iterable[bytes]], out_dir: str | os.PathLike, *, force: bool = False,
-                  exclusive: bool = True) -> list[Path]:
+def write_outputs(
+    files: dict[str, bytes | Iterable[bytes]],
+    out_dir: str | os.PathLike,
+    *,
+    force: bool = False,
+    exclusive: bool = True,
+) -> list[Path]:
     """Write `files` (relative path -> bytes or chunks) under `out_dir`, each atomically, and record
     them in its manifest. Returns the paths, in the order of `files`.
 
@@ -222,11 +229,18 @@ def write_outputs(files: dict[str, bytes | Iterable[bytes]], out_dir: str | os.P
 
 def _refuse_foreign(root: Path, old: dict[str, str], paths: dict[str, Path], exclusive: bool) -> None:
     if exclusive and not os.path.lexists(root / MANIFEST) and root.is_dir() and any(root.iterdir()):
-        raise UsageError(f"{root} is not empty and was not written by tinyflow (no {MANIFEST})",
-                         "Pick a new or empty folder with -o, or pass --force to write into it anyway.")
-    foreign = [rel for rel, path in paths.items()
-               if os.path.lexists(path) and (rel not in old or file_sha256(path) != old[rel])]
+        raise UsageError(
+            f"{root} is not empty and was not written by tinyflow (no {MANIFEST})",
+            "Pick a new or empty folder with -o, or pass --force to write into it anyway.",
+        )
+    foreign = [
+        rel
+        for rel, path in paths.items()
+        if os.path.lexists(path) and (rel not in old or file_sha256(path) != old[rel])
+    ]
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise UsageError(f"{root} has files that tinyflow did not write or that were edited since: {shown}",
-                         "Move them away, pick another folder with -o, or pass --force to overwrite them.")
+        raise UsageError(
+            f"{root} has files that tinyflow did not write or that were edited since: {shown}",
+            "Move them away, pick another folder with -o, or pass --force to overwrite them.",
+        )

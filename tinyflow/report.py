@@ -56,12 +56,10 @@ def _cell(v: Any) -> str:
     return terminal_text(str(v))  # names come from model files and devices: one line, no control bytes
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
-          indent: int = 0) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None, indent: int = 0) -> str:
     """An aligned plain-text table (numbers right-aligned) with an optional title line."""
     cells = [[_cell(v) for v in row] for row in rows]
-    numeric = [all(_is_number(row[i]) or row[i] is None for row in rows) and bool(rows)
-               for i in range(len(headers))]
+    numeric = [all(_is_number(row[i]) or row[i] is None for row in rows) and bool(rows) for i in range(len(headers))]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
 
     def line(values):

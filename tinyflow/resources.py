@@ -18,8 +18,10 @@ def _find(package: str, folder: str) -> Path:
         return inside
     from tinyflow.errors import TinyflowError
 
-    raise TinyflowError(f"The {folder}/ folder is missing from this tinyflow install",
-                        "Reinstall tinyflow (pip install --force-reinstall tinyflow).")
+    raise TinyflowError(
+        f"The {folder}/ folder is missing from this tinyflow install",
+        "Reinstall tinyflow (pip install --force-reinstall tinyflow).",
+    )
 
 
 def firmware_dir() -> Path:

@@ -33,28 +33,130 @@ from tinyflow.tflm_worker import TflmWorker
 # python_ops_resolver.cc of older sources. tests/test_tflm.py re-probes the installed runtime
 # with probe_op_support() and fails if these lists drift.
 TFLM_BUILD = "tflite-micro 0.dev20261023182759 (g8f6596d), PythonOpsResolver"
-SUPPORTED_BUILTINS = frozenset({
-    "ABS", "ADD", "ADD_N", "ARG_MAX", "ARG_MIN", "ASSIGN_VARIABLE", "AVERAGE_POOL_2D", "BATCH_MATMUL",
-    "BATCH_TO_SPACE_ND", "BROADCAST_ARGS", "BROADCAST_TO", "CALL_ONCE", "CAST", "CEIL",
-    "CONCATENATION", "CONV_2D", "COS", "CUMSUM", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE",
-    "DIV", "DYNAMIC_UPDATE_SLICE", "ELU", "EMBEDDING_LOOKUP", "EQUAL", "EXP", "EXPAND_DIMS", "FILL",
-    "FLOOR", "FLOOR_DIV", "FLOOR_MOD", "FULLY_CONNECTED", "GATHER", "GATHER_ND", "GREATER",
-    "GREATER_EQUAL", "HARD_SWISH", "IF", "L2_NORMALIZATION", "L2_POOL_2D", "LEAKY_RELU", "LESS",
-    "LESS_EQUAL", "LOG", "LOGICAL_AND", "LOGICAL_NOT", "LOGICAL_OR", "LOGISTIC", "LOG_SOFTMAX",
-    "MAXIMUM", "MAX_POOL_2D", "MEAN", "MINIMUM", "MIRROR_PAD", "MUL", "NEG", "NOT_EQUAL", "PACK",
-    "PAD", "PADV2", "PRELU", "QUANTIZE", "READ_VARIABLE", "REDUCE_ALL", "REDUCE_MAX", "REDUCE_MIN",
-    "RELU", "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "REVERSE_V2", "ROUND",
-    "RSQRT", "SELECT_V2", "SHAPE", "SIN", "SLICE", "SOFTMAX", "SPACE_TO_BATCH_ND", "SPACE_TO_DEPTH",
-    "SPLIT", "SPLIT_V", "SQRT", "SQUARE", "SQUARED_DIFFERENCE", "SQUEEZE", "STRIDED_SLICE", "SUB",
-    "SUM", "SVDF", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM", "UNPACK",
-    "VAR_HANDLE", "WHILE", "ZEROS_LIKE",
-})
-SUPPORTED_CUSTOM = frozenset({
-    "TFLite_Detection_PostProcess", "CIRCULAR_BUFFER", "SignalDelay", "SignalEnergy",
-    "SignalFftAutoScale", "SignalFilterBank", "SignalFilterBankLog", "SignalFilterBankSpectralSubtraction",
-    "SignalFilterBankSquareRoot", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalPCAN",
-    "SignalRfft", "SignalStacker", "SignalWindow",
-})  # "ethos-u" is registered by name but needs an NPU, so it fails here and is not listed.
+SUPPORTED_BUILTINS = frozenset(
+    {
+        "ABS",
+        "ADD",
+        "ADD_N",
+        "ARG_MAX",
+        "ARG_MIN",
+        "ASSIGN_VARIABLE",
+        "AVERAGE_POOL_2D",
+        "BATCH_MATMUL",
+        "BATCH_TO_SPACE_ND",
+        "BROADCAST_ARGS",
+        "BROADCAST_TO",
+        "CALL_ONCE",
+        "CAST",
+        "CEIL",
+        "CONCATENATION",
+        "CONV_2D",
+        "COS",
+        "CUMSUM",
+        "DEPTHWISE_CONV_2D",
+        "DEPTH_TO_SPACE",
+        "DEQUANTIZE",
+        "DIV",
+        "DYNAMIC_UPDATE_SLICE",
+        "ELU",
+        "EMBEDDING_LOOKUP",
+        "EQUAL",
+        "EXP",
+        "EXPAND_DIMS",
+        "FILL",
+        "FLOOR",
+        "FLOOR_DIV",
+        "FLOOR_MOD",
+        "FULLY_CONNECTED",
+        "GATHER",
+        "GATHER_ND",
+        "GREATER",
+        "GREATER_EQUAL",
+        "HARD_SWISH",
+        "IF",
+        "L2_NORMALIZATION",
+        "L2_POOL_2D",
+        "LEAKY_RELU",
+        "LESS",
+        "LESS_EQUAL",
+        "LOG",
+        "LOGICAL_AND",
+        "LOGICAL_NOT",
+        "LOGICAL_OR",
+        "LOGISTIC",
+        "LOG_SOFTMAX",
+        "MAXIMUM",
+        "MAX_POOL_2D",
+        "MEAN",
+        "MINIMUM",
+        "MIRROR_PAD",
+        "MUL",
+        "NEG",
+        "NOT_EQUAL",
+        "PACK",
+        "PAD",
+        "PADV2",
+        "PRELU",
+        "QUANTIZE",
+        "READ_VARIABLE",
+        "REDUCE_ALL",
+        "REDUCE_MAX",
+        "REDUCE_MIN",
+        "RELU",
+        "RELU6",
+        "RESHAPE",
+        "RESIZE_BILINEAR",
+        "RESIZE_NEAREST_NEIGHBOR",
+        "REVERSE_V2",
+        "ROUND",
+        "RSQRT",
+        "SELECT_V2",
+        "SHAPE",
+        "SIN",
+        "SLICE",
+        "SOFTMAX",
+        "SPACE_TO_BATCH_ND",
+        "SPACE_TO_DEPTH",
+        "SPLIT",
+        "SPLIT_V",
+        "SQRT",
+        "SQUARE",
+        "SQUARED_DIFFERENCE",
+        "SQUEEZE",
+        "STRIDED_SLICE",
+        "SUB",
+        "SUM",
+        "SVDF",
+        "TANH",
+        "TRANSPOSE",
+        "TRANSPOSE_CONV",
+        "UNIDIRECTIONAL_SEQUENCE_LSTM",
+        "UNPACK",
+        "VAR_HANDLE",
+        "WHILE",
+        "ZEROS_LIKE",
+    }
+)
+SUPPORTED_CUSTOM = frozenset(
+    {
+        "TFLite_Detection_PostProcess",
+        "CIRCULAR_BUFFER",
+        "SignalDelay",
+        "SignalEnergy",
+        "SignalFftAutoScale",
+        "SignalFilterBank",
+        "SignalFilterBankLog",
+        "SignalFilterBankSpectralSubtraction",
+        "SignalFilterBankSquareRoot",
+        "SignalFramer",
+        "SignalIrfft",
+        "SignalOverlapAdd",
+        "SignalPCAN",
+        "SignalRfft",
+        "SignalStacker",
+        "SignalWindow",
+    }
+)  # "ethos-u" is registered by name but needs an NPU, so it fails here and is not listed.
 
 PROBE_TIMEOUT_S = 120.0
 MAX_ARENA_BYTES = 1 << 30  # no probe asks for more (the children's address space is capped anyway)
@@ -71,7 +173,7 @@ def unsupported_ops(model) -> list[str]:
     bad: dict[str, None] = {}
     for name in _model(model).all_op_names():
         if name.startswith("CUSTOM:"):
-            ok = name[len("CUSTOM:"):] in SUPPORTED_CUSTOM
+            ok = name[len("CUSTOM:") :] in SUPPORTED_CUSTOM
         else:
             ok = name in SUPPORTED_BUILTINS
         if not ok:
@@ -83,9 +185,11 @@ def check_supported(model) -> None:
     """Raise ModelError naming every op the TFLM runtime cannot run."""
     bad = unsupported_ops(model)
     if bad:
-        raise ModelError(f"TFLite Micro cannot run op{'s' if len(bad) > 1 else ''} {', '.join(bad)} "
-                         f"(not registered in {TFLM_BUILD})",
-                         "Replace or remove the op in the model, or use --runtime aot if the compiler supports it.")
+        raise ModelError(
+            f"TFLite Micro cannot run op{'s' if len(bad) > 1 else ''} {', '.join(bad)} "
+            f"(not registered in {TFLM_BUILD})",
+            "Replace or remove the op in the model, or use --runtime aot if the compiler supports it.",
+        )
 
 
 # ---- running ------------------------------------------------------------------------------------
@@ -156,8 +260,10 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
         one = len(m.inputs) == 1 and not (isinstance(sample, (list, tuple)) and len(sample) == 1)
         arrays = [sample] if one else list(sample)
         if len(arrays) != len(m.inputs):
-            raise DataError(f"Sample {i} has {len(arrays)} inputs but the model takes {len(m.inputs)}",
-                            "Pass one array per model input.")
+            raise DataError(
+                f"Sample {i} has {len(arrays)} inputs but the model takes {len(m.inputs)}",
+                "Pass one array per model input.",
+            )
         conformed = [_conform(np.asarray(x), m.tensors[ti], i) for x, ti in zip(arrays, m.inputs)]
         try:
             out.append(worker.invoke(conformed, reset=reset))
@@ -168,11 +274,15 @@ def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
 
 def _conform(x: np.ndarray, t, i: int) -> np.ndarray:
     if x.dtype != t.dtype:
-        raise DataError(f"Sample {i} for input {t.name} is {x.dtype} but the model wants {t.dtype}",
-                        "Quantize the input with the input tensor's scale and zero point first.")
+        raise DataError(
+            f"Sample {i} for input {t.name} is {x.dtype} but the model wants {t.dtype}",
+            "Quantize the input with the input tensor's scale and zero point first.",
+        )
     if x.size != t.size:
-        raise DataError(f"Sample {i} for input {t.name} has {x.size} values but shape {list(t.shape)} needs {t.size}",
-                        "Check the sample shape.")
+        raise DataError(
+            f"Sample {i} for input {t.name} has {x.size} values but shape {list(t.shape)} needs {t.size}",
+            "Check the sample shape.",
+        )
     return np.asarray(x.reshape(t.shape), order="C")  # keeps a scalar input rank 0
 
 
@@ -186,10 +296,10 @@ _USED = re.compile(r"'([^']+)' used (\d+) bytes")
 class ArenaMeasurement:
     """The smallest TFLM arena that loads and invokes a model on this host, and how it was found."""
 
-    arena_bytes: int            # smallest probed size that loaded and invoked (16-byte steps)
-    recorded_bytes: int         # what TFLM's RecordingMicroAllocator reported using
-    head_bytes: int = 0         # non-persistent (activations, planned by the memory planner)
-    tail_bytes: int = 0         # persistent (tensor structs, kernel op data)
+    arena_bytes: int  # smallest probed size that loaded and invoked (16-byte steps)
+    recorded_bytes: int  # what TFLM's RecordingMicroAllocator reported using
+    head_bytes: int = 0  # non-persistent (activations, planned by the memory planner)
+    tail_bytes: int = 0  # persistent (tensor structs, kernel op data)
     breakdown: dict[str, int] = field(default_factory=dict)
     probes: int = 0
     seconds: float = 0.0
@@ -273,8 +383,14 @@ def _search(probe, start: int) -> ArenaMeasurement:
         probes += 1
         ok, _ = probe(mid)
         lo, hi = (lo, mid) if ok else (mid, hi)
-    return ArenaMeasurement(arena_bytes=hi, recorded_bytes=report["total"], head_bytes=report["head"],
-                            tail_bytes=report["tail"], breakdown=report["used"], probes=probes)
+    return ArenaMeasurement(
+        arena_bytes=hi,
+        recorded_bytes=report["total"],
+        head_bytes=report["head"],
+        tail_bytes=report["tail"],
+        breakdown=report["used"],
+        probes=probes,
+    )
 
 
 def _probe_failed(text: str, arena: int):
@@ -284,13 +400,17 @@ def _probe_failed(text: str, arena: int):
 
     crash = re.search(rf"{SIGNAL_MARK} (\d+)", text)
     if crash:
-        raise ModelError(f"TFLite Micro crashed with {signal_name(int(crash.group(1)))} loading and invoking the model "
-                         f"(in a probe process, with a {arena:,}-byte arena)",
-                         "The model is malformed or hostile: check it with `tinyflow inspect --no-arena`, or re-export it "
-                         "from the converter.")
+        raise ModelError(
+            f"TFLite Micro crashed with {signal_name(int(crash.group(1)))} loading and invoking the model "
+            f"(in a probe process, with a {arena:,}-byte arena)",
+            "The model is malformed or hostile: check it with `tinyflow inspect --no-arena`, or re-export it "
+            "from the converter.",
+        )
     last = next((ln for ln in text.splitlines() if ln.strip()), "no output")
-    raise ModelError(f"TFLite Micro cannot load and invoke the model even with a {arena}-byte arena: {last}",
-                     "Check the model with `tinyflow inspect --no-arena`.")
+    raise ModelError(
+        f"TFLite Micro cannot load and invoke the model even with a {arena}-byte arena: {last}",
+        "Check the model with `tinyflow inspect --no-arena`.",
+    )
 
 
 def _up(n: int) -> int:
@@ -300,8 +420,12 @@ def _up(n: int) -> int:
 def _parse(text: str) -> dict:
     """Totals and per-kind bytes from TFLM's print_allocations() output."""
     found = {k: int(v) for k, v in _TOTAL.findall(text)}
-    return {"total": found.get("total", 0), "head": found.get("head", 0), "tail": found.get("tail", 0),
-            "used": {k: int(v) for k, v in _USED.findall(text)}}
+    return {
+        "total": found.get("total", 0),
+        "head": found.get("head", 0),
+        "tail": found.get("tail", 0),
+        "used": {k: int(v) for k, v in _USED.findall(text)},
+    }
 
 
 def _save(path: Path, result: ArenaMeasurement) -> None:

@@ -54,8 +54,10 @@ def probe_once(path: Path, arena: int, n_inputs: int, timeout: float) -> tuple[b
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ModelError(f"A TFLite Micro arena probe ({arena} bytes) took more than {timeout:.0f} s",
-                         "Check the machine's load; run again with --no-arena to skip the measurement.") from None
+        raise ModelError(
+            f"A TFLite Micro arena probe ({arena} bytes) took more than {timeout:.0f} s",
+            "Check the machine's load; run again with --no-arena to skip the measurement.",
+        ) from None
     ok = proc.returncode == 0 and "TINYFLOW_PROBE_OK" in proc.stdout
     crashed = f"\n{SIGNAL_MARK} {-proc.returncode}\n" if proc.returncode < 0 else ""
     return ok, proc.stdout + proc.stderr + crashed
@@ -121,8 +123,13 @@ class ProbeServer:
     def __init__(self, path: Path, n_inputs: int, timeout: float):
         self.timeout = timeout
         self._err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(path), str(n_inputs), str(CHILD_MEMORY_BYTES)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, str(path), str(n_inputs), str(CHILD_MEMORY_BYTES)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+            text=True,
+        )
 
     def __call__(self, arena: int) -> tuple[bool, str]:
         try:
@@ -133,15 +140,19 @@ class ProbeServer:
         # The server answers within its own per-probe timeout; the margin covers its start-up.
         ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout + 60)
         if not ready:
-            raise ModelError(f"The TFLite Micro probe server did not answer within {self.timeout + 60:.0f} s",
-                             "Check the machine's load; run again with --no-arena to skip the measurement.")
+            raise ModelError(
+                f"The TFLite Micro probe server did not answer within {self.timeout + 60:.0f} s",
+                "Check the machine's load; run again with --no-arena to skip the measurement.",
+            )
         line = self.proc.stdout.readline()
         if not line:
             self._died()
         reply = json.loads(line)
         if reply["timeout"]:
-            raise ModelError(f"A TFLite Micro arena probe ({arena} bytes) took more than {self.timeout:.0f} s",
-                             "Check the machine's load; run again with --no-arena to skip the measurement.")
+            raise ModelError(
+                f"A TFLite Micro arena probe ({arena} bytes) took more than {self.timeout:.0f} s",
+                "Check the machine's load; run again with --no-arena to skip the measurement.",
+            )
         return reply["ok"], reply["text"]
 
     def _died(self):
@@ -192,8 +203,9 @@ def probe_op_support(names: list[str], timeout: float = 120.0) -> dict[str, bool
     from tinyflow.tflite.writer import pack
 
     lines = "".join(f"{n} {pack(_probe_model(n)).hex()}\n" for n in names)
-    proc = subprocess.run([sys.executable, "-c", _SUPPORT_CHILD], input=lines, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SUPPORT_CHILD], input=lines, capture_output=True, text=True, timeout=timeout
+    )
     result = {}
     for block in proc.stderr.split("@@")[1:]:
         name, _, rest = block.partition("\n")
@@ -213,7 +225,7 @@ def _probe_model(name: str):
     for op_name, custom in ((name, None), ("HASHTABLE", None)):
         oc = s.OperatorCodeT()
         if op_name.startswith("CUSTOM:"):
-            op_name, custom = "CUSTOM", op_name[len("CUSTOM:"):]
+            op_name, custom = "CUSTOM", op_name[len("CUSTOM:") :]
         oc.builtinCode = getattr(s.BuiltinOperator, op_name)
         oc.deprecatedBuiltinCode, oc.customCode, oc.version = min(oc.builtinCode, 127), custom, 1
         codes.append(oc)

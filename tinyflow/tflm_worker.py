@@ -106,8 +106,15 @@ class TflmWorker:
     (naming the signal) or misses its deadline (the child is then killed).
     """
 
-    def __init__(self, data: bytes, arena_bytes: int, output_bytes: int, n_outputs: int,
-                 load_timeout: float = LOAD_TIMEOUT_S, invoke_timeout: float = INVOKE_TIMEOUT_S):
+    def __init__(
+        self,
+        data: bytes,
+        arena_bytes: int,
+        output_bytes: int,
+        n_outputs: int,
+        load_timeout: float = LOAD_TIMEOUT_S,
+        invoke_timeout: float = INVOKE_TIMEOUT_S,
+    ):
         self.invoke_timeout = invoke_timeout
         self._max_reply = int(output_bytes) + 256 * n_outputs + _MAX_LINE  # .npy headers are ~128 B
         self._lock = threading.Lock()
@@ -118,9 +125,20 @@ class TflmWorker:
             (self._dir / "model.tflite").write_bytes(data)
             with open(self._log, "wb") as log:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-c", _CHILD, str(self._dir / "model.tflite"), str(self._log),
-                     str(int(arena_bytes)), str(int(n_outputs)), str(CHILD_MEMORY_BYTES)],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+                    [
+                        sys.executable,
+                        "-c",
+                        _CHILD,
+                        str(self._dir / "model.tflite"),
+                        str(self._log),
+                        str(int(arena_bytes)),
+                        str(int(n_outputs)),
+                        str(CHILD_MEMORY_BYTES),
+                    ],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                )
         except BaseException:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
@@ -205,9 +223,11 @@ class TflmWorker:
         ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
         if not ready:
             self._kill()
-            raise ModelError(f"TFLite Micro took more than {timeout:g} s {what}; the worker was stopped",
-                             "The model may loop forever (a WHILE op?) or be too large for this computer: check it "
-                             "with `tinyflow inspect --no-arena`.")
+            raise ModelError(
+                f"TFLite Micro took more than {timeout:g} s {what}; the worker was stopped",
+                "The model may loop forever (a WHILE op?) or be too large for this computer: check it "
+                "with `tinyflow inspect --no-arena`.",
+            )
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             self._died(what)

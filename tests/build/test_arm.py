@@ -33,8 +33,10 @@ def test_linker_script_is_clamped_to_the_board_and_the_emulator():
 
 
 def test_overflow_message_becomes_board_error_with_numbers():
-    stderr = ("ld: fw.elf section `.bss' will not fit in region `RAM'\n"
-              "ld: region `RAM' overflowed by 1000 bytes\ncollect2: error: ld returned 1 exit status\n")
+    stderr = (
+        "ld: fw.elf section `.bss' will not fit in region `RAM'\n"
+        "ld: region `RAM' overflowed by 1000 bytes\ncollect2: error: ld returned 1 exit status\n"
+    )
     with pytest.raises(BoardError, match=r"263,144 B RAM \(including a 16,384 B stack\) but nano33ble has 262,144 B"):
         arm._raise_link_failure(stderr, arm.MemoryMap(1 << 20, 256 << 10, board="nano33ble"), "fw")
 
@@ -126,7 +128,9 @@ def test_cortex_m4_requantize_equals_the_reference_on_a_million_values(tmp_path)
     require_tool("cc")
     src = tmp_path / "requant_test.c"
     src.write_text(REQUANT_TEST_C)
-    exe = build_executable(CBuild(sources=[src], include_dirs=[firmware_dir() / "include",
-                                                               firmware_dir() / "kernels" / "cortex_m4"]), "requant_test")
+    exe = build_executable(
+        CBuild(sources=[src], include_dirs=[firmware_dir() / "include", firmware_dir() / "kernels" / "cortex_m4"]),
+        "requant_test",
+    )
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "0/1000000 mismatches" in proc.stdout, proc.stdout

@@ -35,6 +35,7 @@ def offline(monkeypatch):
 
     def no_pio(*a, **k):
         raise AssertionError("PlatformIO was started although a download it needs is unreachable")
+
     monkeypatch.setattr(pio, "run_pio", no_pio)
 
 
@@ -60,8 +61,11 @@ def test_an_installed_platform_without_scons_still_fails_fast(aot_project, offli
     # next `pio run` offline would retry the registry for a minute.
     monkeypatch.setattr(pio, "platform_installed", lambda spec: True)
     monkeypatch.setattr(pio_offline, "platform_packages_missing", lambda *a, **k: [])
-    monkeypatch.setattr(pio_offline, "core_packages_missing",
-                        lambda: [("PlatformIO's build tool SCons (tool-scons) is not installed", pio.REGISTRY_HOST)])
+    monkeypatch.setattr(
+        pio_offline,
+        "core_packages_missing",
+        lambda: [("PlatformIO's build tool SCons (tool-scons) is not installed", pio.REGISTRY_HOST)],
+    )
     err = _fails_fast(aot_project, "native")
     assert "SCons (tool-scons) is not installed" in err.message
 
@@ -69,9 +73,16 @@ def test_an_installed_platform_without_scons_still_fails_fast(aot_project, offli
 def test_an_installed_platform_without_its_toolchain_fails_fast(aot_project, offline, monkeypatch):
     monkeypatch.setattr(pio, "platform_installed", lambda spec: True)
     monkeypatch.setattr(pio_offline, "core_packages_missing", lambda: [])
-    monkeypatch.setattr(pio_offline, "platform_packages_missing", lambda project, env, platform, targets=():
-                        [(f"package 'toolchain-xtensa-esp32s3' of platform {platform!r} is not installed (env {env})",
-                          pio.REGISTRY_HOST)])
+    monkeypatch.setattr(
+        pio_offline,
+        "platform_packages_missing",
+        lambda project, env, platform, targets=(): [
+            (
+                f"package 'toolchain-xtensa-esp32s3' of platform {platform!r} is not installed (env {env})",
+                pio.REGISTRY_HOST,
+            )
+        ],
+    )
     err = _fails_fast(aot_project, None)
     assert "package 'toolchain-xtensa-esp32s3' of platform 'espressif32@6.13.0'" in err.message
     assert "-e esp32s3" in err.hint
@@ -84,23 +95,37 @@ def test_nothing_missing_asks_no_host(aot_project, monkeypatch):
 
     def no_network(host, *a, **k):
         raise AssertionError(f"asked {host} although nothing is missing")
+
     monkeypatch.setattr(pio, "reachable", no_network)
     pio.check_can_build(aot_project, pio.project_env(aot_project, "native"))
 
 
 def test_libraries_come_from_their_own_hosts(tmp_path):
-    missing = pio_offline.libraries_missing(tmp_path, "env", [
-        "Arduino_TensorFlowLite=https://github.com/tensorflow/tflite-micro-arduino-examples.git#7948b85",
-        "bblanchon/ArduinoJson@^6.21"])
-    assert [(w.split()[1], h) for w, h in missing] == [("Arduino_TensorFlowLite", "github.com"),
-                                                        ("ArduinoJson", pio.REGISTRY_HOST)]
+    missing = pio_offline.libraries_missing(
+        tmp_path,
+        "env",
+        [
+            "Arduino_TensorFlowLite=https://github.com/tensorflow/tflite-micro-arduino-examples.git#7948b85",
+            "bblanchon/ArduinoJson@^6.21",
+        ],
+    )
+    assert [(w.split()[1], h) for w, h in missing] == [
+        ("Arduino_TensorFlowLite", "github.com"),
+        ("ArduinoJson", pio.REGISTRY_HOST),
+    ]
     (tmp_path / ".pio" / "libdeps" / "env" / "ArduinoJson").mkdir(parents=True)
     assert len(pio_offline.libraries_missing(tmp_path, "env", ["bblanchon/ArduinoJson@^6.21"])) == 0
 
 
 def test_the_pio_hint_runs_as_printed():
-    proc = subprocess.run(pio.pio_hint("--version"), shell=True, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin"})  # tinyflow's environment is not on PATH
+    proc = subprocess.run(
+        pio.pio_hint("--version"),
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+    )  # tinyflow's environment is not on PATH
     assert proc.returncode == 0 and "PlatformIO Core" in proc.stdout, proc.stderr
 
 

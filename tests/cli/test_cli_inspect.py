@@ -96,10 +96,16 @@ print("HEAVY", heavy, "CODE", code)
 
 def test_help_and_inspect_do_not_import_tensorflow(tmp_path):
     model = str(corpus_path("tflm/hello_world_int8.tflite"))
-    for args in (["--help"], ["inspect", model, "--no-arena"], ["inspect", model, "--json"],
-                 ["export", model, "-o", str(tmp_path)], ["boards", "list"]):
-        proc = subprocess.run([sys.executable, "-c", _NO_TF.format(args=args)], capture_output=True, text=True,
-                              timeout=120)
+    for args in (
+        ["--help"],
+        ["inspect", model, "--no-arena"],
+        ["inspect", model, "--json"],
+        ["export", model, "-o", str(tmp_path)],
+        ["boards", "list"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", _NO_TF.format(args=args)], capture_output=True, text=True, timeout=120
+        )
         assert "HEAVY [] CODE 0" in proc.stdout, (args, proc.stdout[-500:], proc.stderr[-2000:])
 
 
@@ -139,14 +145,21 @@ def _edge_model(kind: str) -> bytes:
     return mb.build([x], [])  # no_outputs
 
 
-EDGE_VERBS = {"inspect": ["inspect", "{m}"], "compile": ["compile", "{m}", "-o", "{out}"],
-              "export": ["export", "{m}", "-o", "{out}"],
-              "eval": ["eval", "{m}", "--target", "sim://tflm", "--dataset", "random:3"],
-              "firmware-tflm": ["firmware", "generate", "{m}", "-b", "nano33ble", "-o", "{out}"],
-              "firmware-aot": ["firmware", "generate", "{m}", "-b", "nano33ble", "-r", "aot", "-o", "{out}"]}
+EDGE_VERBS = {
+    "inspect": ["inspect", "{m}"],
+    "compile": ["compile", "{m}", "-o", "{out}"],
+    "export": ["export", "{m}", "-o", "{out}"],
+    "eval": ["eval", "{m}", "--target", "sim://tflm", "--dataset", "random:3"],
+    "firmware-tflm": ["firmware", "generate", "{m}", "-b", "nano33ble", "-o", "{out}"],
+    "firmware-aot": ["firmware", "generate", "{m}", "-b", "nano33ble", "-r", "aot", "-o", "{out}"],
+}
 # Where a tinyflow device cannot serve the model's I/O, the verbs that build or drive one refuse it.
-EDGE_ERRORS = {"scalar": None, "bool": "is BOOL; the device link carries only", "no_inputs": "has 0 inputs",
-               "no_outputs": "has 0 outputs"}
+EDGE_ERRORS = {
+    "scalar": None,
+    "bool": "is BOOL; the device link carries only",
+    "no_inputs": "has 0 inputs",
+    "no_outputs": "has 0 outputs",
+}
 
 
 @pytest.mark.parametrize("verb", EDGE_VERBS)

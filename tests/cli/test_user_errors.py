@@ -30,9 +30,14 @@ def blocker(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("verb", [
-    ["export"], ["compile", "--no-tflm-arena"], ["firmware", "generate", "--board", "nano33ble", "--runtime", "aot"],
-])
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["export"],
+        ["compile", "--no-tflm-arena"],
+        ["firmware", "generate", "--board", "nano33ble", "--runtime", "aot"],
+    ],
+)
 def test_output_folder_under_a_file_is_a_usage_error(verb, blocker):
     model = corpus_path("tflm/hello_world_int8.tflite")
     res = _run(*verb, model, "-o", blocker / "out")
@@ -53,8 +58,10 @@ def test_bad_model_output_fails_before_any_training(verb, blocker, tmp_path):
 def test_train_output_without_keras_suffix_fails_first(tmp_path):
     res = _run("train", "-d", "digits", "-m", "mlp", "-o", tmp_path / "m.h5")
     assert res.exit_code == 2
-    assert _error_line(res) == f"Error: Output {tmp_path / 'm.h5'} does not end in .keras. " \
-                               "Name the output <name>.keras (Keras 3 needs it)."
+    assert (
+        _error_line(res) == f"Error: Output {tmp_path / 'm.h5'} does not end in .keras. "
+        "Name the output <name>.keras (Keras 3 needs it)."
+    )
     assert not (tmp_path / "m.h5").exists()
 
 
@@ -63,11 +70,16 @@ def test_demo_output_under_a_file(blocker):
     assert res.exit_code == 2 and "Error: Cannot write" in _error_line(res)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"hello\n", "Error: Not a .tflite file, or a truncated one: only 6 bytes"),
-    (b"PK\x03\x04" + bytes(60), "Error: Not a .tflite file: it is a zip archive (a .keras model?). "
-                                "Convert it first: tinyflow quantize"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"hello\n", "Error: Not a .tflite file, or a truncated one: only 6 bytes"),
+        (
+            b"PK\x03\x04" + bytes(60),
+            "Error: Not a .tflite file: it is a zip archive (a .keras model?). Convert it first: tinyflow quantize",
+        ),
+    ],
+)
 def test_inspect_names_what_the_file_is(tmp_path, content, message):
     path = tmp_path / "model.tflite"
     path.write_bytes(content)
@@ -81,11 +93,14 @@ def _npz(path, x, y):
     return path
 
 
-@pytest.mark.parametrize("x, y, message", [
-    (np.full((4, 1), np.nan, np.float32), np.zeros(4, np.float32), "has 4 NaN and 0 inf values in x"),
-    (np.zeros((10, 1), np.float32), np.zeros(7, np.float32), "has 10 samples in x but 7 labels in y"),
-    (np.zeros((0, 1), np.float32), np.zeros(0, np.float32), "is empty (x has shape (0, 1))"),
-])
+@pytest.mark.parametrize(
+    "x, y, message",
+    [
+        (np.full((4, 1), np.nan, np.float32), np.zeros(4, np.float32), "has 4 NaN and 0 inf values in x"),
+        (np.zeros((10, 1), np.float32), np.zeros(7, np.float32), "has 10 samples in x but 7 labels in y"),
+        (np.zeros((0, 1), np.float32), np.zeros(0, np.float32), "is empty (x has shape (0, 1))"),
+    ],
+)
 def test_eval_refuses_unusable_npz(tmp_path, x, y, message):
     data = _npz(tmp_path / "bad.npz", x, y)
     res = _run("eval", corpus_path("tflm/hello_world_int8.tflite"), "-d", data, "--no-progress")
@@ -133,8 +148,11 @@ def test_eval_report_under_a_file_is_a_usage_error(blocker):
 
 def test_resume_without_a_journal_says_it_starts_over(tmp_path):
     model = corpus_path("tflm/hello_world_int8.tflite")
-    res = CliRunner().invoke(cli, ["eval", str(model), "-d", "random:2", "--no-progress",
-                                   "--report", str(tmp_path / "r"), "--resume"], catch_exceptions=False)
+    res = CliRunner().invoke(
+        cli,
+        ["eval", str(model), "-d", "random:2", "--no-progress", "--report", str(tmp_path / "r"), "--resume"],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.output
     assert f"notice: no journal in {tmp_path / 'r'} to resume; starting from the first sample." in res.stderr
 
@@ -148,8 +166,10 @@ def test_an_unexpected_os_error_is_one_error_line(monkeypatch):
     monkeypatch.setattr(tinyflow.boards, "list_boards", broken)
     res = _run("boards", "list")
     assert res.exit_code == 1
-    assert _error_line(res) == ("Error: /some/where: No space left on device. "
-                                "Check the path, its permissions and the free space, then run again.")
+    assert _error_line(res) == (
+        "Error: /some/where: No space left on device. "
+        "Check the path, its permissions and the free space, then run again."
+    )
 
 
 # -- numbers from the command line: finite, in range, one usage error line --
@@ -157,29 +177,35 @@ def test_an_unexpected_os_error_is_one_error_line(monkeypatch):
 HELLO = "tflm/hello_world_int8.tflite"
 
 
-@pytest.mark.parametrize("value, message", [
-    ("nan", "'nan' is not a finite number"),
-    ("inf", "'inf' is not a finite number"),
-    ("-inf", "'-inf' is not a finite number"),
-    ("-1", "-1.0 is not in the range 0.1<=x<=3600"),
-    ("0", "0.0 is not in the range 0.1<=x<=3600"),
-    ("1e300", "is not in the range 0.1<=x<=3600"),
-    ("soon", "'soon' is not a valid float"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("nan", "'nan' is not a finite number"),
+        ("inf", "'inf' is not a finite number"),
+        ("-inf", "'-inf' is not a finite number"),
+        ("-1", "-1.0 is not in the range 0.1<=x<=3600"),
+        ("0", "0.0 is not in the range 0.1<=x<=3600"),
+        ("1e300", "is not in the range 0.1<=x<=3600"),
+        ("soon", "'soon' is not a valid float"),
+    ],
+)
 def test_eval_timeout_must_be_a_finite_number_in_range(value, message):
     res = _run("eval", corpus_path(HELLO), "-d", "random:2", "--no-progress", "--timeout", value)
     assert res.exit_code == 2, res.output
     assert message in _error_line(res)
 
 
-@pytest.mark.parametrize("verb, option, value", [
-    (["prune", "MODEL", "-d", "digits"], "--ratio", "nan"),
-    (["prune", "MODEL", "-d", "digits"], "--sparsity", "nan"),
-    (["train", "-d", "digits"], "--width", "inf"),
-    (["train", "-d", "digits"], "--width", "nan"),
-    (["train", "-d", "digits"], "--lr", "nan"),
-    (["train", "-d", "digits"], "--lr", "inf"),
-])
+@pytest.mark.parametrize(
+    "verb, option, value",
+    [
+        (["prune", "MODEL", "-d", "digits"], "--ratio", "nan"),
+        (["prune", "MODEL", "-d", "digits"], "--sparsity", "nan"),
+        (["train", "-d", "digits"], "--width", "inf"),
+        (["train", "-d", "digits"], "--width", "nan"),
+        (["train", "-d", "digits"], "--lr", "nan"),
+        (["train", "-d", "digits"], "--lr", "inf"),
+    ],
+)
 def test_every_float_option_refuses_non_finite_numbers(tmp_path, verb, option, value):
     keras_file = tmp_path / "m.keras"
     keras_file.write_bytes(b"PK\x03\x04")  # never loaded: the option is refused first
@@ -227,10 +253,13 @@ def test_eval_labels_outside_the_model_classes(tmp_path):
     assert not (tmp_path / "rep" / "report.html").exists()
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("random:99999999999999999999", "random:N allows at most 1,000,000 samples"),
-    ("random:-5", "random:N needs a positive sample count"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("random:99999999999999999999", "random:N allows at most 1,000,000 samples"),
+        ("random:-5", "random:N needs a positive sample count"),
+    ],
+)
 def test_eval_random_count_is_bounded(spec, message):
     res = _run("eval", corpus_path(HELLO), "-d", spec, "--no-progress")
     assert res.exit_code == 2, res.output
@@ -261,12 +290,20 @@ def test_eval_resume_of_an_old_journal(tmp_path):
     (rep / "journal.jsonl").write_text(json.dumps({"tinyflow_journal": 1, "config": {}, "fingerprint": "x"}) + "\n")
     res = _run("eval", corpus_path(HELLO), "-d", "random:2", "--no-progress", "--report", rep, "--resume")
     assert res.exit_code == 2, res.output
-    assert _error_line(res).endswith("so its records cannot be verified. Run without --resume to measure every "
-                                     "sample again.")
+    assert _error_line(res).endswith(
+        "so its records cannot be verified. Run without --resume to measure every sample again."
+    )
 
 
-@pytest.mark.parametrize("verb", [["train", "--data", "digits"], ["prune", "MODEL", "--data", "digits"],
-                                  ["quantize", "MODEL", "--data", "digits"], ["demo"]])
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["train", "--data", "digits"],
+        ["prune", "MODEL", "--data", "digits"],
+        ["quantize", "MODEL", "--data", "digits"],
+        ["demo"],
+    ],
+)
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_seed_outside_numpy_range_is_a_usage_error(tmp_path, verb, seed):
     """numpy takes seeds in [0, 2**32): others were a traceback from deep inside training."""
@@ -280,6 +317,7 @@ def test_seed_outside_numpy_range_is_a_usage_error(tmp_path, verb, seed):
 
 # -- untrusted text (custom-op codes, device replies) cannot split the Error line or forge output --
 
+
 def test_control_characters_in_an_error_stay_on_its_one_line(monkeypatch):
     import tinyflow.boards
     from tinyflow.errors import LinkError
@@ -291,8 +329,9 @@ def test_control_characters_in_an_error_stay_on_its_one_line(monkeypatch):
     res = _run("boards", "list")
     assert res.exit_code == 1
     assert res.output.count("\n") == 1 and "\x1b" not in res.output and "\r" not in res.output
-    assert _error_line(res) == ("Error: Device said: bad\\x0aError: forged line\\x1b[2J\\x0d. "
-                                "Reset the board\\x0a[env:pwned]")
+    assert _error_line(res) == (
+        "Error: Device said: bad\\x0aError: forged line\\x1b[2J\\x0d. Reset the board\\x0a[env:pwned]"
+    )
 
 
 def _custom_op_model(tmp_path, code: str):
@@ -324,8 +363,17 @@ def test_a_custom_op_code_with_newlines_is_shown_on_one_line(tmp_path):
 
 # -- model files that are not regular files: refused at once by every verb, never read --
 
-@pytest.mark.parametrize("verb", [["inspect", "--no-arena"], ["compile", "--no-tflm-arena", "-o", "out"],
-                                  ["eval", "-d", "random:2", "--no-progress"], ["profile"], ["export", "-o", "out"]])
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["inspect", "--no-arena"],
+        ["compile", "--no-tflm-arena", "-o", "out"],
+        ["eval", "-d", "random:2", "--no-progress"],
+        ["profile"],
+        ["export", "-o", "out"],
+    ],
+)
 def test_a_fifo_as_the_model_is_refused_without_hanging(tmp_path, verb):
     import os
     import subprocess
@@ -334,8 +382,14 @@ def test_a_fifo_as_the_model_is_refused_without_hanging(tmp_path, verb):
     fifo = tmp_path / "f.tflite"
     os.mkfifo(fifo)
     # A subprocess with a deadline: reading a FIFO with no writer used to block forever.
-    res = subprocess.run([sys.executable, "-m", "tinyflow.cli.main", verb[0], str(fifo), *verb[1:]], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "tinyflow.cli.main", verb[0], str(fifo), *verb[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 1, res.stderr
-    assert res.stderr.splitlines() == [f"Error: Model file {fifo} is a FIFO (named pipe), not a regular file. "
-                                       "Give the path of a file on disk."]
+    assert res.stderr.splitlines() == [
+        f"Error: Model file {fifo} is a FIFO (named pipe), not a regular file. Give the path of a file on disk."
+    ]

@@ -13,6 +13,7 @@ from tinyflow.compile.planner import check_plan
 def require_cc() -> None:
     if shutil.which("cc") is None:
         from conftest import missing
+
         missing("tool 'cc'")
 
 
@@ -21,6 +22,7 @@ def tflm_runtime():
         from tflite_micro import runtime
     except ImportError:
         from conftest import missing
+
         missing("tflite_micro (pip install tflite-micro)")
     return runtime
 
@@ -56,5 +58,6 @@ def compare_with_tflm(data: bytes, samples: int, seed: int = 0, name: str = "m")
         for j, g in enumerate(got):
             want = interp.get_output(j)
             assert np.array_equal(g, want.reshape(g.shape)), (
-                f"sample {k} output {j}: {int((g != want.reshape(g.shape)).sum())} of {g.size} values differ")
+                f"sample {k} output {j}: {int((g != want.reshape(g.shape)).sum())} of {g.size} values differ"
+            )
     return compiled.plan.arena_bytes

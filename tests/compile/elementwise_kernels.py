@@ -13,8 +13,23 @@ import numpy as np
 from tinyflow.build.cc import CBuild, build_executable
 
 ROOT = Path(__file__).resolve().parents[2]
-KERNELS = ["fixedpoint", "add", "mul", "softmax", "logistic", "tanh", "quantize", "dequantize", "mean", "svdf", "lut",
-           "concatenation", "pad", "activations", "reshape"]
+KERNELS = [
+    "fixedpoint",
+    "add",
+    "mul",
+    "softmax",
+    "logistic",
+    "tanh",
+    "quantize",
+    "dequantize",
+    "mean",
+    "svdf",
+    "lut",
+    "concatenation",
+    "pad",
+    "activations",
+    "reshape",
+]
 
 
 @functools.lru_cache(maxsize=None)
@@ -22,10 +37,14 @@ def library() -> ctypes.CDLL:
     """The kernels built once (cached by content hash) as a shared library."""
     if shutil.which("cc") is None:
         from conftest import missing
+
         missing("tool 'cc'")
-    build = CBuild(sources=[ROOT / "firmware" / "kernels" / f"{k}.c" for k in KERNELS],
-                   include_dirs=[ROOT / "firmware" / "include"],
-                   cflags=["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"], ldflags=["-shared", "-lm"])
+    build = CBuild(
+        sources=[ROOT / "firmware" / "kernels" / f"{k}.c" for k in KERNELS],
+        include_dirs=[ROOT / "firmware" / "include"],
+        cflags=["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"],
+        ldflags=["-shared", "-lm"],
+    )
     return ctypes.CDLL(str(build_executable(build, "libtinyflow_kernels_h8.so")))
 
 
@@ -36,8 +55,9 @@ def ptr(a: np.ndarray):
 def call(name: str, *args) -> int:
     """Call kernel `name`; ctypes Structures are passed by reference, numpy arrays as pointers."""
     fn = getattr(library(), name)
-    conv = [ctypes.byref(a) if isinstance(a, ctypes.Structure) else ptr(a) if isinstance(a, np.ndarray) else a
-            for a in args]
+    conv = [
+        ctypes.byref(a) if isinstance(a, ctypes.Structure) else ptr(a) if isinstance(a, np.ndarray) else a for a in args
+    ]
     return fn(*conv)
 
 
@@ -46,6 +66,7 @@ def tflm():
         from tflite_micro import runtime
     except ImportError:
         from conftest import missing
+
         missing("tflite_micro (pip install tflite-micro)")
     return runtime
 
@@ -64,10 +85,9 @@ def qparams(draw, st, dtype: str = "int8"):
     lo, hi = {"int8": (-128, 127), "int16": (0, 0), "uint8": (0, 255)}[dtype]
     exp = draw(st.floats(min_value=-9.0, max_value=1.0))
     mant = draw(st.floats(min_value=1.0, max_value=2.0))
-    return float(np.float32(mant * 2.0 ** exp)), draw(st.integers(lo, hi))
+    return float(np.float32(mant * 2.0**exp)), draw(st.integers(lo, hi))
 
 
 def rand_int(rng: np.random.Generator, shape, dtype: str = "int8") -> np.ndarray:
     info = np.iinfo(np.dtype(dtype))
     return rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
-

@@ -35,8 +35,20 @@ def test_compile_writes_a_folder_that_builds_and_runs(tmp_path):
     assert (out / "micro_speech_quantized.c").exists()
     (out / "main.c").write_text(MAIN)
     exe = tmp_path / "m"
-    cmd = ["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", *map(str, out.glob("*.c")),
-           *map(str, (out / "kernels").glob("*.c")), f"-I{out / 'include'}", "-o", str(exe), "-lm"]
+    cmd = [
+        "cc",
+        "-std=c99",
+        "-O1",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        *map(str, out.glob("*.c")),
+        *map(str, (out / "kernels").glob("*.c")),
+        f"-I{out / 'include'}",
+        "-o",
+        str(exe),
+        "-lm",
+    ]
     subprocess.run(cmd, check=True, timeout=120)
     assert subprocess.run([str(exe)], timeout=30).returncode == 0
 
@@ -56,6 +68,7 @@ def test_compile_unsupported_op_exits_1_with_the_hint(tmp_path):
 
 
 # -- compile -o: a folder with the user's own files is refused; --force overrides -------------------
+
 
 def _snapshot(folder):
     return {str(p): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}

@@ -18,13 +18,21 @@ KERNELS = ["conv_2d", "depthwise_conv_2d", "fully_connected", "pooling"]
 
 def test_conv_kernels_have_no_undefined_behaviour_on_extremes():
     require_tool("clang")
-    build = CBuild(sources=[ROOT / "firmware" / "kernels" / f"{k}.c" for k in KERNELS]
-                   + [Path(__file__).with_name("conv_extremes.c")],
-                   include_dirs=[ROOT / "firmware" / "include"], compiler="clang", sanitize=True)
+    build = CBuild(
+        sources=[ROOT / "firmware" / "kernels" / f"{k}.c" for k in KERNELS]
+        + [Path(__file__).with_name("conv_extremes.c")],
+        include_dirs=[ROOT / "firmware" / "include"],
+        compiler="clang",
+        sanitize=True,
+    )
     exe = build_executable(build, "conv_extremes")
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "runtime error" not in proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[-1] == "OK" and [ln.split()[0] for ln in lines[:-1]] == [
-        "conv", "depthwise", "fully_connected", "pooling"]
+        "conv",
+        "depthwise",
+        "fully_connected",
+        "pooling",
+    ]

@@ -16,9 +16,14 @@ pytestmark = pytest.mark.firmware
 
 def test_kernels_have_no_undefined_behaviour_on_extremes():
     compiler = "clang" if require_tool("clang") else "cc"
-    build = CBuild(sources=[ROOT / "firmware" / "kernels" / f"{k}.c" for k in KERNELS]
-                   + [Path(__file__).with_name("kernels_extremes.c")],
-                   include_dirs=[ROOT / "firmware" / "include"], ldflags=["-lm"], compiler=compiler, sanitize=True)
+    build = CBuild(
+        sources=[ROOT / "firmware" / "kernels" / f"{k}.c" for k in KERNELS]
+        + [Path(__file__).with_name("kernels_extremes.c")],
+        include_dirs=[ROOT / "firmware" / "include"],
+        ldflags=["-lm"],
+        compiler=compiler,
+        sanitize=True,
+    )
     exe = build_executable(build, "kernels_extremes")
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -23,6 +23,7 @@ def test_report_without_measurements_has_plan_figures():
 def test_report_measures_flash_and_tflm_arena():
     if shutil.which("arm-none-eabi-gcc") is None:
         from conftest import missing
+
         missing("tool 'arm-none-eabi-gcc'")
     data = corpus_path("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     r = memory_report(data, name="kws")

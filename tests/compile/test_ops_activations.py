@@ -38,9 +38,11 @@ def test_relu_matches_tflm(data):
 def test_relu_scale_ratio_is_divided_in_double_as_tflm_does():
     """0.53033006 / 0.35355338 is 1.5 in float32 but 1.49999996 in double (what TFLM uses): each
     odd input then rounds down, not up (42 of 256 outputs differed before)."""
-    qi, qo = (float(np.float32(1.5 * 2.0 ** -1.5)), 0), (float(np.float32(2.0 ** -1.5)), 0)
+    qi, qo = (float(np.float32(1.5 * 2.0**-1.5)), 0), (float(np.float32(2.0**-1.5)), 0)
     got = np.zeros(ALL.shape, np.int8)
-    assert call("tinyflow_relu_s8", cstruct.RELU.ctypes_value(activations.prepare_relu(ALL.shape, qi, qo)), ALL, got) == 0
+    assert (
+        call("tinyflow_relu_s8", cstruct.RELU.ctypes_value(activations.prepare_relu(ALL.shape, qi, qo)), ALL, got) == 0
+    )
     np.testing.assert_array_equal(got, tflm_out("RELU", qi, qo))
 
 

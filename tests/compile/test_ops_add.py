@@ -18,15 +18,25 @@ pytestmark = pytest.mark.firmware
 def cases(draw):
     rank = draw(st.integers(1, 5))
     out = draw(st.lists(st.integers(1, 5), min_size=rank, max_size=rank))
+
     def sub():
         r = draw(st.integers(0, rank))
-        return [d if draw(st.booleans()) else 1 for d in out[rank - r:]]
+        return [d if draw(st.booleans()) else 1 for d in out[rank - r :]]
+
     s1, s2 = (sub(), list(out)) if draw(st.booleans()) else (list(out), sub())
     if draw(st.booleans()):
         s1, s2 = sub(), sub()
         out = list(np.broadcast_shapes(tuple(s1), tuple(s2))) or [1]
-    return s1, s2, out, qparams(draw, st), qparams(draw, st), qparams(draw, st), \
-        draw(st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH"])), draw(st.integers(0, 2**31))
+    return (
+        s1,
+        s2,
+        out,
+        qparams(draw, st),
+        qparams(draw, st),
+        qparams(draw, st),
+        draw(st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH"])),
+        draw(st.integers(0, 2**31)),
+    )
 
 
 def run_add(s1, s2, out, q1, q2, qo, act, seed):

@@ -23,7 +23,7 @@ def _shape(draw, rank_max=4, dim_max=4):
 
 def _sub(draw, shape):
     """A shape that broadcasts to `shape`."""
-    return [d if draw(st.booleans()) else 1 for d in shape][draw(st.integers(0, len(shape) - 1)):]
+    return [d if draw(st.booleans()) else 1 for d in shape][draw(st.integers(0, len(shape) - 1)) :]
 
 
 @st.composite
@@ -36,8 +36,14 @@ def graphs(draw):
     def inp(shape, dtype="int8", qp=None):
         qp = qp or (q() if dtype == "int8" else (None, None))
         i = mb.tensor(shape, dtype, *qp)
-        feeds.append((i, rand_int(rng, shape, dtype) if dtype != "float32" else
-                      (rng.standard_normal(shape) * 3).astype(np.float32)))
+        feeds.append(
+            (
+                i,
+                rand_int(rng, shape, dtype)
+                if dtype != "float32"
+                else (rng.standard_normal(shape) * 3).astype(np.float32),
+            )
+        )
         return i
 
     def out(shape, dtype="int8", qp=None):
@@ -64,14 +70,25 @@ def graphs(draw):
     shape = _shape(draw)
     r = mb.tensor(shape, "int8", *q())
     mb.op("RELU", [inp(shape)], [r])
-    flat = mb.tensor([1, int(np.prod(shape))], "int8", *mb.tensors[r].quantization.scale, *mb.tensors[r].quantization.zeroPoint)
-    mb.op("RESHAPE", [r, mb.tensor([2], "int32", data=[1, int(np.prod(shape))])], [flat], new_shape=[1, int(np.prod(shape))])
+    flat = mb.tensor(
+        [1, int(np.prod(shape))], "int8", *mb.tensors[r].quantization.scale, *mb.tensors[r].quantization.zeroPoint
+    )
+    mb.op(
+        "RESHAPE",
+        [r, mb.tensor([2], "int32", data=[1, int(np.prod(shape))])],
+        [flat],
+        new_shape=[1, int(np.prod(shape))],
+    )
     mb.op("SOFTMAX", [flat], [out([1, int(np.prod(shape))], qp=(1 / 256, -128))], beta=1.0)
     # MEAN over random axes.
     shape = _shape(draw, 4, 5)
     axes = sorted(set(draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape)))))
     keep = draw(st.booleans())
-    oshape = [1 if d in axes else n for d, n in enumerate(shape)] if keep else [n for d, n in enumerate(shape) if d not in axes]
+    oshape = (
+        [1 if d in axes else n for d, n in enumerate(shape)]
+        if keep
+        else [n for d, n in enumerate(shape) if d not in axes]
+    )
     mb.op("MEAN", [inp(shape), mb.tensor([len(axes)], "int32", data=axes)], [out(oshape or [1])], keep_dims=keep)
     # CONCATENATION of 2-3 inputs sharing quantization, along a random axis.
     shape, qc = _shape(draw), q()
@@ -87,8 +104,11 @@ def graphs(draw):
     # PAD with the output zero point.
     shape, qp_ = _shape(draw), q()
     pads = [[draw(st.integers(0, 2)), draw(st.integers(0, 2))] for _ in shape]
-    mb.op("PAD", [inp(shape, qp=qp_), mb.tensor([len(shape), 2], "int32", data=pads)],
-          [out([d + a + b for d, (a, b) in zip(shape, pads)], qp=qp_)])
+    mb.op(
+        "PAD",
+        [inp(shape, qp=qp_), mb.tensor([len(shape), 2], "int32", data=pads)],
+        [out([d + a + b for d, (a, b) in zip(shape, pads)], qp=qp_)],
+    )
     # QUANTIZE float -> int8, int8 -> int8; DEQUANTIZE int8 -> float.
     shape = _shape(draw)
     mb.op("QUANTIZE", [inp(shape, "float32")], [out(shape, qp=(0.03, -4))])

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.firmware
 
 def pointers(arrays):
     import ctypes
+
     return (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
 
 
@@ -74,6 +75,14 @@ def test_concatenation_requantizes_mixed_parameters(case, data):
     if p["requant"] is None:
         return
     got = np.zeros(want.shape, np.int8)
-    assert call("tinyflow_concatenation_requant_s8", cstruct.CONCAT.ctypes_value(p),
-                cstruct.CONCAT_REQUANT.ctypes_value(p["requant"]), pointers(xs), got) == 0
+    assert (
+        call(
+            "tinyflow_concatenation_requant_s8",
+            cstruct.CONCAT.ctypes_value(p),
+            cstruct.CONCAT_REQUANT.ctypes_value(p["requant"]),
+            pointers(xs),
+            got,
+        )
+        == 0
+    )
     np.testing.assert_array_equal(got, want)

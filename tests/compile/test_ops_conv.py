@@ -34,7 +34,7 @@ def weights(draw, rng, shape, channels):
 
 @st.composite
 def conv_cases(draw, depthwise: bool):
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 31)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
     b, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 9)), draw(st.integers(1, 9))
     ic = draw(st.integers(1, 6))
     fh, fw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -56,8 +56,14 @@ def conv_cases(draw, depthwise: bool):
     has_bias = depthwise or draw(st.booleans())
     bi = mb.tensor([oc], "int32", [si * s for s in scales], [0] * len(scales), data=bias) if has_bias else -1
     y = mb.tensor([b, oh, ow, oc], "int8", so, zo)
-    opts = dict(padding=pad, stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
-                fused_activation_function=draw(st.sampled_from(ACTS)))
+    opts = dict(
+        padding=pad,
+        stride_h=sh,
+        stride_w=sw,
+        dilation_h_factor=dh,
+        dilation_w_factor=dw,
+        fused_activation_function=draw(st.sampled_from(ACTS)),
+    )
     if depthwise:
         opts["depth_multiplier"] = mult
     mb.op("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", [x, f, bi], [y], **opts)
@@ -78,15 +84,18 @@ def test_depthwise_conv_2d_matches_tflm(model):
 
 @st.composite
 def fc_cases(draw):
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 31)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
     batches, depth, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 40)), draw(st.integers(1, 12))
     wts, scales, bias = weights(draw, rng, [n_out, depth], n_out)  # per-tensor or per-channel
     (si, zi), (so, zo) = q(draw, -6, 0), q(draw, -6, 2)
     mb = ModelBuilder()
     x = mb.tensor([batches, depth], "int8", si, zi)
     f = mb.tensor([n_out, depth], "int8", scales, [0] * len(scales), data=wts)
-    bi = mb.tensor([n_out], "int32", [si * s for s in scales], [0] * len(scales), data=bias) \
-        if draw(st.booleans()) else -1
+    bi = (
+        mb.tensor([n_out], "int32", [si * s for s in scales], [0] * len(scales), data=bias)
+        if draw(st.booleans())
+        else -1
+    )
     y = mb.tensor([batches, n_out], "int8", so, zo)
     mb.op("FULLY_CONNECTED", [x, f, bi], [y], fused_activation_function=draw(st.sampled_from(ACTS)))
     return mb.build([x], [y])
@@ -111,8 +120,17 @@ def pool_cases(draw):
     mb = ModelBuilder()
     x = mb.tensor([b, h, w, c], "int8", si, zi)
     y = mb.tensor([b, oh, ow, c], "int8", si, zi)
-    mb.op(draw(st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"])), [x], [y], padding=pad, stride_h=sh,
-          stride_w=sw, filter_height=fh, filter_width=fw, fused_activation_function=draw(st.sampled_from(ACTS)))
+    mb.op(
+        draw(st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"])),
+        [x],
+        [y],
+        padding=pad,
+        stride_h=sh,
+        stride_w=sw,
+        filter_height=fh,
+        filter_width=fw,
+        fused_activation_function=draw(st.sampled_from(ACTS)),
+    )
     return mb.build([x], [y])
 
 

@@ -11,8 +11,25 @@ from hypothesis import strategies as st
 from tinyflow.errors import ModelError
 from tinyflow.tflite.writer import ModelBuilder
 
-OPS = ["ADD", "MUL", "SOFTMAX", "LOGISTIC", "TANH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE", "MEAN",
-       "CONCATENATION", "PAD", "PADV2", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "SVDF"]
+OPS = [
+    "ADD",
+    "MUL",
+    "SOFTMAX",
+    "LOGISTIC",
+    "TANH",
+    "RELU",
+    "RELU6",
+    "QUANTIZE",
+    "DEQUANTIZE",
+    "MEAN",
+    "CONCATENATION",
+    "PAD",
+    "PADV2",
+    "RESHAPE",
+    "SQUEEZE",
+    "EXPAND_DIMS",
+    "SVDF",
+]
 DTYPES = ["int8", "int8", "int8", "int16", "float32", "int32", "uint8"]
 SCALES = [0.1, 1 / 256, 1e-30, 0.0, -0.5, float("nan"), float("inf"), 3e38]
 
@@ -34,8 +51,16 @@ def hostile(draw):
         if const and int(np.prod(shape)) < 64:
             info = np.iinfo(np.dtype(dtype)) if dtype != "float32" else None
             lo, hi = (info.min, info.max) if info else (-5, 5)
-            kw["data"] = np.array(draw(st.lists(st.integers(max(lo, -10), min(hi, 10)), min_size=int(np.prod(shape)),
-                                                max_size=int(np.prod(shape)))), dtype=dtype).reshape(shape)
+            kw["data"] = np.array(
+                draw(
+                    st.lists(
+                        st.integers(max(lo, -10), min(hi, 10)),
+                        min_size=int(np.prod(shape)),
+                        max_size=int(np.prod(shape)),
+                    )
+                ),
+                dtype=dtype,
+            ).reshape(shape)
         return mb.tensor(shape, dtype, **kw)
 
     n_in = draw(st.integers(0, 5))
@@ -72,6 +97,7 @@ def test_hostile_single_op_models_fail_cleanly(data):
 
 # ---- arity: every op's inputs and outputs are checked once, before folding or lowering ------------
 
+
 def _conv_model(op: str, inputs, outputs=None) -> bytes:
     """A one-op CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED/pool model with its inputs replaced by
     `inputs` (names: x, w, b, or -1 for an absent one)."""
@@ -83,8 +109,13 @@ def _conv_model(op: str, inputs, outputs=None) -> bytes:
         opts = {}
     else:
         x, y = mb.tensor([1, 4, 4, 3], "int8", **q), mb.tensor([1, 4, 4, 3], "int8", **q)
-        w = mb.tensor([3, 1, 1, 3] if op == "CONV_2D" else [1, 1, 1, 3], "int8", scale=0.02, zero_point=0,
-                      data=np.ones((3, 1, 1, 3) if op == "CONV_2D" else (1, 1, 1, 3)))
+        w = mb.tensor(
+            [3, 1, 1, 3] if op == "CONV_2D" else [1, 1, 1, 3],
+            "int8",
+            scale=0.02,
+            zero_point=0,
+            data=np.ones((3, 1, 1, 3) if op == "CONV_2D" else (1, 1, 1, 3)),
+        )
         opts = {"padding": "SAME"} if "CONV" in op else {"padding": "SAME", "filter_height": 1, "filter_width": 1}
         opts.update({"depth_multiplier": 1} if op == "DEPTHWISE_CONV_2D" else {})
     b = mb.tensor([3], "int32", scale=0.001, zero_point=0, data=np.zeros(3))
@@ -93,20 +124,28 @@ def _conv_model(op: str, inputs, outputs=None) -> bytes:
     return mb.build([x], [y])
 
 
-@pytest.mark.parametrize("op, inputs, outputs, match", [
-    ("CONV_2D", [], None, r"Op 0 \(CONV_2D\) has 0 inputs \[\]; it takes input, filter and an optional bias"),
-    ("CONV_2D", ["x"], None, r"has 1 input \[\d\]; it takes input, filter and an optional bias"),
-    ("CONV_2D", ["x", -1, "b"], None, r"has no filter \(input 1 is -1\)"),
-    ("CONV_2D", ["x", "w", "b", "b"], None, r"has 4 inputs"),
-    ("CONV_2D", ["x", "w", "b"], [], r"has 0 outputs"),
-    ("DEPTHWISE_CONV_2D", [], None, r"Op 0 \(DEPTHWISE_CONV_2D\) has 0 inputs"),
-    ("DEPTHWISE_CONV_2D", ["x"], None, r"has 1 input"),
-    ("FULLY_CONNECTED", [], None, r"Op 0 \(FULLY_CONNECTED\) has 0 inputs \[\]; it takes input, weights and an optional bias"),
-    ("FULLY_CONNECTED", ["x"], None, r"has 1 input"),
-    ("FULLY_CONNECTED", [-1, "w"], None, r"has no input \(input 0 is -1\)"),
-    ("AVERAGE_POOL_2D", [], None, r"Op 0 \(AVERAGE_POOL_2D\) has 0 inputs \[\]; it takes input\. "),
-    ("MAX_POOL_2D", [], None, r"Op 0 \(MAX_POOL_2D\) has 0 inputs"),
-])
+@pytest.mark.parametrize(
+    "op, inputs, outputs, match",
+    [
+        ("CONV_2D", [], None, r"Op 0 \(CONV_2D\) has 0 inputs \[\]; it takes input, filter and an optional bias"),
+        ("CONV_2D", ["x"], None, r"has 1 input \[\d\]; it takes input, filter and an optional bias"),
+        ("CONV_2D", ["x", -1, "b"], None, r"has no filter \(input 1 is -1\)"),
+        ("CONV_2D", ["x", "w", "b", "b"], None, r"has 4 inputs"),
+        ("CONV_2D", ["x", "w", "b"], [], r"has 0 outputs"),
+        ("DEPTHWISE_CONV_2D", [], None, r"Op 0 \(DEPTHWISE_CONV_2D\) has 0 inputs"),
+        ("DEPTHWISE_CONV_2D", ["x"], None, r"has 1 input"),
+        (
+            "FULLY_CONNECTED",
+            [],
+            None,
+            r"Op 0 \(FULLY_CONNECTED\) has 0 inputs \[\]; it takes input, weights and an optional bias",
+        ),
+        ("FULLY_CONNECTED", ["x"], None, r"has 1 input"),
+        ("FULLY_CONNECTED", [-1, "w"], None, r"has no input \(input 0 is -1\)"),
+        ("AVERAGE_POOL_2D", [], None, r"Op 0 \(AVERAGE_POOL_2D\) has 0 inputs \[\]; it takes input\. "),
+        ("MAX_POOL_2D", [], None, r"Op 0 \(MAX_POOL_2D\) has 0 inputs"),
+    ],
+)
 def test_missing_or_extra_inputs_are_a_model_error(op, inputs, outputs, match):
     from tinyflow.compile.compiler import compile_model
 
@@ -134,10 +173,31 @@ def test_every_lowered_op_declares_its_arity():
 
 # ---- fuzz: corpus models mutated through the object API --------------------------------------------
 
-FUZZ_MODELS = ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite",
-               "tflm/keyword_scrambled_8bit.tflite", "mlperf_tiny/kws_ref_model.tflite"]
-MUTATIONS = ["drop_input", "absent_input", "swap_input", "extra_input", "drop_output", "swap_output", "shape", "dim",
-             "rank0", "type", "buffer_empty", "buffer_cut", "graph_inputs", "graph_outputs", "opcode", "scale", "option"]
+FUZZ_MODELS = [
+    "tflm/hello_world_int8.tflite",
+    "tflm/micro_speech_quantized.tflite",
+    "tflm/keyword_scrambled_8bit.tflite",
+    "mlperf_tiny/kws_ref_model.tflite",
+]
+MUTATIONS = [
+    "drop_input",
+    "absent_input",
+    "swap_input",
+    "extra_input",
+    "drop_output",
+    "swap_output",
+    "shape",
+    "dim",
+    "rank0",
+    "type",
+    "buffer_empty",
+    "buffer_cut",
+    "graph_inputs",
+    "graph_outputs",
+    "opcode",
+    "scale",
+    "option",
+]
 _PARSED: dict = {}
 
 
@@ -193,8 +253,17 @@ def _mutant(rel: str, mutations) -> bytes:
             field = sorted(vars(op.builtinOptions))[v % len(vars(op.builtinOptions))]
             value = [-1, 0, 2, 99, 1 << 20][(v >> 8) % 5]
             old = getattr(op.builtinOptions, field)
-            setattr(op.builtinOptions, field, [value] * 3 if isinstance(old, (list, np.ndarray)) else
-                    bool(value) if isinstance(old, bool) else float(value) if isinstance(old, float) else value)
+            setattr(
+                op.builtinOptions,
+                field,
+                [value] * 3
+                if isinstance(old, (list, np.ndarray))
+                else bool(value)
+                if isinstance(old, bool)
+                else float(value)
+                if isinstance(old, float)
+                else value,
+            )
         elif kind == "scale" and t.quantization is not None and t.quantization.scale is not None:
             t.quantization.scale = [[0.0, -1.0, float("nan"), 1e-30, 1e30][v % 5]] * len(t.quantization.scale)
         op.inputs, op.outputs = ins, outs
@@ -202,9 +271,16 @@ def _mutant(rel: str, mutations) -> bytes:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(rel=st.sampled_from(FUZZ_MODELS),
-       mutations=st.lists(st.tuples(st.sampled_from(MUTATIONS), st.integers(0, 1 << 16), st.integers(0, 1 << 16),
-                                    st.integers(0, 1 << 20)), min_size=1, max_size=3))
+@given(
+    rel=st.sampled_from(FUZZ_MODELS),
+    mutations=st.lists(
+        st.tuples(
+            st.sampled_from(MUTATIONS), st.integers(0, 1 << 16), st.integers(0, 1 << 16), st.integers(0, 1 << 20)
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_mutated_corpus_models_read_analyze_and_compile_or_fail_with_a_model_error(rel, mutations):
     """The reader, the analysis inspect prints and compile-time validation: a ModelError or a result, nothing else."""
     from tinyflow.analysis import analyze
@@ -227,6 +303,7 @@ def test_mutated_corpus_models_read_analyze_and_compile_or_fail_with_a_model_err
 
 # ---- options that size loops: zero or negative is a ModelError before lowering (issue #9) ----------
 
+
 def _window_model(op: str, **options) -> bytes:
     """A valid one-op 1x4x4x3 CONV_2D/DEPTHWISE_CONV_2D/pool model whose options are then overridden."""
     mb = ModelBuilder()
@@ -246,21 +323,24 @@ def _window_model(op: str, **options) -> bytes:
     return mb.build([x], [y])
 
 
-@pytest.mark.parametrize("op, options", [
-    ("DEPTHWISE_CONV_2D", {"depth_multiplier": 0}),
-    ("DEPTHWISE_CONV_2D", {"depth_multiplier": -3}),
-    ("DEPTHWISE_CONV_2D", {"stride_w": 0}),
-    ("DEPTHWISE_CONV_2D", {"dilation_h_factor": 0}),
-    ("CONV_2D", {"stride_h": -1}),
-    ("CONV_2D", {"dilation_w_factor": 0}),
-    ("AVERAGE_POOL_2D", {"filter_height": 0}),
-    ("MAX_POOL_2D", {"filter_width": -2}),
-    ("MAX_POOL_2D", {"stride_w": 0}),
-])
+@pytest.mark.parametrize(
+    "op, options",
+    [
+        ("DEPTHWISE_CONV_2D", {"depth_multiplier": 0}),
+        ("DEPTHWISE_CONV_2D", {"depth_multiplier": -3}),
+        ("DEPTHWISE_CONV_2D", {"stride_w": 0}),
+        ("DEPTHWISE_CONV_2D", {"dilation_h_factor": 0}),
+        ("CONV_2D", {"stride_h": -1}),
+        ("CONV_2D", {"dilation_w_factor": 0}),
+        ("AVERAGE_POOL_2D", {"filter_height": 0}),
+        ("MAX_POOL_2D", {"filter_width": -2}),
+        ("MAX_POOL_2D", {"stride_w": 0}),
+    ],
+)
 def test_zero_or_negative_window_options_are_a_model_error(op, options):
     from tinyflow.compile.compiler import compile_model
 
-    (key, value), = options.items()
+    ((key, value),) = options.items()
     with pytest.raises(ModelError, match=rf"Op 0 \({op}\) has {key} {value}; it must be at least 1") as info:
         compile_model(_window_model(op, **options))
     assert info.value.hint

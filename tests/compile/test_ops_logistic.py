@@ -37,6 +37,6 @@ def test_logistic_matches_tflm(data):
     check("LOGISTIC", "tinyflow_logistic_s8", qparams(data.draw, st), (1 / 256, -128), logistic.prepare)
 
 
-@pytest.mark.parametrize("scale", [1 / 16, 0.1, 0.5, 1.0, 2.0 ** -10])
+@pytest.mark.parametrize("scale", [1 / 16, 0.1, 0.5, 1.0, 2.0**-10])
 def test_logistic_typical_scales(scale):
     check("LOGISTIC", "tinyflow_logistic_s8", (scale, 0), (1 / 256, -128), logistic.prepare)

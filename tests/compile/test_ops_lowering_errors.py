@@ -48,6 +48,7 @@ def unary(op, din="int8", dout="int8", qi=(0.1, 0), qo=(0.1, 0), shape=(1, 4), o
         y = mb.tensor(oshape or shape, dout, *qo)
         mb.op(op, [x], [y], **options)
         return [x], [y]
+
     return build
 
 
@@ -58,16 +59,19 @@ def test_lowering_renders_kernel_call_and_structs():
     assert ".input_left_shift = " in ctx.structs[0] and ".depth = 4" in ctx.structs[0]
 
 
-@pytest.mark.parametrize("build, text", [
-    (unary("SOFTMAX", qo=(1 / 256, 0)), r"Op 0 \(SOFTMAX\): SOFTMAX int8 output must have scale"),
-    (unary("SOFTMAX", din="int16", qo=(1 / 256, -128)), "INT16 tensor 't0' is not supported"),
-    (unary("LOGISTIC", qo=(1 / 256, 0)), "zero point must be -128"),
-    (unary("TANH", qi=(0.0, 0)), "quantization scale 0.0"),
-    (unary("RELU", qi=(0.1, 300)), "zero point 300 outside INT8"),
-    (unary("RELU6", shape=(1, 4), oshape=(1, 5)), r"maps shape \[1, 4\] to \[1, 5\]"),
-    (unary("QUANTIZE", din="uint8", dout="int16"), "uint8 -> int16 is not supported"),
-    (unary("DEQUANTIZE", din="int8", dout="int8"), "INT8 tensor 't1' is not supported"),
-])
+@pytest.mark.parametrize(
+    "build, text",
+    [
+        (unary("SOFTMAX", qo=(1 / 256, 0)), r"Op 0 \(SOFTMAX\): SOFTMAX int8 output must have scale"),
+        (unary("SOFTMAX", din="int16", qo=(1 / 256, -128)), "INT16 tensor 't0' is not supported"),
+        (unary("LOGISTIC", qo=(1 / 256, 0)), "zero point must be -128"),
+        (unary("TANH", qi=(0.0, 0)), "quantization scale 0.0"),
+        (unary("RELU", qi=(0.1, 300)), "zero point 300 outside INT8"),
+        (unary("RELU6", shape=(1, 4), oshape=(1, 5)), r"maps shape \[1, 4\] to \[1, 5\]"),
+        (unary("QUANTIZE", din="uint8", dout="int16"), "uint8 -> int16 is not supported"),
+        (unary("DEQUANTIZE", din="int8", dout="int8"), "INT8 tensor 't1' is not supported"),
+    ],
+)
 def test_unary_lowerings_reject(build, text):
     with pytest.raises(ModelError, match=text):
         lower_single(build)

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.firmware
 
 def run_mean(shape, axes, keep, qi, qo, seed):
     red = mean.resolve_axes(len(shape), axes)
-    out = [1 if d in red else n for d, n in enumerate(shape)] if keep else [n for d, n in enumerate(shape) if d not in red]
+    out = (
+        [1 if d in red else n for d, n in enumerate(shape)]
+        if keep
+        else [n for d, n in enumerate(shape) if d not in red]
+    )
     mb = ModelBuilder()
     a = mb.tensor(shape, "int8", *qi)
     ax = mb.tensor([len(axes)], "int32", data=axes)

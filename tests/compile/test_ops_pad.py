@@ -15,8 +15,12 @@ pytestmark = pytest.mark.firmware
 
 
 @settings(max_examples=40, deadline=None)
-@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), dtype=st.sampled_from(["int8", "float32", "int16"]),
-       v2=st.booleans(), data=st.data())
+@given(
+    shape=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    dtype=st.sampled_from(["int8", "float32", "int16"]),
+    v2=st.booleans(),
+    data=st.data(),
+)
 def test_pad_matches_tflm(shape, dtype, v2, data):
     pads = [[data.draw(st.integers(0, 3)), data.draw(st.integers(0, 3))] for _ in shape]
     q = qparams(data.draw, st) if dtype == "int8" else ((0.01, 0) if dtype == "int16" else (None, None))

@@ -23,8 +23,12 @@ def all_ops_model() -> bytes:
         (ins if inp else outs if out else []).append(i)
         return i
 
-    mb.op("ADD", [t([1, 4, 4, 3], inp=True), t([1, 1, 1, 3], q=(0.02, 5), inp=True)], [t([1, 4, 4, 3], q=(0.07, 1), out=True)],
-          fused_activation_function="RELU")
+    mb.op(
+        "ADD",
+        [t([1, 4, 4, 3], inp=True), t([1, 1, 1, 3], q=(0.02, 5), inp=True)],
+        [t([1, 4, 4, 3], q=(0.07, 1), out=True)],
+        fused_activation_function="RELU",
+    )
     mb.op("MUL", [t([2, 3, 4], inp=True), t([4], q=(0.03, -9), inp=True)], [t([2, 3, 4], q=(0.02, 4), out=True)])
     mb.op("LOGISTIC", [t([3, 7], q=(0.1, 2), inp=True)], [t([3, 7], q=(1 / 256, -128), out=True)])
     mb.op("TANH", [t([3, 7], q=(0.04, -6), inp=True)], [t([3, 7], q=(1 / 128, 0), out=True)])
@@ -35,11 +39,18 @@ def all_ops_model() -> bytes:
     flat = t([1, 12], q=(0.06, 3))
     mb.op("RESHAPE", [r, mb.tensor([2], "int32", data=[1, 12])], [flat], new_shape=[1, 12])
     mb.op("SOFTMAX", [flat], [t([1, 12], q=(1 / 256, -128), out=True)], beta=1.0)
-    mb.op("MEAN", [t([1, 5, 5, 4], inp=True), mb.tensor([2], "int32", data=[1, 2])], [t([1, 1, 1, 4], q=(0.01, 7), out=True)],
-          keep_dims=True)
+    mb.op(
+        "MEAN",
+        [t([1, 5, 5, 4], inp=True), mb.tensor([2], "int32", data=[1, 2])],
+        [t([1, 1, 1, 4], q=(0.01, 7), out=True)],
+        keep_dims=True,
+    )
     mb.op("CONCATENATION", [t([2, 3], inp=True), t([2, 2], inp=True)], [t([2, 5], out=True)], axis=1)
-    mb.op("PAD", [t([1, 3, 3, 2], inp=True), mb.tensor([4, 2], "int32", data=[[0, 0], [1, 2], [2, 1], [0, 0]])],
-          [t([1, 6, 6, 2], out=True)])
+    mb.op(
+        "PAD",
+        [t([1, 3, 3, 2], inp=True), mb.tensor([4, 2], "int32", data=[[0, 0], [1, 2], [2, 1], [0, 0]])],
+        [t([1, 6, 6, 2], out=True)],
+    )
     mb.op("QUANTIZE", [t([6], "float32", None, inp=True)], [t([6], q=(0.03, -4), out=True)])
     mb.op("QUANTIZE", [t([6], q=(0.1, 10), inp=True)], [t([6], q=(0.04, -2), out=True)])
     mb.op("DEQUANTIZE", [t([6], inp=True)], [t([6], "float32", None, out=True)])
@@ -56,8 +67,12 @@ def test_all_h8_ops_on_qemu_match_tflm():
     model = all_ops_model()
     m = read_model(model)
     rng = np.random.default_rng(4)
-    feeds = [rand_int(rng, m.tensors[i].shape, m.tensors[i].dtype.name) if m.tensors[i].type_name != "FLOAT32"
-             else (rng.standard_normal(m.tensors[i].shape) * 0.2).astype(np.float32) for i in m.inputs]
+    feeds = [
+        rand_int(rng, m.tensors[i].shape, m.tensors[i].dtype.name)
+        if m.tensors[i].type_name != "FLOAT32"
+        else (rng.standard_normal(m.tensors[i].shape) * 0.2).astype(np.float32)
+        for i in m.inputs
+    ]
     want = run_tflm(model, feeds, len(m.outputs))
     port = sim_qemu.open("board=nano33ble", model=model, timeout=20.0)
     try:
@@ -68,5 +83,6 @@ def test_all_h8_ops_on_qemu_match_tflm():
         port.close()
     assert len(got) == len(want)
     for k, (g, w) in enumerate(zip(got, want)):
-        np.testing.assert_array_equal(np.asarray(g).reshape(-1).view(np.uint8), np.asarray(w).reshape(-1).view(np.uint8),
-                                      err_msg=f"output {k}")
+        np.testing.assert_array_equal(
+            np.asarray(g).reshape(-1).view(np.uint8), np.asarray(w).reshape(-1).view(np.uint8), err_msg=f"output {k}"
+        )

@@ -24,8 +24,11 @@ def q_for(draw, dtype):
 
 
 @settings(max_examples=40, deadline=None)
-@given(pair=st.sampled_from(sorted(quantize.REQUANTIZE_PAIRS)),
-       shape=st.lists(st.integers(1, 6), min_size=1, max_size=4), data=st.data())
+@given(
+    pair=st.sampled_from(sorted(quantize.REQUANTIZE_PAIRS)),
+    shape=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    data=st.data(),
+)
 def test_requantize_matches_tflm(pair, shape, data):
     din, dout = pair
     qi, qo = q_for(data.draw, din), q_for(data.draw, dout)
@@ -45,8 +48,9 @@ def test_requantize_matches_tflm(pair, shape, data):
 
 
 @settings(max_examples=30, deadline=None)
-@given(dout=st.sampled_from(["int8", "int16"]), shape=st.lists(st.integers(1, 8), min_size=1, max_size=3),
-       data=st.data())
+@given(
+    dout=st.sampled_from(["int8", "int16"]), shape=st.lists(st.integers(1, 8), min_size=1, max_size=3), data=st.data()
+)
 def test_quantize_float_matches_tflm(dout, shape, data):
     qo = q_for(data.draw, dout)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
@@ -63,8 +67,9 @@ def test_quantize_float_matches_tflm(dout, shape, data):
 
 
 @settings(max_examples=30, deadline=None)
-@given(din=st.sampled_from(["int8", "int16"]), shape=st.lists(st.integers(1, 8), min_size=1, max_size=3),
-       data=st.data())
+@given(
+    din=st.sampled_from(["int8", "int16"]), shape=st.lists(st.integers(1, 8), min_size=1, max_size=3), data=st.data()
+)
 def test_dequantize_matches_tflm_bitwise(din, shape, data):
     qi = q_for(data.draw, din)
     mb = ModelBuilder()

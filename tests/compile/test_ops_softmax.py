@@ -29,8 +29,12 @@ def run_softmax(shape, beta, qi, out_dtype, x):
 
 
 @settings(max_examples=50, deadline=None)
-@given(shape=st.lists(st.integers(1, 12), min_size=1, max_size=4), beta=st.sampled_from([1.0, 0.5, 2.0, 0.137]),
-       out_dtype=st.sampled_from(["int8", "int16"]), data=st.data())
+@given(
+    shape=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    beta=st.sampled_from([1.0, 0.5, 2.0, 0.137]),
+    out_dtype=st.sampled_from(["int8", "int16"]),
+    data=st.data(),
+)
 def test_softmax_matches_tflm(shape, beta, out_dtype, data):
     qi = qparams(data.draw, st)
     x = rand_int(np.random.default_rng(data.draw(st.integers(0, 2**31))), shape)

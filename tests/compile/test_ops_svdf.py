@@ -15,8 +15,14 @@ pytestmark = pytest.mark.firmware
 
 
 @settings(max_examples=25, deadline=None)
-@given(n_in=st.integers(1, 12), units=st.integers(1, 5), rank=st.integers(1, 3), memory=st.integers(1, 6),
-       batch=st.integers(1, 2), data=st.data())
+@given(
+    n_in=st.integers(1, 12),
+    units=st.integers(1, 5),
+    rank=st.integers(1, 3),
+    memory=st.integers(1, 6),
+    batch=st.integers(1, 2),
+    data=st.data(),
+)
 def test_svdf_matches_tflm_across_invokes(n_in, units, rank, memory, batch, data):
     filters = units * rank
     rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
@@ -28,7 +34,9 @@ def test_svdf_matches_tflm_across_invokes(n_in, units, rank, memory, batch, data
     x = mb.tensor([batch, n_in], "int8", *qi)
     twf = mb.tensor(wf.shape, "int8", wf_s, 0, data=wf)
     twt = mb.tensor(wt.shape, "int8", wt_s, 0, data=wt)
-    tb = mb.tensor([units], "int32", float(np.float32(qs[0]) * np.float32(wt_s)), 0, data=b)  # TFLM reads the bias scale unconditionally
+    tb = mb.tensor(
+        [units], "int32", float(np.float32(qs[0]) * np.float32(wt_s)), 0, data=b
+    )  # TFLM reads the bias scale unconditionally
     state = mb.tensor([batch, filters * memory], "int8", *qs, variable=True)
     y = mb.tensor([batch, units], "int8", *qo)
     mb.op("SVDF", [x, twf, twt, tb, state], [y], rank=rank, fused_activation_function="RELU")
@@ -61,8 +69,13 @@ def test_svdf_chain_compiled_keeps_state_across_invokes():
         qs, qo = (0.02, -5 + layer), (0.04, 2 - layer)
         wf = mb.tensor([filters, n_in], "int8", 0.01, 0, data=rand_int(rng, [filters, n_in]))
         wt = mb.tensor([filters, memory], "int8", 0.02, 0, data=rand_int(rng, [filters, memory]))
-        b = mb.tensor([units], "int32", float(np.float32(qs[0]) * np.float32(0.02)), 0,
-                      data=rng.integers(-500, 500, units).astype(np.int32))
+        b = mb.tensor(
+            [units],
+            "int32",
+            float(np.float32(qs[0]) * np.float32(0.02)),
+            0,
+            data=rng.integers(-500, 500, units).astype(np.int32),
+        )
         state = mb.tensor([1, filters * memory], "int8", *qs, variable=True)
         y = mb.tensor([1, units], "int8", *qo)
         mb.op("SVDF", [prev, wf, wt, b, state], [y], rank=rank)

@@ -19,6 +19,6 @@ def test_tanh_matches_tflm(data):
     check("TANH", "tinyflow_tanh_s8", qparams(data.draw, st), (1 / 128, 0), tanh.prepare)
 
 
-@pytest.mark.parametrize("scale", [1 / 32, 0.1, 0.75, 2.0 ** -9])
+@pytest.mark.parametrize("scale", [1 / 32, 0.1, 0.75, 2.0**-9])
 def test_tanh_typical_scales(scale):
     check("TANH", "tinyflow_tanh_s8", (scale, -5), (1 / 128, 0), tanh.prepare)

@@ -63,8 +63,10 @@ def test_lower_bound_is_largest_live_sum():
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 500), st.integers(0, 12), st.integers(0, 6)), min_size=1, max_size=25),
-       st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24), st.integers(-600, 50)), max_size=6))
+@given(
+    st.lists(st.tuples(st.integers(1, 500), st.integers(0, 12), st.integers(0, 6)), min_size=1, max_size=25),
+    st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24), st.integers(-600, 50)), max_size=6),
+)
 def test_random_plans_are_valid_and_at_least_the_bound(tensors, overlaps):
     sizes = {k: s for k, (s, _, _) in enumerate(tensors)}
     life = {k: (a, a + d) for k, (_, a, d) in enumerate(tensors)}

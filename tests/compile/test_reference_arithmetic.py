@@ -40,10 +40,12 @@ def test_ad01_on_sim_host_agrees_exactly_with_the_stated_reference():
 
     from tinyflow.cli.main import cli
 
-    res = CliRunner().invoke(cli, ["eval", str(corpus_path(AD01)), "--target", "sim://host",
-                                   "--dataset", "random:300", "--seed", "1", "--json"])
+    res = CliRunner().invoke(
+        cli,
+        ["eval", str(corpus_path(AD01)), "--target", "sim://host", "--dataset", "random:300", "--seed", "1", "--json"],
+    )
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output[res.output.index("{"):])
+    report = json.loads(res.output[res.output.index("{") :])
     assert report["agreement"]["exact_match_rate"] == 1.0
     assert report["agreement"]["reference"].startswith("wheel (tflite-micro ")
 
@@ -53,8 +55,9 @@ def test_cli_compile_takes_the_reference(tmp_path):
 
     out = {}
     for ref in ("wheel", "release"):
-        res = CliRunner().invoke(cli, ["compile", str(corpus_path(AD01)), "-o", str(tmp_path / ref), "--no-tflm-arena",
-                                       "--reference", ref])
+        res = CliRunner().invoke(
+            cli, ["compile", str(corpus_path(AD01)), "-o", str(tmp_path / ref), "--no-tflm-arena", "--reference", ref]
+        )
         assert res.exit_code == 0, res.output
         out[ref] = (tmp_path / ref / "ad01_int8.c").read_text()
     assert out["wheel"] != out["release"]

@@ -44,7 +44,7 @@ class Target:
     """One target under test: how to open it and which model it runs."""
 
     url: str
-    model: bytes | None          # None: a real board; found from its handshake
+    model: bytes | None  # None: a real board; found from its handshake
     simulated: bool
 
     def open(self):
@@ -61,15 +61,18 @@ class Target:
             if path.exists() and hashlib.sha256(path.read_bytes()).digest()[:8] == bytes(info.model_sha256):
                 self.model = path.read_bytes()
                 return self.model
-        pytest.skip(f"the model on {self.url} (sha256 {bytes(info.model_sha256).hex()}...) is not in the corpus; "
-                    "set TINYFLOW_CONFORMANCE_MODEL to its .tflite")
+        pytest.skip(
+            f"the model on {self.url} (sha256 {bytes(info.model_sha256).hex()}...) is not in the corpus; "
+            "set TINYFLOW_CONFORMANCE_MODEL to its .tflite"
+        )
 
 
 def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         params = [pytest.param(url, marks=marks, id=url) for url, marks in SIMULATED.items()]
-        params += [pytest.param(url, marks=(pytest.mark.hardware,), id=url)
-                   for url in metafunc.config.getoption("--target")]
+        params += [
+            pytest.param(url, marks=(pytest.mark.hardware,), id=url) for url in metafunc.config.getoption("--target")
+        ]
         metafunc.parametrize("target", params, indirect=True)
 
 
@@ -125,6 +128,7 @@ def _raw(result) -> list[bytes]:
 
 
 # -- the suite -------------------------------------------------------------------------------
+
 
 def test_handshake_describes_the_model(link):
     target, port, client, info, model = link
@@ -288,11 +292,16 @@ def test_sync_is_a_short_in_order_barrier(link):
     x = _samples(info, 1, seed=11)[0]
     blob = b"".join(np.ascontiguousarray(a).tobytes() for a in x)
     wire = fr.encode_frame(m.INFER, 0x3001, blob) if len(blob) + fr.MIN_FRAME <= info.max_frame else b""
-    port.write(b"\x00" + wire + fr.encode_frame(m.SYNC, 0x3002, m.encode_sync(0x89ABCDEF))
-               + fr.encode_frame(m.SYNC, 0x3003, b"\x01\x02"))
+    port.write(
+        b"\x00"
+        + wire
+        + fr.encode_frame(m.SYNC, 0x3002, m.encode_sync(0x89ABCDEF))
+        + fr.encode_frame(m.SYNC, 0x3003, b"\x01\x02")
+    )
     seen = []
-    client._wait(lambda f: f.is_reply and f.seq in (0x3001, 0x3002, 0x3003) and seen.append(f) is None
-                 and f.seq == 0x3003)
+    client._wait(
+        lambda f: f.is_reply and f.seq in (0x3001, 0x3002, 0x3003) and seen.append(f) is None and f.seq == 0x3003
+    )
     assert [f.seq for f in seen] == ([0x3001] if wire else []) + [0x3002, 0x3003]
     sync, bad = seen[-2], seen[-1]
     assert sync.type == m.SYNC and m.decode_sync_reply(sync.body) == (0x89ABCDEF, info.boot_count)

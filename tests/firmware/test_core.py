@@ -90,19 +90,23 @@ def test_error_replies_and_reply_cache(port):
     infer += fr.encode_frame(m.UPLOAD, 5, m.encode_upload(5, 2000, blob[2000:3000]), fr.FLAG_NOACK)
     infer += fr.encode_frame(m.UPLOAD, 5, m.encode_upload(5, 3000, blob[3000:]))
     infer += fr.encode_frame(m.INFER, 5)
-    frames = _exchange(port, infer + fr.encode_frame(m.INFER, 5)          # retry: cached, not re-run
-                       + fr.encode_frame(m.INFER, 6, b"short")              # BAD_LENGTH
-                       + fr.encode_frame(m.INFER, 7)                        # NOT_STAGED
-                       + fr.encode_frame(0x42, 8)                           # UNKNOWN_TYPE
-                       + fr.cobs_encode(b"\x01\x00\x09\x00" + bytes(4)) + b"\x00"  # wrong CRC
-                       + b"\x05\x01\x02\x00"                               # torn COBS: BAD_FRAME
-                       + fr.encode_frame(m.INFER, 10, bytes(2000)))         # longer than max_frame
+    frames = _exchange(
+        port,
+        infer
+        + fr.encode_frame(m.INFER, 5)  # retry: cached, not re-run
+        + fr.encode_frame(m.INFER, 6, b"short")  # BAD_LENGTH
+        + fr.encode_frame(m.INFER, 7)  # NOT_STAGED
+        + fr.encode_frame(0x42, 8)  # UNKNOWN_TYPE
+        + fr.cobs_encode(b"\x01\x00\x09\x00" + bytes(4))
+        + b"\x00"  # wrong CRC
+        + b"\x05\x01\x02\x00"  # torn COBS: BAD_FRAME
+        + fr.encode_frame(m.INFER, 10, bytes(2000)),
+    )  # longer than max_frame
     ack, first, again = frames[0], frames[1], frames[2]
     assert m.decode_upload_ack(ack.body) == (5, 3072)
     r1, r2 = m.decode_infer_reply(first.body), m.decode_infer_reply(again.body)
     assert r1.outputs == fake_outputs(blob) and r2 == r1 and r1.infer_count == 1
     errors = [m.decode_error(f.body) for f in frames[3:]]
-    assert [e.name for e in errors] == ["BAD_LENGTH", "NOT_STAGED", "UNKNOWN_TYPE", "BAD_CRC", "BAD_FRAME",
-                                         "TOO_LONG"]
+    assert [e.name for e in errors] == ["BAD_LENGTH", "NOT_STAGED", "UNKNOWN_TYPE", "BAD_CRC", "BAD_FRAME", "TOO_LONG"]
     assert errors[0].detail == 3072 and errors[1].detail == 0
     assert [f.seq for f in frames[3:]] == [6, 7, 8] + [fr.SEQ_UNKNOWN] * 3

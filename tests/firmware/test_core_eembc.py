@@ -46,8 +46,11 @@ def test_silent_until_asked(port):
 
 def test_name_profile_help(port):
     assert command(port, "name%") == ["m-name-dut-[tinyflow host]", "m-ready"]
-    assert command(port, "profile%") == ["m-profile-[ULPMark for tinyML Firmware V0.0.1]", "m-model-[fake_model]",
-                                         "m-ready"]
+    assert command(port, "profile%") == [
+        "m-profile-[ULPMark for tinyML Firmware V0.0.1]",
+        "m-model-[fake_model]",
+        "m-ready",
+    ]
     assert command(port, "help%")[-1] == "m-ready"
 
 
@@ -55,7 +58,7 @@ def test_db_load_infer_results(port):
     x = np.random.default_rng(3).integers(-128, 128, 490, dtype=np.int8).tobytes()
     assert command(port, "db load 490%") == ["m-[Expecting 490 bytes]", "m-ready"]
     for i in range(0, 490, 64):  # the runner sends the data in slices of hex pairs
-        lines = command(port, f"db {x[i:i + 64].hex()}%")
+        lines = command(port, f"db {x[i : i + 64].hex()}%")
     assert lines == ["m-load-done", "m-ready"]
     lines = command(port, "infer 3 1%")
     assert lines[:3] == ["m-warmup-start-1", "m-warmup-done", "m-infer-start-3"]
@@ -85,12 +88,12 @@ def test_runner_may_close_and_reopen_the_port_mid_run():
     require_tool("cc")
     with serve(fake=True, eembc=True) as dut:
         port = serial.Serial(dut.path, 115200, timeout=0.3)
-        assert port.read(64) == b""                          # nothing on open
+        assert port.read(64) == b""  # nothing on open
         assert command(port, "db load 490%") == ["m-[Expecting 490 bytes]", "m-ready"]
         assert command(port, "db " + "01" * 100 + "%") == ["m-ready"]
         port.close()
         port = serial.Serial(dut.path, 115200, timeout=0.3)
-        assert port.read(64) == b""                          # still nothing on reopen
+        assert port.read(64) == b""  # still nothing on reopen
         assert command(port, "db " + "02" * 120 + "%") == ["m-ready"]
         assert command(port, "db " + "03" * 125 + "%") == ["m-ready"]
         assert command(port, "db " + "04" * 125 + "%") == ["m-ready"]

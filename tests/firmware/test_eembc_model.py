@@ -34,8 +34,9 @@ def open_dut(data: bytes, guard: str, input_bytes: int):
     from tinyflow.build.host import build_host_firmware
     from tinyflow.compile import compile_model
 
-    exe = build_host_firmware(compile_model(data, name="model"), eembc=True,
-                              defines={"TINYFLOW_EEMBC_INPUT_COPY_BYTES": input_bytes})
+    exe = build_host_firmware(
+        compile_model(data, name="model"), eembc=True, defines={"TINYFLOW_EEMBC_INPUT_COPY_BYTES": input_bytes}
+    )
     return sim_host.ProcessPort([exe], timeout=0.5)
 
 
@@ -59,7 +60,7 @@ def test_warmup_and_repeated_runs_see_the_loaded_input(rel, guard):
         assert command(port, f"db load {spec.nbytes}%")[0] == f"m-[Expecting {spec.nbytes} bytes]"
         raw = x.tobytes()
         for i in range(0, len(raw), 100):
-            lines = command(port, f"db {raw[i:i + 100].hex()}%")
+            lines = command(port, f"db {raw[i : i + 100].hex()}%")
         assert lines[0] == "m-load-done"
         lines = command(port, "infer 3 2%")
         got = [float(v) for v in lines[-2].removeprefix("m-results-[").removesuffix("]").split(",")]

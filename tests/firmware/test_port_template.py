@@ -32,8 +32,13 @@ def _core() -> list[Path]:
 
 def _build(sources, compiler: str, name: str, eembc: bool = False) -> Path:
     defines = {**FAKE, "TINYFLOW_PROTOCOL_EEMBC": int(eembc)}
-    build = CBuild(sources=[*_core(), *sources, FW / "tests" / "fake_model.c"], include_dirs=[FW / "include"],
-                   defines=defines, cflags=STRICT, compiler=compiler)
+    build = CBuild(
+        sources=[*_core(), *sources, FW / "tests" / "fake_model.c"],
+        include_dirs=[FW / "include"],
+        defines=defines,
+        cflags=STRICT,
+        compiler=compiler,
+    )
     return build_executable(build, f"{name}-{Path(compiler).name}{'-eembc' if eembc else ''}")
 
 
@@ -58,9 +63,17 @@ def test_weak_defaults_link_with_arm_none_eabi_gcc(tmp_path):
     """The template links for a Cortex-M4 and takes the optional functions from the weak defaults."""
     gcc = require_tool("arm-none-eabi-gcc")
     elf = tmp_path / "template.elf"
-    cmd = [gcc, *STRICT, "-mcpu=cortex-m4", "-mthumb", "--specs=nosys.specs", f"-I{FW / 'include'}",
-           *map(str, [*_core(), *sorted((FW / "ports" / "template").glob("*.c")), FW / "tests" / "fake_model.c"]),
-           "-o", str(elf)]
+    cmd = [
+        gcc,
+        *STRICT,
+        "-mcpu=cortex-m4",
+        "-mthumb",
+        "--specs=nosys.specs",
+        f"-I{FW / 'include'}",
+        *map(str, [*_core(), *sorted((FW / "ports" / "template").glob("*.c")), FW / "tests" / "fake_model.c"]),
+        "-o",
+        str(elf),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     nm = subprocess.run([gcc.replace("gcc", "nm"), str(elf)], capture_output=True, text=True, timeout=60).stdout

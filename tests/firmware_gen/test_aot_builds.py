@@ -23,26 +23,41 @@ def _project(model, tmp_path, board="nucleo_l4r5zi"):
 def test_aot_project_compiles_for_cortex_m4_with_werror(corpus_model, tmp_path):
     gcc, gxx = require_tool("arm-none-eabi-gcc"), require_tool("arm-none-eabi-g++")
     root = _project(corpus_model, tmp_path)
-    incs = ["-include", str(root / "include/tinyflow_config.h"), f"-I{root / 'lib/tinyflow_core/include'}",
-            f"-I{root / 'lib/tinyflow_model/include'}", f"-I{root / 'lib/tinyflow_port_host/include'}"]
+    incs = [
+        "-include",
+        str(root / "include/tinyflow_config.h"),
+        f"-I{root / 'lib/tinyflow_core/include'}",
+        f"-I{root / 'lib/tinyflow_model/include'}",
+        f"-I{root / 'lib/tinyflow_port_host/include'}",
+    ]
     flags = [*M4, "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections", *incs]
-    sources = sorted((root / "lib/tinyflow_core/src").glob("*.c")) + sorted((root / "lib/tinyflow_model/src").rglob("*.c"))
+    sources = sorted((root / "lib/tinyflow_core/src").glob("*.c")) + sorted(
+        (root / "lib/tinyflow_model/src").rglob("*.c")
+    )
     assert any(p.parent.name == "kernels" for p in sources)
     objs = []
     for i, src in enumerate(sources):
         obj = tmp_path / f"{i}.o"
-        proc = subprocess.run([gcc, "-std=c99", *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [gcc, "-std=c99", *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 0, (src.name, proc.stderr)
         objs.append(obj)
     # main.cpp's native branch (the Arduino branch needs an Arduino core, which PlatformIO provides)
-    proc = subprocess.run([gxx, "-std=c++17", *flags, "-c", str(root / "src/main.cpp"), "-o", str(tmp_path / "main.o")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [gxx, "-std=c++17", *flags, "-c", str(root / "src/main.cpp"), "-o", str(tmp_path / "main.o")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.firmware
-@pytest.mark.parametrize("rel", ["tflm/micro_speech_quantized.tflite", "mlperf_tiny/kws_ref_model.tflite",
-                                 "tflm/keyword_scrambled_8bit.tflite"])
+@pytest.mark.parametrize(
+    "rel",
+    ["tflm/micro_speech_quantized.tflite", "mlperf_tiny/kws_ref_model.tflite", "tflm/keyword_scrambled_8bit.tflite"],
+)
 def test_native_build_of_an_aot_project_matches_tflm(rel, tmp_path):
     from conftest import corpus_path
     from tinyflow import tflm
@@ -92,9 +107,18 @@ def test_nano33ble_aot_project_runs_the_kernels_sim_qemu_profiles(tmp_path):
     lib = root / "lib/tinyflow_model/src"
     assert {"conv_2d.inc", "depthwise_conv_2d.inc", "simd.h"} <= {p.name for p in (lib / "kernels/cortex_m4").iterdir()}
     budget = sim_qemu.board_budget("nano33ble")
-    sources = [*sorted(lib.rglob("*.c")), *sorted((root / "lib/tinyflow_core/src").glob("*.c")), arm.port_dir() / "main.c"]
-    project_fw = arm.build_firmware(sources, sim_qemu.memory_map(budget), include_dirs=[lib, root / "lib/tinyflow_core/src"],
-                                    defines=sim_qemu.port_defines(budget), name="project-kws")
+    sources = [
+        *sorted(lib.rglob("*.c")),
+        *sorted((root / "lib/tinyflow_core/src").glob("*.c")),
+        arm.port_dir() / "main.c",
+    ]
+    project_fw = arm.build_firmware(
+        sources,
+        sim_qemu.memory_map(budget),
+        include_dirs=[lib, root / "lib/tinyflow_core/src"],
+        defines=sim_qemu.port_defines(budget),
+        name="project-kws",
+    )
 
     def count(port):
         with port:
@@ -102,7 +126,9 @@ def test_nano33ble_aot_project_runs_the_kernels_sim_qemu_profiles(tmp_path):
             result = client.infer(random_inputs(client.handshake(), np.random.default_rng(3)))
             return sim_qemu.instructions(result.ticks), [np.asarray(o).tolist() for o in result.outputs]
 
-    emulation = sim_qemu.Emulation(elf=project_fw.elf, memory=project_fw.memory, board="nano33ble", clock_hz=budget.clock_hz)
+    emulation = sim_qemu.Emulation(
+        elf=project_fw.elf, memory=project_fw.memory, board="nano33ble", clock_hz=budget.clock_hz
+    )
     from_project = count(sim_qemu.QemuPort(project_fw.elf, timeout=10.0, emulation=emulation))
     profiled = count(sim_qemu.open("board=nano33ble", model=model.read_bytes(), timeout=10.0))
     portable = count(sim_qemu.open("board=nano33ble&kernels=portable", model=model.read_bytes(), timeout=10.0))

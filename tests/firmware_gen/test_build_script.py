@@ -57,8 +57,15 @@ def _lib_node(rel, pioenv="esp32dev", root=""):
 
 
 @pytest.mark.parametrize("root", ["", "/home/me/fw/kws/"])
-@pytest.mark.parametrize("rel", ["peripherals/i2s_nrf52840.cpp", "peripherals/utility.cpp",
-                                 "test_over_serial/test_over_serial.cpp", "tensorflow/lite/micro/system_setup.cpp"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "peripherals/i2s_nrf52840.cpp",
+        "peripherals/utility.cpp",
+        "test_over_serial/test_over_serial.cpp",
+        "tensorflow/lite/micro/system_setup.cpp",
+    ],
+)
 def test_board_specific_library_parts_are_skipped(rel, root):
     skip = _run_script(Env(BOARD="esp32dev"))
     assert skip(_lib_node(rel, root=root)) is None
@@ -69,17 +76,23 @@ def test_the_rest_of_the_library_builds_without_exceptions():
     middleware = _run_script(env)
     node = _lib_node("tensorflow/lite/micro/micro_allocator.cpp")
     assert middleware(node) == ("object", node)
-    (_, flags), = env.objects
+    ((_, flags),) = env.objects
     assert flags["CCFLAGS"] == ["-Os"] and flags["CXXFLAGS"] == ["-std=gnu++11", "-fno-exceptions"]
     c_node = _lib_node("third_party/cmsis_nn/Source/ConvolutionFunctions/arm_convolve_s8.c")
     assert middleware(c_node) is c_node
 
 
-@pytest.mark.parametrize("variant, source", [
-    (".pio/build/esp32dev/libd2c/tinyflow_model/debug_log.cpp", "lib/tinyflow_model/src/debug_log.cpp"),
-    (".pio/build/esp32dev/src/main.cpp.o", "src/main.cpp"),
-    (".pio/build/esp32dev/FrameworkArduino/main.cpp", ".platformio/packages/framework-arduinoespressif32/cores/esp32/main.cpp"),
-])
+@pytest.mark.parametrize(
+    "variant, source",
+    [
+        (".pio/build/esp32dev/libd2c/tinyflow_model/debug_log.cpp", "lib/tinyflow_model/src/debug_log.cpp"),
+        (".pio/build/esp32dev/src/main.cpp.o", "src/main.cpp"),
+        (
+            ".pio/build/esp32dev/FrameworkArduino/main.cpp",
+            ".platformio/packages/framework-arduinoespressif32/cores/esp32/main.cpp",
+        ),
+    ],
+)
 def test_everything_else_is_left_alone(variant, source):
     env = Env(BOARD="esp32dev")
     node = Node(variant, source)

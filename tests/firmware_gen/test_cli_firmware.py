@@ -10,8 +10,21 @@ from tinyflow.cli.main import cli
 
 def test_generate_writes_a_project_and_reports_fit(tmp_path):
     out = tmp_path / "p"
-    res = CliRunner().invoke(cli, ["firmware", "generate", str(corpus_path("tflm/hello_world_int8.tflite")),
-                                   "-b", "rpipico", "-r", "aot", "-o", str(out), "--json"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "firmware",
+            "generate",
+            str(corpus_path("tflm/hello_world_int8.tflite")),
+            "-b",
+            "rpipico",
+            "-r",
+            "aot",
+            "-o",
+            str(out),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert report["board"] == "rpipico" and report["fit"]["fits"] and "platformio.ini" in report["files"]["created"]
@@ -19,20 +32,44 @@ def test_generate_writes_a_project_and_reports_fit(tmp_path):
 
 
 def test_generate_refuses_a_model_that_does_not_fit(tmp_path):
-    res = CliRunner().invoke(cli, ["firmware", "generate", str(corpus_path("mlperf_tiny/vww_96_int8.tflite")),
-                                   "-b", "esp32dev", "-o", str(tmp_path / "p"), "--arena-bytes", "103680"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "firmware",
+            "generate",
+            str(corpus_path("mlperf_tiny/vww_96_int8.tflite")),
+            "-b",
+            "esp32dev",
+            "-o",
+            str(tmp_path / "p"),
+            "--arena-bytes",
+            "103680",
+        ],
+    )
     from tinyflow.boards import load_board
     from tinyflow.firmware.tflm_glue import arena_with_margin
 
     arena, runtime = arena_with_margin(103680), load_board("esp32dev").runtime("tflm").ram_bytes
     assert res.exit_code == 1
-    assert (f"Error: Model does not fit esp32dev. RAM: needs {arena + runtime:,} B (128.4 KiB) "
-            f"(arena 103,680 B + arena margin {arena - 103680:,} B + tflm runtime {runtime:,} B)") in res.output
+    assert (
+        f"Error: Model does not fit esp32dev. RAM: needs {arena + runtime:,} B (128.4 KiB) "
+        f"(arena 103,680 B + arena margin {arena - 103680:,} B + tflm runtime {runtime:,} B)"
+    ) in res.output
 
 
 def test_generate_unknown_board_is_an_error_listing_boards(tmp_path):
-    res = CliRunner().invoke(cli, ["firmware", "generate", str(corpus_path("tflm/hello_world_int8.tflite")),
-                                   "-b", "uno", "-o", str(tmp_path / "p")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "firmware",
+            "generate",
+            str(corpus_path("tflm/hello_world_int8.tflite")),
+            "-b",
+            "uno",
+            "-o",
+            str(tmp_path / "p"),
+        ],
+    )
     assert res.exit_code == 1 and "Unknown board 'uno'" in res.output and "nucleo_l4r5zi" in res.output
 
 
@@ -54,6 +91,8 @@ def test_generate_refuses_a_manifest_that_points_outside_the_project(tmp_path):
     (project / ".tinyflow/manifest.json").write_text(json.dumps(doc))
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 2
-    assert res.output.startswith(f"Error: {project / '.tinyflow/manifest.json'} names the path '../victim.c', "
-                                 "which is outside the output folder.")
+    assert res.output.startswith(
+        f"Error: {project / '.tinyflow/manifest.json'} names the path '../victim.c', "
+        "which is outside the output folder."
+    )
     assert len(res.output.strip().splitlines()) == 1 and victim.read_text() == "mine"

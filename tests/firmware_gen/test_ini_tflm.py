@@ -19,8 +19,15 @@ def _config(tmp_path, board, runtime="tflm"):
     return ProjectConfig(str(path))
 
 
-@pytest.mark.parametrize("board, platform", [("nano33ble", "nordicnrf52@10.11.0"), ("esp32dev", "espressif32@6.13.0"),
-                                             ("rpipico", "raspberrypi@1.19.0"), ("nucleo_l4r5zi", "ststm32@19.6.0")])
+@pytest.mark.parametrize(
+    "board, platform",
+    [
+        ("nano33ble", "nordicnrf52@10.11.0"),
+        ("esp32dev", "espressif32@6.13.0"),
+        ("rpipico", "raspberrypi@1.19.0"),
+        ("nucleo_l4r5zi", "ststm32@19.6.0"),
+    ],
+)
 def test_platforms_are_pinned_to_a_release(tmp_path, board, platform):
     config = _config(tmp_path, board)
     assert config.get(f"env:{board}", "platform") == platform

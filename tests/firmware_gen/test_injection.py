@@ -47,14 +47,15 @@ def rename_tensors(data: bytes, names, inputs_only: bool = False) -> bytes:
 
     model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
     graph, names = model.subgraphs[0], list(names)
-    for k in (list(graph.inputs) if inputs_only else range(len(graph.tensors))):
+    for k in list(graph.inputs) if inputs_only else range(len(graph.tensors)):
         graph.tensors[k].name = names[k % len(names)].encode("utf-8", "surrogatepass")
     return pack(model)
 
 
 def _symbols(obj: Path) -> set[str]:
-    out = subprocess.run(["nm", "--defined-only", str(obj)], capture_output=True, text=True, check=True,
-                         timeout=60).stdout
+    out = subprocess.run(
+        ["nm", "--defined-only", str(obj)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 
@@ -75,7 +76,8 @@ def _stub_tflm(tmp: Path) -> Path:
     methods = "\n".join(f"  TfLiteStatus Add{m}() {{ return kTfLiteOk; }}" for m in sorted(PINNED_RESOLVER_METHODS))
     (root / "tensorflow/lite/micro/micro_mutable_op_resolver.h").write_text(
         "#pragma once\ntypedef enum { kTfLiteOk = 0, kTfLiteError = 1 } TfLiteStatus;\nnamespace tflite {\n"
-        f"template <unsigned int N> class MicroMutableOpResolver {{\n public:\n{methods}\n}};\n}}\n")
+        f"template <unsigned int N> class MicroMutableOpResolver {{\n public:\n{methods}\n}};\n}}\n"
+    )
     return root
 
 
@@ -130,8 +132,13 @@ def inspect_outputs(tmp: Path, data: bytes, name: str, source: str) -> dict:
     cfg = ["-include", str(aot / "include/tinyflow_config.h")]
     (model_c,) = (aot / "lib/tinyflow_model/src").glob("*.c")
     out["aot_model"] = _object(tmp, model_c, cxx=False, includes=[core], extra=cfg)
-    out["aot_main"] = _object(tmp, aot / "src/main.cpp", cxx=True, extra=[*cfg, "-DTINYFLOW_NATIVE=1"],
-                              includes=[core, aot / "lib/tinyflow_model/include", aot / "lib/tinyflow_port_host/include"])
+    out["aot_main"] = _object(
+        tmp,
+        aot / "src/main.cpp",
+        cxx=True,
+        extra=[*cfg, "-DTINYFLOW_NATIVE=1"],
+        includes=[core, aot / "lib/tinyflow_model/include", aot / "lib/tinyflow_port_host/include"],
+    )
     out["ini"] = _ini(aot / "platformio.ini")
     out["readme"] = (aot / "README.md").read_text().splitlines()
 
@@ -139,8 +146,13 @@ def inspect_outputs(tmp: Path, data: bytes, name: str, source: str) -> dict:
     _write(tflm, plan_project(data, BOARD, "tflm", name=name, source=source, measured_arena_bytes=ARENA).files)
     inc = tflm / "lib/tinyflow_model/include"
     (tmp / "probe.cc").write_text(TFLM_PROBE)
-    out["tflm_header"] = _object(tmp, tmp / "probe.cc", cxx=True, extra=["-include", str(tflm / "include/tinyflow_config.h")],
-                                 includes=[inc, tflm / "lib/tinyflow_core/include", _stub_tflm(tmp)])
+    out["tflm_header"] = _object(
+        tmp,
+        tmp / "probe.cc",
+        cxx=True,
+        extra=["-include", str(tflm / "include/tinyflow_config.h")],
+        includes=[inc, tflm / "lib/tinyflow_core/include", _stub_tflm(tmp)],
+    )
     out["tflm_data"] = _object(tmp, tflm / "lib/tinyflow_model/src/tinyflow_model_data.cc", cxx=True, includes=[inc])
     out["tflm_ini"] = _ini(tflm / "platformio.ini")
     out["build_script_doc"], out["build_script"] = _python((tflm / "tinyflow_build.py").read_text())
@@ -183,10 +195,20 @@ def test_hostile_names_change_no_symbol_statement_or_key(clean, names, name, sou
 
 
 @pytest.mark.firmware
-@pytest.mark.parametrize("payload", [C_PAYLOAD, "x\n#include <nonexistent_pwned.h>\n", "??/\n#error pwned",
-                                     '"; int tf_pwned; const char *x = "', "tail \\", "\0 NUL \u00e9 \u2028",
-                                     "x\n[env:pwned]\nextra_scripts = pre:pwn.py\n;", 'x\nimport os; os.system("touch py_pwned")\n#',
-                                     "x -->\n<script>alert(1)</script>"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        C_PAYLOAD,
+        "x\n#include <nonexistent_pwned.h>\n",
+        "??/\n#error pwned",
+        '"; int tf_pwned; const char *x = "',
+        "tail \\",
+        "\0 NUL \u00e9 \u2028",
+        "x\n[env:pwned]\nextra_scripts = pre:pwn.py\n;",
+        'x\nimport os; os.system("touch py_pwned")\n#',
+        "x -->\n<script>alert(1)</script>",
+    ],
+)
 def test_known_payloads_in_every_position(clean, payload, tmp_path):
     got = inspect_outputs(tmp_path, rename_tensors(hello_world(), [payload]), payload, payload + ".tflite")
     _assert_same_as_clean(got, clean, payload, payload + ".tflite")
@@ -195,12 +217,15 @@ def test_known_payloads_in_every_position(clean, payload, tmp_path):
 
 # -- end to end: a model whose tensor names and file name carry payloads ---------------------------
 
+
 def _payload_model(tmp: Path, marker: Path) -> Path:
     """hello_world whose input tensor name is C code (a constructor that creates `marker`) and whose
     file name is Python code creating `py_pwned` in the current folder."""
-    c_code = (f'*/ 0 }}}}; int system(const char *); __attribute__((constructor)) static void tf_pwn(void) '
-              f'{{ (void)system("touch {marker}"); }} __attribute__((unused)) static const '
-              f'tinyflow_tensor_spec_t tf_pwn_rest[] = {{{{ /*')
+    c_code = (
+        f"*/ 0 }}}}; int system(const char *); __attribute__((constructor)) static void tf_pwn(void) "
+        f'{{ (void)system("touch {marker}"); }} __attribute__((unused)) static const '
+        f"tinyflow_tensor_spec_t tf_pwn_rest[] = {{{{ /*"
+    )
     path = tmp / 'evil\n__import__("os").system("touch py_pwned")\n#.tflite'
     # Only the input's name: the payload defines tf_pwn once, so the old generators compiled it.
     path.write_bytes(rename_tensors(hello_world(), [c_code], inputs_only=True))
@@ -210,8 +235,15 @@ def _payload_model(tmp: Path, marker: Path) -> Path:
 def _run_build_script(project: Path) -> None:
     """Run tinyflow_build.py as PlatformIO's SCons does (exec with Import and env provided)."""
     script = (project / "tinyflow_build.py").read_text()
-    env = type("Env", (), {"AddBuildMiddleware": lambda self, fn: None, "AddMethod": lambda self, fn, name: None,
-                           "__contains__": lambda self, key: False})()  # SCons' env: `"BOARD" in env`
+    env = type(
+        "Env",
+        (),
+        {
+            "AddBuildMiddleware": lambda self, fn: None,
+            "AddMethod": lambda self, fn, name: None,
+            "__contains__": lambda self, key: False,
+        },
+    )()  # SCons' env: `"BOARD" in env`
     cwd = os.getcwd()
     os.chdir(project)
     try:
@@ -244,5 +276,5 @@ def test_payload_model_generates_compiles_and_runs_without_running_the_payload(t
     res = runner.invoke(cli, ["eval", str(model), "--target", "sim://host", "--dataset", "random:3", "--json"])
     assert res.exit_code == 0, res.output
     assert not marker.exists(), "the C payload ran"
-    report = json.loads(res.output[res.output.index("{"):])
+    report = json.loads(res.output[res.output.index("{") :])
     assert report["agreement"]["exact_match_rate"] == 1.0

@@ -75,7 +75,11 @@ def _port(device, vid, pid):
 
 
 def test_detect_port_by_usb_id():
-    ports = [_port("/dev/ttyS0", None, None), _port("/dev/ttyACM0", 0x2341, 0x805A), _port("/dev/ttyUSB0", 0x10C4, 0xEA60)]
+    ports = [
+        _port("/dev/ttyS0", None, None),
+        _port("/dev/ttyACM0", 0x2341, 0x805A),
+        _port("/dev/ttyUSB0", 0x10C4, 0xEA60),
+    ]
     assert pio.detect_port([(0x2341, 0x805A)], ports) == "/dev/ttyACM0"
 
 
@@ -93,6 +97,7 @@ def test_detect_port_ambiguous_asks_for_port():
 def _raising(exc):
     def opener(port):
         raise exc
+
     return opener
 
 

@@ -79,6 +79,7 @@ def test_switching_runtime_replaces_the_model_library(tmp_path):
 
 # -- the manifest and the folder are untrusted: nothing outside the project changes -----------------
 
+
 def _snapshot(folder):
     """Every path under `folder` with its bytes (links as their target text), to compare before/after."""
     import os
@@ -102,8 +103,19 @@ def _project_with_manifest(tmp_path, entries):
     return project
 
 
-@pytest.mark.parametrize("rel", ["../victim.txt", "../../victim.txt", "sub/../../victim.txt", "/ABS/victim.txt",
-                                 "./a/../../victim.txt", "a\\..\\..\\victim.txt", "", "a//b"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "../victim.txt",
+        "../../victim.txt",
+        "sub/../../victim.txt",
+        "/ABS/victim.txt",
+        "./a/../../victim.txt",
+        "a\\..\\..\\victim.txt",
+        "",
+        "a//b",
+    ],
+)
 def test_manifest_paths_outside_the_project_are_refused_and_nothing_is_deleted(tmp_path, rel):
     import hashlib
 
@@ -119,9 +131,19 @@ def test_manifest_paths_outside_the_project_are_refused_and_nothing_is_deleted(t
     assert _snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize("content", [b"{", b"[]", b'{"files": []}', b'{"files": {"a.txt": 3}}',
-                                     b'{"files": {"a.txt": "not a hash"}}', b"\xff\xfe", b"[" * 100000,
-                                     b'{"tinyflow": "0", "files": null}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{",
+        b"[]",
+        b'{"files": []}',
+        b'{"files": {"a.txt": 3}}',
+        b'{"files": {"a.txt": "not a hash"}}',
+        b"\xff\xfe",
+        b"[" * 100000,
+        b'{"tinyflow": "0", "files": null}',
+    ],
+)
 def test_a_corrupt_manifest_is_one_clear_error(tmp_path, content):
     project = tmp_path / "project"
     write_project({"a.txt": "A"}, project)

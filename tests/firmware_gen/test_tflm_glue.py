@@ -10,12 +10,23 @@ from tinyflow.firmware import tflm_glue
 from tinyflow.tflite import read_model
 
 
-@pytest.mark.parametrize("op, method", [
-    ("CONV_2D", "Conv2D"), ("DEPTHWISE_CONV_2D", "DepthwiseConv2D"), ("FULLY_CONNECTED", "FullyConnected"),
-    ("AVERAGE_POOL_2D", "AveragePool2D"), ("SVDF", "Svdf"), ("PADV2", "PadV2"), ("RELU6", "Relu6"),
-    ("BATCH_TO_SPACE_ND", "BatchToSpaceNd"), ("L2_POOL_2D", "L2Pool2D"), ("HARD_SWISH", "HardSwish"),
-    ("UNIDIRECTIONAL_SEQUENCE_LSTM", "UnidirectionalSequenceLSTM"), ("CUMSUM", "CumSum"),
-])
+@pytest.mark.parametrize(
+    "op, method",
+    [
+        ("CONV_2D", "Conv2D"),
+        ("DEPTHWISE_CONV_2D", "DepthwiseConv2D"),
+        ("FULLY_CONNECTED", "FullyConnected"),
+        ("AVERAGE_POOL_2D", "AveragePool2D"),
+        ("SVDF", "Svdf"),
+        ("PADV2", "PadV2"),
+        ("RELU6", "Relu6"),
+        ("BATCH_TO_SPACE_ND", "BatchToSpaceNd"),
+        ("L2_POOL_2D", "L2Pool2D"),
+        ("HARD_SWISH", "HardSwish"),
+        ("UNIDIRECTIONAL_SEQUENCE_LSTM", "UnidirectionalSequenceLSTM"),
+        ("CUMSUM", "CumSum"),
+    ],
+)
 def test_resolver_method_names_match_the_pinned_library(op, method):
     assert tflm_glue.resolver_method(op) == method
 
@@ -54,6 +65,7 @@ def test_header_registers_exactly_the_models_op_types(corpus_model):
 
 def test_model_array_is_the_exact_tflite_bytes():
     from tinyflow.c_array import parse_c_array
+
     m = read_model(corpus_path("tflm/hello_world_int8.tflite"))
     files = tflm_glue.model_data_files(m, "hello_world_int8.tflite")
     assert set(files) == {"tinyflow_model_data.h", "tinyflow_model_data.cc"}

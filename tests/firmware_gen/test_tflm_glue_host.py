@@ -61,11 +61,27 @@ def _run_glue(tmp_path, model, dtype, allocate_failures=0):
     t_in, t_out = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
     fw = firmware_dir()
     exe = tmp_path / "glue"
-    cmd = [cxx, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", f"-I{FAKE}", f"-I{fw / 'include'}",
-           f"-I{tmp_path}", f"-DIN_TYPE={K_TFLITE[dtype]}", f"-DOUT_TYPE={K_TFLITE[dtype]}",
-           f"-DIN_BYTES={t_in.nbytes}", f"-DOUT_BYTES={t_out.nbytes}", str(fw / "tflm" / "model_tflm.cpp"),
-           str(fw / "tflm" / "debug_log.cpp"), str(tmp_path / "tinyflow_model_data.cc"), str(tmp_path / "main.cpp"),
-           "-o", str(exe)]
+    cmd = [
+        cxx,
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-fno-exceptions",
+        f"-I{FAKE}",
+        f"-I{fw / 'include'}",
+        f"-I{tmp_path}",
+        f"-DIN_TYPE={K_TFLITE[dtype]}",
+        f"-DOUT_TYPE={K_TFLITE[dtype]}",
+        f"-DIN_BYTES={t_in.nbytes}",
+        f"-DOUT_BYTES={t_out.nbytes}",
+        str(fw / "tflm" / "model_tflm.cpp"),
+        str(fw / "tflm" / "debug_log.cpp"),
+        str(tmp_path / "tinyflow_model_data.cc"),
+        str(tmp_path / "main.cpp"),
+        "-o",
+        str(exe),
+    ]
     _compile(cmd)
     out = subprocess.run([str(exe), str(allocate_failures)], check=True, capture_output=True, text=True, timeout=30)
     return [int(v) for v in out.stdout.split()]
@@ -122,6 +138,18 @@ def test_debug_log_builds_against_the_post_2023_declaration(tmp_path):
     (inc / "debug_log.h").write_text(DEBUG_LOG_2023)  # and no micro_string.h, removed by the same change
     (tmp_path / "main.cpp").write_text(LOG_MAIN)
     exe = tmp_path / "log"
-    _compile([cxx, "-std=c++17", "-Wall", "-Wextra", "-Werror", f"-I{tmp_path}",
-              str(firmware_dir() / "tflm" / "debug_log.cpp"), str(tmp_path / "main.cpp"), "-o", str(exe)])
+    _compile(
+        [
+            cxx,
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            f"-I{tmp_path}",
+            str(firmware_dir() / "tflm" / "debug_log.cpp"),
+            str(tmp_path / "main.cpp"),
+            "-o",
+            str(exe),
+        ]
+    )
     assert subprocess.run([str(exe)], timeout=30).returncode == 0

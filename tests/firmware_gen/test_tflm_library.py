@@ -14,10 +14,21 @@ def _dense(per_channel: bool) -> bytes:
     mb = ModelBuilder()
     x = mb.tensor([1, 4], "int8", scale=0.05, zero_point=-3)
     scale = [0.01, 0.02, 0.03] if per_channel else 0.02
-    w = mb.tensor([3, 4], "int8", scale=scale, zero_point=[0, 0, 0] if per_channel else 0,
-                  data=np.arange(12, dtype=np.int8).reshape(3, 4), name="dense/kernel")
-    b = mb.tensor([3], "int32", scale=[0.0005, 0.001, 0.0015] if per_channel else 0.001,
-                  zero_point=[0, 0, 0] if per_channel else 0, data=np.zeros(3, np.int32))
+    w = mb.tensor(
+        [3, 4],
+        "int8",
+        scale=scale,
+        zero_point=[0, 0, 0] if per_channel else 0,
+        data=np.arange(12, dtype=np.int8).reshape(3, 4),
+        name="dense/kernel",
+    )
+    b = mb.tensor(
+        [3],
+        "int32",
+        scale=[0.0005, 0.001, 0.0015] if per_channel else 0.001,
+        zero_point=[0, 0, 0] if per_channel else 0,
+        data=np.zeros(3, np.int32),
+    )
     y = mb.tensor([1, 3], "int8", scale=0.1, zero_point=2)
     mb.op("FULLY_CONNECTED", [x, w, b], [y])
     return mb.build(inputs=[x], outputs=[y])
@@ -25,8 +36,11 @@ def _dense(per_channel: bool) -> bytes:
 
 @pytest.mark.parametrize("board", ["nano33ble", "esp32dev", "rpipico"])
 def test_per_channel_dense_weights_are_refused_for_the_pinned_library(board):
-    with pytest.raises(ModelError, match=r"FULLY_CONNECTED #0 has per-channel weights \(3 scales in 'dense/kernel'\)"
-                                         r".*Arduino_TensorFlowLite 7948b85.*ignores") as info:
+    with pytest.raises(
+        ModelError,
+        match=r"FULLY_CONNECTED #0 has per-channel weights \(3 scales in 'dense/kernel'\)"
+        r".*Arduino_TensorFlowLite 7948b85.*ignores",
+    ) as info:
         plan_project(_dense(per_channel=True), board, "tflm", measured_arena_bytes=1024)
     assert "--runtime aot" in info.value.hint
 

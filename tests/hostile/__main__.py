@@ -25,16 +25,22 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-mark", action="append", default=[], help="skip cases with this mark (qemu, tf, ...)")
     parser.add_argument("--keep", type=Path, help="keep the work folders under this directory")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tree", type=Path, help="test the tinyflow source tree in DIR (e.g. a git archive of "
-                                                  "an older commit) instead of this checkout")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="test the tinyflow source tree in DIR (e.g. a git archive of an older commit) instead of this checkout",
+    )
     parser.add_argument("--json", type=Path, help="also write every result to this JSON file")
     parser.add_argument("--list", action="store_true", help="list the case ids and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failing case")
     args = parser.parse_args(argv)
     if args.tree:
         harness.TREE = args.tree.resolve()
-    cases = [c for c in all_cases() if (not args.match or any(m in c.id for m in args.match))
-             and not set(c.marks) & set(args.skip_mark)]
+    cases = [
+        c
+        for c in all_cases()
+        if (not args.match or any(m in c.id for m in args.match)) and not set(c.marks) & set(args.skip_mark)
+    ]
     if args.list:
         print("\n".join(c.id for c in cases))
         return 0
@@ -46,8 +52,9 @@ def main(argv=None) -> int:
         print(f"\r{len(done)}/{len(cases)} {result.id[:60]:<60}", end="", file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="tinyflow-hostile-") as tmp:
-        results = run_all(cases, args.keep or Path(tmp), workers=args.workers, keep=args.keep is not None,
-                          on_result=progress)
+        results = run_all(
+            cases, args.keep or Path(tmp), workers=args.workers, keep=args.keep is not None, on_result=progress
+        )
     print(file=sys.stderr)
     failed = [r for r in results.values() if r.status == "failed"]
     if args.verbose:
@@ -55,8 +62,9 @@ def main(argv=None) -> int:
             print(result.describe(), end="\n\n")
     rows = totals(results, time.monotonic() - start)
     if args.json:
-        args.json.write_text(json.dumps({"totals": dict(rows), "results": [dataclasses.asdict(r) for r in
-                                                                          results.values()]}, indent=1))
+        args.json.write_text(
+            json.dumps({"totals": dict(rows), "results": [dataclasses.asdict(r) for r in results.values()]}, indent=1)
+        )
     print(format_totals(rows))
     return 1 if failed else 0
 

@@ -14,16 +14,18 @@ import tokenize
 from pathlib import Path
 
 TRACEBACK_MARKS = ("Traceback (most recent call last)", "Fatal Python error")
-MAX_HASH_BYTES = 64 << 20      # larger files are compared by size and mtime only
+MAX_HASH_BYTES = 64 << 20  # larger files are compared by size and mtime only
 PAYLOAD_WORD = "tinyflow_pwned"
 # The payload as a token of its own: a sanitised identifier that merely contains it
 # (`g_x_int_tinyflow_pwned_92c1_model_data`) is the escaping working, not failing.
 PAYLOAD_TOKEN = re.compile(r"(?<![A-Za-z0-9_$])tinyflow_pwned(?:_line)?(?![A-Za-z0-9_$])")
-PAYLOAD_LINE = re.compile(r"^\s*(tinyflow_pwned_line\b|\[env:tinyflow_pwned\]|#\s*include\s+\"/etc/passwd\")",
-                          re.MULTILINE)
+PAYLOAD_LINE = re.compile(
+    r"^\s*(tinyflow_pwned_line\b|\[env:tinyflow_pwned\]|#\s*include\s+\"/etc/passwd\")", re.MULTILINE
+)
 
 
 # -- the error line -----------------------------------------------------------------------
+
 
 def error_lines(text: str) -> list[str]:
     """Lines that start with `Error:` (progress bars end lines with \\r, so split on it too)."""
@@ -33,7 +35,7 @@ def error_lines(text: str) -> list[str]:
 def has_hint(line: str, text: str, code: int) -> bool:
     """True when the Error line says what to do: a sentence after the first one, or (exit 2 from
     click's own parser) the `Try '... --help' for help.` line click prints above it."""
-    body = line[len("Error:"):].strip()
+    body = line[len("Error:") :].strip()
     if re.search(r"[.!?]['\")\]`]?\s+\S{2,}", body):
         return True
     return code == 2 and "--help' for help" in text
@@ -59,6 +61,7 @@ def output_problems(code: int, text: str, allow_ok: bool) -> list[str]:
 
 
 # -- snapshots of everything outside the output folder --------------------------------------
+
 
 def snapshot(root: Path, skip: Path) -> dict[str, tuple]:
     """Path -> (kind, size, mtime_ns, mode, sha256 or link target) of everything under `root`
@@ -133,6 +136,7 @@ def journal_records(path: Path) -> set[str]:
 
 
 # -- payloads that escaped into generated text ----------------------------------------------
+
 
 def payload_problems(out_dir: Path) -> list[str]:
     """Generated files (under `out_dir`) where a payload from a model or file name became code:

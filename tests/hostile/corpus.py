@@ -48,10 +48,12 @@ def verb(name: str, model: str, *extra: str) -> list[str]:
 
 def write_file(rel: str, data) -> callable:
     """A setup that writes `data` (bytes, or a function returning bytes) at W/rel."""
+
     def setup(work: Path) -> None:
         path = work / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data() if callable(data) else data)
+
     return setup
 
 
@@ -61,10 +63,11 @@ def _model_cases() -> list[Case]:
         # export copies bytes into C: a few kinds of garbage show whether it looks at them first.
         verbs = ("inspect", "eval") + (("export",) if name in ("empty", "random-4k", "keras-zip", "text") else ())
         for v in verbs:
-            cases.append(Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", fn),
-                              allow_ok=kind == "odd"))
+            cases.append(
+                Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", fn), allow_ok=kind == "odd")
+            )
     for name, (_, _, kind) in models.MUTATIONS.items():
-        data = (lambda n=name: models.mutated(n))  # noqa: E731 (binds this loop's name)
+        data = lambda n=name: models.mutated(n)  # noqa: E731 (binds this loop's name)
         for v, ok in KIND_VERBS[kind].items():
             cases.append(Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", data), allow_ok=ok))
     for name, (fn, _kind) in models.builder_models().items():
@@ -72,9 +75,16 @@ def _model_cases() -> list[Case]:
             cases.append(Case(f"model/{name}/{v}", verb(v, M_IN), write_file("in/model.tflite", fn), allow_ok=True))
     for v in ("eval-host", "profile"):
         argv = verb(v, M_IN) + (["-t", "sim://host"] if v == "profile" else [])
-        cases.append(Case(f"model/c-payload-name/{v}", argv,
-                          lambda w: write_file("in/model.tflite", models.payload_model(str(w / CANARY)))(w),
-                          allow_ok=True, timeout=90, marks=("firmware",)))
+        cases.append(
+            Case(
+                f"model/c-payload-name/{v}",
+                argv,
+                lambda w: write_file("in/model.tflite", models.payload_model(str(w / CANARY)))(w),
+                allow_ok=True,
+                timeout=90,
+                marks=("firmware",),
+            )
+        )
     return cases
 
 
@@ -97,9 +107,16 @@ def _file_name_cases() -> list[Case]:
         for v in ("inspect", "export", "compile", "fw-tflm"):
             cases.append(Case(f"filename/{key}/{v}", verb(v, f"{{W}}/in/{fname}"), setup, allow_ok=True))
     fname = FILE_NAMES["comment"]
-    cases.append(Case("filename/comment/eval-host", verb("eval-host", f"{{W}}/in/{fname}"),
-                      write_file(f"in/{fname}", lambda: models.base_bytes("hello")), allow_ok=True, timeout=90,
-                      marks=("firmware",)))
+    cases.append(
+        Case(
+            "filename/comment/eval-host",
+            verb("eval-host", f"{{W}}/in/{fname}"),
+            write_file(f"in/{fname}", lambda: models.base_bytes("hello")),
+            allow_ok=True,
+            timeout=90,
+            marks=("firmware",),
+        )
+    )
     return cases
 
 
@@ -122,16 +139,20 @@ def _special(kind: str):
             path.symlink_to(path)
         elif kind == "dev-zero":
             path.symlink_to("/dev/zero")
+
     return setup
 
 
 def _special_file_cases() -> list[Case]:
-    return [Case(f"file/{kind}/{v}", verb(v, M_IN), _special(kind), timeout=20)
-            for kind in ("dir", "fifo", "unreadable", "dangling", "loop", "dev-zero")
-            for v in ("inspect", "compile", "eval")]
+    return [
+        Case(f"file/{kind}/{v}", verb(v, M_IN), _special(kind), timeout=20)
+        for kind in ("dir", "fifo", "unreadable", "dangling", "loop", "dev-zero")
+        for v in ("inspect", "compile", "eval")
+    ]
 
 
 # -- datasets ------------------------------------------------------------------------------
+
 
 class _Pwn:
     """Unpickling this runs a shell command: a .npz must never be loaded with pickle."""
@@ -148,6 +169,7 @@ def _npz(**arrays):
         path = work / "in" / "data.npz"
         built = {k: (v(work) if callable(v) else v) for k, v in arrays.items()}
         np.savez(path, **built)
+
     return make
 
 
@@ -187,14 +209,29 @@ DATASETS = {
     "npz-mismatch": ("{W}/in/data.npz", _npz(x=X5, y=np.zeros(3, np.int64)), HELLO, False, ()),
     "npz-2d-labels": ("{W}/in/data.npz", _npz(x=XS, y=np.zeros((6, 3), np.int64)), SPEECH, False, ()),
     "npz-label-12": ("{W}/in/data.npz", _npz(x=XS, y=np.array([0, 1, 2, 3, 12, 1])), SPEECH, False, ()),
-    "npz-label-3000": ("{W}/in/data.npz", _npz(x=XS, y=np.array([0, 1, 2, 3000, 3, 1])), SPEECH, False,
-                       ("--report", "{W}/out")),
+    "npz-label-3000": (
+        "{W}/in/data.npz",
+        _npz(x=XS, y=np.array([0, 1, 2, 3000, 3, 1])),
+        SPEECH,
+        False,
+        ("--report", "{W}/out"),
+    ),
     "npz-negative-labels": ("{W}/in/data.npz", _npz(x=XS, y=np.array([0, -1, 2, 3, 1, 1])), SPEECH, False, ()),
-    "npz-wrong-shape": ("{W}/in/data.npz", _npz(x=np.zeros((5, 7), np.float32), y=np.zeros(5, np.int64)), HELLO,
-                        False, ()),
+    "npz-wrong-shape": (
+        "{W}/in/data.npz",
+        _npz(x=np.zeros((5, 7), np.float32), y=np.zeros(5, np.int64)),
+        HELLO,
+        False,
+        (),
+    ),
     "npz-huge-header": ("{W}/in/data.npz", _fake_npy_header, HELLO, False, ()),
-    "npz-bad-task": ("{W}/in/data.npz", _npz(x=X5, y=np.zeros(5, np.int64), task=np.array("*/evil\n")), HELLO,
-                     False, ()),
+    "npz-bad-task": (
+        "{W}/in/data.npz",
+        _npz(x=X5, y=np.zeros(5, np.int64), task=np.array("*/evil\n")),
+        HELLO,
+        False,
+        (),
+    ),
     "npz-1d-x": ("{W}/in/data.npz", _npz(x=X5[:, 0], y=X5[:, 0]), HELLO, True, ()),
     "csv-huge-field": ("{W}/in/data.csv", _csv("1," + "7" * 300_000 + "\n"), HELLO, False, ()),
     "csv-not-utf8": ("{W}/in/data.csv", _csv(b"label,x\n1,\xff\xfe\xe9\n"), HELLO, False, ()),
@@ -206,8 +243,13 @@ DATASETS = {
     "csv-one-column": ("{W}/in/data.csv", _csv("1\n2\n"), HELLO, False, ()),
     "csv-nul": ("{W}/in/data.csv", _csv(b"0,1\x00\n1,2\n"), HELLO, False, ()),
     "csv-text-field": ("{W}/in/data.csv", _csv("0,abc\n"), HELLO, False, ()),
-    "csv-label-12": ("{W}/in/data.csv", _csv("".join(f"{k},{','.join(['0.5'] * 1960)}\n" for k in (0, 12, 3))),
-                     SPEECH, False, ()),
+    "csv-label-12": (
+        "{W}/in/data.csv",
+        _csv("".join(f"{k},{','.join(['0.5'] * 1960)}\n" for k in (0, 12, 3))),
+        SPEECH,
+        False,
+        (),
+    ),
     "random-0": ("random:0", None, HELLO, False, ()),
     "random-neg": ("random:-1", None, HELLO, False, ()),
     "random-huge": ("random:99999999999999999999", None, HELLO, False, ()),
@@ -240,13 +282,26 @@ def _dataset_cases() -> list[Case]:
     cases = []
     for name, (spec, setup, model, ok, extra) in DATASETS.items():
         setup = _truncated_npz if name == "npz-truncated" else setup
-        cases.append(Case(f"data/{name}/eval", ["eval", model, "--dataset", spec, "--no-progress", *extra], setup,
-                          allow_ok=ok, timeout=20))
+        cases.append(
+            Case(
+                f"data/{name}/eval",
+                ["eval", model, "--dataset", spec, "--no-progress", *extra],
+                setup,
+                allow_ok=ok,
+                timeout=20,
+            )
+        )
     # train/prune/quantize only where the data is refused before TensorFlow does any work.
     for name in ("npz-pickle", "npz-nan", "npz-2d-labels", "csv-huge-field", "csv-not-utf8", "random-huge"):
         spec, setup, _, _, _ = DATASETS[name]
-        cases.append(Case(f"data/{name}/train", ["train", "--data", spec, "-o", "{W}/out/m.keras", "--epochs", "1"],
-                          setup, timeout=60))
+        cases.append(
+            Case(
+                f"data/{name}/train",
+                ["train", "--data", spec, "-o", "{W}/out/m.keras", "--epochs", "1"],
+                setup,
+                timeout=60,
+            )
+        )
     return cases
 
 
@@ -254,7 +309,7 @@ def all_cases() -> list[Case]:
     """Every hostile case, in a stable order."""
     from .corpus_env import env_cases
 
-    cases = (_model_cases() + _file_name_cases() + _special_file_cases() + _dataset_cases() + env_cases())
+    cases = _model_cases() + _file_name_cases() + _special_file_cases() + _dataset_cases() + env_cases()
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return cases

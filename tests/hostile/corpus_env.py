@@ -28,12 +28,23 @@ RESUME = ["eval", HELLO, "--dataset", f"random:{SAMPLES}", "--report", "{W}/out"
 
 # -- journals ------------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=None)
 def base_journal() -> bytes:
     """A complete journal of hello_world on random:20, written by the tinyflow under test."""
     with tempfile.TemporaryDirectory(prefix="tinyflow-hostile-journal-") as tmp:
-        argv = [sys.executable, "-m", "tinyflow.cli.main", "eval", str(CORPUS_DIR / "tflm/hello_world_int8.tflite"),
-                "--dataset", f"random:{SAMPLES}", "--report", f"{tmp}/r", "--no-progress"]
+        argv = [
+            sys.executable,
+            "-m",
+            "tinyflow.cli.main",
+            "eval",
+            str(CORPUS_DIR / "tflm/hello_world_int8.tflite"),
+            "--dataset",
+            f"random:{SAMPLES}",
+            "--report",
+            f"{tmp}/r",
+            "--no-progress",
+        ]
         env = dict(os.environ, PYTHONPATH=str(harness.TREE))
         subprocess.run(argv, check=True, capture_output=True, timeout=120, env=env, cwd=tmp)
         return (Path(tmp) / "r" / "journal.jsonl").read_bytes()
@@ -47,7 +58,7 @@ def base_records() -> set:
 
 
 def _lines() -> list[bytes]:
-    return base_journal().split(b"\n")   # header, SAMPLES records, "" after the last newline
+    return base_journal().split(b"\n")  # header, SAMPLES records, "" after the last newline
 
 
 def _replace_line(k: int, new: bytes):
@@ -55,6 +66,7 @@ def _replace_line(k: int, new: bytes):
         lines = _lines()
         lines[k] = new
         return b"\n".join(lines)
+
     return make
 
 
@@ -65,6 +77,7 @@ def _edit_record(k: int, **fields):
         obj.update(fields)
         lines[k] = json.dumps(obj, separators=(",", ":")).encode()
         return b"\n".join(lines)
+
     return make
 
 
@@ -77,6 +90,7 @@ def _flip_output(k: int):
         obj["out"][0] = base64.b64encode(bytes(out)).decode()
         lines[k] = json.dumps(obj, separators=(",", ":")).encode()
         return b"\n".join(lines)
+
     return make
 
 
@@ -87,6 +101,7 @@ def _damage_byte(k: int):
         line[len(line) // 2] = ord("}")
         lines[k] = bytes(line)
         return b"\n".join(lines)
+
     return make
 
 
@@ -107,8 +122,11 @@ JOURNALS = {
     "counters-text": (_edit_record(5, c="xyz"), (), True),
     "array-line": (_replace_line(5, b"[1,2,3]"), (), True),
     "duplicate-line": (lambda: b"\n".join(_lines()[:6] + [_lines()[3]] + _lines()[6:]), (), True),
-    "binary-junk": (lambda: b"\n".join(_lines()[:6] + [random.Random(1).randbytes(300).replace(b"\n", b" ")]
-                                       + _lines()[6:]), (), True),
+    "binary-junk": (
+        lambda: b"\n".join(_lines()[:6] + [random.Random(1).randbytes(300).replace(b"\n", b" ")] + _lines()[6:]),
+        (),
+        True,
+    ),
     "nul-line": (_replace_line(5, bytes(200)), (), True),
     "long-line": (lambda: b"\n".join(_lines()[:6] + [b"x" * (4 << 20)] + _lines()[6:]), (), True),
     "not-utf8": (_replace_line(5, b'{"i":4,"out":["\xff\xfe"]}'), (), True),
@@ -126,8 +144,15 @@ def _journal_case(name: str, make, extra, ok) -> Case:
         argv[1] = "{M}/tflm/micro_speech_quantized.tflite"
     if "DATASET" in extra:
         argv[3] = f"random:{SAMPLES + 1}"
-    return Case(f"journal/{name}/eval-resume", argv, write_file(JOURNAL, make), allow_ok=ok, timeout=30,
-                journal=(JOURNAL, base_records), check=_exact_result)
+    return Case(
+        f"journal/{name}/eval-resume",
+        argv,
+        write_file(JOURNAL, make),
+        allow_ok=ok,
+        timeout=30,
+        journal=(JOURNAL, base_records),
+        check=_exact_result,
+    )
 
 
 def _exact_result(work: Path, code: int) -> list[str]:
@@ -156,11 +181,17 @@ def _journal_cases() -> list[Case]:
 
     cases.append(Case("journal/is-directory/eval-resume", RESUME, journal_dir))
     cases.append(Case("journal/symlink-outside/eval-resume", RESUME, journal_link))
-    cases.append(Case("journal/symlink-outside/eval", [a for a in RESUME if a != "--resume"], journal_link,
-                      allow_ok=True))
-    cases.append(Case("journal/report-is-file/eval", ["eval", HELLO, "--dataset", "random:3", "--report",
-                                                      "{W}/in/file", "--no-progress"],
-                      write_file("in/file", b"mine\n"), precious=("in/file",)))
+    cases.append(
+        Case("journal/symlink-outside/eval", [a for a in RESUME if a != "--resume"], journal_link, allow_ok=True)
+    )
+    cases.append(
+        Case(
+            "journal/report-is-file/eval",
+            ["eval", HELLO, "--dataset", "random:3", "--report", "{W}/in/file", "--no-progress"],
+            write_file("in/file", b"mine\n"),
+            precious=("in/file",),
+        )
+    )
     return cases
 
 
@@ -175,22 +206,26 @@ def _sha(path: Path) -> str:
 
 def _manifest(entries):
     """A setup writing out/.tinyflow/manifest.json; `entries(work)` gives its `files` value."""
+
     def setup(work: Path) -> None:
         (work / "out" / ".tinyflow").mkdir(parents=True)
         files = entries(work)
         text = files if isinstance(files, (str, bytes)) else json.dumps({"tinyflow": "0.1.0", "files": files})
         (work / "out" / ".tinyflow" / "manifest.json").write_bytes(text.encode() if isinstance(text, str) else text)
+
     return setup
 
 
 def _with_link(rel: str, target: str, listed: bool):
     """A generated-looking project where out/<rel> is a symlink to W/<target>."""
+
     def setup(work: Path) -> None:
         files = {rel: _sha(work / target) if listed and (work / target).is_file() else "0" * 64}
         _manifest(lambda w: files)(work)
         link = work / "out" / rel
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(work / target)
+
     return setup
 
 
@@ -221,17 +256,36 @@ def _project_cases() -> list[Case]:
         (work / "out" / ".tinyflow" / "manifest.json").mkdir(parents=True)
 
     cases.append(Case("project/manifest-is-dir/fw-generate", FW, manifest_is_dir, allow_ok=True))
-    cases.append(Case("project/out-is-file/fw-generate", FW[:-1] + ["{W}/in/file"], write_file("in/file", b"x"),
-                      precious=("in/file",)))
-    cases.append(Case("project/user-files/fw-generate", FW, write_file("out/notes.txt", b"mine\n"),
-                      allow_ok=False, precious=("out/notes.txt",)))
+    cases.append(
+        Case(
+            "project/out-is-file/fw-generate",
+            FW[:-1] + ["{W}/in/file"],
+            write_file("in/file", b"x"),
+            precious=("in/file",),
+        )
+    )
+    cases.append(
+        Case(
+            "project/user-files/fw-generate",
+            FW,
+            write_file("out/notes.txt", b"mine\n"),
+            allow_ok=False,
+            precious=("out/notes.txt",),
+        )
+    )
     compile_ = ["compile", HELLO, "-o", "{W}/out", "--no-tflm-arena"]
     user_c = "out/hello_world_int8.c"
-    cases.append(Case("project/user-model-c/compile", compile_, write_file(user_c, b"/* my own code */\n"),
-                      precious=(user_c,)))
-    cases.append(Case("project/user-header/compile", compile_,
-                      write_file("out/include/tinyflow/model.h", b"/* mine */\n"),
-                      precious=("out/include/tinyflow/model.h",)))
+    cases.append(
+        Case("project/user-model-c/compile", compile_, write_file(user_c, b"/* my own code */\n"), precious=(user_c,))
+    )
+    cases.append(
+        Case(
+            "project/user-header/compile",
+            compile_,
+            write_file("out/include/tinyflow/model.h", b"/* mine */\n"),
+            precious=("out/include/tinyflow/model.h",),
+        )
+    )
 
     def kernels_link(work: Path) -> None:
         (work / "out").mkdir()
@@ -243,14 +297,16 @@ def _project_cases() -> list[Case]:
 
 # -- devices on a pty ----------------------------------------------------------------------
 
+
 def _device_cases() -> list[Case]:
     hello = lambda: base_bytes("hello")  # noqa: E731
     eval_ = ["eval", HELLO, "--target", "{PTY}", "--dataset", "random:5", "--timeout", "0.5", "--no-progress"]
     cases = [Case(f"device/{b}/eval", eval_, device=(b, hello)) for b in BEHAVIOURS]
     # profile has no --timeout: its 10 HELLO attempts of the default 5 s take 50 s to give up.
     for b, limit in (("silent", 65), ("hello-silent-infer", 30)):
-        cases.append(Case(f"device/{b}/profile", ["profile", HELLO, "--target", "{PTY}"], device=(b, hello),
-                          timeout=limit))
+        cases.append(
+            Case(f"device/{b}/profile", ["profile", HELLO, "--target", "{PTY}"], device=(b, hello), timeout=limit)
+        )
     cases.append(Case("device/zeros/eval-report", eval_ + ["--report", "{W}/out"], device=("zeros", hello)))
     return cases
 
@@ -317,22 +373,42 @@ CLI = {
     "compile-name-traversal": (["compile", HELLO, "-o", "{W}/out", "--name", "../sandbox/evil"], True, ()),
     "compile-name-newline": (["compile", HELLO, "-o", "{W}/out", "--name", NEWLINE_PAYLOAD], True, ()),
     "compile-name-empty": (["compile", HELLO, "-o", "{W}/out", "--name", ""], True, ()),
-    "fw-name-newline": (["firmware", "generate", HELLO, "-b", "nano33ble", "-o", "{W}/out", "--name",
-                         NEWLINE_PAYLOAD], True, ()),
-    "fw-name-quotes": (["firmware", "generate", HELLO, "-b", "nano33ble", "-r", "aot", "-o", "{W}/out", "--name",
-                        'a"b\\c\'d*/e'], True, ()),
-    "fw-arena-huge": (["firmware", "generate", HELLO, "-b", "nano33ble", "-o", "{W}/out", "--arena-bytes",
-                       str(2**62)], False, ()),
-    "train-lr-nan": (["train", "--data", "sine", "-m", "mlp", "--lr", "nan", "--epochs", "1", "-o",
-                      "{W}/out/m.keras"], False, ("tf",)),
+    "fw-name-newline": (
+        ["firmware", "generate", HELLO, "-b", "nano33ble", "-o", "{W}/out", "--name", NEWLINE_PAYLOAD],
+        True,
+        (),
+    ),
+    "fw-name-quotes": (
+        ["firmware", "generate", HELLO, "-b", "nano33ble", "-r", "aot", "-o", "{W}/out", "--name", "a\"b\\c'd*/e"],
+        True,
+        (),
+    ),
+    "fw-arena-huge": (
+        ["firmware", "generate", HELLO, "-b", "nano33ble", "-o", "{W}/out", "--arena-bytes", str(2**62)],
+        False,
+        (),
+    ),
+    "train-lr-nan": (
+        ["train", "--data", "sine", "-m", "mlp", "--lr", "nan", "--epochs", "1", "-o", "{W}/out/m.keras"],
+        False,
+        ("tf",),
+    ),
     "prune-tflite": (["prune", HELLO, "--data", "sine", "--ratio", "0.5", "-o", "{W}/out/p.keras"], False, ("tf",)),
 }
 
 
 def _cli_cases() -> list[Case]:
-    return [Case(f"cli/{name}", argv, write_file("in/file", b"x\n"), allow_ok=ok, marks=marks,
-                 timeout=120 if "tf" in marks else 20)
-            for name, (argv, ok, marks) in CLI.items()]
+    return [
+        Case(
+            f"cli/{name}",
+            argv,
+            write_file("in/file", b"x\n"),
+            allow_ok=ok,
+            marks=marks,
+            timeout=120 if "tf" in marks else 20,
+        )
+        for name, (argv, ok, marks) in CLI.items()
+    ]
 
 
 def env_cases() -> list[Case]:

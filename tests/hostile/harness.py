@@ -30,18 +30,24 @@ ROOT = Path(__file__).resolve().parents[2]
 # The tinyflow source tree the children import (PYTHONPATH): this checkout unless told otherwise,
 # e.g. a `git archive` of an older commit to show the corpus catches what that commit got wrong.
 TREE = Path(os.environ.get("TINYFLOW_HOSTILE_TREE") or ROOT)
-RSS_LIMIT = 2 << 30          # the guarantee: every case stays under 2 GiB resident
-AS_LIMIT = 16 << 30          # backstop for a runaway allocation the RSS watch is too slow to see
+RSS_LIMIT = 2 << 30  # the guarantee: every case stays under 2 GiB resident
+AS_LIMIT = 16 << 30  # backstop for a runaway allocation the RSS watch is too slow to see
 POLL = 0.1
 VICTIM = "sandbox/victim.txt"
 CANARY = "sandbox/pwned"
 CATEGORIES = [
-    ("traceback", "tracebacks"), ("crash", "crashes (killed by a signal)"), ("hang", "hangs (timeout)"),
-    ("over-memory", "over-memory (RSS >= 2 GiB)"), ("changed-outside", "files changed outside the output folder"),
-    ("data-lost", "data lost"), ("payload", "payloads escaped or executed"),
+    ("traceback", "tracebacks"),
+    ("crash", "crashes (killed by a signal)"),
+    ("hang", "hangs (timeout)"),
+    ("over-memory", "over-memory (RSS >= 2 GiB)"),
+    ("changed-outside", "files changed outside the output folder"),
+    ("data-lost", "data lost"),
+    ("payload", "payloads escaped or executed"),
     ("unclean-error", "unclean errors (not one Error line with a hint)"),
-    ("unexpected-success", "unexpected successes (exit 0)"), ("bad-exit-code", "other exit codes"),
-    ("wrong-result", "wrong results"), ("left-running", "processes left running"),
+    ("unexpected-success", "unexpected successes (exit 0)"),
+    ("bad-exit-code", "other exit codes"),
+    ("wrong-result", "wrong results"),
+    ("left-running", "processes left running"),
 ]
 
 
@@ -58,10 +64,10 @@ class Case:
     setup: Callable[[Path], None] | None = None
     allow_ok: bool = False
     timeout: float = 20.0
-    device: tuple[str, Callable[[], bytes]] | None = None   # (behaviour, model bytes it claims to run)
-    precious: tuple[str, ...] = ()          # files under W that must survive byte for byte
-    journal: tuple[str, Callable[[], set]] | None = None    # (path under W, records that must survive)
-    check: Callable[[Path, int], list[str]] | None = None   # more problems, from W and the exit code
+    device: tuple[str, Callable[[], bytes]] | None = None  # (behaviour, model bytes it claims to run)
+    precious: tuple[str, ...] = ()  # files under W that must survive byte for byte
+    journal: tuple[str, Callable[[], set]] | None = None  # (path under W, records that must survive)
+    check: Callable[[Path, int], list[str]] | None = None  # more problems, from W and the exit code
     marks: tuple[str, ...] = ()
 
 
@@ -77,7 +83,7 @@ class Result:
     problems: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
     tail: str = ""
-    cpu: float = 0.0     # user + system seconds of the command and the processes it waited for
+    cpu: float = 0.0  # user + system seconds of the command and the processes it waited for
 
     @property
     def status(self) -> str:
@@ -86,8 +92,11 @@ class Result:
         return "allowed-success" if self.code == 0 else "clean-error"
 
     def describe(self) -> str:
-        lines = [f"{self.id}: {', '.join(self.problems) or self.status} (exit {self.code}, {self.seconds:.1f} s, "
-                 f"peak RSS {self.peak_rss / 2**20:.0f} MiB)", f"  $ {self.command}"]
+        lines = [
+            f"{self.id}: {', '.join(self.problems) or self.status} (exit {self.code}, {self.seconds:.1f} s, "
+            f"peak RSS {self.peak_rss / 2**20:.0f} MiB)",
+            f"  $ {self.command}",
+        ]
         lines += [f"  {d}" for d in self.details]
         lines += [f"  | {line}" for line in self.tail.splitlines()]
         return "\n".join(lines)
@@ -176,15 +185,19 @@ def _judge(case: Case, work: Path, argv: list[str]) -> Result:
 
 def _spawn(argv: list[str], work: Path, timeout: float):
     """Run argv; returns (exit code or None, seconds, peak RSS bytes, CPU seconds, problem flags, output)."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=os.pathsep.join(
-        p for p in (str(TREE), os.environ.get("PYTHONPATH", "")) if p))
+    env = dict(
+        os.environ,
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONPATH=os.pathsep.join(p for p in (str(TREE), os.environ.get("PYTHONPATH", "")) if p),
+    )
     env.pop("PYTEST_CURRENT_TEST", None)
     logs = work.parent / f".{work.name}.log"
     flags: list[str] = []
     start = time.monotonic()
     with open(logs, "w+b") as log:
-        proc = subprocess.Popen(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True
+        )
         try:
             resource.prlimit(proc.pid, resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
         except (OSError, ValueError):
@@ -257,6 +270,7 @@ def _kill(pgid: int) -> None:
 
 def remove_tree(path: Path) -> None:
     """Delete a work folder, even one a case made read-only."""
+
     def unlock(func, target, _exc):
         try:
             os.chmod(os.path.dirname(target), 0o755)
@@ -269,8 +283,13 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onexc=unlock) if sys.version_info >= (3, 12) else shutil.rmtree(path, onerror=unlock)
 
 
-def run_all(cases: list[Case], base: Path, workers: int = 2, keep: bool = False,
-            on_result: Callable[[Result], None] | None = None) -> dict[str, Result]:
+def run_all(
+    cases: list[Case],
+    base: Path,
+    workers: int = 2,
+    keep: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+) -> dict[str, Result]:
     """Run `cases` on a pool of `workers` threads (each case in its own child process)."""
     results: dict[str, Result] = {}
     base.mkdir(parents=True, exist_ok=True)
@@ -295,8 +314,11 @@ def run_all(cases: list[Case], base: Path, workers: int = 2, keep: bool = False,
 def totals(results: dict[str, Result], seconds: float | None = None) -> list[tuple[str, str]]:
     """(label, value) rows of the totals table."""
     res = list(results.values())
-    rows = [("cases", len(res)), ("clean errors", sum(r.status == "clean-error" for r in res)),
-            ("allowed successes", sum(r.status == "allowed-success" for r in res))]
+    rows = [
+        ("cases", len(res)),
+        ("clean errors", sum(r.status == "clean-error" for r in res)),
+        ("allowed successes", sum(r.status == "allowed-success" for r in res)),
+    ]
     rows += [(label, sum(key in r.problems for r in res)) for key, label in CATEGORIES]
     if any("harness-error" in r.problems for r in res):
         rows.append(("harness errors", sum("harness-error" in r.problems for r in res)))

@@ -17,17 +17,21 @@ from pathlib import Path
 import numpy as np
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models"
-BASES = {"hello": "tflm/hello_world_int8.tflite", "speech": "tflm/micro_speech_quantized.tflite",
-         "person": "tflm/person_detect.tflite"}
+BASES = {
+    "hello": "tflm/hello_world_int8.tflite",
+    "speech": "tflm/micro_speech_quantized.tflite",
+    "person": "tflm/person_detect.tflite",
+}
 # Text that escapes a C comment inside an array initializer, a `//` comment, an INI value or a
 # Python comment. `tinyflow_pwned` must never appear in generated code outside comments/strings,
 # and no generated line may start with `tinyflow_pwned_line` (see checks.payload_problems).
 C_COMMENT_PAYLOAD = "x */ 0}}; int tinyflow_pwned = 1; static const tinyflow_tensor_spec_t tinyflow_pad[] = { { /* "
-NEWLINE_PAYLOAD = "x\ntinyflow_pwned_line = 1\n#include \"/etc/passwd\"\n[env:tinyflow_pwned]\n"
+NEWLINE_PAYLOAD = 'x\ntinyflow_pwned_line = 1\n#include "/etc/passwd"\n[env:tinyflow_pwned]\n'
 
 
 def _schema():
     import ai_edge_litert.schema_py_generated as schema
+
     return schema
 
 
@@ -60,6 +64,7 @@ def _op_index(model, name: str) -> int:
 def _first_op(name: str):
     def get(m):
         return m.subgraphs[0].operators[_op_index(m, name)]
+
     return get
 
 
@@ -71,6 +76,7 @@ def _input(m):
 def _set(getter, attr, value):
     def mutate(m):
         setattr(getter(m), attr, value)
+
     return mutate
 
 
@@ -86,12 +92,14 @@ def _names(text: str):
     def mutate(m):
         for k, t in enumerate(m.subgraphs[0].tensors):
             t.name = (text if k % 2 == 0 else f"{text}{k}").encode("utf-8", "surrogatepass")
+
     return mutate
 
 
 def _input_name(text: str):
     def mutate(m):
         _input(m).name = text.encode("utf-8")
+
     return mutate
 
 
@@ -99,6 +107,7 @@ def _quant(attr, value):
     def mutate(m):
         q = _input(m).quantization
         setattr(q, attr, value)
+
     return mutate
 
 
@@ -108,6 +117,7 @@ def _opcode(code: int, custom: bytes | None = None):
         oc.builtinCode, oc.deprecatedBuiltinCode = code, min(code, 127)
         if custom is not None:
             oc.customCode = custom
+
     return mutate
 
 
@@ -143,6 +153,7 @@ def _two_writers(m):
 def _subgraph(attr, value):
     def mutate(m):
         setattr(m.subgraphs[0], attr, value)
+
     return mutate
 
 
@@ -150,12 +161,14 @@ def _op(k, attr, value):
     def mutate(m):
         op = m.subgraphs[0].operators[k]
         setattr(op, attr, np.array(value, dtype=np.int32) if isinstance(value, list) else value)
+
     return mutate
 
 
 def _model(attr, value):
     def mutate(m):
         setattr(m, attr, value)
+
     return mutate
 
 
@@ -189,7 +202,7 @@ MUTATIONS = {
     "buffer-offset-1tib": ("hello", _buffer_far, "bad"),
     "opcode-index-oob": ("hello", _op(0, "opcodeIndex", 99), "bad"),
     "opcode-9999": ("hello", _opcode(9999), "bad"),
-    "opcode-where": ("hello", _opcode(109), "invalid"),   # WHERE where FULLY_CONNECTED was
+    "opcode-where": ("hello", _opcode(109), "invalid"),  # WHERE where FULLY_CONNECTED was
     "opcode-custom": ("hello", _opcode(32, NEWLINE_PAYLOAD.encode()), "invalid"),
     "version-huge": ("hello", lambda m: setattr(m.operatorCodes[0], "version", 1 << 30), "odd"),
     "fc-missing-weights": ("hello", _op(0, "inputs", [0]), "invalid"),
@@ -268,7 +281,7 @@ def _keras_zip() -> bytes:
 
 def _poke(data: bytes, offset: int, value: int) -> bytes:
     out = bytearray(data)
-    out[offset:offset + 4] = value.to_bytes(4, "little")
+    out[offset : offset + 4] = value.to_bytes(4, "little")
     return bytes(out)
 
 
@@ -280,7 +293,7 @@ def _flip(data: bytes, seed: int, count: int) -> bytes:
 
 
 def _byte_cases() -> dict[str, tuple]:
-    h = functools.partial(base_bytes, "hello")   # read when a case is set up, not at import
+    h = functools.partial(base_bytes, "hello")  # read when a case is set up, not at import
     return {
         "empty": (lambda: b"", "bad"),
         "trunc-4": (lambda: h()[:4], "bad"),
@@ -344,16 +357,23 @@ def builder_models() -> dict[str, tuple]:
         x = mb.tensor([1, 4], "int8", scale=0.1, zero_point=0)
         return mb.build([x], [x])
 
-    return {"float-fc": (float_fc, "odd"), "bool-io": (bool_io, "odd"), "unsupported-op": (unsupported_op, "odd"),
-            "scalar-int8": (scalar_int8, "odd"), "identity-graph": (identity_graph, "odd")}
+    return {
+        "float-fc": (float_fc, "odd"),
+        "bool-io": (bool_io, "odd"),
+        "unsupported-op": (unsupported_op, "odd"),
+        "scalar-int8": (scalar_int8, "odd"),
+        "identity-graph": (identity_graph, "odd"),
+    }
 
 
 def payload_model(canary: str) -> bytes:
     """hello_world whose input tensor name, copied into a C comment, defines a constructor that
     creates the file `canary` when the generated C escapes it (sim://host compiles and runs it)."""
-    code = (f'x */ 0}}}}; __attribute__((constructor)) static void tinyflow_pwned(void) {{ '
-            f'extern int system(const char *); system("touch {canary}"); }} '
-            f'__attribute__((unused)) static const tinyflow_tensor_spec_t tinyflow_pad[] = {{ {{ /* ')
+    code = (
+        f"x */ 0}}}}; __attribute__((constructor)) static void tinyflow_pwned(void) {{ "
+        f'extern int system(const char *); system("touch {canary}"); }} '
+        f"__attribute__((unused)) static const tinyflow_tensor_spec_t tinyflow_pad[] = {{ {{ /* "
+    )
     model = _unpack("hello")
     _input(model).name = code.encode()
     return _pack(model)

@@ -21,7 +21,7 @@ import tty
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 
-STREAM_CHUNK = 2048     # bytes per write of a streaming behaviour (~200 KB/s: faster than any UART)
+STREAM_CHUNK = 2048  # bytes per write of a streaming behaviour (~200 KB/s: faster than any UART)
 PERIOD = 0.01
 _DTYPES = {"FLOAT32": 0, "INT32": 2, "UINT8": 3, "INT16": 7, "INT8": 9}
 
@@ -38,11 +38,19 @@ def model_info(model_bytes: bytes) -> m.DeviceInfo:
         zp = int(t.zero_point[0]) if len(t.zero_point) else 0
         return m.TensorSpec(_DTYPES.get(t.type_name, 9), tuple(int(d) for d in t.shape), scale, zp, int(t.nbytes))
 
-    return m.DeviceInfo(max_frame=256, model_bytes=len(model_bytes),
-                        model_sha256=hashlib.sha256(model_bytes).digest()[:8], arena_bytes=2048,
-                        num_ops=len(model.ops), firmware_version="fake 0", board_id="fake", runtime="aot",
-                        model_name="fake", inputs=[spec(i) for i in model.inputs],
-                        outputs=[spec(i) for i in model.outputs])
+    return m.DeviceInfo(
+        max_frame=256,
+        model_bytes=len(model_bytes),
+        model_sha256=hashlib.sha256(model_bytes).digest()[:8],
+        arena_bytes=2048,
+        num_ops=len(model.ops),
+        firmware_version="fake 0",
+        board_id="fake",
+        runtime="aot",
+        model_name="fake",
+        inputs=[spec(i) for i in model.inputs],
+        outputs=[spec(i) for i in model.outputs],
+    )
 
 
 def _variant(info: m.DeviceInfo, name: str) -> bytes:
@@ -52,8 +60,9 @@ def _variant(info: m.DeviceInfo, name: str) -> bytes:
         "input-bytes": lambda: info.inputs.__setitem__(0, dataclasses.replace(io0, bytes=io0.bytes + 999)),
         "output-bytes": lambda: info.outputs.__setitem__(0, dataclasses.replace(out0, bytes=out0.bytes + 3)),
         "negative-dims": lambda: info.inputs.__setitem__(0, dataclasses.replace(io0, shape=(-1, 2**31 - 1))),
-        "huge-bytes": lambda: info.outputs.__setitem__(0, dataclasses.replace(out0, shape=(1, 2**31 - 1),
-                                                                              bytes=2**32 - 1)),
+        "huge-bytes": lambda: info.outputs.__setitem__(
+            0, dataclasses.replace(out0, shape=(1, 2**31 - 1), bytes=2**32 - 1)
+        ),
         "no-outputs": lambda: info.outputs.clear(),
         "status": lambda: setattr(info, "status", -3),
         "other-model": lambda: setattr(info, "model_sha256", b"\x01" * 8),
@@ -70,7 +79,7 @@ def _variant(info: m.DeviceInfo, name: str) -> bytes:
         return bytes([9]) + body[1:]
     if name == "rank-200":
         head = len(m.encode_info(dataclasses.replace(info, inputs=[], outputs=[])))
-        return body[:head] + bytes([9, 200]) + body[head + 2:]
+        return body[:head] + bytes([9, 200]) + body[head + 2 :]
     return body  # honest: the misbehaviour comes on INFER
 
 
@@ -80,12 +89,12 @@ class FakeDevice:
     def __init__(self, behaviour: str, model_bytes: bytes):
         self.behaviour = behaviour
         self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)   # no echo or line editing: bytes pass as on a USB CDC port
+        tty.setraw(self.slave)  # no echo or line editing: bytes pass as on a USB CDC port
         os.set_blocking(self.master, False)
         self.path = os.ttyname(self.slave)
         self.info = model_info(model_bytes) if behaviour.startswith("hello") else None
         self.rng = random.Random(behaviour)
-        self.noise = self.rng.randbytes(1 << 16)   # cycled through: no per-byte Python work
+        self.noise = self.rng.randbytes(1 << 16)  # cycled through: no per-byte Python work
         self.offset = 0
         self.reader = fr.FrameReader()
         self._stop = threading.Event()
@@ -129,7 +138,7 @@ class FakeDevice:
             return bytes(STREAM_CHUNK)
         if b in ("noise", "noise0"):
             self.offset = (self.offset + STREAM_CHUNK) % (len(self.noise) - STREAM_CHUNK)
-            chunk = self.noise[self.offset:self.offset + STREAM_CHUNK]
+            chunk = self.noise[self.offset : self.offset + STREAM_CHUNK]
             return chunk.replace(b"\x00", b"\x01") if b == "noise" else chunk
         if b == "bad-crc":
             return _bad_crc(m.HELLO, self.rng.randrange(0x10000), self.rng.randbytes(40))
@@ -144,8 +153,10 @@ class FakeDevice:
         if self.info is None:
             return b""
         if frame.type == m.HELLO:
-            body = _variant(dataclasses.replace(self.info, inputs=list(self.info.inputs),
-                                                outputs=list(self.info.outputs)), b[len("hello-"):])
+            body = _variant(
+                dataclasses.replace(self.info, inputs=list(self.info.inputs), outputs=list(self.info.outputs)),
+                b[len("hello-") :],
+            )
             return fr.encode_frame(m.HELLO, frame.seq, body, fr.FLAG_REPLY)
         if frame.type == m.INFER:
             return self._infer_reply(frame)
@@ -175,8 +186,28 @@ def _bad_crc(type_: int, seq: int, body: bytes, flags: int = 0) -> bytes:
     return fr.cobs_encode(raw) + b"\x00"
 
 
-BEHAVIOURS = ("silent", "zeros", "noise", "noise0", "bad-crc", "boot-storm", "hello-input-bytes",
-              "hello-output-bytes", "hello-negative-dims", "hello-huge-bytes", "hello-no-outputs", "hello-status",
-              "hello-other-model", "hello-max-frame-0", "hello-dtype-99", "hello-truncated", "hello-version",
-              "hello-rank-200", "hello-silent-infer", "hello-short-infer", "hello-long-infer", "hello-error-infer",
-              "hello-reboot-infer")
+BEHAVIOURS = (
+    "silent",
+    "zeros",
+    "noise",
+    "noise0",
+    "bad-crc",
+    "boot-storm",
+    "hello-input-bytes",
+    "hello-output-bytes",
+    "hello-negative-dims",
+    "hello-huge-bytes",
+    "hello-no-outputs",
+    "hello-status",
+    "hello-other-model",
+    "hello-max-frame-0",
+    "hello-dtype-99",
+    "hello-truncated",
+    "hello-version",
+    "hello-rank-200",
+    "hello-silent-infer",
+    "hello-short-infer",
+    "hello-long-infer",
+    "hello-error-infer",
+    "hello-reboot-infer",
+)

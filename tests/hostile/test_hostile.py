@@ -32,8 +32,11 @@ def hostile_results(request, tmp_path_factory):
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)
-    selected = [item.callspec.params["case"] for item in request.session.items
-                if getattr(item, "originalname", None) == "test_hostile_case"]
+    selected = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_hostile_case"
+    ]
     return run_all(selected, tmp_path_factory.mktemp("hostile"), workers=2)
 
 

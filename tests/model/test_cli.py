@@ -21,15 +21,15 @@ def test_train_prune_quantize_chain(tf, tmp_path):
     m, p, q = (str(tmp_path / n) for n in ("m.keras", "p.keras", "m.tflite"))
     r = _run(["train", "-d", "digits", "-m", "mlp", "--epochs", "3", "-o", m, "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout[r.stdout.index("{"):])["epochs_run"] == 3
+    assert json.loads(r.stdout[r.stdout.index("{") :])["epochs_run"] == 3
     r = _run(["prune", m, "-d", "digits", "--ratio", "0.5", "--epochs", "1", "-o", p, "--json"])
     assert r.exit_code == 0, r.output
-    rep = json.loads(r.stdout[r.stdout.index("{"):])
+    rep = json.loads(r.stdout[r.stdout.index("{") :])
     assert rep["params_after"] < rep["params_before"] and rep["int8_bytes_after"] < rep["int8_bytes_before"]
     assert 0 < rep["arena_after"] <= rep["arena_before"]
     r = _run(["quantize", p, "-d", "digits", "-o", q, "--calibration", "50", "--json"])
     assert r.exit_code == 0, r.output
-    rep = json.loads(r.stdout[r.stdout.index("{"):])
+    rep = json.loads(r.stdout[r.stdout.index("{") :])
     assert rep["int8_bytes"] == len(open(q, "rb").read()) and rep["worst_layer"]["op"]
 
 

@@ -24,7 +24,7 @@ def test_polynomial_schedule_matches_tfmot_shape():
     assert polynomial_sparsity(0, 10, 110, 0.0, 0.8) == 0.0
     assert polynomial_sparsity(200, 10, 110, 0.0, 0.8) == 0.8
     mid = polynomial_sparsity(60, 10, 110, 0.0, 0.8)
-    assert mid == pytest.approx(0.8 * (1 - 0.5 ** 3))
+    assert mid == pytest.approx(0.8 * (1 - 0.5**3))
     steps = [polynomial_sparsity(s, 0, 100, 0.1, 0.9) for s in range(0, 101, 5)]
     assert all(b >= a for a, b in zip(steps, steps[1:]))
 
@@ -57,12 +57,15 @@ def _zero_half_the_filters(model):
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name, shape, width", [
-    ("tiny_cnn", (8, 8, 1), 1.0),      # Conv2D -> BatchNorm -> MaxPool -> Flatten -> Dense
-    ("ds_cnn", (49, 10, 1), 0.25),     # Conv2D -> BatchNorm -> DepthwiseConv2D -> 1x1 Conv2D
-    ("autoencoder", (640,), 0.25),     # Dense -> BatchNorm chains
-    ("resnet8", (32, 32, 3), 0.5),     # residual Adds tie the channels of their producers
-])
+@pytest.mark.parametrize(
+    "name, shape, width",
+    [
+        ("tiny_cnn", (8, 8, 1), 1.0),  # Conv2D -> BatchNorm -> MaxPool -> Flatten -> Dense
+        ("ds_cnn", (49, 10, 1), 0.25),  # Conv2D -> BatchNorm -> DepthwiseConv2D -> 1x1 Conv2D
+        ("autoencoder", (640,), 0.25),  # Dense -> BatchNorm chains
+        ("resnet8", (32, 32, 3), 0.5),  # residual Adds tie the channels of their producers
+    ],
+)
 def test_structured_rebuild_is_exact_when_dropped_filters_are_dead(tf, name, shape, width):
     # Untrained BatchNorm is the identity and biases start at zero, so zeroed filters carry
     # exactly nothing: removing them (and their consumers' inputs) must not change the output.
@@ -112,8 +115,9 @@ def test_structured_shrinks_int8_bytes_and_report(tf, trained_cnn, digits_splits
 
     tr, va, te = digits_splits
     small = prune.prune_structured(trained_cnn, 0.5, tr, va, epochs=4)
-    report = prune.measure(prune.compare(trained_cnn, small, "structured"), trained_cnn, small, te,
-                           representative(tr, 50))
+    report = prune.measure(
+        prune.compare(trained_cnn, small, "structured"), trained_cnn, small, te, representative(tr, 50)
+    )
     assert report.int8_bytes_after < 0.7 * report.int8_bytes_before
     conv2 = next(l for l in report.layers if l.name == "conv_2")
     assert (conv2.params_before, conv2.params_after) == (3 * 3 * 16 * 32 + 32, 3 * 3 * 8 * 16 + 16)

@@ -70,7 +70,7 @@ def test_layer_errors_point_at_a_damaged_layer(quantized, trained_cnn, digits_sp
     start = bytes(data).find(w.data.tobytes())
     assert start > 0
     noise = np.random.default_rng(0).integers(-128, 128, size=w.size, dtype=np.int8)
-    raw[start:start + w.size] = noise.tobytes()
+    raw[start : start + w.size] = noise.tobytes()
     errs = layer_errors(to_tflite(trained_cnn), bytes(raw), digits_splits[2].x[:8])
     worst = max(errs, key=lambda e: e.drop_db)
     assert worst.op == "FULLY_CONNECTED" and worst.index == fc.index and worst.sqnr_db < 10

@@ -13,15 +13,25 @@ pytestmark = [pytest.mark.tf, pytest.mark.slow]
 def _signature(model):
     # Newer converters fold the Flatten RESHAPE away; everything else must match op for op,
     # with the same weight shapes (so the same filters, kernels, strides of channels).
-    return [(op.name, model.tensors[op.inputs[1]].shape if op.name in ("CONV_2D", "DEPTHWISE_CONV_2D",
-                                                                       "FULLY_CONNECTED") else None)
-            for op in model.ops if op.name != "RESHAPE"]
+    return [
+        (
+            op.name,
+            model.tensors[op.inputs[1]].shape
+            if op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+            else None,
+        )
+        for op in model.ops
+        if op.name != "RESHAPE"
+    ]
 
 
-@pytest.mark.parametrize("name, reference", [
-    ("ds_cnn", "mlperf_tiny/kws_ref_model.tflite"),
-    ("resnet8", "mlperf_tiny/pretrainedResnet_quant.tflite"),
-])
+@pytest.mark.parametrize(
+    "name, reference",
+    [
+        ("ds_cnn", "mlperf_tiny/kws_ref_model.tflite"),
+        ("resnet8", "mlperf_tiny/pretrainedResnet_quant.tflite"),
+    ],
+)
 def test_int8_graph_matches_mlperf_reference(tf, name, reference):
     from tinyflow.model import quantize, zoo
     from tinyflow.tflite import read_model

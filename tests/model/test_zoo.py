@@ -9,12 +9,15 @@ from tinyflow.errors import UsageError
 pytestmark = pytest.mark.tf
 
 
-@pytest.mark.parametrize("name, shape, outputs, params", [
-    ("ds_cnn", (49, 10, 1), 12, 24_908),
-    ("mobilenet_v1", (96, 96, 3), 2, 221_794),
-    ("resnet8", (32, 32, 3), 10, 78_666),
-    ("autoencoder", (640,), 640, 269_992),
-])
+@pytest.mark.parametrize(
+    "name, shape, outputs, params",
+    [
+        ("ds_cnn", (49, 10, 1), 12, 24_908),
+        ("mobilenet_v1", (96, 96, 3), 2, 221_794),
+        ("resnet8", (32, 32, 3), 10, 78_666),
+        ("autoencoder", (640,), 640, 269_992),
+    ],
+)
 def test_mlperf_tiny_references(tf, name, shape, outputs, params):
     from tinyflow.model.zoo import REFERENCE_PARAMS, build_model
 

@@ -12,12 +12,15 @@ from tinyflow.errors import LinkError
 from tinyflow.protocol import framing as fr
 
 
-@pytest.mark.parametrize("raw, encoded", [
-    (b"", b"\x01"),
-    (b"\x00", b"\x01\x01"),
-    (b"\x11\x22\x00\x33", b"\x03\x11\x22\x02\x33"),
-    (bytes(range(1, 255)), b"\xff" + bytes(range(1, 255)) + b"\x01"),
-])
+@pytest.mark.parametrize(
+    "raw, encoded",
+    [
+        (b"", b"\x01"),
+        (b"\x00", b"\x01\x01"),
+        (b"\x11\x22\x00\x33", b"\x03\x11\x22\x02\x33"),
+        (bytes(range(1, 255)), b"\xff" + bytes(range(1, 255)) + b"\x01"),
+    ],
+)
 def test_cobs_known_vectors(raw, encoded):
     assert fr.cobs_encode(raw) == encoded
     assert fr.cobs_decode(encoded) == raw
@@ -59,7 +62,7 @@ def test_reader_resyncs_after_garbage_in_any_split(garbage, body, split):
     wire = garbage + b"\x00" + fr.encode_frame(0x02, 7, body) + fr.encode_frame(0x01, 8)
     reader, frames = fr.FrameReader(), []
     for i in range(0, len(wire), split):
-        frames += [e for e in reader.feed(wire[i:i + split]) if isinstance(e, fr.Frame)]
+        frames += [e for e in reader.feed(wire[i : i + split]) if isinstance(e, fr.Frame)]
     assert frames[-2:] == [fr.Frame(0x02, 7, body), fr.Frame(0x01, 8)]
 
 

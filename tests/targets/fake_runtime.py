@@ -25,8 +25,16 @@ class FakeRuntime(Runtime):
 
     def model_info(self) -> ModelInfo:
         ins = [TensorSpec(9, (1, n), 0.5, -3, n) for n in self.input_sizes]
-        return ModelInfo("fake", "fake_model", ins, [TensorSpec(9, (1, self.n_out), 1 / 256, -128, self.n_out)],
-                         ["FAKE_SUM", "FAKE_WAIT"], b"\xde\xad\xbe\xef\x01\x02\x03\x04", 1234, 4096)
+        return ModelInfo(
+            "fake",
+            "fake_model",
+            ins,
+            [TensorSpec(9, (1, self.n_out), 1 / 256, -128, self.n_out)],
+            ["FAKE_SUM", "FAKE_WAIT"],
+            b"\xde\xad\xbe\xef\x01\x02\x03\x04",
+            1234,
+            4096,
+        )
 
     def invoke(self, inputs):
         self.invocations += 1

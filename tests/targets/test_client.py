@@ -76,10 +76,12 @@ def test_retry_of_a_lost_reply_is_served_from_the_cache():
 
 def test_chunks_out_of_order_report_where_the_device_stopped():
     dev = PythonDevice(FakeRuntime((3000,)))
-    reply = dev.feed(fr.encode_frame(m.UPLOAD, 9, m.encode_upload(9, 0, bytes(1000)), fr.FLAG_NOACK)
-                     + fr.encode_frame(m.UPLOAD, 9, m.encode_upload(9, 2000, bytes(1000)), fr.FLAG_NOACK)
-                     + fr.encode_frame(m.UPLOAD, 9, m.encode_upload(9, 2500, bytes(10)), fr.FLAG_NOACK)
-                     + fr.encode_frame(m.INFER, 9))
+    reply = dev.feed(
+        fr.encode_frame(m.UPLOAD, 9, m.encode_upload(9, 0, bytes(1000)), fr.FLAG_NOACK)
+        + fr.encode_frame(m.UPLOAD, 9, m.encode_upload(9, 2000, bytes(1000)), fr.FLAG_NOACK)
+        + fr.encode_frame(m.UPLOAD, 9, m.encode_upload(9, 2500, bytes(10)), fr.FLAG_NOACK)
+        + fr.encode_frame(m.INFER, 9)
+    )
     events = fr.FrameReader().feed(reply)
     errors = [m.decode_error(e.body) for e in events]
     assert [e.name for e in errors] == ["BAD_OFFSET", "NOT_STAGED"]  # one BAD_OFFSET per broken upload

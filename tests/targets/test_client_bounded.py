@@ -36,7 +36,7 @@ class Chatterbox:
 
     def read(self, size: int = 1) -> bytes:
         time.sleep(0.001)
-        return self.payload[:max(1, size)] if size < len(self.payload) else self.payload
+        return self.payload[: max(1, size)] if size < len(self.payload) else self.payload
 
     def write(self, data: bytes) -> int:
         return len(data)
@@ -51,8 +51,9 @@ class Chatterbox:
         self.closed = True
 
 
-@pytest.mark.parametrize("payload", [b"\x00garbage\x00" * 4, b"\x00" + fr.encode_frame(m.STATS, 250)],
-                         ids=["garbage", "unrelated-frames"])
+@pytest.mark.parametrize(
+    "payload", [b"\x00garbage\x00" * 4, b"\x00" + fr.encode_frame(m.STATS, 250)], ids=["garbage", "unrelated-frames"]
+)
 def test_handshake_against_a_chatty_device_fails_in_bounded_time(payload):
     client = DeviceClient(Chatterbox(payload), timeout=0.2, max_retries=2)
     start = time.monotonic()
@@ -83,7 +84,7 @@ def _stream_into_pty(master: int, make, stop: threading.Event) -> None:
         _, writable, _ = select.select([master], [master], [], 0.05)
         try:
             if master in writable:
-                at = (at + os.write(master, block[at:at + 4096] or block[:4096])) % len(block)
+                at = (at + os.write(master, block[at : at + 4096] or block[:4096])) % len(block)
             while select.select([master], [], [], 0)[0]:
                 os.read(master, 65536)
         except BlockingIOError:
@@ -104,10 +105,25 @@ def test_eval_against_a_pty_that_never_sends_a_frame_ends_with_a_link_error(make
     writer.start()
     start = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-c", "from tinyflow.cli.main import main; main()", "eval", str(model),
-                               "--target", os.ttyname(slave), "--dataset", "random:5", "--timeout", "0.5",
-                               "--no-progress"],
-                              capture_output=True, text=True, timeout=45)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from tinyflow.cli.main import main; main()",
+                "eval",
+                str(model),
+                "--target",
+                os.ttyname(slave),
+                "--dataset",
+                "random:5",
+                "--timeout",
+                "0.5",
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=45,
+        )
     finally:
         elapsed = time.monotonic() - start
         stop.set()
@@ -148,10 +164,16 @@ class _ChattyDevice:
         return self.chatter
 
 
-@pytest.mark.parametrize("chatter", [fr.encode_frame(m.STATS, 250, bytes(28), fr.FLAG_REPLY),
-                                     fr.encode_frame(m.BOOT, 0, m.encode_boot(0), fr.FLAG_REPLY),
-                                     b"\x00\x00\x00\x00", b"\x05garbage\x00"],
-                         ids=["unrelated-replies", "boot-frames", "zeros", "bad-frames"])
+@pytest.mark.parametrize(
+    "chatter",
+    [
+        fr.encode_frame(m.STATS, 250, bytes(28), fr.FLAG_REPLY),
+        fr.encode_frame(m.BOOT, 0, m.encode_boot(0), fr.FLAG_REPLY),
+        b"\x00\x00\x00\x00",
+        b"\x05garbage\x00",
+    ],
+    ids=["unrelated-replies", "boot-frames", "zeros", "bad-frames"],
+)
 def test_a_device_that_stops_answering_but_keeps_talking_fails_in_bounded_time(chatter):
     port = _ChattyDevice(chatter)
     client = DeviceClient(port, timeout=0.2, max_retries=3, seed=1)

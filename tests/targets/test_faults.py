@@ -27,7 +27,9 @@ def test_injector_is_seeded_and_counts_what_it_did():
     data = bytes(range(256)) * 15  # loop:// holds 4 KiB
     outs = []
     for _ in range(2):
-        port = FaultyPort(serial.serial_for_url("loop://", timeout=0.1), FaultSpec(ber=1e-3, drop=1e-3, dup=1e-3, seed=4))
+        port = FaultyPort(
+            serial.serial_for_url("loop://", timeout=0.1), FaultSpec(ber=1e-3, drop=1e-3, dup=1e-3, seed=4)
+        )
         port.write(data)
         outs.append((port.inner.read(20000), dict(port.injected)))
     assert outs[0] == outs[1]
@@ -45,18 +47,30 @@ def test_throttle_takes_the_line_time_both_ways():
     port = ThrottledPort(serial.serial_for_url("loop://", timeout=0.0), 115200)
     port.timeout = 2.0
     t0 = time.monotonic()
-    port.write(bytes(1152))             # 0.1 s at 11,520 B/s
+    port.write(bytes(1152))  # 0.1 s at 11,520 B/s
     assert 0.09 <= time.monotonic() - t0 <= 0.3
     port.reset_input_buffer()
-    port.inner.write(bytes(range(256)) * 4 + bytes(128))   # the device answers 1,152 B at once
+    port.inner.write(bytes(range(256)) * 4 + bytes(128))  # the device answers 1,152 B at once
     t0 = time.monotonic()
-    data = port.read(1152)              # they arrive at line rate
+    data = port.read(1152)  # they arrive at line rate
     assert data == bytes(range(256)) * 4 + bytes(128)
     assert 0.09 <= time.monotonic() - t0 <= 0.3
 
 
-@pytest.mark.parametrize("bad", ["ber=nan", "drop=nan", "dup=inf", "garbage=-inf", "ber=-0.1", "drop=1.5",
-                                 "ber=1e309", "reset_every=-3", "seed=-1"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "ber=nan",
+        "drop=nan",
+        "dup=inf",
+        "garbage=-inf",
+        "ber=-0.1",
+        "drop=1.5",
+        "ber=1e309",
+        "reset_every=-3",
+        "seed=-1",
+    ],
+)
 def test_non_finite_or_out_of_range_faults_are_refused(bad):
     key = bad.split("=")[0]
     with pytest.raises(UsageError, match=f"'{key}'") as err:
@@ -82,8 +96,20 @@ def test_eval_refuses_a_nan_fault_rate_with_one_usage_line():
     from conftest import corpus_path
     from tinyflow.cli.main import cli
 
-    r = CliRunner().invoke(cli, ["eval", str(corpus_path("tflm/hello_world_int8.tflite")), "--dataset", "random:2",
-                                 "--inject-faults", "ber=1e-4,drop=nan", "--no-progress"], catch_exceptions=False)
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(corpus_path("tflm/hello_world_int8.tflite")),
+            "--dataset",
+            "random:2",
+            "--inject-faults",
+            "ber=1e-4,drop=nan",
+            "--no-progress",
+        ],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 2, r.output
-    assert r.output.strip().splitlines()[-1] == ("Error: Fault 'drop' is a probability, received nan. "
-                                                 "Use a finite rate between 0 and 1, e.g. drop=1e-4.")
+    assert r.output.strip().splitlines()[-1] == (
+        "Error: Fault 'drop' is a probability, received nan. Use a finite rate between 0 and 1, e.g. drop=1e-4."
+    )

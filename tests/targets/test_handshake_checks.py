@@ -48,8 +48,9 @@ def test_an_inconsistent_hello_reply_is_one_link_error(case):
     assert "\n" not in str(err.value) and err.value.hint
 
 
-@pytest.mark.parametrize("ins, outs, says", [([], [GOOD], "no inputs"), ([GOOD], [], "no outputs")],
-                         ids=["no-inputs", "no-outputs"])
+@pytest.mark.parametrize(
+    "ins, outs, says", [([], [GOOD], "no inputs"), ([GOOD], [], "no outputs")], ids=["no-inputs", "no-outputs"]
+)
 def test_a_device_whose_model_has_no_inputs_or_outputs_is_a_model_error(ins, outs, says):
     client = DeviceClient(SimPort(PythonDevice(_Lying(ins, outs))), timeout=0.2, max_retries=2)
     with pytest.raises(ModelError, match=says):

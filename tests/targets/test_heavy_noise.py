@@ -15,14 +15,20 @@ from tinyflow.targets.device import PythonDevice, SimPort
 from tinyflow.targets.faults import wrap_port
 from tinyflow.workflows.evaluate import evaluate
 
-HELLO_WORLD = "tflm/hello_world_int8.tflite"   # 1-byte input and output: small frames
+HELLO_WORLD = "tflm/hello_world_int8.tflite"  # 1-byte input and output: small frames
 # At ber=2e-3 sim://tflm's HELLO reply (179 B on the wire) survives 1 time in 18; at 4e-3 sim://host's
 # (115 B) 1 time in 40, while a SYNC exchange (14 + 18 B) gets through 3 times in 5 and 1 time in 3.
 
-CASES = [pytest.param("sim://tflm", "ber=2e-3", seed, id=f"tflm-2e-3-seed{seed}") for seed in (1, 2, 3)] + [
-    pytest.param("sim://host", "ber=2e-3", 1, marks=pytest.mark.firmware, id="host-2e-3-seed1")] + [
-    pytest.param("sim://host", "ber=4e-3", seed, marks=(pytest.mark.firmware, pytest.mark.slow),
-                 id=f"host-4e-3-seed{seed}") for seed in (1, 2)]  # ~15 s each, more on a loaded machine
+CASES = (
+    [pytest.param("sim://tflm", "ber=2e-3", seed, id=f"tflm-2e-3-seed{seed}") for seed in (1, 2, 3)]
+    + [pytest.param("sim://host", "ber=2e-3", 1, marks=pytest.mark.firmware, id="host-2e-3-seed1")]
+    + [
+        pytest.param(
+            "sim://host", "ber=4e-3", seed, marks=(pytest.mark.firmware, pytest.mark.slow), id=f"host-4e-3-seed{seed}"
+        )
+        for seed in (1, 2)
+    ]
+)  # ~15 s each, more on a loaded machine
 
 
 @pytest.mark.parametrize("target, ber, seed", CASES)
@@ -45,8 +51,9 @@ class _DeviceBeforeSync(PythonDevice):
 
 def test_a_device_without_sync_still_recovers_and_counts_every_reset():
     """SYNC is a compatible addition: an older device's UNKNOWN_TYPE answer is a barrier all the same."""
-    port = wrap_port(SimPort(_DeviceBeforeSync(FakeRuntime((490,)))),
-                     faults="ber=1e-4,drop=1e-4,garbage=0.02,reset_every=7,seed=4")
+    port = wrap_port(
+        SimPort(_DeviceBeforeSync(FakeRuntime((490,)))), faults="ber=1e-4,drop=1e-4,garbage=0.02,reset_every=7,seed=4"
+    )
     client = DeviceClient(port, timeout=0.5, seed=2, max_retries=60)
     rng = np.random.default_rng(3)
     xs = [rng.integers(-128, 128, (1, 490), dtype=np.int8) for _ in range(40)]

@@ -65,8 +65,17 @@ def test_device_paths_are_opened_exclusively():
         os.close(slave)
 
 
-@pytest.mark.parametrize("url", ["socket://", "socket://:5555", "socket://localhost", "rfc2217://host:0",
-                                 "socket://host:99999", "socket://host:abc"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "socket://",
+        "socket://:5555",
+        "socket://localhost",
+        "rfc2217://host:0",
+        "socket://host:99999",
+        "socket://host:abc",
+    ],
+)
 def test_network_urls_without_host_and_port_are_a_usage_error(url):
     from tinyflow.errors import UsageError
     from tinyflow.targets import open_target

@@ -16,8 +16,17 @@ def _random_inputs(info, n, seed=0):
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
-        out.append([rng.integers(np.iinfo(NUMPY_DTYPES[s.dtype]).min, np.iinfo(NUMPY_DTYPES[s.dtype]).max + 1,
-                                 s.shape, dtype=NUMPY_DTYPES[s.dtype]) for s in info.inputs])
+        out.append(
+            [
+                rng.integers(
+                    np.iinfo(NUMPY_DTYPES[s.dtype]).min,
+                    np.iinfo(NUMPY_DTYPES[s.dtype]).max + 1,
+                    s.shape,
+                    dtype=NUMPY_DTYPES[s.dtype],
+                )
+                for s in info.inputs
+            ]
+        )
     return out
 
 

@@ -26,7 +26,10 @@ def test_cortex_m4_variants_replace_only_the_kernels_that_have_one():
     from tinyflow.resources import firmware_dir
 
     k = firmware_dir() / "kernels"
-    assert kernel_sources(["conv_2d", "add"], variant_for("cortex-m4f", True)) == [k / "cortex_m4" / "conv_2d.c", k / "add.c"]
+    assert kernel_sources(["conv_2d", "add"], variant_for("cortex-m4f", True)) == [
+        k / "cortex_m4" / "conv_2d.c",
+        k / "add.c",
+    ]
     assert kernel_sources(["conv_2d"], variant_for("cortex-m4f", False)) == [k / "conv_2d.c"]
     assert variant_for("cortex-m0plus", False) is variant_for("xtensa-lx6", False) is None
 
@@ -134,14 +137,19 @@ def test_semihosting_exit_code_reaches_the_host_and_close_kills_qemu(echo_elf):
 
 # -- the protocol core on the port, with the core's fake model (no compiler needed) ----------
 
+
 @pytest.fixture(scope="module")
 def fake_model_elf(echo_elf):
     from tinyflow.resources import firmware_dir
 
     fw = firmware_dir()
     sources = [*sorted((fw / "src").glob("*.c")), fw / "tests" / "fake_model.c", arm.port_dir() / "main.c"]
-    return arm.build_firmware(sources, arm.MemoryMap(1 << 20, 256 << 10), name="fake",
-                              defines={"TINYFLOW_RX_QUEUE_BYTES": sim_qemu.RX_QUEUE_BYTES}).elf
+    return arm.build_firmware(
+        sources,
+        arm.MemoryMap(1 << 20, 256 << 10),
+        name="fake",
+        defines={"TINYFLOW_RX_QUEUE_BYTES": sim_qemu.RX_QUEUE_BYTES},
+    ).elf
 
 
 @pytest.mark.arm
@@ -232,6 +240,7 @@ def test_a_model_that_does_not_fit_the_board_fails_at_link_time_with_numbers(qem
 
 # -- Cortex-M4 DSP kernel variants: bit-identical to TFLM (and so to the portable kernels) ------
 
+
 def _conv_chain_model(seed=0) -> bytes:
     """CONV_2D and DEPTHWISE_CONV_2D layers covering the DSP kernels' paths: channel tails,
     1-channel-wide rows, padding, strides, dilation, depth multipliers 1, 2 and 4, per-channel
@@ -242,8 +251,10 @@ def _conv_chain_model(seed=0) -> bytes:
 
     rng = np.random.default_rng(seed)
     mb = ModelBuilder()
+
     def act(shape, scale, zp):
         return mb.tensor(shape, "int8", scale=scale, zero_point=zp)
+
     def conv(x, x_shape, x_scale, oc, kh, kw, stride, pad, dil=1, depthwise=False, dm=1, act_fn="NONE"):
         ic = x_shape[3]
         if depthwise:
@@ -252,10 +263,21 @@ def _conv_chain_model(seed=0) -> bytes:
         else:
             wshape, qdim = [oc, kh, kw, ic], 0
         ws = rng.uniform(0.002, 0.02, oc)
-        w = mb.tensor(wshape, "int8", scale=list(ws), zero_point=[0] * oc, quantized_dimension=qdim,
-                      data=rng.integers(-127, 128, wshape, dtype=np.int8))
-        b = mb.tensor([oc], "int32", scale=list(ws * x_scale), zero_point=[0] * oc,
-                      data=rng.integers(-3000, 3000, oc, dtype=np.int32))
+        w = mb.tensor(
+            wshape,
+            "int8",
+            scale=list(ws),
+            zero_point=[0] * oc,
+            quantized_dimension=qdim,
+            data=rng.integers(-127, 128, wshape, dtype=np.int8),
+        )
+        b = mb.tensor(
+            [oc],
+            "int32",
+            scale=list(ws * x_scale),
+            zero_point=[0] * oc,
+            data=rng.integers(-3000, 3000, oc, dtype=np.int32),
+        )
         h, wd = x_shape[1], x_shape[2]
         ekh, ekw = (kh - 1) * dil + 1, (kw - 1) * dil + 1
         if pad == "SAME":
@@ -265,22 +287,29 @@ def _conv_chain_model(seed=0) -> bytes:
         y_shape = [1, oh, ow, oc]
         y_scale = float(rng.uniform(0.02, 0.08))
         y = act(y_shape, y_scale, int(rng.integers(-20, 20)))
-        opts = dict(padding=pad, stride_h=stride, stride_w=stride, dilation_h_factor=dil, dilation_w_factor=dil,
-                    fused_activation_function=act_fn)
+        opts = dict(
+            padding=pad,
+            stride_h=stride,
+            stride_w=stride,
+            dilation_h_factor=dil,
+            dilation_w_factor=dil,
+            fused_activation_function=act_fn,
+        )
         if depthwise:
             mb.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=dm, **opts)
         else:
             mb.op("CONV_2D", [x, w, b], [y], **opts)
         return y, y_shape, y_scale
+
     shape, scale = [1, 11, 9, 3], 0.05
     x0 = act(shape, scale, -7)
-    x, shape, scale = conv(x0, shape, scale, 6, 3, 3, 2, "SAME", act_fn="RELU")           # narrow: gathered
-    x, shape, scale = conv(x, shape, scale, 0, 3, 3, 1, "SAME", depthwise=True)           # dm 1, 4 + 2 channels
-    x, shape, scale = conv(x, shape, scale, 8, 1, 1, 1, "VALID")                          # pointwise, depth 6
+    x, shape, scale = conv(x0, shape, scale, 6, 3, 3, 2, "SAME", act_fn="RELU")  # narrow: gathered
+    x, shape, scale = conv(x, shape, scale, 0, 3, 3, 1, "SAME", depthwise=True)  # dm 1, 4 + 2 channels
+    x, shape, scale = conv(x, shape, scale, 8, 1, 1, 1, "VALID")  # pointwise, depth 6
     x, shape, scale = conv(x, shape, scale, 0, 3, 2, 1, "SAME", dil=2, depthwise=True, dm=2)  # dm 2, dilation
-    x, shape, scale = conv(x, shape, scale, 7, 1, 1, 2, "VALID")                          # pointwise pairs: 9 px, 7 ch
-    x, shape, scale = conv(x, shape, scale, 0, 2, 2, 1, "SAME", depthwise=True, dm=4)     # dm 4: shared input
-    x, shape, scale = conv(x, shape, scale, 5, 2, 2, 1, "SAME", dil=2, act_fn="RELU6")    # dilation, oc tail
+    x, shape, scale = conv(x, shape, scale, 7, 1, 1, 2, "VALID")  # pointwise pairs: 9 px, 7 ch
+    x, shape, scale = conv(x, shape, scale, 0, 2, 2, 1, "SAME", depthwise=True, dm=4)  # dm 4: shared input
+    x, shape, scale = conv(x, shape, scale, 5, 2, 2, 1, "SAME", dil=2, act_fn="RELU6")  # dilation, oc tail
     return mb.build(inputs=[x0], outputs=[x])
 
 
@@ -303,4 +332,3 @@ def test_conv_kernels_are_bit_identical_to_tflm_on_qemu(dsp, qemu_tools):
         for x, want in zip(inputs, wants):
             got = client.infer([x]).outputs[0]
             assert np.array_equal(np.asarray(got).ravel(), want[0].ravel())
-

@@ -11,9 +11,14 @@ from tinyflow.targets.client import DeviceClient
 from tinyflow.tflite import read_model
 
 
-@pytest.mark.parametrize("rel, arena", [("tflm/hello_world_int8.tflite", 1_936),
-                                        ("tflm/person_detect.tflite", 85_264),
-                                        ("mlperf_tiny/kws_ref_model.tflite", 24_272)])
+@pytest.mark.parametrize(
+    "rel, arena",
+    [
+        ("tflm/hello_world_int8.tflite", 1_936),
+        ("tflm/person_detect.tflite", 85_264),
+        ("mlperf_tiny/kws_ref_model.tflite", 24_272),
+    ],
+)
 def test_arena_used_is_what_tflm_allocates(rel, arena):
     # `arena` is the corpus README's smallest arena that runs the model (probed separately). TFLM's
     # allocation total is below it by the allocator's own objects (~430 B, which live in the
@@ -37,15 +42,21 @@ def test_latency_estimate_from_macs_and_board_clock():
     port = sim_tflm.open("board=nano33ble", model=model.data)
     client = DeviceClient(port, timeout=2.0)
     info = client.handshake()
-    assert (info.cpu_hz, info.ticks_per_second, info.board_id, info.runtime) == (64_000_000, 64_000_000, "nano33ble", "tflm")
+    assert (info.cpu_hz, info.ticks_per_second, info.board_id, info.runtime) == (
+        64_000_000,
+        64_000_000,
+        "nano33ble",
+        "tflm",
+    )
     r = client.infer(np.zeros(490, np.int8))
     assert r.ticks == sum(cycles) and r.micros == sum(cycles) * 1_000_000 // 64_000_000
     assert [name for name, _ in client.profile()] == model.op_names()
     assert "ESTIMATE" in port.latency_basis
 
 
-@pytest.mark.parametrize("rel", ["tflm/micro_speech_quantized.tflite", "tflm/keyword_scrambled_8bit.tflite",
-                                 "mlperf_tiny/ad01_int8.tflite"])
+@pytest.mark.parametrize(
+    "rel", ["tflm/micro_speech_quantized.tflite", "tflm/keyword_scrambled_8bit.tflite", "mlperf_tiny/ad01_int8.tflite"]
+)
 def test_outputs_equal_the_host_reference(rel):
     data = corpus_path(rel).read_bytes()
     rt = sim_tflm.TflmRuntime(data)

@@ -10,17 +10,20 @@ from tinyflow.errors import UsageError
 from tinyflow.targets import SIM_OPTIONS, open_target
 
 
-@pytest.mark.parametrize("url, match", [
-    ("sim://host?board=nope", r"Unknown board 'nope' in sim://host\?board=nope.*esp32dev.*nano33ble"),
-    ("sim://tflm?board=../boards/nano33ble", r"Unknown board '../boards/nano33ble'"),
-    ("sim://qemu-m4?board=", r"Unknown board '' in"),
-    ("sim://host?bord=nano33ble", r"sim://host does not take the option 'bord'.*board, eembc, fake, rx, sanitize"),
-    ("sim://tflm?bord=", r"sim://tflm does not take the option 'bord'.*Valid: board"),
-    ("sim://tflm?board=nano33ble&board=esp32dev", r"gives 'board' twice"),
-    ("sim://qemu-m4?kernels=fast", r"kernels=fast.*dsp, portable"),
-    ("sim://host?sanitize=maybe", r"sanitize=maybe.*0, 1"),
-    ("sim://tflm/extra", r"Unknown simulated target 'sim://tflm/extra'"),
-])
+@pytest.mark.parametrize(
+    "url, match",
+    [
+        ("sim://host?board=nope", r"Unknown board 'nope' in sim://host\?board=nope.*esp32dev.*nano33ble"),
+        ("sim://tflm?board=../boards/nano33ble", r"Unknown board '../boards/nano33ble'"),
+        ("sim://qemu-m4?board=", r"Unknown board '' in"),
+        ("sim://host?bord=nano33ble", r"sim://host does not take the option 'bord'.*board, eembc, fake, rx, sanitize"),
+        ("sim://tflm?bord=", r"sim://tflm does not take the option 'bord'.*Valid: board"),
+        ("sim://tflm?board=nano33ble&board=esp32dev", r"gives 'board' twice"),
+        ("sim://qemu-m4?kernels=fast", r"kernels=fast.*dsp, portable"),
+        ("sim://host?sanitize=maybe", r"sanitize=maybe.*0, 1"),
+        ("sim://tflm/extra", r"Unknown simulated target 'sim://tflm/extra'"),
+    ],
+)
 def test_bad_sim_urls_are_one_usage_error(url, match):
     model = corpus_path("tflm/hello_world_int8.tflite").read_bytes()
     with pytest.raises(UsageError, match=match):

@@ -13,10 +13,11 @@ from tinyflow.tflite import dtypes
 # Literal tables mapping type names, numpy types, TensorType numbers or C types to each other.
 _NAMES = r"(?:float32|float16|int32|uint8|int16|int8|int64|bool)"
 _TABLE_ENTRY = re.compile(
-    rf"""["']{_NAMES}["']\s*:\s*(?:\d|["']{_NAMES.upper()}|np\.)"""   # "int8": 9 / "int8": "INT8"
-    rf"""|\b\d+\s*:\s*(?:["']{_NAMES}["']|np\.{_NAMES}\b)"""          # 9: "int8" / 9: np.int8
+    rf"""["']{_NAMES}["']\s*:\s*(?:\d|["']{_NAMES.upper()}|np\.)"""  # "int8": 9 / "int8": "INT8"
+    rf"""|\b\d+\s*:\s*(?:["']{_NAMES}["']|np\.{_NAMES}\b)"""  # 9: "int8" / 9: np.int8
     rf"""|["']{_NAMES.upper()}["']\s*:\s*(?:\d|np\.|["']{_NAMES}|["'](?:u?int\d+_t|float)["'])""",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _ELSEWHERE = ()
 
 
@@ -52,10 +53,12 @@ def test_the_wire_format_shares_the_table_without_numpy():
     import subprocess
     import sys
 
-    code = ("import sys, tinyflow.protocol\n"
-            "from tinyflow.protocol.messages import DTYPE_NAMES, DTYPE_SIZES\n"
-            "assert DTYPE_NAMES == {0: 'float32', 2: 'int32', 3: 'uint8', 7: 'int16', 9: 'int8'}, DTYPE_NAMES\n"
-            "assert DTYPE_SIZES == {0: 4, 2: 4, 3: 1, 7: 2, 9: 1}, DTYPE_SIZES\n"
-            "assert 'numpy' not in sys.modules, 'numpy imported'\n")
+    code = (
+        "import sys, tinyflow.protocol\n"
+        "from tinyflow.protocol.messages import DTYPE_NAMES, DTYPE_SIZES\n"
+        "assert DTYPE_NAMES == {0: 'float32', 2: 'int32', 3: 'uint8', 7: 'int16', 9: 'int8'}, DTYPE_NAMES\n"
+        "assert DTYPE_SIZES == {0: 4, 2: 4, 3: 1, 7: 2, 9: 1}, DTYPE_SIZES\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]

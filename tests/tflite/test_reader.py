@@ -14,15 +14,23 @@ from tinyflow.errors import ModelError
 from tinyflow.tflite import read_model
 from tinyflow.tflite.writer import ModelBuilder, pack
 
-PERSON_OPS = (["DEPTHWISE_CONV_2D"] + ["DEPTHWISE_CONV_2D", "CONV_2D"] * 13
-              + ["AVERAGE_POOL_2D", "CONV_2D", "RESHAPE", "SOFTMAX"])
+PERSON_OPS = (
+    ["DEPTHWISE_CONV_2D"] + ["DEPTHWISE_CONV_2D", "CONV_2D"] * 13 + ["AVERAGE_POOL_2D", "CONV_2D", "RESHAPE", "SOFTMAX"]
+)
 
 
 def _conv_builder():
     mb = ModelBuilder()
     x = mb.tensor([1, 4, 4, 2], "int8", scale=0.05, zero_point=-3, name="x")
-    w = mb.tensor([3, 1, 1, 2], "int8", scale=[0.1, 0.2, 0.3], zero_point=0, quantized_dimension=0,
-                  data=np.arange(6).reshape(3, 1, 1, 2) - 3, name="w")
+    w = mb.tensor(
+        [3, 1, 1, 2],
+        "int8",
+        scale=[0.1, 0.2, 0.3],
+        zero_point=0,
+        quantized_dimension=0,
+        data=np.arange(6).reshape(3, 1, 1, 2) - 3,
+        name="w",
+    )
     b = mb.tensor([3], "int32", scale=[0.005, 0.01, 0.015], zero_point=0, data=[1, -2, 3], name="b")
     y = mb.tensor([1, 2, 2, 3], "int8", scale=0.07, zero_point=1, name="y")
     mb.op("CONV_2D", [x, w, b], [y], stride_w=2, stride_h=2, padding="SAME", fused_activation_function="RELU6")
@@ -83,7 +91,7 @@ def test_custom_and_new_op_codes():
     model.subgraphs[0].operators[0].builtinOptionsType = 0
     model.subgraphs[0].operators[0].builtinOptions = None
     assert read_model(pack(model)).op_names() == ["CUSTOM:TFLite_Detection_PostProcess"]
-    model.operatorCodes[0].builtinCode = 150   # past 127: only the int32 field holds it
+    model.operatorCodes[0].builtinCode = 150  # past 127: only the int32 field holds it
     model.operatorCodes[0].deprecatedBuiltinCode = 127
     name = read_model(pack(model)).op_names()[0]
     assert name != "PLACEHOLDER_FOR_GREATER_OP_CODES" and not name.startswith("CUSTOM")
@@ -104,19 +112,22 @@ def test_offset_buffers_of_the_large_model_layout():
         read_model(data[:-1])
 
 
-@pytest.mark.parametrize("corrupt, text", [
-    (lambda m: setattr(m, "subgraphs", []), "no subgraph"),
-    (lambda m: setattr(m.subgraphs[0].operators[0], "inputs", [0, 1, 99]), "input index 99 is out of range"),
-    (lambda m: setattr(m.subgraphs[0].operators[0], "outputs", [-1]), "output index -1"),
-    (lambda m: setattr(m.subgraphs[0], "outputs", [7]), "subgraph output index 7"),
-    (lambda m: setattr(m.subgraphs[0].operators[0], "opcodeIndex", 5), "operator code 5"),
-    (lambda m: setattr(m.subgraphs[0].tensors[1], "shape", [3, 1, 1, 3]), "needs 9 bytes but its buffer holds 6"),
-    (lambda m: setattr(m.subgraphs[0].tensors[1], "buffer", 40), "buffer 40"),
-    (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1 << 20, 1 << 20, 4]), "absurd shape"),
-    (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1, -1]), "invalid shape"),
-    (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 99), "unknown or unsupported type 99"),
-    (lambda m: setattr(m.subgraphs[0].tensors[1].quantization, "zeroPoint", [0, 0]), "3 scales but 2 zero points"),
-])
+@pytest.mark.parametrize(
+    "corrupt, text",
+    [
+        (lambda m: setattr(m, "subgraphs", []), "no subgraph"),
+        (lambda m: setattr(m.subgraphs[0].operators[0], "inputs", [0, 1, 99]), "input index 99 is out of range"),
+        (lambda m: setattr(m.subgraphs[0].operators[0], "outputs", [-1]), "output index -1"),
+        (lambda m: setattr(m.subgraphs[0], "outputs", [7]), "subgraph output index 7"),
+        (lambda m: setattr(m.subgraphs[0].operators[0], "opcodeIndex", 5), "operator code 5"),
+        (lambda m: setattr(m.subgraphs[0].tensors[1], "shape", [3, 1, 1, 3]), "needs 9 bytes but its buffer holds 6"),
+        (lambda m: setattr(m.subgraphs[0].tensors[1], "buffer", 40), "buffer 40"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1 << 20, 1 << 20, 4]), "absurd shape"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1, -1]), "invalid shape"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 99), "unknown or unsupported type 99"),
+        (lambda m: setattr(m.subgraphs[0].tensors[1].quantization, "zeroPoint", [0, 0]), "3 scales but 2 zero points"),
+    ],
+)
 def test_inconsistent_models_raise_model_error(corrupt, text):
     mb, (x, w, b, y) = _conv_builder()
     model = mb.model(inputs=[x], outputs=[y])
@@ -125,10 +136,15 @@ def test_inconsistent_models_raise_model_error(corrupt, text):
         read_model(pack(model))
 
 
-@pytest.mark.parametrize("data, text", [
-    (b"", "truncated"), (b"\x10\0\0\0TFL", "truncated"), (b"\x10\0\0\0TFL2" + bytes(64), "identifier"),
-    (b"\xff\xff\xff\x7fTFL3" + bytes(8), "malformed"),
-])
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        (b"", "truncated"),
+        (b"\x10\0\0\0TFL", "truncated"),
+        (b"\x10\0\0\0TFL2" + bytes(64), "identifier"),
+        (b"\xff\xff\xff\x7fTFL3" + bytes(8), "malformed"),
+    ],
+)
 def test_garbage_raises_model_error(data, text):
     with pytest.raises(ModelError, match=text):
         read_model(data)
@@ -218,11 +234,17 @@ def test_random_byte_flips(rel, flips):
     _assert_model_error_or_ok(bytes(data))
 
 
-@pytest.mark.parametrize("shape, text", [
-    ([1, 1 << 28, 4], r"Tensor 0 \(t0\) of shape \[1, 268435456, 4\] INT8 needs 1,073,741,824 bytes; tinyflow takes "
-                      r"activations of at most 67,108,864 bytes"),
-    ([1 << 14, 1 << 13], r"needs 134,217,728 bytes"),
-])
+@pytest.mark.parametrize(
+    "shape, text",
+    [
+        (
+            [1, 1 << 28, 4],
+            r"Tensor 0 \(t0\) of shape \[1, 268435456, 4\] INT8 needs 1,073,741,824 bytes; tinyflow takes "
+            r"activations of at most 67,108,864 bytes",
+        ),
+        ([1 << 14, 1 << 13], r"needs 134,217,728 bytes"),
+    ],
+)
 def test_activations_no_microcontroller_could_hold_are_refused(shape, text):
     mb = ModelBuilder()
     x, y = mb.tensor(shape, "int8", scale=0.1, zero_point=0), mb.tensor([1], "int8", scale=0.1, zero_point=0)
@@ -238,7 +260,9 @@ def test_activation_totals_and_other_subgraphs_are_bounded_too():
     ts = [mb.tensor([1, 60 << 20], "int8", scale=0.1, zero_point=0) for _ in range(5)]  # 60 MiB each: 300 MiB
     for a, b in zip(ts, ts[1:]):
         mb.op("RELU", [a], [b])
-    with pytest.raises(ModelError, match=r"activations add up to 314,572,800 bytes; tinyflow takes at most 268,435,456"):
+    with pytest.raises(
+        ModelError, match=r"activations add up to 314,572,800 bytes; tinyflow takes at most 268,435,456"
+    ):
         read_model(mb.build([ts[0]], [ts[-1]]))
     small = ModelBuilder()
     x, y = small.tensor([1, 4], "int8"), small.tensor([1, 4], "int8")
@@ -253,6 +277,7 @@ def test_activation_totals_and_other_subgraphs_are_bounded_too():
 
 
 # ---- model files: only regular files, size bounded (issue #9: a FIFO hung, /dev/zero ate all memory) --
+
 
 def _read_in_thread(path, seconds: float = 10.0):
     """read_model(path) in a daemon thread: (finished in time, what it raised)."""
@@ -313,6 +338,7 @@ def test_the_ceiling_is_sane():
 
 # ---- graph structure: the order TFLM runs ops in, one writer per tensor (issue #9) ------------------
 
+
 def _chain_builder():
     """x -> ADD(x, c) -> h -> ADD(h, c) -> y: two ops in execution order."""
     mb = ModelBuilder()
@@ -329,14 +355,17 @@ def test_a_chain_in_execution_order_reads():
     assert read_model(mb.build([x], [y])).op_names() == ["ADD", "ADD"]
 
 
-@pytest.mark.parametrize("ops, graph_inputs, text", [
-    # op 0 reads h, which op 1 writes later: TFLM runs op 0 on memory nobody wrote
-    ([("h", "y"), ("x", "h")], ["x"], r"Operator 0 \(ADD\) reads tensor 1 before operator 1 writes it"),
-    ([("y", "y")], ["x"], r"Operator 0 \(ADD\) reads tensor 2 before operator 0 writes it"),
-    ([("x", "h"), ("x", "h"), ("h", "y")], ["x"], r"Operator 1 \(ADD\) writes tensor 1, which operator 0 already"),
-    ([("h", "x"), ("x", "y")], ["x", "h"], r"Operator 0 \(ADD\) writes tensor 0, which is a model input"),
-    ([], ["x"], r"subgraph 0 has no operators"),
-])
+@pytest.mark.parametrize(
+    "ops, graph_inputs, text",
+    [
+        # op 0 reads h, which op 1 writes later: TFLM runs op 0 on memory nobody wrote
+        ([("h", "y"), ("x", "h")], ["x"], r"Operator 0 \(ADD\) reads tensor 1 before operator 1 writes it"),
+        ([("y", "y")], ["x"], r"Operator 0 \(ADD\) reads tensor 2 before operator 0 writes it"),
+        ([("x", "h"), ("x", "h"), ("h", "y")], ["x"], r"Operator 1 \(ADD\) writes tensor 1, which operator 0 already"),
+        ([("h", "x"), ("x", "y")], ["x", "h"], r"Operator 0 \(ADD\) writes tensor 0, which is a model input"),
+        ([], ["x"], r"subgraph 0 has no operators"),
+    ],
+)
 def test_graphs_tflm_cannot_run_meaningfully_are_a_model_error(ops, graph_inputs, text):
     mb, (x, h, y, c) = _chain_builder()
     names = {"x": x, "h": h, "y": y}

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.fuzz
 
 _mutation = st.tuples(
     st.sampled_from(["flip", "set", "cut", "splice"]),
-    st.integers(0, 1 << 30), st.integers(0, 255), st.integers(1, 64),
+    st.integers(0, 1 << 30),
+    st.integers(0, 255),
+    st.integers(1, 64),
 )
 
 
@@ -33,12 +35,12 @@ def test_mutated_corpus_models(rel, mutations):
         if kind == "flip":
             data[at] ^= value or 1
         elif kind == "set":
-            data[at:at + 4] = bytes([value]) * 4
+            data[at : at + 4] = bytes([value]) * 4
         elif kind == "cut":
             del data[at:]
         else:  # copy a run of bytes from elsewhere: plausible offsets in wrong places
             src = (pos // 7) % len(data)
-            data[at:at + length] = data[src:src + length]
+            data[at : at + length] = data[src : src + length]
     start = time.monotonic()
     try:
         read_model(bytes(data))

@@ -16,6 +16,7 @@ def _tflm():
         from tflite_micro import runtime
     except ImportError:
         from conftest import missing
+
         missing("tflite_micro (pip install tflite-micro)")
     return runtime
 
@@ -130,14 +131,17 @@ def test_same_opcode_is_shared_and_model_can_be_corrupted_before_packing():
     assert list(_parse(pack(m)).subgraphs[0].operators[1].inputs) == [99]
 
 
-@pytest.mark.parametrize("call, text", [
-    (lambda mb: mb.tensor([2], "complex64"), "no .tflite tensor type"),
-    (lambda mb: mb.tensor([2, 2], "int8", data=[1, 2, 3]), "3 elements"),
-    (lambda mb: mb.op("NOT_AN_OP", [], []), "Unknown builtin operator"),
-    (lambda mb: mb.op("ADD", [], [], fused_activation_function="RELU7"), "not a ActivationFunctionType"),
-    (lambda mb: mb.op("ADD", [], [], stride=2), "no option 'stride'"),
-    (lambda mb: mb.op("RELU", [], [], axis=1), "takes no options"),
-])
+@pytest.mark.parametrize(
+    "call, text",
+    [
+        (lambda mb: mb.tensor([2], "complex64"), "no .tflite tensor type"),
+        (lambda mb: mb.tensor([2, 2], "int8", data=[1, 2, 3]), "3 elements"),
+        (lambda mb: mb.op("NOT_AN_OP", [], []), "Unknown builtin operator"),
+        (lambda mb: mb.op("ADD", [], [], fused_activation_function="RELU7"), "not a ActivationFunctionType"),
+        (lambda mb: mb.op("ADD", [], [], stride=2), "no option 'stride'"),
+        (lambda mb: mb.op("RELU", [], [], axis=1), "takes no options"),
+    ],
+)
 def test_mistakes_raise_usage_errors(call, text):
     with pytest.raises(UsageError, match=text):
         call(ModelBuilder())

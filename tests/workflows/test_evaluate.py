@@ -12,14 +12,15 @@ from tinyflow.errors import ModelError, UsageError
 from tinyflow.workflows.evaluate import _check_device, evaluate
 
 HELLO = "tflm/hello_world_int8.tflite"
-SPEECH = "tflm/micro_speech_quantized.tflite"   # 1,960-byte input: chunked uploads
+SPEECH = "tflm/micro_speech_quantized.tflite"  # 1,960-byte input: chunked uploads
 FAULTS = "ber=1e-4,drop=1e-4,reset_every=500"
 BIG = {"person_detect", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"}
 
 
 def _same_outputs(a, b):
     return len(a.outputs) == len(b.outputs) and all(
-        len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y)) for x, y in zip(a.outputs, b.outputs))
+        len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y)) for x, y in zip(a.outputs, b.outputs)
+    )
 
 
 def test_every_corpus_model_agrees_with_the_reference(corpus_model):
@@ -129,7 +130,7 @@ def _digits_model() -> tuple[bytes, np.ndarray]:
     ds = load_dataset("digits")
     x, y = ds.x.reshape(len(ds.x), -1).astype(np.float64), ds.y
     c = np.stack([x[y == k].mean(axis=0) for k in range(10)])
-    w, b = c, -0.5 * (c ** 2).sum(axis=1)   # argmax(x.c - |c|^2/2) = the nearest centroid
+    w, b = c, -0.5 * (c**2).sum(axis=1)  # argmax(x.c - |c|^2/2) = the nearest centroid
     logits = x @ w.T + b
     in_s, w_s = 16 / 255, np.abs(w).max() / 127
     out_s = (logits.max() - logits.min()) / 255
@@ -169,8 +170,8 @@ def test_a_flipped_output_byte_in_the_journal_is_measured_again_not_reported_as_
     raw = bytearray(base64.b64decode(record["out"][0]))
     raw[0] ^= 0x01
     record["out"][0] = base64.b64encode(bytes(raw)).decode()
-    lines[6] = json.dumps(record)                                  # valid JSON, valid base64, wrong byte
-    lines[20] = lines[20][:15]                                     # and a torn line in the middle
+    lines[6] = json.dumps(record)  # valid JSON, valid base64, wrong byte
+    lines[20] = lines[20][:15]  # and a torn line in the middle
     path.write_text("\n".join(lines) + "\n")
     resumed = evaluate(model, "sim://tflm", "random:30", report_dir=tmp_path, resume=True)
     assert resumed.agreement["exact_match_rate"] == 1.0 and resumed.link["journal_damaged"] == 2

@@ -33,8 +33,21 @@ def test_table_report_files_and_progress(tmp_path):
 
 
 def test_faults_and_baud_options():
-    r = _run(corpus_path(HELLO), "--dataset", "random:30", "--inject-faults", "ber=1e-4,reset_every=10",
-             "--baud", "1000000", "--timeout", "0.5", "--json", "--no-progress", "--seed", "2")
+    r = _run(
+        corpus_path(HELLO),
+        "--dataset",
+        "random:30",
+        "--inject-faults",
+        "ber=1e-4,reset_every=10",
+        "--baud",
+        "1000000",
+        "--timeout",
+        "0.5",
+        "--json",
+        "--no-progress",
+        "--seed",
+        "2",
+    )
     assert r.exit_code == 0, r.output
     link = json.loads(r.stdout)["link"]
     assert link["lost"] == 0 and link["resets"] == link["injected"]["resets"] >= 2 and link["baud"] == 1000000
@@ -58,12 +71,15 @@ def test_eval_does_not_import_tensorflow(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from tinyflow.cli.main import main\n"
-            "try:\n    main(['eval', sys.argv[1], '--dataset', 'random:2', '--json', '--no-progress'])\n"
-            "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
-            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(corpus_path(HELLO))], capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sys; from tinyflow.cli.main import main\n"
+        "try:\n    main(['eval', sys.argv[1], '--dataset', 'random:2', '--json', '--no-progress'])\n"
+        "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(corpus_path(HELLO))], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-500:]
     assert json.loads(proc.stdout)["agreement"]["exact_match_rate"] == 1.0
 
@@ -79,8 +95,20 @@ def test_killed_process_resumes_to_the_same_results(tmp_path):
 
     model, n = corpus_path("mlperf_tiny/kws_ref_model.tflite"), 60
     journal = tmp_path / "int" / "journal.jsonl"
-    cmd = [sys.executable, "-m", "tinyflow.cli.main", "eval", str(model), "--dataset", f"random:{n}",
-           "--baud", "115200", "--report", str(tmp_path / "int"), "--no-progress"]  # ~45 ms a sample
+    cmd = [
+        sys.executable,
+        "-m",
+        "tinyflow.cli.main",
+        "eval",
+        str(model),
+        "--dataset",
+        f"random:{n}",
+        "--baud",
+        "115200",
+        "--report",
+        str(tmp_path / "int"),
+        "--no-progress",
+    ]  # ~45 ms a sample
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

@@ -57,6 +57,7 @@ def test_limit_must_be_positive():
 
 # -- bounded and lazy: nothing is made before the checks, sample i never depends on N --
 
+
 def test_random_sample_i_does_not_depend_on_how_many_were_asked():
     spec = [TensorSpec("a", (1, 16), np.dtype(np.int8))]
     few, many = load_eval_data("random:5", spec, seed=4), load_eval_data("random:500", spec, seed=4)
@@ -76,7 +77,7 @@ def test_random_count_has_an_upper_bound(n):
 def test_random_inputs_are_made_lazily():
     import tracemalloc
 
-    big = TensorSpec("in", (1, 96, 96, 3), np.dtype(np.int8))   # 27 KB a sample, 27 GB for a million
+    big = TensorSpec("in", (1, 96, 96, 3), np.dtype(np.int8))  # 27 KB a sample, 27 GB for a million
     tracemalloc.start()
     try:
         data = load_eval_data("random:1000000", [big], outputs=[TensorSpec("o", (1, 2), np.dtype(np.int8))])
@@ -89,14 +90,14 @@ def test_random_inputs_are_made_lazily():
 
 
 def test_results_kept_in_memory_bound_the_sample_count():
-    wide = [TensorSpec("o", (1, 100_000), np.dtype(np.int8))]   # 100 KB of output a sample
+    wide = [TensorSpec("o", (1, 100_000), np.dtype(np.int8))]  # 100 KB of output a sample
     with pytest.raises(UsageError, match=r"at most [0-9,]+ samples of this model.*--limit"):
         load_eval_data("random:100000", [INT8], outputs=wide)
     assert len(load_eval_data("random:100000", [INT8], outputs=wide, limit=100)) == 100
 
 
 def test_a_huge_input_tensor_is_refused_before_any_input_is_made():
-    huge = TensorSpec("in", (1, 1024, 1024, 1024), np.dtype(np.int8))   # 1 GiB a sample
+    huge = TensorSpec("in", (1, 1024, 1024, 1024), np.dtype(np.int8))  # 1 GiB a sample
     with pytest.raises(DataError, match=r"input 'in' takes 1,073,741,824 B a sample"):
         load_eval_data("random:1", [huge])
     with pytest.raises(DataError, match=r"input 'in' takes 1,073,741,824 B a sample"):
@@ -114,10 +115,13 @@ def _classes(n):
 
 def test_labels_outside_the_model_classes_are_a_data_error(tmp_path):
     path = tmp_path / "d.npz"
-    y = np.arange(20) % 13                    # labels 0..12 for a 12-class model
+    y = np.arange(20) % 13  # labels 0..12 for a 12-class model
     np.savez(path, x=np.zeros((20, 64), np.float32), y=y)
-    with pytest.raises(DataError, match=r"must be in \[0, 11\] \(the model's first output 'probs' has 12 values\): "
-                                         r"label 12 in sample 12"):
+    with pytest.raises(
+        DataError,
+        match=r"must be in \[0, 11\] \(the model's first output 'probs' has 12 values\): "
+        r"label 12 in sample 12",
+    ):
         load_eval_data(str(path), [INT8], outputs=_classes(12))
     assert len(load_eval_data(str(path), [INT8], outputs=_classes(12), limit=12)) == 12
     np.savez(path, x=np.zeros((10, 64), np.float32), y=np.r_[np.zeros(9, np.int64), 3000])

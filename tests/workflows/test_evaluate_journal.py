@@ -8,13 +8,24 @@ import pytest
 from tinyflow.errors import UsageError
 from tinyflow.workflows.journal import Entry, Journal
 
-CONFIG = {"model_sha256": "ab" * 32, "dataset": "random:10", "target": "sim://tflm", "samples": 10,
-          "output_bytes": [2, 1]}
+CONFIG = {
+    "model_sha256": "ab" * 32,
+    "dataset": "random:10",
+    "target": "sim://tflm",
+    "samples": 10,
+    "output_bytes": [2, 1],
+}
 
 
 def _entry(i):
-    return Entry(index=i, outputs=[bytes([i, 255 - i]), b"\x00"], ticks=100 + i, microseconds=1.5 * i,
-                 wall=0.01, counters=(i % 2, 0, 0))
+    return Entry(
+        index=i,
+        outputs=[bytes([i, 255 - i]), b"\x00"],
+        ticks=100 + i,
+        microseconds=1.5 * i,
+        wall=0.01,
+        counters=(i % 2, 0, 0),
+    )
 
 
 def _journal(path, n=5, config=CONFIG):
@@ -55,13 +66,13 @@ def test_torn_last_line_is_dropped_and_the_file_replaced(tmp_path):
 
 def _other_model_line(tmp_path):
     other = _journal(tmp_path / "other.jsonl", 3, dict(CONFIG, model_sha256="cd" * 32))
-    return other.read_bytes().split(b"\n")[3]   # its record 2: well formed, checksum of another run
+    return other.read_bytes().split(b"\n")[3]  # its record 2: well formed, checksum of another run
 
 
 def _flipped_output_byte(line: bytes) -> bytes:
     record = json.loads(line)
-    assert record["out"][0] == "Av0="   # bytes [2, 253] ...
-    record["out"][0] = "A/0="          # ... become [3, 253]: one bit flipped
+    assert record["out"][0] == "Av0="  # bytes [2, 253] ...
+    record["out"][0] = "A/0="  # ... become [3, 253]: one bit flipped
     return json.dumps(record).encode()
 
 
@@ -85,12 +96,12 @@ BAD_LINES = {
 @pytest.mark.parametrize("kind", list(BAD_LINES))
 def test_a_damaged_middle_line_loses_only_itself(tmp_path, kind):
     path = _journal(tmp_path / "journal.jsonl", 5)
-    line = path.read_bytes().split(b"\n")[3]        # record 2
+    line = path.read_bytes().split(b"\n")[3]  # record 2
     _replace_line(path, 3, BAD_LINES[kind](line, tmp_path))
     with Journal.open(path, CONFIG, resume=True) as j:
-        assert sorted(j.entries) == [0, 1, 3, 4] and j.damaged == 1   # every later good record kept
+        assert sorted(j.entries) == [0, 1, 3, 4] and j.damaged == 1  # every later good record kept
         assert j.entries[4] == _entry(4)
-        j.record(_entry(2))                                            # the damaged one, measured again
+        j.record(_entry(2))  # the damaged one, measured again
     with Journal.open(path, CONFIG, resume=True) as j:
         assert sorted(j.entries) == [0, 1, 2, 3, 4] and j.damaged == 0
 
@@ -99,10 +110,10 @@ def test_damage_is_never_repaired_in_place(tmp_path):
     path = _journal(tmp_path / "journal.jsonl", 4)
     _replace_line(path, 2, b"garbage")
     before = path.read_bytes()
-    os.link(path, tmp_path / "old")          # a second name for the old file's contents
+    os.link(path, tmp_path / "old")  # a second name for the old file's contents
     with Journal.open(path, CONFIG, resume=True) as j:
         assert j.damaged == 1
-    assert (tmp_path / "old").read_bytes() == before        # the old file was not truncated or rewritten
+    assert (tmp_path / "old").read_bytes() == before  # the old file was not truncated or rewritten
     assert os.stat(path).st_ino != os.stat(tmp_path / "old").st_ino
     assert b"garbage" not in path.read_bytes() and not list(tmp_path.glob("*.tmp*"))
 
@@ -121,7 +132,7 @@ def test_conflicting_records_of_one_sample_are_both_measured_again(tmp_path):
     other = Entry(index=1, outputs=[b"\x07\x07", b"\x01"], ticks=5, microseconds=1.0)
     with open(path, "a") as fh:
         fh.write(other.to_line(json.loads(path.read_text().splitlines()[0])["fingerprint"]) + "\n")
-        fh.write(path.read_text().splitlines()[1] + "\n")   # record 0 again, identical
+        fh.write(path.read_text().splitlines()[1] + "\n")  # record 0 again, identical
     with Journal.open(path, CONFIG, resume=True) as j:
         assert sorted(j.entries) == [0, 2] and j.damaged == 3
 
@@ -133,7 +144,7 @@ def test_a_valid_looking_record_outside_the_run_is_damage(tmp_path):
         fh.write(Entry(index=10, outputs=[b"\x00\x00", b"\x00"], ticks=1, microseconds=1.0).to_line(fp) + "\n")
         fh.write(Entry(index=3, outputs=[b"\x00", b"\x00"], ticks=1, microseconds=1.0).to_line(fp) + "\n")
     with Journal.open(path, CONFIG, resume=True) as j:
-        assert sorted(j.entries) == [0, 1] and j.damaged == 2   # index past the end; wrong output size
+        assert sorted(j.entries) == [0, 1] and j.damaged == 2  # index past the end; wrong output size
 
 
 def test_duplicate_record_is_counted_not_written(tmp_path):
@@ -169,8 +180,11 @@ def test_a_damaged_header_is_refused(tmp_path):
 
 def test_an_old_journal_without_checksums_cannot_be_verified(tmp_path):
     path = tmp_path / "journal.jsonl"
-    path.write_text(json.dumps({"tinyflow_journal": 1, "config": CONFIG, "fingerprint": "x"}) + "\n"
-                    + '{"i": 0, "out": ["AP8=", "AA=="], "ticks": 100, "us": 0.0, "wall": 0.01, "c": [0, 0, 0]}\n')
+    path.write_text(
+        json.dumps({"tinyflow_journal": 1, "config": CONFIG, "fingerprint": "x"})
+        + "\n"
+        + '{"i": 0, "out": ["AP8=", "AA=="], "ticks": 100, "us": 0.0, "wall": 0.01, "c": [0, 0, 0]}\n'
+    )
     with pytest.raises(UsageError, match=r"no checksums.*cannot be verified\. Run without --resume"):
         Journal.open(path, CONFIG, resume=True)
 

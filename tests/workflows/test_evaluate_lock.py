@@ -36,13 +36,20 @@ r = evaluate(sys.argv[1], "sim://tflm", "random:12", report_dir=sys.argv[2], pro
 print("done", r.samples, r.agreement["exact_match_rate"], r.link["duplicated"], flush=True)
 """
 
-LOCKER = "import sys; from tinyflow.workflows.journal import lock_folder\n" \
-         "with lock_folder(sys.argv[1]):\n    print('holding', flush=True); sys.stdin.readline()\n"
+LOCKER = (
+    "import sys; from tinyflow.workflows.journal import lock_folder\n"
+    "with lock_folder(sys.argv[1]):\n    print('holding', flush=True); sys.stdin.readline()\n"
+)
 
 
 def _start(code, *args):
-    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _read_line(proc, seconds=120.0) -> str:
@@ -77,15 +84,32 @@ def test_a_second_eval_into_a_busy_folder_is_refused_and_changes_nothing(tmp_pat
         assert _read_line(holder) == "holding"
         journal = (out / "journal.jsonl").read_bytes()
         for extra in ([], ["--resume"]):
-            second = subprocess.run([sys.executable, "-m", "tinyflow.cli.main", "eval", str(model), "-d", "random:12",
-                                     "--report", str(out), "--no-progress", *extra],
-                                    capture_output=True, text=True, timeout=120)
+            second = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tinyflow.cli.main",
+                    "eval",
+                    str(model),
+                    "-d",
+                    "random:12",
+                    "--report",
+                    str(out),
+                    "--no-progress",
+                    *extra,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert second.returncode == 2, second.stderr
             errors = [ln for ln in second.stderr.splitlines() if ln.startswith("Error: ")]
-            assert errors == [f"Error: Another tinyflow eval (PID {holder.pid}) is using the report folder {out}. "
-                              "Wait for it to finish (or stop it), or pass another --report directory."]
+            assert errors == [
+                f"Error: Another tinyflow eval (PID {holder.pid}) is using the report folder {out}. "
+                "Wait for it to finish (or stop it), or pass another --report directory."
+            ]
             assert "Traceback" not in second.stderr
-            assert (out / "journal.jsonl").read_bytes() == journal   # the second run wrote nothing
+            assert (out / "journal.jsonl").read_bytes() == journal  # the second run wrote nothing
         stdout, err = _finish(holder)
     finally:
         holder.kill()
@@ -103,14 +127,14 @@ def test_the_lock_is_released_when_the_holder_ends_or_is_killed(tmp_path):
         with pytest.raises(UsageError, match=rf"\(PID {holder.pid}\)"):
             with lock_folder(tmp_path):
                 pass
-        holder.send_signal(signal.SIGKILL)   # no clean-up at all: the OS drops the lock
+        holder.send_signal(signal.SIGKILL)  # no clean-up at all: the OS drops the lock
         holder.wait(30)
     finally:
         holder.kill()
-    assert (tmp_path / LOCK_NAME).read_text().strip() == str(holder.pid)   # a stale file does not block
+    assert (tmp_path / LOCK_NAME).read_text().strip() == str(holder.pid)  # a stale file does not block
     with lock_folder(tmp_path):
         assert (tmp_path / LOCK_NAME).read_text().strip() == str(os.getpid())
-    holder = _start(LOCKER, tmp_path)                 # and the next process gets it again
+    holder = _start(LOCKER, tmp_path)  # and the next process gets it again
     try:
         assert _read_line(holder) == "holding"
         _finish(holder)

@@ -18,11 +18,20 @@ def _report():
     lat = metrics.latency([100.0, 110.0, 120.0, 400.0, 105.0], wall_seconds=0.5)
     counts, edges = metrics.histogram([100.0, 110.0, 120.0, 400.0, 105.0])
     lat.update(histogram={"counts": counts, "edges": edges}, basis="is an ESTIMATE <b>")
-    return EvalReport(model="m.tflite", model_sha256="00" * 32, target="sim://tflm", dataset="gestures",
-                      task="classification", samples=5, metrics=cls,
-                      agreement={"exact_match_rate": 1.0, "top1_agreement": 1.0, "max_abs_diff": 0, "mismatched": []},
-                      latency=lat, link={"lost": 0, "duplicated": 0, "retries": 2, "resyncs": 1, "resets": 0},
-                      device={"board_id": "nano33ble", "runtime": "tflm"}, class_names=["idle", "wave", "<punch>"])
+    return EvalReport(
+        model="m.tflite",
+        model_sha256="00" * 32,
+        target="sim://tflm",
+        dataset="gestures",
+        task="classification",
+        samples=5,
+        metrics=cls,
+        agreement={"exact_match_rate": 1.0, "top1_agreement": 1.0, "max_abs_diff": 0, "mismatched": []},
+        latency=lat,
+        link={"lost": 0, "duplicated": 0, "retries": 2, "resyncs": 1, "resets": 0},
+        device={"board_id": "nano33ble", "runtime": "tflm"},
+        class_names=["idle", "wave", "<punch>"],
+    )
 
 
 def test_text_report_has_the_lines_that_matter():
@@ -47,8 +56,13 @@ def test_write_json_and_self_contained_html(tmp_path):
 
 
 def _data(task, labels, features=None):
-    return EvalData(name="t", inputs=[[np.zeros((1, 3), np.int8)] for _ in labels], task=task,
-                    labels=np.asarray(labels), features=features)
+    return EvalData(
+        name="t",
+        inputs=[[np.zeros((1, 3), np.int8)] for _ in labels],
+        task=task,
+        labels=np.asarray(labels),
+        features=features,
+    )
 
 
 def _q(values, spec=OUT):
@@ -86,8 +100,12 @@ def test_anomaly_auc_from_reconstruction_error():
 
 
 def test_no_task_metrics_for_random_inputs():
-    assert task_metrics(EvalData(name="random:2", inputs=[[np.zeros(1)]] * 2), [0, 1],
-                        [[np.zeros(3, np.int8)]] * 2, [OUT], []) == {}
+    assert (
+        task_metrics(
+            EvalData(name="random:2", inputs=[[np.zeros(1)]] * 2), [0, 1], [[np.zeros(3, np.int8)]] * 2, [OUT], []
+        )
+        == {}
+    )
 
 
 def test_regression_with_the_wrong_number_of_targets_is_a_data_error():
@@ -100,7 +118,7 @@ def test_regression_with_the_wrong_number_of_targets_is_a_data_error():
 def test_many_classes_do_not_build_a_huge_matrix_or_page(tmp_path):
     from tinyflow.workflows.eval_data import Samples
 
-    n = 5000                                                   # a hostile model's 5,000-value output
+    n = 5000  # a hostile model's 5,000-value output
     spec = TensorSpec("out", (1, n), np.dtype(np.int8), scale=1 / 256, zero_point=-128)
     data = EvalData("d", Samples(3, lambda i: []), task="classification", labels=np.array([0, 1, 4999]))
     outs = [[np.eye(1, n, k, dtype=np.int8).reshape(1, n)] for k in (0, 1, 7)]
@@ -109,7 +127,8 @@ def test_many_classes_do_not_build_a_huge_matrix_or_page(tmp_path):
     assert m == {"accuracy": 2 / 3} and "only accuracy is reported" in notes[0]
     cls = metrics.classification(np.arange(100), np.arange(100), num_classes=100)
     page = __import__("tinyflow.workflows.report_html", fromlist=["render"]).render(
-        {"metrics": cls, "class_names": [], "model": "m", "target": "t"})
+        {"metrics": cls, "class_names": [], "model": "m", "target": "t"}
+    )
     assert len(page) < 200_000 and "The 100 x 100 matrix is in report.json" in page and "<svg" not in page
 
 

@@ -14,8 +14,15 @@ STATS = {"arena_used": 3000, "stack_high_water": 812}
 
 
 def _report(**kw):
-    args = dict(model="m.tflite", target="sim://host", info=INFO, op_ticks_runs=[[100, 300, 50], [120, 280, 50], [90, 310, 60]],
-                total_ticks_runs=[470, 460, 480], op_names=["CONV_2D", "FULLY_CONNECTED", "SOFTMAX"], stats=STATS)
+    args = dict(
+        model="m.tflite",
+        target="sim://host",
+        info=INFO,
+        op_ticks_runs=[[100, 300, 50], [120, 280, 50], [90, 310, 60]],
+        total_ticks_runs=[470, 460, 480],
+        op_names=["CONV_2D", "FULLY_CONNECTED", "SOFTMAX"],
+        stats=STATS,
+    )
     args.update(kw)
     return prof.build_report(**args)
 
@@ -72,8 +79,9 @@ def test_profile_on_qemu_per_op_instructions_add_up_to_the_inference(tmp_path, m
     assert report.flash_bytes > 18_000 and report.ram_bytes > 0 and report.stack_high_water > 0
     assert report.arena_used and report.board == "nano33ble"
 
-    result = CliRunner().invoke(cli, ["profile", str(model), "--target", "sim://qemu-m4", "--json",
-                                      "--report", str(tmp_path / "rep")])
+    result = CliRunner().invoke(
+        cli, ["profile", str(model), "--target", "sim://qemu-m4", "--json", "--report", str(tmp_path / "rep")]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["instructions"] == report.instructions  # deterministic across emulator runs
@@ -81,6 +89,7 @@ def test_profile_on_qemu_per_op_instructions_add_up_to_the_inference(tmp_path, m
 
 
 # ---- hostile inputs (issue #9) ----------------------------------------------------------------------
+
 
 def test_random_inputs_of_a_scalar_input_model():
     import numpy as np
@@ -135,8 +144,15 @@ def test_profile_cli_passes_timeout_like_eval(monkeypatch):
 
     def fake(model, target, **kwargs):
         seen.update(kwargs)
-        return prof.build_report(model="m.tflite", target=target, info=INFO, op_ticks_runs=[[1]], total_ticks_runs=[1],
-                                 op_names=["ADD"], stats=STATS)
+        return prof.build_report(
+            model="m.tflite",
+            target=target,
+            info=INFO,
+            op_ticks_runs=[[1]],
+            total_ticks_runs=[1],
+            op_names=["ADD"],
+            stats=STATS,
+        )
 
     monkeypatch.setattr(prof, "profile_model", fake)
     model = str(corpus_path("tflm/hello_world_int8.tflite"))

@@ -51,8 +51,11 @@ class MemoryMap:
     def linker_script(self) -> str:
         """The port's linker script with this map's sizes filled in."""
         text = (port_dir() / "link.ld.in").read_text()
-        for key, value in (("FLASH_BYTES", min(self.flash_bytes, FLASH_MAX)),
-                           ("RAM_BYTES", min(self.ram_bytes, RAM_MAX)), ("STACK_BYTES", self.stack_bytes)):
+        for key, value in (
+            ("FLASH_BYTES", min(self.flash_bytes, FLASH_MAX)),
+            ("RAM_BYTES", min(self.ram_bytes, RAM_MAX)),
+            ("STACK_BYTES", self.stack_bytes),
+        ):
             text = text.replace(f"@{key}@", str(value))
         return text
 
@@ -61,14 +64,18 @@ class MemoryMap:
 class ElfMemory:
     """Flash and RAM of a linked firmware, from its ELF sections and load segments."""
 
-    flash_bytes: int          # everything stored in flash: code, constants, .data's initial values
-    ram_bytes: int            # static RAM: .data + .bss (the reserved stack is not counted)
-    stack_bytes: int          # the stack reserve
+    flash_bytes: int  # everything stored in flash: code, constants, .data's initial values
+    ram_bytes: int  # static RAM: .data + .bss (the reserved stack is not counted)
+    stack_bytes: int  # the stack reserve
     sections: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes,
-                "stack_bytes": self.stack_bytes, "sections": dict(self.sections)}
+        return {
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            "stack_bytes": self.stack_bytes,
+            "sections": dict(self.sections),
+        }
 
 
 @dataclass
@@ -87,8 +94,9 @@ def elf_memory(elf: Path) -> ElfMemory:
 
     with open(elf, "rb") as fh:
         ef = ELFFile(fh)
-        flash = sum(seg["p_filesz"] for seg in ef.iter_segments()
-                    if seg["p_type"] == "PT_LOAD" and _in_flash(seg["p_paddr"]))
+        flash = sum(
+            seg["p_filesz"] for seg in ef.iter_segments() if seg["p_type"] == "PT_LOAD" and _in_flash(seg["p_paddr"])
+        )
         sections, ram, stack = {}, 0, 0
         for sec in ef.iter_sections():
             if not sec["sh_flags"] & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
@@ -105,8 +113,15 @@ def _in_flash(addr: int) -> bool:
     return FLASH_ORIGIN <= addr < FLASH_ORIGIN + FLASH_MAX
 
 
-def build_firmware(sources: list[Path], memory: MemoryMap, *, include_dirs: list[Path] = (),
-                   defines: dict | None = None, name: str = "firmware", timeout: float = 300) -> ArmFirmware:
+def build_firmware(
+    sources: list[Path],
+    memory: MemoryMap,
+    *,
+    include_dirs: list[Path] = (),
+    defines: dict | None = None,
+    name: str = "firmware",
+    timeout: float = 300,
+) -> ArmFirmware:
     """Compile and link `sources` plus the mps2_an386 port into a cached ELF.
 
     Raises:
@@ -115,10 +130,14 @@ def build_firmware(sources: list[Path], memory: MemoryMap, *, include_dirs: list
     """
     find_compiler(COMPILER)
     script = _write_linker_script(memory)
-    build = CBuild(sources=[*(port_dir() / s for s in PORT_SOURCES), *map(Path, sources)],
-                   include_dirs=[port_dir(), firmware_dir() / "include", *map(Path, include_dirs)],
-                   defines=dict(defines or {}), cflags=list(CFLAGS), compiler=COMPILER,
-                   ldflags=[*LDFLAGS, f"-T{script}"])
+    build = CBuild(
+        sources=[*(port_dir() / s for s in PORT_SOURCES), *map(Path, sources)],
+        include_dirs=[port_dir(), firmware_dir() / "include", *map(Path, include_dirs)],
+        defines=dict(defines or {}),
+        cflags=list(CFLAGS),
+        compiler=COMPILER,
+        ldflags=[*LDFLAGS, f"-T{script}"],
+    )
     out_dir = cache_dir() / f"arm-{name}-{build.cache_key()}"
     elf = out_dir / f"{name}.elf"
     if elf.exists():
@@ -147,8 +166,9 @@ def _link(build: CBuild, out_dir: Path, name: str, memory: MemoryMap, timeout: f
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
-            raise ToolchainError(f"{COMPILER} took more than {timeout:.0f} s building {name}",
-                                 "Check the machine's load and run again.") from exc
+            raise ToolchainError(
+                f"{COMPILER} took more than {timeout:.0f} s building {name}", "Check the machine's load and run again."
+            ) from exc
         if proc.returncode != 0:
             _raise_link_failure(proc.stderr, memory, name)
 
@@ -162,11 +182,16 @@ def _raise_link_failure(stderr: str, memory: MemoryMap, name: str) -> None:
             parts.append(f"{limit + over['FLASH']:,} B flash but {memory.board} has {limit:,} B")
         if "RAM" in over:
             limit = min(memory.ram_bytes, RAM_MAX)
-            parts.append(f"{limit + over['RAM']:,} B RAM (including a {memory.stack_bytes:,} B stack) "
-                         f"but {memory.board} has {limit:,} B")
-        raise BoardError(f"Firmware {name} does not fit: it needs " + " and ".join(parts),
-                         "Pick a board with more memory (?board=...), or make the model smaller "
-                         "(prune, fewer filters).")
+            parts.append(
+                f"{limit + over['RAM']:,} B RAM (including a {memory.stack_bytes:,} B stack) "
+                f"but {memory.board} has {limit:,} B"
+            )
+        raise BoardError(
+            f"Firmware {name} does not fit: it needs " + " and ".join(parts),
+            "Pick a board with more memory (?board=...), or make the model smaller (prune, fewer filters).",
+        )
     first = next((ln for ln in stderr.splitlines() if "error" in ln.lower()), stderr.strip()[:300])
-    raise ToolchainError(f"{COMPILER} failed building {name}: {first}",
-                         "This is a tinyflow bug if the sources were generated; please report it with the model.")
+    raise ToolchainError(
+        f"{COMPILER} failed building {name}: {first}",
+        "This is a tinyflow bug if the sources were generated; please report it with the model.",
+    )

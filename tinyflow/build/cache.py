@@ -27,8 +27,8 @@ from tinyflow.errors import UsageError
 
 GROUPS = ("build", "arena")
 DEFAULT_LIMIT = 2 << 30
-STALE_TEMP_S = 3600.0      # a temporary of a live process older than this is abandoned too
-RECENT_USE_S = 600.0       # never evict what a running build may still be reading
+STALE_TEMP_S = 3600.0  # a temporary of a live process older than this is abandoned too
+RECENT_USE_S = 600.0  # never evict what a running build may still be reading
 _KEYED = re.compile(r"[0-9a-f]{16,}(\.[A-Za-z0-9]+)?$")
 _TEMP = re.compile(r"\.tmp(\d*)(-[A-Za-z0-9_]+)?$")
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -51,8 +51,10 @@ def size_limit() -> int:
         return DEFAULT_LIMIT
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)", text)
     if not m:
-        raise UsageError(f"TINYFLOW_CACHE_MAX={os.environ['TINYFLOW_CACHE_MAX']!r} is not a size",
-                         "Set it to a size such as 500M or 2G (bytes, K, M, G, T).")
+        raise UsageError(
+            f"TINYFLOW_CACHE_MAX={os.environ['TINYFLOW_CACHE_MAX']!r} is not a size",
+            "Set it to a size such as 500M or 2G (bytes, K, M, G, T).",
+        )
     return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
@@ -227,12 +229,17 @@ class CacheReport:
     nbytes: int
     limit: int
     temporaries: int = 0
-    removed: int | None = None      # set by clean
+    removed: int | None = None  # set by clean
     freed_bytes: int = 0
 
     def to_dict(self) -> dict:
-        d = {"location": str(self.location), "entries": self.entries, "bytes": self.nbytes,
-             "limit_bytes": self.limit, "temporaries": self.temporaries}
+        d = {
+            "location": str(self.location),
+            "entries": self.entries,
+            "bytes": self.nbytes,
+            "limit_bytes": self.limit,
+            "temporaries": self.temporaries,
+        }
         if self.removed is not None:
             d.update(removed=self.removed, freed_bytes=self.freed_bytes)
         return d
@@ -240,10 +247,12 @@ class CacheReport:
     def __str__(self) -> str:
         from tinyflow.report import key_values
 
-        pairs = [("location", str(self.location)), ("entries", self.entries),
-                 ("size", f"{self.nbytes / 2**20:,.1f} MiB of {self.limit / 2**20:,.0f} MiB "
-                          "(limit: TINYFLOW_CACHE_MAX)"),
-                 ("temporaries", f"{self.temporaries} (builds in progress, or left by killed ones)")]
+        pairs = [
+            ("location", str(self.location)),
+            ("entries", self.entries),
+            ("size", f"{self.nbytes / 2**20:,.1f} MiB of {self.limit / 2**20:,.0f} MiB (limit: TINYFLOW_CACHE_MAX)"),
+            ("temporaries", f"{self.temporaries} (builds in progress, or left by killed ones)"),
+        ]
         if self.removed is not None:
             pairs.insert(0, ("removed", f"{self.removed} entries, {self.freed_bytes / 2**20:,.1f} MiB"))
         return key_values(pairs)
@@ -253,8 +262,13 @@ def cache_info() -> CacheReport:
     """Location, entries, size and limit of the cache."""
     root = cache_root()
     entries = list_entries(root)
-    return CacheReport(location=root, entries=len(entries), nbytes=sum(e.nbytes for e in entries),
-                       limit=size_limit(), temporaries=len(list_temporaries(root)))
+    return CacheReport(
+        location=root,
+        entries=len(entries),
+        nbytes=sum(e.nbytes for e in entries),
+        limit=size_limit(),
+        temporaries=len(list_temporaries(root)),
+    )
 
 
 def clean_cache() -> CacheReport:

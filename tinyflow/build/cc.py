@@ -88,10 +88,13 @@ def find_compiler(name: str) -> str:
     """Path of a compiler, or a ToolchainError that names the package to install."""
     path = shutil.which(name)
     if path is None:
-        pkg = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi", "clang": "clang",
-               "c++": "g++"}.get(name, "gcc libc6-dev")
-        raise ToolchainError(f"C compiler '{name}' was not found on PATH",
-                             f"Install it (sudo apt-get install --no-install-recommends {pkg}) or run ./run setup.")
+        pkg = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi", "clang": "clang", "c++": "g++"}.get(
+            name, "gcc libc6-dev"
+        )
+        raise ToolchainError(
+            f"C compiler '{name}' was not found on PATH",
+            f"Install it (sudo apt-get install --no-install-recommends {pkg}) or run ./run setup.",
+        )
     return path
 
 
@@ -113,13 +116,16 @@ def run_compiler(cmd: list[str], compiler: str, name: str, timeout: float) -> No
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise ToolchainError(f"{compiler} took more than {timeout:.0f} s building {name}",
-                             "Check the machine's load and run again.") from exc
+        raise ToolchainError(
+            f"{compiler} took more than {timeout:.0f} s building {name}", "Check the machine's load and run again."
+        ) from exc
     if proc.returncode != 0:
         missing_runtime(proc.stderr, compiler, name)
         first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:300])
-        raise ToolchainError(f"{compiler} failed building {name}: {first}",
-                             "This is a tinyflow bug if the sources were generated; please report it with the model.")
+        raise ToolchainError(
+            f"{compiler} failed building {name}: {first}",
+            "This is a tinyflow bug if the sources were generated; please report it with the model.",
+        )
 
 
 def missing_runtime(stderr: str, compiler: str, name: str) -> None:
@@ -136,5 +142,7 @@ def missing_runtime(stderr: str, compiler: str, name: str) -> None:
     version = re.search(r"llvm-(\d+)/|/clang/(\d+)", found)
     major = (version.group(1) or version.group(2)) if version else None
     pkg = f"libclang-rt-{major}-dev" if major else "libclang-rt-dev"
-    raise ToolchainError(f"{compiler} cannot link {name}: its runtime {Path(found).name} is not installed",
-                         f"Install it (sudo apt-get install --no-install-recommends {pkg}), or run ./run setup as root.")
+    raise ToolchainError(
+        f"{compiler} cannot link {name}: its runtime {Path(found).name} is not installed",
+        f"Install it (sudo apt-get install --no-install-recommends {pkg}), or run ./run setup as root.",
+    )

@@ -28,21 +28,40 @@ def fake_model_source() -> Path:
     return firmware_dir() / "tests" / "fake_model.c"
 
 
-def host_build(model_sources: list[Path], *, defines: dict | None = None, sanitize: bool = False,
-               eembc: bool = False, compiler: str = "cc", optimize: str = "-O2") -> CBuild:
+def host_build(
+    model_sources: list[Path],
+    *,
+    defines: dict | None = None,
+    sanitize: bool = False,
+    eembc: bool = False,
+    compiler: str = "cc",
+    optimize: str = "-O2",
+) -> CBuild:
     """The CBuild of a host firmware around `model_sources` (pure: nothing is compiled)."""
     d = {"TINYFLOW_BOARD_ID": '"host"', "TINYFLOW_RX_QUEUE_BYTES": HOST_RX_QUEUE_BYTES}
     if eembc:
         d["TINYFLOW_PROTOCOL_EEMBC"] = 1
     d.update(defines or {})
-    return CBuild(sources=[*core_sources(), *port_sources(), *model_sources],
-                  include_dirs=[firmware_dir() / "include"], defines=d,
-                  cflags=["-std=c99", optimize, "-Wall", "-Wextra", "-Werror"], ldflags=["-lm"],
-                  compiler=compiler, sanitize=sanitize)
+    return CBuild(
+        sources=[*core_sources(), *port_sources(), *model_sources],
+        include_dirs=[firmware_dir() / "include"],
+        defines=d,
+        cflags=["-std=c99", optimize, "-Wall", "-Wextra", "-Werror"],
+        ldflags=["-lm"],
+        compiler=compiler,
+        sanitize=sanitize,
+    )
 
 
-def build_host_firmware(compiled=None, *, fake: dict | None = None, sanitize: bool = False, eembc: bool = False,
-                        defines: dict | None = None, name: str | None = None) -> Path:
+def build_host_firmware(
+    compiled=None,
+    *,
+    fake: dict | None = None,
+    sanitize: bool = False,
+    eembc: bool = False,
+    defines: dict | None = None,
+    name: str | None = None,
+) -> Path:
     """Compile the host firmware; returns the cached executable.
 
     Args:

@@ -27,8 +27,7 @@ def core_packages_missing() -> list[tuple[str, str]]:
     return [("PlatformIO's build tool SCons (tool-scons) is not installed", REGISTRY_HOST)]
 
 
-def platform_packages_missing(project: str | Path, env: str, platform: str,
-                              targets=()) -> list[tuple[str, str]]:
+def platform_packages_missing(project: str | Path, env: str, platform: str, targets=()) -> list[tuple[str, str]]:
     """The toolchain/framework (and, for "upload", uploader) packages an installed platform needs for `env`."""
     from platformio.platform.factory import PlatformFactory
     from platformio.project.config import ProjectConfig
@@ -38,12 +37,12 @@ def platform_packages_missing(project: str | Path, env: str, platform: str,
         # The platform reads the env's options (framework, board) from this project's ini, not the cwd's.
         p.config = ProjectConfig.get_instance(str(Path(project) / "platformio.ini"))
         p.configure_project_packages(env, list(targets))
-        names = [name for name, opts in p.packages.items()
-                 if not opts.get("optional") and p.get_package(name) is None]
+        names = [name for name, opts in p.packages.items() if not opts.get("optional") and p.get_package(name) is None]
     except Exception:  # noqa: BLE001 (a platform script that fails here: let PlatformIO decide)
         return []
-    return [(f"package {name!r} of platform {platform!r} is not installed (env {env})", REGISTRY_HOST)
-            for name in names]
+    return [
+        (f"package {name!r} of platform {platform!r} is not installed (env {env})", REGISTRY_HOST) for name in names
+    ]
 
 
 def libraries_missing(project: str | Path, env: str, libs) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ from tinyflow.build import pio_offline
 from tinyflow.build.pio_offline import GIT_HOST, REGISTRY_HOST  # noqa: F401 (part of this module's API)
 from tinyflow.errors import BoardError, LinkError, ToolchainError, UsageError
 
-BUILD_TIMEOUT_S = 1800.0   # a first TFLM build on a slow laptop: minutes, not hours
+BUILD_TIMEOUT_S = 1800.0  # a first TFLM build on a slow laptop: minutes, not hours
 UPLOAD_TIMEOUT_S = 300.0
 REACH_TIMEOUT_S = 3.0
 _USAGE = re.compile(r"^(RAM|Flash):\s*\[.*?\]\s*[\d.]+%\s*\(used (\d+) bytes from (\d+) bytes\)", re.M)
@@ -77,15 +77,20 @@ def project_env(project: str | Path, env: str | None = None) -> EnvSpec:
 
     ini = Path(project) / "platformio.ini"
     if not ini.exists():
-        raise UsageError(f"{project} has no platformio.ini", "Run `tinyflow firmware generate` first, or pass the project folder.")
+        raise UsageError(
+            f"{project} has no platformio.ini", "Run `tinyflow firmware generate` first, or pass the project folder."
+        )
     ProjectConfig._instances.pop(str(ini), None)
     config = ProjectConfig.get_instance(str(ini))
     envs = config.envs()
     name = env or (config.default_envs() or envs)[0]
     if name not in envs:
         raise UsageError(f"{ini} has no env {name!r} (it has: {', '.join(envs)})", "Pass one of them with --env.")
-    return EnvSpec(name=name, platform=config.get(f"env:{name}", "platform"),
-                   libs=tuple(config.get(f"env:{name}", "lib_deps") or ()))
+    return EnvSpec(
+        name=name,
+        platform=config.get(f"env:{name}", "platform"),
+        libs=tuple(config.get(f"env:{name}", "lib_deps") or ()),
+    )
 
 
 def platform_installed(spec: str) -> bool:
@@ -114,8 +119,7 @@ def missing_downloads(project: str | Path, env: EnvSpec, targets: tuple[str, ...
         missing = [(f"PlatformIO platform {env.platform!r} is not installed (env {env.name})", REGISTRY_HOST)]
     else:
         missing = pio_offline.platform_packages_missing(project, env.name, env.platform, targets)
-    return [*missing, *pio_offline.core_packages_missing(),
-            *pio_offline.libraries_missing(project, env.name, env.libs)]
+    return [*missing, *pio_offline.core_packages_missing(), *pio_offline.libraries_missing(project, env.name, env.libs)]
 
 
 def check_can_build(project: str | Path, env: EnvSpec, targets: tuple[str, ...] = ()) -> None:
@@ -129,13 +133,18 @@ def check_can_build(project: str | Path, env: EnvSpec, targets: tuple[str, ...] 
     if not offline:
         return
     what = "; ".join(item for item, host in missing if host in offline)
-    hint = (f"Connect to the internet once and run `{pio_hint('pkg', 'install', '-d', project, '-e', env.name)}`: "
-            "it downloads all of them, and later builds work offline.")
+    hint = (
+        f"Connect to the internet once and run `{pio_hint('pkg', 'install', '-d', project, '-e', env.name)}`: "
+        "it downloads all of them, and later builds work offline."
+    )
     if env.is_native:
-        hint += (" Offline now, `tinyflow eval MODEL.tflite --target sim://host` runs the model on the "
-                 "firmware's protocol core built with the system compiler.")
-    raise ToolchainError(f"PlatformIO cannot build env {env.name} offline: {what}; and {', '.join(offline)} "
-                         "cannot be reached", hint)
+        hint += (
+            " Offline now, `tinyflow eval MODEL.tflite --target sim://host` runs the model on the "
+            "firmware's protocol core built with the system compiler."
+        )
+    raise ToolchainError(
+        f"PlatformIO cannot build env {env.name} offline: {what}; and {', '.join(offline)} cannot be reached", hint
+    )
 
 
 @dataclass
@@ -148,8 +157,8 @@ class SizeReport:
     ram_used: int
     ram_max: int
     board: str = ""
-    board_ram_usable: int = 0     # the board's RAM minus what its core reserves at run time too
-    program: str = ""             # env native: the host program built (no flash/RAM budget to check)
+    board_ram_usable: int = 0  # the board's RAM minus what its core reserves at run time too
+    program: str = ""  # env native: the host program built (no flash/RAM budget to check)
 
     @property
     def fits(self) -> bool:
@@ -158,8 +167,15 @@ class SizeReport:
     def to_dict(self) -> dict:
         if self.program:
             return {"env": self.env, "board": "", "fits": True, "program": self.program}
-        return {"env": self.env, "board": self.board, "fits": self.fits, "flash_used": self.flash_used,
-                "flash_max": self.flash_max, "ram_used": self.ram_used, "ram_max": self.ram_max}
+        return {
+            "env": self.env,
+            "board": self.board,
+            "fits": self.fits,
+            "flash_used": self.flash_used,
+            "flash_max": self.flash_max,
+            "ram_used": self.ram_used,
+            "ram_max": self.ram_max,
+        }
 
     def __str__(self) -> str:
         from tinyflow.report import table
@@ -167,19 +183,29 @@ class SizeReport:
         if self.program:
             return f"Built env {self.env}: {self.program} (a program for this computer: no flash/RAM budget)"
 
-        rows = [["flash", self.flash_used, self.flash_max, f"{100 * self.flash_used / max(self.flash_max, 1):.1f}%"],
-                ["ram (static)", self.ram_used, self.ram_max, f"{100 * self.ram_used / max(self.ram_max, 1):.1f}%"]]
-        return table(["memory", "used B", "max B", "used"], rows,
-                     title=f"Size of env {self.env}{' on ' + self.board if self.board else ''}: "
-                           f"{'fits' if self.fits else 'does not fit'}")
+        rows = [
+            ["flash", self.flash_used, self.flash_max, f"{100 * self.flash_used / max(self.flash_max, 1):.1f}%"],
+            ["ram (static)", self.ram_used, self.ram_max, f"{100 * self.ram_used / max(self.ram_max, 1):.1f}%"],
+        ]
+        return table(
+            ["memory", "used B", "max B", "used"],
+            rows,
+            title=f"Size of env {self.env}{' on ' + self.board if self.board else ''}: "
+            f"{'fits' if self.fits else 'does not fit'}",
+        )
 
     def raise_if_not_fit(self) -> None:
         if self.fits:
             return
-        over = [f"{k} uses {u:,} B of {m:,} B" for k, u, m in (("flash", self.flash_used, self.flash_max),
-                                                                ("RAM", self.ram_used, self.ram_max)) if u > m]
-        raise BoardError(f"Firmware env {self.env} does not fit {self.board or 'the board'}: " + "; ".join(over),
-                         "Shrink the model (prune, fewer filters) or pick a board with more memory.")
+        over = [
+            f"{k} uses {u:,} B of {m:,} B"
+            for k, u, m in (("flash", self.flash_used, self.flash_max), ("RAM", self.ram_used, self.ram_max))
+            if u > m
+        ]
+        raise BoardError(
+            f"Firmware env {self.env} does not fit {self.board or 'the board'}: " + "; ".join(over),
+            "Shrink the model (prune, fewer filters) or pick a board with more memory.",
+        )
 
 
 def parse_size(output: str, env: str, project: str | Path = ".") -> SizeReport:
@@ -190,26 +216,36 @@ def parse_size(output: str, env: str, project: str | Path = ".") -> SizeReport:
     """
     found = {kind: (int(used), int(total)) for kind, used, total in _USAGE.findall(output)}
     if "Flash" not in found or "RAM" not in found:
-        raise ToolchainError(f"PlatformIO printed no RAM/Flash usage for env {env}",
-                             f"Run `{pio_hint('run', '-d', project, '-e', env, '-t', 'checkprogsize', '-v')}` to see why.")
-    return SizeReport(env=env, flash_used=found["Flash"][0], flash_max=found["Flash"][1],
-                      ram_used=found["RAM"][0], ram_max=found["RAM"][1])
+        raise ToolchainError(
+            f"PlatformIO printed no RAM/Flash usage for env {env}",
+            f"Run `{pio_hint('run', '-d', project, '-e', env, '-t', 'checkprogsize', '-v')}` to see why.",
+        )
+    return SizeReport(
+        env=env,
+        flash_used=found["Flash"][0],
+        flash_max=found["Flash"][1],
+        ram_used=found["RAM"][0],
+        ram_max=found["RAM"][1],
+    )
 
 
 def run_pio(project: str | Path, args: list[str], timeout: float) -> str:
     """Run `pio <args>` in `project`; returns its output, raises ToolchainError on failure/timeout."""
     cmd = [*pio_command(), *args, "-d", str(project)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env=_env_without_prompts())
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env_without_prompts())
     except subprocess.TimeoutExpired:
-        raise ToolchainError(f"`pio {' '.join(args)}` took more than {timeout:.0f} s",
-                             f"Run `{pio_hint(*args, '-d', project)}` to see where it stops.") from None
+        raise ToolchainError(
+            f"`pio {' '.join(args)}` took more than {timeout:.0f} s",
+            f"Run `{pio_hint(*args, '-d', project)}` to see where it stops.",
+        ) from None
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:
         first = next((ln for ln in out.splitlines() if "error" in ln.lower()), out.strip()[-300:])
-        raise ToolchainError(f"`pio {' '.join(args)}` failed: {first.strip()}",
-                             f"Run `{pio_hint(*args, '-d', project)}` for the full log.")
+        raise ToolchainError(
+            f"`pio {' '.join(args)}` failed: {first.strip()}",
+            f"Run `{pio_hint(*args, '-d', project)}` for the full log.",
+        )
     return out
 
 
@@ -228,10 +264,17 @@ def build_project(project: str | Path, env: str | None = None, timeout: float = 
     check_can_build(project, spec)
     out = run_pio(project, ["run", "-e", spec.name], timeout)
     if spec.is_native:  # PlatformIO prints no RAM/Flash usage for a host program, and there is no board
-        return SizeReport(env=spec.name, flash_used=0, flash_max=0, ram_used=0, ram_max=0,
-                          program=str(Path(project) / ".pio" / "build" / spec.name / "program"))
-    return _with_board(parse_size(out, spec.name, project) if _USAGE.search(out)
-                       else size_project(project, spec.name, timeout))
+        return SizeReport(
+            env=spec.name,
+            flash_used=0,
+            flash_max=0,
+            ram_used=0,
+            ram_max=0,
+            program=str(Path(project) / ".pio" / "build" / spec.name / "program"),
+        )
+    return _with_board(
+        parse_size(out, spec.name, project) if _USAGE.search(out) else size_project(project, spec.name, timeout)
+    )
 
 
 def size_project(project: str | Path, env: str | None = None, timeout: float = BUILD_TIMEOUT_S) -> SizeReport:
@@ -242,8 +285,10 @@ def size_project(project: str | Path, env: str | None = None, timeout: float = B
     """
     spec = project_env(project, env)
     if spec.is_native:
-        raise UsageError(f"Env {spec.name} builds a program for this computer, which has no flash/RAM budget to check",
-                         "Pass a board env with --env (the default is the board's).")
+        raise UsageError(
+            f"Env {spec.name} builds a program for this computer, which has no flash/RAM budget to check",
+            "Pass a board env with --env (the default is the board's).",
+        )
     check_can_build(project, spec)
     out = run_pio(project, ["run", "-e", spec.name, "-t", "checkprogsize"], timeout)
     return _with_board(parse_size(out, spec.name, project))
@@ -279,8 +324,10 @@ def detect_port(usb_ids, ports=None) -> str:
     if not hits:
         seen = ", ".join(f"{p.device} ({p.vid or 0:04x}:{p.pid or 0:04x})" for p in ports) or "none"
         ids = ", ".join(f"{v:04x}:{p:04x}" for v, p in sorted(wanted)) or "none listed"
-        raise LinkError(f"No board with USB id {ids} is connected (serial ports: {seen})",
-                        "Plug the board in (a data cable, not a charge-only one), or pass --port.")
+        raise LinkError(
+            f"No board with USB id {ids} is connected (serial ports: {seen})",
+            "Plug the board in (a data cable, not a charge-only one), or pass --port.",
+        )
     if len(hits) > 1:
         raise UsageError(f"Several matching boards are connected: {', '.join(hits)}", "Pick one with --port.")
     return hits[0]
@@ -301,16 +348,21 @@ def check_port(port: str, opener=None) -> None:
         code = getattr(exc, "errno", None)
         text = str(exc)
         if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-            raise LinkError(f"Permission denied opening {port}",
-                            "Add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in again.") from None
+            raise LinkError(
+                f"Permission denied opening {port}",
+                "Add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in again.",
+            ) from None
         if code == errno.EBUSY or "busy" in text.lower() or "lock" in text.lower():
-            raise LinkError(f"{port} is busy: another program (a serial monitor, ModemManager) holds it",
-                            "Close the other program and run again.") from None
+            raise LinkError(
+                f"{port} is busy: another program (a serial monitor, ModemManager) holds it",
+                "Close the other program and run again.",
+            ) from None
         raise LinkError(f"Cannot open {port}: {text}", "Check the cable and the port name.") from None
 
 
-def flash_project(project: str | Path, port: str | None = None, env: str | None = None,
-                  timeout: float = UPLOAD_TIMEOUT_S) -> str:
+def flash_project(
+    project: str | Path, port: str | None = None, env: str | None = None, timeout: float = UPLOAD_TIMEOUT_S
+) -> str:
     """Build if needed and upload; returns the port used."""
     from tinyflow.boards import load_board
 
@@ -343,13 +395,23 @@ def build_native(project: str | Path, timeout: float = 300) -> Path:
     root = Path(project).resolve()
     libs = [root / "lib" / n for n in ("tinyflow_core", "tinyflow_model", "tinyflow_port_host")]
     if (root / "lib" / "tinyflow_model" / "src" / "model_tflm.cpp").exists():
-        raise UsageError(f"{project} uses the tflm runtime, whose library only PlatformIO downloads",
-                         f"Use `{pio_hint('run', '-d', project, '-e', 'native')}`, or generate with --runtime aot.")
+        raise UsageError(
+            f"{project} uses the tflm runtime, whose library only PlatformIO downloads",
+            f"Use `{pio_hint('run', '-d', project, '-e', 'native')}`, or generate with --runtime aot.",
+        )
     c_files = sorted(p for lib in libs for p in (lib / "src").rglob("*.c"))
     cxx_files = [root / "src" / "main.cpp"]
     incs = [f"-I{root / 'include'}", *(f"-I{lib / 'include'}" for lib in libs if (lib / "include").is_dir())]
-    common = ["-O2", "-Wall", "-Wextra", "-Werror", "-include", str(root / "include" / "tinyflow_config.h"), *incs,
-              *(f"-D{k}={v}" for k, v in NATIVE_DEFINES.items())]
+    common = [
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-include",
+        str(root / "include" / "tinyflow_config.h"),
+        *incs,
+        *(f"-D{k}={v}" for k, v in NATIVE_DEFINES.items()),
+    ]
     h = hashlib.sha256(repr(common).encode())
     for p in [*c_files, *cxx_files, *sorted(root.rglob("*.h"))]:
         h.update(str(p.relative_to(root)).encode() + p.read_bytes())
@@ -374,8 +436,12 @@ def _compile(cmd: list[str], timeout: float) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ToolchainError(f"{Path(cmd[0]).name} took more than {timeout:.0f} s", "Check the machine's load.") from None
+        raise ToolchainError(
+            f"{Path(cmd[0]).name} took more than {timeout:.0f} s", "Check the machine's load."
+        ) from None
     if proc.returncode != 0:
         first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:300])
-        raise ToolchainError(f"{Path(cmd[0]).name} failed on a generated project: {first}",
-                             "This is a tinyflow bug; please report it with the model.")
+        raise ToolchainError(
+            f"{Path(cmd[0]).name} failed on a generated project: {first}",
+            "This is a tinyflow bug; please report it with the model.",
+        )

@@ -25,8 +25,19 @@ def list_(as_json):
 
         click.echo(to_json([b.to_dict() for b in found]))
         return
-    rows = [[b.id, b.name, b.core, b.cpu_hz / 1e6, b.usable_flash_bytes // 1024, b.flash_bytes // 1024,
-             b.usable_ram_bytes // 1024, b.ram_bytes // 1024] for b in found]
+    rows = [
+        [
+            b.id,
+            b.name,
+            b.core,
+            b.cpu_hz / 1e6,
+            b.usable_flash_bytes // 1024,
+            b.flash_bytes // 1024,
+            b.usable_ram_bytes // 1024,
+            b.ram_bytes // 1024,
+        ]
+        for b in found
+    ]
     click.echo(table(["id", "name", "core", "MHz", "flash KiB usable", "of", "RAM KiB usable", "of"], rows))
 
 

@@ -23,15 +23,30 @@ class CompileReport:
 
 @click.command("compile")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for <name>.c, kernels/ and include/ (new, empty, or written by tinyflow compile before).")
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for <name>.c, kernels/ and include/ (new, empty, or written by tinyflow compile before).",
+)
 @click.option("--force", is_flag=True, help="Write into a folder with files tinyflow did not write, overwriting them.")
 @click.option("--name", "-n", default=None, help="Model name (C file name and info string); default: the file name.")
-@click.option("--tflm-arena/--no-tflm-arena", default=True, show_default=True,
-              help="Measure TFLM's arena for the same model to compare (cached subprocess probes).")
-@click.option("--reference", type=click.Choice(["wheel", "release"]), default="wheel", show_default=True,
-              help="Whose FULLY_CONNECTED arithmetic to follow: the tflite_micro wheel tinyflow checks against, "
-                   "or released TFLM (bit-exact with TFLM firmware; docs/compiled-runtime.md).")
+@click.option(
+    "--tflm-arena/--no-tflm-arena",
+    default=True,
+    show_default=True,
+    help="Measure TFLM's arena for the same model to compare (cached subprocess probes).",
+)
+@click.option(
+    "--reference",
+    type=click.Choice(["wheel", "release"]),
+    default="wheel",
+    show_default=True,
+    help="Whose FULLY_CONNECTED arithmetic to follow: the tflite_micro wheel tinyflow checks against, "
+    "or released TFLM (bit-exact with TFLM firmware; docs/compiled-runtime.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def compile_(model, out_dir, name, force, tflm_arena, reference, as_json):
     """Compile MODEL to C99: weights in flash, one planned activation buffer, one function per model."""

@@ -8,13 +8,26 @@ from tinyflow.cli._common import SEED
 
 
 @click.command("demo")
-@click.option("--out", "-o", type=click.Path(file_okay=False), default="tinyflow-demo", show_default=True,
-              help="Folder for the models, the int8 .tflite, the C array and report.json.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False),
+    default="tinyflow-demo",
+    show_default=True,
+    help="Folder for the models, the int8 .tflite, the C array and report.json.",
+)
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--board", "-b", default="nano33ble", show_default=True, help="Board whose flash/RAM budget is checked.")
-@click.option("--epochs", type=click.IntRange(1, 1000), default=40, show_default=True, help="Training epochs (early stopping).")
-@click.option("--target", "-t", default="sim://host", show_default=True,
-              help="Simulated board (or device) the int8 model is evaluated on; sim://host falls back to sim://tflm without a C compiler.")
+@click.option(
+    "--epochs", type=click.IntRange(1, 1000), default=40, show_default=True, help="Training epochs (early stopping)."
+)
+@click.option(
+    "--target",
+    "-t",
+    default="sim://host",
+    show_default=True,
+    help="Simulated board (or device) the int8 model is evaluated on; sim://host falls back to sim://tflm without a C compiler.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the summary.")
 def demo(out, seed, board, epochs, target, as_json):
     """digits -> train tiny_cnn -> 50% structured + 50% unstructured pruning -> int8 -> inspect -> C array -> eval on a simulated board."""

@@ -15,22 +15,44 @@ def firmware():
 @firmware.command("generate")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.option("--board", "-b", required=True, help="Board id (tinyflow boards list).")
-@click.option("--runtime", "-r", type=click.Choice(["tflm", "aot"]), default="tflm", show_default=True,
-              help="tflm: TFLite Micro library + generated op resolver; aot: compiled C, no library.")
-@click.option("--output", "-o", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Project folder (new, empty, or generated before: edited files are kept).")
+@click.option(
+    "--runtime",
+    "-r",
+    type=click.Choice(["tflm", "aot"]),
+    default="tflm",
+    show_default=True,
+    help="tflm: TFLite Micro library + generated op resolver; aot: compiled C, no library.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Project folder (new, empty, or generated before: edited files are kept).",
+)
 @click.option("--name", default=None, help="Model name reported by the firmware (default: the file name).")
-@click.option("--protocol", type=click.Choice(["native", "eembc"]), default="native", show_default=True,
-              help="native: tinyflow frames (tinyflow eval/profile); eembc: the MLPerf Tiny DUT text protocol.")
-@click.option("--arena-bytes", type=click.IntRange(1, None), default=None,
-              help="tflm: use this arena instead of measuring it on the host (the margin is still added).")
+@click.option(
+    "--protocol",
+    type=click.Choice(["native", "eembc"]),
+    default="native",
+    show_default=True,
+    help="native: tinyflow frames (tinyflow eval/profile); eembc: the MLPerf Tiny DUT text protocol.",
+)
+@click.option(
+    "--arena-bytes",
+    type=click.IntRange(1, None),
+    default=None,
+    help="tflm: use this arena instead of measuring it on the host (the margin is still added).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def generate(model, board, runtime, out_dir, name, protocol, arena_bytes, as_json):
     """Write a PlatformIO project that runs MODEL on a board; refuses models that do not fit."""
     from tinyflow.firmware import generate_project
 
-    report = generate_project(model, board, runtime, out_dir, name=name, protocol=protocol,
-                              measured_arena_bytes=arena_bytes)
+    report = generate_project(
+        model, board, runtime, out_dir, name=name, protocol=protocol, measured_arena_bytes=arena_bytes
+    )
     emit(report, as_json)
 
 

@@ -10,9 +10,16 @@ from tinyflow.cli._common import emit
 @click.command("inspect")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.option("--board", "-b", default=None, help="Board id to check the fit against (see `tinyflow boards list`).")
-@click.option("--runtime", type=click.Choice(["tflm", "aot"]), default="tflm", show_default=True,
-              help="tflm: TFLite Micro interpreter (measured arena); aot: compiled C (the compiler's memory plan).")
-@click.option("--no-arena", is_flag=True, help="Skip measuring the TFLM arena (subprocess probes, cached by model hash).")
+@click.option(
+    "--runtime",
+    type=click.Choice(["tflm", "aot"]),
+    default="tflm",
+    show_default=True,
+    help="tflm: TFLite Micro interpreter (measured arena); aot: compiled C (the compiler's memory plan).",
+)
+@click.option(
+    "--no-arena", is_flag=True, help="Skip measuring the TFLM arena (subprocess probes, cached by model hash)."
+)
 @click.option("--check", is_flag=True, help="With --board: exit 1 after the report when the model does not fit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def inspect(model, board, runtime, no_arena, check, as_json):

@@ -68,8 +68,11 @@ class LazyGroup(click.Group):
         except OSError as exc:
             # A safety net: library code turns the OS errors it expects into TinyflowErrors.
             where = f"{terminal_text(str(exc.filename), MESSAGE_LIMIT)}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"Error: {where}{terminal_text(str(exc.strerror or exc), MESSAGE_LIMIT)}. Check the path, its "
-                       "permissions and the free space, then run again.", err=True)
+            click.echo(
+                f"Error: {where}{terminal_text(str(exc.strerror or exc), MESSAGE_LIMIT)}. Check the path, its "
+                "permissions and the free space, then run again.",
+                err=True,
+            )
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Error: interrupted. Partial results were kept where the command supports --resume.", err=True)

@@ -9,16 +9,36 @@ from tinyflow.cli._common import FiniteFloat, emit
 
 @click.command("profile")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
-@click.option("--target", "-t", default="sim://tflm", show_default=True,
-              help="Board port or simulator URL: sim://tflm, sim://host, sim://qemu-m4[?board=ID], /dev/ttyACM0, socket://...")
+@click.option(
+    "--target",
+    "-t",
+    default="sim://tflm",
+    show_default=True,
+    help="Board port or simulator URL: sim://tflm, sim://host, sim://qemu-m4[?board=ID], /dev/ttyACM0, socket://...",
+)
 @click.option("--board", "-b", default=None, help="Board id whose budgets and clock apply (simulators).")
-@click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 100),
-              help="Inferences to profile; the median per op is shown (real boards jitter, QEMU does not).")
-@click.option("--timeout", type=FiniteFloat(0.1, 3600), default=5.0, show_default=True,
-              help="Seconds for a complete reply frame before the request is retried.")
+@click.option(
+    "--runs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Inferences to profile; the median per op is shown (real boards jitter, QEMU does not).",
+)
+@click.option(
+    "--timeout",
+    type=FiniteFloat(0.1, 3600),
+    default=5.0,
+    show_default=True,
+    help="Seconds for a complete reply frame before the request is retried.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Also write DIR/profile.html with a per-op chart.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write DIR/profile.html with a per-op chart.",
+)
 def profile(model, target, board, runs, timeout, as_json, report_dir):
     """Per-op time (ticks, share, estimated time), flash, static RAM, stack high-water and arena of MODEL on a target."""
     from tinyflow.workflows.profile import profile_model

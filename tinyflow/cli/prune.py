@@ -11,12 +11,26 @@ from tinyflow.cli._common import SEED, FiniteFloat, emit
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.option("--data", "-d", required=True, help="The dataset the model was trained on (same spec as train).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default="pruned.keras", show_default=True)
-@click.option("--ratio", type=FiniteFloat(0, 1, max_open=True), default=0.0, show_default=True,
-              help="Structured: fraction of Conv2D filters / Dense units removed (smallest L1 norm). Shrinks flash, RAM and latency.")
-@click.option("--sparsity", type=FiniteFloat(0, 1, max_open=True), default=0.0, show_default=True,
-              help="Unstructured: fraction of weights set to zero. Saves nothing on an MCU unless weights are compressed.")
-@click.option("--epochs", type=click.IntRange(0, 1000), default=5, show_default=True, help="Fine-tuning epochs per method.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed as training, so the test split matches.")
+@click.option(
+    "--ratio",
+    type=FiniteFloat(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Structured: fraction of Conv2D filters / Dense units removed (smallest L1 norm). Shrinks flash, RAM and latency.",
+)
+@click.option(
+    "--sparsity",
+    type=FiniteFloat(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Unstructured: fraction of weights set to zero. Saves nothing on an MCU unless weights are compressed.",
+)
+@click.option(
+    "--epochs", type=click.IntRange(0, 1000), default=5, show_default=True, help="Fine-tuning epochs per method."
+)
+@click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Same seed as training, so the test split matches."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def prune(model, data, out, ratio, sparsity, epochs, seed, as_json):
     """Prune MODEL (.keras) and report per-layer sparsity, parameters, int8 bytes and accuracy before/after."""

@@ -72,8 +72,10 @@ def _read(model):
         return model
     if isinstance(model, (bytes, bytearray, memoryview, str, os.PathLike)):
         return read_model(model)
-    raise UsageError(f"compile_model takes .tflite bytes, a path or a TfliteModel, got {type(model).__name__}",
-                     "Pass the model file's bytes.")
+    raise UsageError(
+        f"compile_model takes .tflite bytes, a path or a TfliteModel, got {type(model).__name__}",
+        "Pass the model file's bytes.",
+    )
 
 
 def _check_graph(model, ops, values) -> None:
@@ -89,12 +91,17 @@ def _check_graph(model, ops, values) -> None:
             if i >= 0 and i not in values and i not in produced:
                 t = model.tensors[i]
                 what = "a variable (state) tensor" if t.is_variable else "a tensor no earlier op produces"
-                raise ModelError(f"Op {op.index} ({op.name}) reads {what}: {t.name}",
-                                 "Use --runtime tflm for this model." if t.is_variable else _HINT)
+                raise ModelError(
+                    f"Op {op.index} ({op.name}) reads {what}: {t.name}",
+                    "Use --runtime tflm for this model." if t.is_variable else _HINT,
+                )
         for o in op.outputs:
             if o in produced or o in values:
-                raise ModelError(f"Op {op.index} ({op.name}) writes tensor {model.tensors[o].name}, "
-                                 "which is already an input or produced by an earlier op", _HINT)
+                raise ModelError(
+                    f"Op {op.index} ({op.name}) writes tensor {model.tensors[o].name}, "
+                    "which is already an input or produced by an earlier op",
+                    _HINT,
+                )
             produced.add(o)
     for o in model.outputs:
         if o not in produced:
@@ -146,8 +153,10 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False, ref
         check_options(op)
     ops = fold_constants(m, values)
     if len(ops) > MAX_OPS:
-        raise ModelError(f"The model has {len(ops)} ops; the compiled runtime takes at most {MAX_OPS}",
-                         "Use --runtime tflm for this model.")
+        raise ModelError(
+            f"The model has {len(ops)} ops; the compiled runtime takes at most {MAX_OPS}",
+            "Use --runtime tflm for this model.",
+        )
     for op in ops:  # every unsupported op is reported before any lowering work
         lowering_for(op.name)
     _check_graph(m, ops, values)
@@ -161,25 +170,43 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False, ref
     ctx.op = None
     sizes, lifetimes = _lifetimes(m, ops, values, preserve_inputs)
     if len(sizes) > MAX_ACTIVATIONS:
-        raise ModelError(f"The model has {len(sizes)} activation tensors; the compiled runtime plans at most "
-                         f"{MAX_ACTIVATIONS}", "Use --runtime tflm for this model.")
+        raise ModelError(
+            f"The model has {len(sizes)} activation tensors; the compiled runtime plans at most {MAX_ACTIVATIONS}",
+            "Use --runtime tflm for this model.",
+        )
     aliases = [(op.inputs[0], op.outputs[0]) for op, lw in zip(ops, lowered) if lw.alias]
     # Model outputs and state must survive the invoke, so no op writes over them in place.
-    keep = _alias_closure(set(m.outputs) | {t.index for t in m.tensors if t.is_variable}
-                          | (set(m.inputs) if preserve_inputs else set()), aliases)
-    inplace = [(op.inputs[a], op.outputs[b]) for op, lw in zip(ops, lowered) for a, b in lw.inplace
-               if op.inputs[a] >= 0 and op.inputs[a] not in values and op.inputs[a] not in keep]
-    overlaps = [(op.inputs[0], op.outputs[0], lw.overlap) for op, lw in zip(ops, lowered)
-                if lw.overlap is not None and op.inputs[0] not in keep]
+    keep = _alias_closure(
+        set(m.outputs) | {t.index for t in m.tensors if t.is_variable} | (set(m.inputs) if preserve_inputs else set()),
+        aliases,
+    )
+    inplace = [
+        (op.inputs[a], op.outputs[b])
+        for op, lw in zip(ops, lowered)
+        for a, b in lw.inplace
+        if op.inputs[a] >= 0 and op.inputs[a] not in values and op.inputs[a] not in keep
+    ]
+    overlaps = [
+        (op.inputs[0], op.outputs[0], lw.overlap)
+        for op, lw in zip(ops, lowered)
+        if lw.overlap is not None and op.inputs[0] not in keep
+    ]
     plan = plan_memory(sizes, lifetimes, aliases, inplace, overlaps)
     kernels = sorted({k for lw in lowered for k in lw.kernels})
     kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
     calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]
     text = render_model_c(m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes)
     ident = c_identifier(name)
-    return CompiledModel(name=ident, model=m, sources={f"{ident}.c": text}, plan=plan,
-                         op_names=[op.name for op in ops], kernels=kernels, const_bytes=ctx.const_bytes,
-                         lowered=lowered)
+    return CompiledModel(
+        name=ident,
+        model=m,
+        sources={f"{ident}.c": text},
+        plan=plan,
+        op_names=[op.name for op in ops],
+        kernels=kernels,
+        const_bytes=ctx.const_bytes,
+        lowered=lowered,
+    )
 
 
 def _alias_closure(tensors: set[int], aliases: list[tuple[int, int]]) -> set[int]:

@@ -33,12 +33,12 @@ def render_values(ctype: str, values: Iterable) -> str:
     lines = []
     for start in range(0, arr.size, _CHUNK):
         # tolist() gives Python numbers: formatting them is ~5x faster than numpy scalars.
-        chunk = arr[start:start + _CHUNK]
+        chunk = arr[start : start + _CHUNK]
         if ctype == "float":
             items = [v.hex() + "f" for v in chunk.astype(np.float64).tolist()]
         else:
-            items = ["INT32_MIN" if v == -(2 ** 31) else str(v) for v in chunk.astype(np.int64).tolist()]
-        lines += [", ".join(items[i:i + 24]) for i in range(0, len(items), 24)]
+            items = ["INT32_MIN" if v == -(2**31) else str(v) for v in chunk.astype(np.int64).tolist()]
+        lines += [", ".join(items[i : i + 24]) for i in range(0, len(items), 24)]
     return "{\n  " + ",\n  ".join(lines or ["0"]) + "\n}"
 
 
@@ -50,7 +50,7 @@ def render_bytes(values: np.ndarray) -> str:
     """
     data = np.asarray(values).astype(np.int64).astype(np.uint8).tobytes()  # two's complement bytes
     cells = _OCTAL.__getitem__
-    lines = ['"' + "".join(map(cells, data[i:i + 64])) + '"' for i in range(0, len(data), 64)]
+    lines = ['"' + "".join(map(cells, data[i : i + 64])) + '"' for i in range(0, len(data), 64)]
     return "\n  " + "\n  ".join(lines or ['""'])
 
 
@@ -82,8 +82,14 @@ class LowerContext:
         where = f"Op {op.index} ({op.name})" if op is not None else "The model"
         raise ModelError(f"{where}: {message}", hint or _HINT)
 
-    def expect(self, i: int, types: tuple[str, ...] = ("INT8",), rank: int | None = None,
-               constant: bool | None = None, what: str = "tensor"):
+    def expect(
+        self,
+        i: int,
+        types: tuple[str, ...] = ("INT8",),
+        rank: int | None = None,
+        constant: bool | None = None,
+        what: str = "tensor",
+    ):
         """The tensor at index i, checked for type, rank and constness; ModelError otherwise."""
         if i < 0:
             self.fail(f"needs its {what} but it is absent")

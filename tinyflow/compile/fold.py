@@ -46,8 +46,14 @@ def _reshape(op, ins, model):
     return ins[0].reshape(model.tensors[op.outputs[0]].shape)
 
 
-FOLDERS = {"SHAPE": _shape, "PACK": _pack, "STRIDED_SLICE": _strided_slice,
-           "RESHAPE": _reshape, "SQUEEZE": _reshape, "EXPAND_DIMS": _reshape}
+FOLDERS = {
+    "SHAPE": _shape,
+    "PACK": _pack,
+    "STRIDED_SLICE": _strided_slice,
+    "RESHAPE": _reshape,
+    "SQUEEZE": _reshape,
+    "EXPAND_DIMS": _reshape,
+}
 ALWAYS = {"SHAPE"}  # needs only the (static) input shape
 # Inputs of the ops only folded (never lowered); checked with the lowered ops' (ops.ARITY).
 ARITY = {"SHAPE": ("input",), "PACK": ("inputs...",), "STRIDED_SLICE": ("input", "begin", "end", "strides")}

@@ -33,8 +33,13 @@ def build_host_library(compiled, sanitize: bool = False, optimize: str = "-O2") 
 
     flags = ["-std=c99", optimize, "-Wall", "-Wextra", "-Werror", "-fPIC"]
     staged = stage_sources({**compiled.sources, "tinyflow_host_hal.c": HOST_HAL}, "compiled-src")
-    build = CBuild(sources=staged + compiled.kernel_sources(), include_dirs=[firmware_dir() / "include"],
-                   cflags=flags, ldflags=["-shared", "-lm"], sanitize=sanitize)
+    build = CBuild(
+        sources=staged + compiled.kernel_sources(),
+        include_dirs=[firmware_dir() / "include"],
+        cflags=flags,
+        ldflags=["-shared", "-lm"],
+        sanitize=sanitize,
+    )
     return build_executable(build, f"lib{compiled.name}_aot{'_san' if sanitize else ''}.so")
 
 
@@ -57,13 +62,19 @@ class HostModel:
         for k, (t, x) in enumerate(zip(self.inputs, inputs)):
             data = np.ascontiguousarray(x, dtype=t.dtype).tobytes()
             if len(data) != t.nbytes:
-                raise ModelError(f"Input {k} has {len(data)} bytes, the model expects {t.nbytes}",
-                                 f"Pass an array of shape {list(t.shape)}.")
+                raise ModelError(
+                    f"Input {k} has {len(data)} bytes, the model expects {t.nbytes}",
+                    f"Pass an array of shape {list(t.shape)}.",
+                )
             ctypes.memmove(self.lib.tinyflow_model_input(k), data, len(data))
         ticks = (ctypes.c_uint32 * max(len(self.compiled.op_names), 1))() if op_ticks else None
         status = self.lib.tinyflow_model_invoke(ticks)
         if status != 0:
             raise ModelError(f"The compiled model returned status {status}", "Report this with the model.")
-        outs = [np.frombuffer(ctypes.string_at(self.lib.tinyflow_model_output(k), t.nbytes), dtype=t.dtype)
-                .reshape(t.shape).copy() for k, t in enumerate(self.outputs)]
+        outs = [
+            np.frombuffer(ctypes.string_at(self.lib.tinyflow_model_output(k), t.nbytes), dtype=t.dtype)
+            .reshape(t.shape)
+            .copy()
+            for k, t in enumerate(self.outputs)
+        ]
         return (outs, list(ticks)) if op_ticks else outs

@@ -61,11 +61,12 @@ def project_kernel_files(kernels: list[str], variant: str | None) -> dict[str, P
             continue
         files[f"portable/{name}.inc"] = portable
         files[f"{variant}/{name}.inc"] = special
-        files[f"{name}.c"] = (f"/* {name}: the {variant} variant where the core has it, else the portable C. */\n"
-                              f"#if {VARIANT_GUARDS[variant]}\n#include \"{variant}/{name}.inc\"\n"
-                              f"#else\n#include \"portable/{name}.inc\"\n#endif\n")
+        files[f"{name}.c"] = (
+            f"/* {name}: the {variant} variant where the core has it, else the portable C. */\n"
+            f'#if {VARIANT_GUARDS[variant]}\n#include "{variant}/{name}.inc"\n'
+            f'#else\n#include "portable/{name}.inc"\n#endif\n'
+        )
     if variant and any(k.startswith(f"{variant}/") for k in files):
         for header in sorted((root / variant).glob("*.h")):
             files[f"{variant}/{header.name}"] = header
     return files
-

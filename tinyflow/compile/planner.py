@@ -153,9 +153,14 @@ ORDERS = {
 }
 
 
-def plan_memory(sizes: dict[int, int], lifetimes: dict[int, tuple[int, int]],
-                aliases: Iterable[tuple[int, int]] = (), inplace: Iterable[tuple[int, int]] = (),
-                overlaps: Iterable[tuple[int, int, int]] = (), search: int = 200) -> MemoryPlan:
+def plan_memory(
+    sizes: dict[int, int],
+    lifetimes: dict[int, tuple[int, int]],
+    aliases: Iterable[tuple[int, int]] = (),
+    inplace: Iterable[tuple[int, int]] = (),
+    overlaps: Iterable[tuple[int, int, int]] = (),
+    search: int = 200,
+) -> MemoryPlan:
     """Plan the arena.
 
     Args:
@@ -229,6 +234,6 @@ def check_plan(plan: MemoryPlan) -> None:
     slack = _slack(bs, groups, plan.overlaps)
     for i, a in enumerate(bs):
         assert 0 <= a.offset and a.offset + a.size <= plan.arena_bytes, (a, plan.arena_bytes)
-        for b in bs[i + 1:]:
+        for b in bs[i + 1 :]:
             if a.overlaps(b):
                 assert _compatible(a, b, slack), (a, b)

@@ -20,8 +20,18 @@ from tinyflow.compile.ops.tflm_math import activation_range, quantize_multiplier
 # `tinyflow eval` and the tests run on the host; "release" matches TFLM firmware on a board.
 REFERENCES = ("wheel", "release")
 
-__all__ = ["REFERENCES", "activation_range", "quantize_multiplier", "conv_multipliers", "fc_multipliers", "out_size",
-           "padding", "qparams", "checked_multiplier", "check_geometry"]
+__all__ = [
+    "REFERENCES",
+    "activation_range",
+    "quantize_multiplier",
+    "conv_multipliers",
+    "fc_multipliers",
+    "out_size",
+    "padding",
+    "qparams",
+    "checked_multiplier",
+    "check_geometry",
+]
 
 
 def out_size(padding: str, in_size: int, filter_size: int, stride: int, dilation: int = 1) -> int:
@@ -55,8 +65,9 @@ def checked_multiplier(real: float) -> tuple[int, int]:
     return m, s
 
 
-def conv_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
-                     channels: int) -> tuple[list[int], list[int]]:
+def conv_multipliers(
+    input_scale: float, filter_scales: np.ndarray, output_scale: float, channels: int
+) -> tuple[list[int], list[int]]:
     """PopulateConvolutionQuantizationParams: per-channel (multiplier, shift), doubles of float32 scales."""
     scales = np.asarray(filter_scales, dtype=np.float32)
     per_channel = len(scales) > 1
@@ -69,8 +80,9 @@ def conv_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale
     return mults, shifts
 
 
-def fc_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
-                   channels: int, reference: str = "wheel") -> tuple[list[int], list[int]]:
+def fc_multipliers(
+    input_scale: float, filter_scales: np.ndarray, output_scale: float, channels: int, reference: str = "wheel"
+) -> tuple[list[int], list[int]]:
     """FULLY_CONNECTED: per-tensor multiplier in the arithmetic of `reference` (REFERENCES), or per-channel conv math."""
     scales = np.asarray(filter_scales, dtype=np.float32)
     if len(scales) > 1:
@@ -87,7 +99,7 @@ def fc_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: 
 
 
 MAX_GEOMETRY = 1 << 16  # dims, strides, dilations, pads: far above any MCU model, far below int32 overflow
-MAX_TENSOR = 1 << 28    # elements of one tensor, so int32 index arithmetic in the kernels cannot overflow
+MAX_TENSOR = 1 << 28  # elements of one tensor, so int32 index arithmetic in the kernels cannot overflow
 
 
 def check_geometry(ctx, params: dict, tensors) -> None:

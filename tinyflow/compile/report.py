@@ -20,12 +20,12 @@ class MemoryReport:
     model_name: str
     sha256: str
     ops: int
-    activation_bytes: int          # the planned arena (one static buffer)
-    lower_bound_bytes: int         # largest sum of live tensor bytes at any step of the op order
-    weights_bytes: int             # constant arrays emitted (weights, biases, requant params)
-    code_bytes: int | None         # Cortex-M4 .text of model + kernels (None: no arm toolchain)
-    flash_bytes: int | None        # code + read-only data, Cortex-M4 (None: no arm toolchain)
-    tflm_arena_bytes: int | None   # tinyflow.tflm.measure_arena on this host (None: not measured)
+    activation_bytes: int  # the planned arena (one static buffer)
+    lower_bound_bytes: int  # largest sum of live tensor bytes at any step of the op order
+    weights_bytes: int  # constant arrays emitted (weights, biases, requant params)
+    code_bytes: int | None  # Cortex-M4 .text of model + kernels (None: no arm toolchain)
+    flash_bytes: int | None  # code + read-only data, Cortex-M4 (None: no arm toolchain)
+    tflm_arena_bytes: int | None  # tinyflow.tflm.measure_arena on this host (None: not measured)
     planner_strategy: str = ""
 
     @property
@@ -48,15 +48,17 @@ class MemoryReport:
         def ratio(r):
             return "n/a" if r is None else f"{r:.2f}"
 
-        rows = [("model", f"{self.model_name} (sha256 {self.sha256[:12]}, {self.ops} ops)"),
-                ("activation RAM (planned)", kib(self.activation_bytes)),
-                ("lower bound (live tensors)", kib(self.lower_bound_bytes)),
-                ("TFLM arena (same model)", kib(self.tflm_arena_bytes)),
-                ("RAM / TFLM arena", ratio(self.ram_vs_tflm)),
-                ("RAM / lower bound", ratio(self.ram_vs_lower_bound)),
-                ("weights + params (flash)", kib(self.weights_bytes)),
-                ("code (Cortex-M4 -O2)", kib(self.code_bytes)),
-                ("flash total", kib(self.flash_bytes))]
+        rows = [
+            ("model", f"{self.model_name} (sha256 {self.sha256[:12]}, {self.ops} ops)"),
+            ("activation RAM (planned)", kib(self.activation_bytes)),
+            ("lower bound (live tensors)", kib(self.lower_bound_bytes)),
+            ("TFLM arena (same model)", kib(self.tflm_arena_bytes)),
+            ("RAM / TFLM arena", ratio(self.ram_vs_tflm)),
+            ("RAM / lower bound", ratio(self.ram_vs_lower_bound)),
+            ("weights + params (flash)", kib(self.weights_bytes)),
+            ("code (Cortex-M4 -O2)", kib(self.code_bytes)),
+            ("flash total", kib(self.flash_bytes)),
+        ]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -71,10 +73,13 @@ def measure_flash(compiled) -> tuple[int | None, int | None]:
     from tinyflow.build.cc import CBuild, build_executable, stage_sources
     from tinyflow.resources import firmware_dir
 
-    build = CBuild(sources=stage_sources(compiled.sources, "compiled-src") + compiled.kernel_sources(),
-                   include_dirs=[firmware_dir() / "include"], compiler="arm-none-eabi-gcc",
-                   cflags=["-std=c99", "-O2", *CPU_FLAGS, "-ffunction-sections", "-fdata-sections"],
-                   ldflags=["-nostdlib", "-r"])
+    build = CBuild(
+        sources=stage_sources(compiled.sources, "compiled-src") + compiled.kernel_sources(),
+        include_dirs=[firmware_dir() / "include"],
+        compiler="arm-none-eabi-gcc",
+        cflags=["-std=c99", "-O2", *CPU_FLAGS, "-ffunction-sections", "-fdata-sections"],
+        ldflags=["-nostdlib", "-r"],
+    )
     obj = build_executable(build, f"{compiled.name}_m4.o")
     code = flash = 0
     with open(obj, "rb") as fh:
@@ -102,7 +107,15 @@ def memory_report(model, name: str = "model", tflm: bool = True, flash: bool = T
         arena = tflm_runtime.measure_arena(compiled.model.data).arena_bytes
     code, total = measure_flash(compiled) if flash else (None, None)
     plan = compiled.plan
-    return MemoryReport(model_name=name, sha256=compiled.model.sha256, ops=len(compiled.op_names),
-                        activation_bytes=plan.arena_bytes, lower_bound_bytes=plan.lower_bound,
-                        weights_bytes=compiled.const_bytes, code_bytes=code, flash_bytes=total,
-                        tflm_arena_bytes=arena, planner_strategy=plan.strategy)
+    return MemoryReport(
+        model_name=name,
+        sha256=compiled.model.sha256,
+        ops=len(compiled.op_names),
+        activation_bytes=plan.arena_bytes,
+        lower_bound_bytes=plan.lower_bound,
+        weights_bytes=compiled.const_bytes,
+        code_bytes=code,
+        flash_bytes=total,
+        tflm_arena_bytes=arena,
+        planner_strategy=plan.strategy,
+    )

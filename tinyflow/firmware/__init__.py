@@ -30,23 +30,39 @@ class FirmwareProjectReport:
 
     def to_dict(self) -> dict:
         p = self.plan
-        return {"directory": str(self.directory), "board": p.board.id, "runtime": p.runtime,
-                "model": p.model_name, "arena_bytes": p.arena_bytes,
-                "measured_arena_bytes": p.measured_arena_bytes, "fit": p.fit.to_dict(),
-                "files": self.written.to_dict()}
+        return {
+            "directory": str(self.directory),
+            "board": p.board.id,
+            "runtime": p.runtime,
+            "model": p.model_name,
+            "arena_bytes": p.arena_bytes,
+            "measured_arena_bytes": p.measured_arena_bytes,
+            "fit": p.fit.to_dict(),
+            "files": self.written.to_dict(),
+        }
 
     def __str__(self) -> str:
         p, w = self.plan, self.written
         arena = f"{p.arena_bytes:,} B"
         if p.measured_arena_bytes is not None:
             arena += f" (measured {p.measured_arena_bytes:,} B + margin)"
-        rows = [["project", str(self.directory)], ["board", f"{p.board.id} ({p.board.name})"],
-                ["runtime", p.runtime], ["model", p.model_name], ["arena" if p.runtime == "tflm" else "activations", arena],
-                ["fit", p.fit.verdict]]
+        rows = [
+            ["project", str(self.directory)],
+            ["board", f"{p.board.id} ({p.board.name})"],
+            ["runtime", p.runtime],
+            ["model", p.model_name],
+            ["arena" if p.runtime == "tflm" else "activations", arena],
+            ["fit", p.fit.verdict],
+        ]
         for kind in ("created", "updated", "unchanged", "kept", "removed"):
             items = getattr(w, kind)
             if items:
-                rows.append([kind, f"{len(items)}" + (": " + ", ".join(items) if kind in ("updated", "kept", "removed") else "")])
+                rows.append(
+                    [
+                        kind,
+                        f"{len(items)}" + (": " + ", ".join(items) if kind in ("updated", "kept", "removed") else ""),
+                    ]
+                )
         text = table(["firmware project", ""], rows) + "\n" + p.fit.explain("flash") + "\n" + p.fit.explain("ram")
         if w.kept:
             text += "\nEdited files were kept; their new versions are beside them as *.tinyflow-new."
@@ -60,5 +76,12 @@ def generate_project(model, board, runtime: str, out_dir: str | os.PathLike, **o
     return FirmwareProjectReport(directory=Path(out_dir), plan=plan, written=written)
 
 
-__all__ = ["RUNTIMES", "FirmwareProjectReport", "ProjectPlan", "WriteResult", "generate_project", "plan_project",
-           "write_project"]
+__all__ = [
+    "RUNTIMES",
+    "FirmwareProjectReport",
+    "ProjectPlan",
+    "WriteResult",
+    "generate_project",
+    "plan_project",
+    "write_project",
+]

@@ -42,27 +42,35 @@ def dtype_code(tensor: Tensor) -> int:
 
 def _spec(tensor: Tensor) -> str:
     if len(tensor.shape) > MAX_DIMS:
-        raise ModelError(f"Tensor {tensor.name!r} has rank {len(tensor.shape)}; the device protocol allows {MAX_DIMS}",
-                         "Reshape the model's inputs/outputs to at most 6 dimensions.")
+        raise ModelError(
+            f"Tensor {tensor.name!r} has rank {len(tensor.shape)}; the device protocol allows {MAX_DIMS}",
+            "Reshape the model's inputs/outputs to at most 6 dimensions.",
+        )
     dims = ", ".join(str(int(d)) for d in tensor.shape) or "0"
     scale = float(tensor.scale[0]) if len(tensor.scale) else 0.0
     zero = int(tensor.zero_point[0]) if len(tensor.zero_point) else 0
-    return (f"  {{{dtype_code(tensor)}, {len(tensor.shape)}, {{{dims}}}, {c_float(scale)}, {zero}, "
-            f"{tensor.nbytes}u}},  /* {c_comment(tensor.name)} {tensor.type_name}{list(tensor.shape)} */")
+    return (
+        f"  {{{dtype_code(tensor)}, {len(tensor.shape)}, {{{dims}}}, {c_float(scale)}, {zero}, "
+        f"{tensor.nbytes}u}},  /* {c_comment(tensor.name)} {tensor.type_name}{list(tensor.shape)} */"
+    )
 
 
 def tensor_specs_c(model: TfliteModel, prefix: str) -> str:
     """Static tinyflow_tensor_spec_t arrays `<prefix>_inputs` / `<prefix>_outputs`."""
     ins = "\n".join(_spec(model.tensors[i]) for i in model.inputs)
     outs = "\n".join(_spec(model.tensors[i]) for i in model.outputs)
-    return (f"static const tinyflow_tensor_spec_t {prefix}_inputs[] = {{\n{ins}\n}};\n"
-            f"static const tinyflow_tensor_spec_t {prefix}_outputs[] = {{\n{outs}\n}};\n")
+    return (
+        f"static const tinyflow_tensor_spec_t {prefix}_inputs[] = {{\n{ins}\n}};\n"
+        f"static const tinyflow_tensor_spec_t {prefix}_outputs[] = {{\n{outs}\n}};\n"
+    )
 
 
 def model_info_c(model: TfliteModel, name: str, runtime: str, arena_expr: str, prefix: str) -> str:
     """A static tinyflow_model_info_t `<prefix>_info` over the spec arrays of tensor_specs_c()."""
     sha = ", ".join(f"0x{b:02x}" for b in bytes.fromhex(model.sha256)[:8])
-    return (f"static const tinyflow_model_info_t {prefix}_info = {{\n"
-            f"  {c_string(runtime)}, {c_string(name)}, {{{sha}}}, {len(model.data)}u, (uint32_t)({arena_expr}),\n"
-            f"  {len(model.inputs)}, {len(model.outputs)}, {len(model.ops)},\n"
-            f"  {prefix}_inputs, {prefix}_outputs\n}};\n")
+    return (
+        f"static const tinyflow_model_info_t {prefix}_info = {{\n"
+        f"  {c_string(runtime)}, {c_string(name)}, {{{sha}}}, {len(model.data)}u, (uint32_t)({arena_expr}),\n"
+        f"  {len(model.inputs)}, {len(model.outputs)}, {len(model.ops)},\n"
+        f"  {prefix}_inputs, {prefix}_outputs\n}};\n"
+    )

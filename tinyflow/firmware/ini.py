@@ -19,8 +19,9 @@ from tinyflow.escaping import ini_value, text_line
 # against this exact tree (docs/tflm-library.md says how).
 TFLM_LIBRARY_NAME = "Arduino_TensorFlowLite"
 TFLM_LIBRARY_COMMIT = "7948b85e020470a30a83bf00e10fc43b486bfcba"
-TFLM_LIBRARY = (f"{TFLM_LIBRARY_NAME}=https://github.com/tensorflow/tflite-micro-arduino-examples.git"
-                f"#{TFLM_LIBRARY_COMMIT}")
+TFLM_LIBRARY = (
+    f"{TFLM_LIBRARY_NAME}=https://github.com/tensorflow/tflite-micro-arduino-examples.git#{TFLM_LIBRARY_COMMIT}"
+)
 
 # The library's library.properties says depends=ArduinoBLE,Arduino_LSM9DS1 (for its examples on the
 # Nano 33 BLE Sense). PlatformIO downloads them with it; nothing tinyflow builds uses them, so the
@@ -32,8 +33,13 @@ TFLM_LIBRARY_UNUSED_DEPENDS = ("ArduinoBLE", "Arduino_LSM9DS1")
 # (github.com/platformio/platform-<name>/tags) when this table was last updated: nordicnrf52
 # v10.11.0, espressif32 v6.13.0 and raspberrypi v1.19.0 (2026-02-26), ststm32 v19.6.0
 # (2026-04-28), native v1.2.1 (2022-05-28). A board file that already pins a version keeps it.
-PLATFORM_VERSIONS = {"nordicnrf52": "10.11.0", "espressif32": "6.13.0", "raspberrypi": "1.19.0",
-                     "ststm32": "19.6.0", "native": "1.2.1"}
+PLATFORM_VERSIONS = {
+    "nordicnrf52": "10.11.0",
+    "espressif32": "6.13.0",
+    "raspberrypi": "1.19.0",
+    "ststm32": "19.6.0",
+    "native": "1.2.1",
+}
 
 CORE_LIB, MODEL_LIB = "tinyflow_core", "tinyflow_model"
 PORT_LIBS = {"arduino": "tinyflow_port_arduino", "host": "tinyflow_port_host"}
@@ -46,10 +52,10 @@ _INI_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 class IniOptions:
     """What varies between generated platformio.ini files."""
 
-    banner: str             # raw text: render_ini escapes it
+    banner: str  # raw text: render_ini escapes it
     board: Board
-    runtime: str            # "tflm" or "aot"
-    native: bool = True     # add the host `native` env
+    runtime: str  # "tflm" or "aot"
+    native: bool = True  # add the host `native` env
 
 
 def env_name(board: Board) -> str:
@@ -68,15 +74,25 @@ def render_ini(opts: IniOptions) -> str:
     b = opts.board
     missing = [k for k in _BOARD_KEYS if not b.platformio.get(k)]
     if missing:
-        raise BoardError(f"Board {b.id} has no PlatformIO {', '.join(missing)} in its [platformio] table",
-                         f"Add them to {b.path or b.id + '.toml'} (see docs/boards.md).")
+        raise BoardError(
+            f"Board {b.id} has no PlatformIO {', '.join(missing)} in its [platformio] table",
+            f"Add them to {b.path or b.id + '.toml'} (see docs/boards.md).",
+        )
     _check_board_values(b)
-    lines = [f"; {text_line(opts.banner, limit=None)}",
-             f"; Your own settings (upload_port, extra build_flags, ...) go in {USER_INI}: it is never overwritten.",
-             "", "[platformio]", f"default_envs = {env_name(b)}", f"extra_configs = {USER_INI}", "",
-             "[env]",
-             "; The generated configuration (board id, clock, baud, buffer sizes) reaches every library too.",
-             "build_flags = -include include/tinyflow_config.h", "lib_ldf_mode = chain", ""]
+    lines = [
+        f"; {text_line(opts.banner, limit=None)}",
+        f"; Your own settings (upload_port, extra build_flags, ...) go in {USER_INI}: it is never overwritten.",
+        "",
+        "[platformio]",
+        f"default_envs = {env_name(b)}",
+        f"extra_configs = {USER_INI}",
+        "",
+        "[env]",
+        "; The generated configuration (board id, clock, baud, buffer sizes) reaches every library too.",
+        "build_flags = -include include/tinyflow_config.h",
+        "lib_ldf_mode = chain",
+        "",
+    ]
     lines += _board_env(opts)
     if opts.native:
         lines += [""] + _native_env(opts)
@@ -87,8 +103,11 @@ def _check_board_values(b: Board) -> None:
     """Board files are data too: an id, key or value INI would read differently is refused."""
     for key, value in [("id", b.id), *b.platformio.items()]:
         if not _INI_KEY.match(str(key)) or ini_value(str(value)) != str(value):
-            raise BoardError(f"Board {b.id!r} has {key} = {str(value)!r}, which cannot be written to platformio.ini "
-                             "as one plain value", f"Fix {b.path or b.id + '.toml'} (see docs/boards.md).")
+            raise BoardError(
+                f"Board {b.id!r} has {key} = {str(value)!r}, which cannot be written to platformio.ini "
+                "as one plain value",
+                f"Fix {b.path or b.id + '.toml'} (see docs/boards.md).",
+            )
 
 
 def _board_env(opts: IniOptions) -> list[str]:
@@ -111,9 +130,12 @@ def _tflm_lines() -> list[str]:
 
 
 def _native_env(opts: IniOptions) -> list[str]:
-    out = ["; The same firmware on this computer (host port on stdin/stdout): `pio run -e native`.",
-           "[env:native]", f"platform = {pinned_platform('native')}",
-           "build_flags = ${env.build_flags} -DTINYFLOW_NATIVE=1 -DTINYFLOW_RX_QUEUE_BYTES=16384"]
+    out = [
+        "; The same firmware on this computer (host port on stdin/stdout): `pio run -e native`.",
+        "[env:native]",
+        f"platform = {pinned_platform('native')}",
+        "build_flags = ${env.build_flags} -DTINYFLOW_NATIVE=1 -DTINYFLOW_RX_QUEUE_BYTES=16384",
+    ]
     if opts.runtime != "tflm":
         return out + [f"lib_ignore = {PORT_LIBS['arduino']}"]
     # The pinned library is exported for Arduino and only builds with ARDUINO defined (its
@@ -121,6 +143,5 @@ def _native_env(opts: IniOptions) -> list[str]:
     out[-1] += " -DARDUINO=100"
     # Its manifest declares the arduino framework, which `native` lacks: without this the LDF
     # drops it as incompatible and nothing of TFLM is built.
-    out += ["lib_compat_mode = off",
-            f"lib_ignore = {', '.join([PORT_LIBS['arduino'], *TFLM_LIBRARY_UNUSED_DEPENDS])}"]
+    out += ["lib_compat_mode = off", f"lib_ignore = {', '.join([PORT_LIBS['arduino'], *TFLM_LIBRARY_UNUSED_DEPENDS])}"]
     return out + _tflm_lines()

@@ -43,13 +43,21 @@ class ProjectPlan:
     model_name: str
     files: dict[str, str]
     fit: FitReport
-    arena_bytes: int                 # what the firmware reserves (tflm: measured + margin; aot: planned)
-    measured_arena_bytes: int | None = None   # tflm: the host measurement the arena came from
+    arena_bytes: int  # what the firmware reserves (tflm: measured + margin; aot: planned)
+    measured_arena_bytes: int | None = None  # tflm: the host measurement the arena came from
     notes: list[str] = field(default_factory=list)
 
 
-def plan_project(model, board: str | Board, runtime: str, *, name: str | None = None, protocol: str = "native",
-                 measured_arena_bytes: int | None = None, source: str | None = None) -> ProjectPlan:
+def plan_project(
+    model,
+    board: str | Board,
+    runtime: str,
+    *,
+    name: str | None = None,
+    protocol: str = "native",
+    measured_arena_bytes: int | None = None,
+    source: str | None = None,
+) -> ProjectPlan:
     """All files of the project; raises BoardError (with the numbers) when the model does not fit.
 
     Args:
@@ -80,8 +88,15 @@ def plan_project(model, board: str | Board, runtime: str, *, name: str | None = 
         measured = None
     input_bytes = sum(int(m.tensors[i].nbytes) for i in m.inputs)
     files.update(_common_files(b, runtime, name, source, protocol, arena, input_bytes))
-    return ProjectPlan(board=b, runtime=runtime, model_name=name, files=files, fit=fit, arena_bytes=arena,
-                       measured_arena_bytes=measured)
+    return ProjectPlan(
+        board=b,
+        runtime=runtime,
+        model_name=name,
+        files=files,
+        fit=fit,
+        arena_bytes=arena,
+        measured_arena_bytes=measured,
+    )
 
 
 def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int | None):
@@ -95,12 +110,15 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
     fit = fit_model(b, "tflm", model_flash=len(m.data), ram=measured)  # the one fit inspect shows too
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
-    files = {f"{lib}/src/model_tflm.cpp": _copy("tflm/model_tflm.cpp"),
-             f"{lib}/src/debug_log.cpp": _copy("tflm/debug_log.cpp"),
-             f"{lib}/include/tinyflow_tflm_model.h": tflm_glue.model_header(m, name, arena, source, __version__),
-             f"{lib}/include/tinyflow_model_impl.h": _impl_header(source, "tflm", methods),
-             "tinyflow_build.py": Template(_read("templates/tinyflow_build.py")).substitute(
-                 docstring=py_literal(banner_text(source, __version__)))}
+    files = {
+        f"{lib}/src/model_tflm.cpp": _copy("tflm/model_tflm.cpp"),
+        f"{lib}/src/debug_log.cpp": _copy("tflm/debug_log.cpp"),
+        f"{lib}/include/tinyflow_tflm_model.h": tflm_glue.model_header(m, name, arena, source, __version__),
+        f"{lib}/include/tinyflow_model_impl.h": _impl_header(source, "tflm", methods),
+        "tinyflow_build.py": Template(_read("templates/tinyflow_build.py")).substitute(
+            docstring=py_literal(banner_text(source, __version__))
+        ),
+    }
     for fname, text in tflm_glue.model_data_files(m, source).items():
         sub = "include" if fname.endswith(".h") else "src"
         files[f"{lib}/{sub}/{fname}"] = text
@@ -116,25 +134,34 @@ def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
     fit = fit_model(b, "aot", model_flash=compiled.const_bytes, ram=arena, flash_label="weights")
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
-    files = {f"{lib}/src/{fname}": f"{generated_banner(source, __version__)}\n{text}"
-             for fname, text in compiled.sources.items()}
+    files = {
+        f"{lib}/src/{fname}": f"{generated_banner(source, __version__)}\n{text}"
+        for fname, text in compiled.sources.items()
+    }
     # The board's kernel variants (Cortex-M4 DSP on nano33ble), as sim://qemu-m4 builds them.
     for rel, item in project_kernel_files(list(compiled.kernels), variant_for(b.core, b.dsp)).items():
-        files[f"{lib}/src/kernels/{rel}"] = (_copy(item.relative_to(firmware_dir()).as_posix()) if isinstance(item, Path)
-                                             else _banner_copy(item, source))
+        files[f"{lib}/src/kernels/{rel}"] = (
+            _copy(item.relative_to(firmware_dir()).as_posix()) if isinstance(item, Path) else _banner_copy(item, source)
+        )
     files[f"{lib}/include/tinyflow_model_impl.h"] = _impl_header(source, "aot", list(compiled.kernels))
     return files, arena, fit
 
 
-def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int,
-                  input_bytes: int) -> dict[str, str]:
+def _common_files(
+    b: Board, runtime: str, name: str, source: str, protocol: str, arena: int, input_bytes: int
+) -> dict[str, str]:
     fw = firmware_dir()
-    files = {"platformio.ini": ini.render_ini(ini.IniOptions(banner=banner_text(source, __version__),
-                                                             board=b, runtime=runtime)),
-             "include/tinyflow_config.h": _config_header(b, runtime, name, source, protocol, arena, input_bytes),
-             "src/main.cpp": _banner_copy(Template(_read("templates/main.cpp")).substitute(
-                 board_id=c_comment(b.id), runtime=c_comment(runtime)), source),
-             "README.md": _readme(b, runtime, name, source, protocol)}
+    files = {
+        "platformio.ini": ini.render_ini(
+            ini.IniOptions(banner=banner_text(source, __version__), board=b, runtime=runtime)
+        ),
+        "include/tinyflow_config.h": _config_header(b, runtime, name, source, protocol, arena, input_bytes),
+        "src/main.cpp": _banner_copy(
+            Template(_read("templates/main.cpp")).substitute(board_id=c_comment(b.id), runtime=c_comment(runtime)),
+            source,
+        ),
+        "README.md": _readme(b, runtime, name, source, protocol),
+    }
     for path in sorted((fw / "include" / "tinyflow").rglob("*.h")):
         rel = path.relative_to(fw / "include").as_posix()
         files[f"lib/{ini.CORE_LIB}/include/{rel}"] = _copy(f"include/{rel}")
@@ -150,45 +177,65 @@ def _common_files(b: Board, runtime: str, name: str, source: str, protocol: str,
 def _port_impl_header(source: str, port: str) -> str:
     # Declares nothing (the port's functions are all in tinyflow/hal.h): with lib_ldf_mode = chain
     # PlatformIO builds only the libraries whose headers the sources include.
-    return (f"{generated_banner(source, __version__)}\n"
-            "/* Included by src/main.cpp so PlatformIO's dependency finder builds this port library. */\n"
-            "#ifndef TINYFLOW_PORT_IMPL_H\n#define TINYFLOW_PORT_IMPL_H\n"
-            f"#define TINYFLOW_PORT_NAME {c_string(port)}\n"
-            "#endif\n")
+    return (
+        f"{generated_banner(source, __version__)}\n"
+        "/* Included by src/main.cpp so PlatformIO's dependency finder builds this port library. */\n"
+        "#ifndef TINYFLOW_PORT_IMPL_H\n#define TINYFLOW_PORT_IMPL_H\n"
+        f"#define TINYFLOW_PORT_NAME {c_string(port)}\n"
+        "#endif\n"
+    )
 
 
-def _config_header(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int,
-                   input_bytes: int) -> str:
-    values = {"TINYFLOW_BOARD_ID": c_string(b.id), "TINYFLOW_CPU_HZ": f"{b.cpu_hz}u",
-              "TINYFLOW_SERIAL_BAUD": str(b.baud), "TINYFLOW_RX_BYTES": str(DEFAULT_RX_BYTES),
-              "TINYFLOW_PROTOCOL_EEMBC": "1" if protocol == "eembc" else "0",
-              "TINYFLOW_FIRMWARE_VERSION": c_string(f"{__version__} {runtime}"),
-              "TINYFLOW_MODEL_NAME": c_string(name), "TINYFLOW_RUNTIME_NAME": c_string(runtime),
-              "TINYFLOW_ARENA_BYTES": f"{arena}u"}
+def _config_header(b: Board, runtime: str, name: str, source: str, protocol: str, arena: int, input_bytes: int) -> str:
+    values = {
+        "TINYFLOW_BOARD_ID": c_string(b.id),
+        "TINYFLOW_CPU_HZ": f"{b.cpu_hz}u",
+        "TINYFLOW_SERIAL_BAUD": str(b.baud),
+        "TINYFLOW_RX_BYTES": str(DEFAULT_RX_BYTES),
+        "TINYFLOW_PROTOCOL_EEMBC": "1" if protocol == "eembc" else "0",
+        "TINYFLOW_FIRMWARE_VERSION": c_string(f"{__version__} {runtime}"),
+        "TINYFLOW_MODEL_NAME": c_string(name),
+        "TINYFLOW_RUNTIME_NAME": c_string(runtime),
+        "TINYFLOW_ARENA_BYTES": f"{arena}u",
+    }
     if protocol == "eembc":
         # `infer N W` reruns one loaded input; both runtimes reuse input memory during an invoke.
         values["TINYFLOW_EEMBC_INPUT_COPY_BYTES"] = f"{input_bytes}u"
-    lines = [generated_banner(source, __version__),
-             "/* Force-included in every translation unit (platformio.ini build_flags), so these values",
-             " * take precedence over the defaults in tinyflow/config.h. */",
-             "#ifndef TINYFLOW_GENERATED_CONFIG_H", "#define TINYFLOW_GENERATED_CONFIG_H", ""]
+    lines = [
+        generated_banner(source, __version__),
+        "/* Force-included in every translation unit (platformio.ini build_flags), so these values",
+        " * take precedence over the defaults in tinyflow/config.h. */",
+        "#ifndef TINYFLOW_GENERATED_CONFIG_H",
+        "#define TINYFLOW_GENERATED_CONFIG_H",
+        "",
+    ]
     lines += [f"#define {k} {v}" for k, v in values.items()]
     return "\n".join(lines + ["", "#endif /* TINYFLOW_GENERATED_CONFIG_H */", ""])
 
 
 def _impl_header(source: str, runtime: str, parts: list[str]) -> str:
-    return (f"{generated_banner(source, __version__)}\n"
-            "/* Included by src/main.cpp so PlatformIO's dependency finder builds this library. */\n"
-            "#ifndef TINYFLOW_MODEL_IMPL_H\n#define TINYFLOW_MODEL_IMPL_H\n"
-            f"#define TINYFLOW_MODEL_RUNTIME {c_string(runtime)}  /* {c_comment(', '.join(parts))} */\n"
-            "#endif\n")
+    return (
+        f"{generated_banner(source, __version__)}\n"
+        "/* Included by src/main.cpp so PlatformIO's dependency finder builds this library. */\n"
+        "#ifndef TINYFLOW_MODEL_IMPL_H\n#define TINYFLOW_MODEL_IMPL_H\n"
+        f"#define TINYFLOW_MODEL_RUNTIME {c_string(runtime)}  /* {c_comment(', '.join(parts))} */\n"
+        "#endif\n"
+    )
 
 
 def _readme(b: Board, runtime: str, name: str, source: str, protocol: str) -> str:
     return Template(_read("templates/README.md")).substitute(
-        banner=generated_banner(source, __version__, "<!--"), board_id=b.id, board_name=text_line(b.name),
-        runtime=runtime, model=text_line(name), env=ini.env_name(b), baud=b.baud, user_ini=ini.USER_INI,
-        protocol=protocol, usb=", ".join(f"{v:04x}:{p:04x}" for v, p in b.usb_ids) or "none listed")
+        banner=generated_banner(source, __version__, "<!--"),
+        board_id=b.id,
+        board_name=text_line(b.name),
+        runtime=runtime,
+        model=text_line(name),
+        env=ini.env_name(b),
+        baud=b.baud,
+        user_ini=ini.USER_INI,
+        protocol=protocol,
+        usb=", ".join(f"{v:04x}:{p:04x}" for v, p in b.usb_ids) or "none listed",
+    )
 
 
 def _read(rel: str) -> str:

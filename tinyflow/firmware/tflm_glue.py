@@ -18,7 +18,8 @@ from tinyflow.tflite import TfliteModel
 # MicroMutableOpResolver<N>::Add* methods of the pinned Arduino_TensorFlowLite library
 # (tflite-micro-arduino-examples 7948b85, TFLM synced 2023-02-27). Listed from its header by
 # hand; an op whose method is missing here has no kernel in that library.
-PINNED_RESOLVER_METHODS = frozenset("""
+PINNED_RESOLVER_METHODS = frozenset(
+    """
 Abs Add AddN ArgMax ArgMin AssignVariable AveragePool2D BatchToSpaceNd BroadcastArgs BroadcastTo
 CallOnce Cast Ceil Concatenation Conv2D Cos CumSum DepthToSpace DepthwiseConv2D Dequantize Div
 Elu Equal Exp ExpandDims Fill Floor FloorDiv FloorMod FullyConnected Gather GatherNd Greater
@@ -28,13 +29,22 @@ Pack Pad PadV2 Prelu Quantize ReadVariable ReduceMax Relu Relu6 Reshape ResizeBi
 ResizeNearestNeighbor Round Rsqrt SelectV2 Shape Sin Slice Softmax SpaceToBatchNd SpaceToDepth
 Split SplitV Sqrt Square SquaredDifference Squeeze StridedSlice Sub Sum Svdf Tanh Transpose
 TransposeConv UnidirectionalSequenceLSTM Unpack VarHandle While ZerosLike
-""".split())
+""".split()
+)
 
 # BuiltinOperator names whose method is not the CamelCase of the name.
-_METHOD_EXCEPTIONS = {"PADV2": "PadV2", "CUMSUM": "CumSum", "BATCH_MATMUL": "BatchMatMul",
-                      "SVDF": "Svdf", "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTM",
-                      "SELECT_V2": "SelectV2", "SPLIT_V": "SplitV", "REVERSE_V2": "ReverseV2",
-                      "PRELU": "Prelu", "RELU6": "Relu6"}
+_METHOD_EXCEPTIONS = {
+    "PADV2": "PadV2",
+    "CUMSUM": "CumSum",
+    "BATCH_MATMUL": "BatchMatMul",
+    "SVDF": "Svdf",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTM",
+    "SELECT_V2": "SelectV2",
+    "SPLIT_V": "SplitV",
+    "REVERSE_V2": "ReverseV2",
+    "PRELU": "Prelu",
+    "RELU6": "Relu6",
+}
 
 DATA_NAME = "tinyflow"  # C name of the model array: the glue refers to g_tinyflow_model_data
 
@@ -46,13 +56,18 @@ def resolver_method(op_name: str) -> str:
         ModelError: a custom op, or an op the pinned TFLM library has no kernel for.
     """
     if op_name.startswith(("CUSTOM:", "UNKNOWN_")):
-        raise ModelError(f"Op {op_name} has no kernel in the pinned TFLM library (Arduino_TensorFlowLite 7948b85)",
-                         "Remove the op from the model, or register its kernel in the generated project by hand.")
+        raise ModelError(
+            f"Op {op_name} has no kernel in the pinned TFLM library (Arduino_TensorFlowLite 7948b85)",
+            "Remove the op from the model, or register its kernel in the generated project by hand.",
+        )
     method = _METHOD_EXCEPTIONS.get(op_name) or "".join(
-        p if p[:1].isdigit() else p.capitalize() for p in op_name.split("_"))
+        p if p[:1].isdigit() else p.capitalize() for p in op_name.split("_")
+    )
     if method not in PINNED_RESOLVER_METHODS:
-        raise ModelError(f"Op {op_name} has no kernel in the pinned TFLM library (Arduino_TensorFlowLite 7948b85)",
-                         "Use --runtime aot if the compiled runtime supports it, or remove the op from the model.")
+        raise ModelError(
+            f"Op {op_name} has no kernel in the pinned TFLM library (Arduino_TensorFlowLite 7948b85)",
+            "Use --runtime aot if the compiled runtime supports it, or remove the op from the model.",
+        )
     return method
 
 

@@ -21,7 +21,7 @@ class TflmLibrary:
 
     name: str
     version: str
-    tflm_synced: str                   # the tflite-micro date the library's TFLM was copied from
+    tflm_synced: str  # the tflite-micro date the library's TFLM was copied from
     per_channel_fully_connected: bool  # FULLY_CONNECTED honours one weight scale per output channel
 
     @property
@@ -33,8 +33,9 @@ class TflmLibrary:
 # 2024-05-28, #2602, it refused such models). The pinned export's TFLM is from 2023-02-27: its
 # reference and CMSIS-NN FULLY_CONNECTED kernels read only the first weight scale and apply it to
 # every channel, and no later export of the Arduino library exists (docs/tflm-library.md).
-PINNED = TflmLibrary(name=TFLM_LIBRARY_NAME, version=TFLM_LIBRARY_COMMIT, tflm_synced="2023-02-27",
-                     per_channel_fully_connected=False)
+PINNED = TflmLibrary(
+    name=TFLM_LIBRARY_NAME, version=TFLM_LIBRARY_COMMIT, tflm_synced="2023-02-27", per_channel_fully_connected=False
+)
 
 
 def library_for(board_id: str) -> TflmLibrary:  # noqa: ARG001 (one library for every board today)
@@ -50,9 +51,11 @@ def incompatibilities(model: TfliteModel, library: TflmLibrary = PINNED) -> list
             continue
         weights = model.tensors[op.inputs[1]]
         if len(weights.scale) > 1:
-            issues.append(f"FULLY_CONNECTED #{op.index} has per-channel weights ({len(weights.scale)} scales in "
-                          f"'{weights.name}'), which {library.label} ignores (it applies the first scale to every "
-                          "channel)")
+            issues.append(
+                f"FULLY_CONNECTED #{op.index} has per-channel weights ({len(weights.scale)} scales in "
+                f"'{weights.name}'), which {library.label} ignores (it applies the first scale to every "
+                "channel)"
+            )
     return issues
 
 
@@ -64,7 +67,9 @@ def check_model(model: TfliteModel, board_id: str) -> None:
     """
     issues = incompatibilities(model, library_for(board_id))
     if issues:
-        raise ModelError(f"{'; '.join(issues)}: its outputs on {board_id} would be wrong",
-                         "Use --runtime aot (the compiled runtime handles per-channel weights), or quantize the "
-                         "dense layers per tensor (TFLiteConverter._experimental_disable_per_channel_quantization_"
-                         "for_dense_layers = True).")
+        raise ModelError(
+            f"{'; '.join(issues)}: its outputs on {board_id} would be wrong",
+            "Use --runtime aot (the compiled runtime handles per-channel weights), or quantize the "
+            "dense layers per tensor (TFLiteConverter._experimental_disable_per_channel_quantization_"
+            "for_dense_layers = True).",
+        )

@@ -23,8 +23,18 @@ def _check(model, ds: Dataset) -> None:
     validate(ds, model.input_shape[1:], classes)
 
 
-def train_file(data: str, model_name: str, out: str | Path, width: float = 1.0, epochs: int = 30,
-               batch_size: int = 32, lr: float = 1e-3, patience: int = 5, seed: int = 0, verbose: bool = True):
+def train_file(
+    data: str,
+    model_name: str,
+    out: str | Path,
+    width: float = 1.0,
+    epochs: int = 30,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    patience: int = 5,
+    seed: int = 0,
+    verbose: bool = True,
+):
     """Build `model_name` for `data`, train it and save it to `out` (.keras). Returns a TrainReport."""
     from tinyflow.model import train, zoo
 
@@ -33,12 +43,23 @@ def train_file(data: str, model_name: str, out: str | Path, width: float = 1.0, 
     if tr.task == "classification":
         model = zoo.build_model(model_name, tr.input_shape, tr.num_classes, width=width, seed=seed)
     else:
-        model = zoo.build_model(model_name, tr.input_shape, 1 if tr.y.ndim == 1 else tr.y.shape[-1],
-                                width=width, seed=seed)
+        model = zoo.build_model(
+            model_name, tr.input_shape, 1 if tr.y.ndim == 1 else tr.y.shape[-1], width=width, seed=seed
+        )
         if model_name not in ("autoencoder",):
             _regression_head(model)
-    return train.train(model, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                       patience=patience, out=out, verbose=verbose)
+    return train.train(
+        model,
+        tr,
+        va,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        patience=patience,
+        out=out,
+        verbose=verbose,
+    )
 
 
 def _regression_head(model) -> None:
@@ -50,8 +71,17 @@ def _regression_head(model) -> None:
         last.activation = keras.activations.linear
 
 
-def prune_file(model_path: str | Path, data: str, out: str | Path, ratio: float = 0.0, sparsity: float = 0.0,
-               epochs: int = 5, seed: int = 0, calibration: int = 100, verbose: bool = True):
+def prune_file(
+    model_path: str | Path,
+    data: str,
+    out: str | Path,
+    ratio: float = 0.0,
+    sparsity: float = 0.0,
+    epochs: int = 5,
+    seed: int = 0,
+    calibration: int = 100,
+    verbose: bool = True,
+):
     """Structured (`ratio` of filters/units) then unstructured (`sparsity`) pruning with fine-tuning.
 
     Returns:
@@ -60,8 +90,10 @@ def prune_file(model_path: str | Path, data: str, out: str | Path, ratio: float 
     from tinyflow.model import prune, train
 
     if ratio <= 0 and sparsity <= 0:
-        raise UsageError("Nothing to prune: --ratio and --sparsity are both 0",
-                         "Give --ratio 0.5 (structured) and/or --sparsity 0.5 (unstructured).")
+        raise UsageError(
+            "Nothing to prune: --ratio and --sparsity are both 0",
+            "Give --ratio 0.5 (structured) and/or --sparsity 0.5 (unstructured).",
+        )
     _check_out(out, ".keras")
     before = train.load_keras(model_path)
     tr, va, te = load_splits(data, seed)
@@ -105,5 +137,7 @@ def quantize_file(model_path: str | Path, data: str, out: str | Path, calibratio
 def _check_out(out: str | Path, suffix: str | None) -> None:
     # Fail in a second on a bad -o, not after minutes of training or calibration.
     if suffix and Path(out).suffix != suffix:
-        raise UsageError(f"Output {out} does not end in {suffix}", f"Name the output <name>{suffix} (Keras 3 needs it).")
+        raise UsageError(
+            f"Output {out} does not end in {suffix}", f"Name the output <name>{suffix} (Keras 3 needs it)."
+        )
     check_file_target(out)

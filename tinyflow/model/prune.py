@@ -24,8 +24,18 @@ from tinyflow.errors import ModelError, UsageError
 
 PRUNABLE = ("Conv2D", "DepthwiseConv2D", "Dense")
 # Layers that keep channels where they are: a channel subset flows through them unchanged.
-PASS_THROUGH = ("ReLU", "Activation", "Dropout", "MaxPooling2D", "AveragePooling2D",
-                "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "LeakyReLU", "SpatialDropout2D")
+PASS_THROUGH = (
+    "ReLU",
+    "Activation",
+    "Dropout",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "ZeroPadding2D",
+    "LeakyReLU",
+    "SpatialDropout2D",
+)
 
 
 def polynomial_sparsity(step: int, begin: int, end: int, initial: float, final: float, power: float = 3) -> float:
@@ -86,9 +96,18 @@ def _pruning_callback(model, begin: int, end: int, initial: float, final: float,
     return MagnitudePruning()
 
 
-def prune_unstructured(model, train_ds: Dataset, val_ds: Dataset | None = None, sparsity: float = 0.5,
-                       epochs: int = 4, batch_size: int = 32, lr: float = 5e-4, seed: int = 0,
-                       frequency: int = 10, verbose: bool = False):
+def prune_unstructured(
+    model,
+    train_ds: Dataset,
+    val_ds: Dataset | None = None,
+    sparsity: float = 0.5,
+    epochs: int = 4,
+    batch_size: int = 32,
+    lr: float = 5e-4,
+    seed: int = 0,
+    frequency: int = 10,
+    verbose: bool = False,
+):
     """Magnitude-prune `model` in place while fine-tuning; each kernel ends at exactly `sparsity` zeros.
 
     The schedule ramps from 0 to `sparsity` over the first 70% of the steps, then holds.
@@ -106,9 +125,16 @@ def prune_unstructured(model, train_ds: Dataset, val_ds: Dataset | None = None, 
     cb = _pruning_callback(model, 0, int(0.7 * steps), 0.0, sparsity, frequency)
     compile_for(model, train_ds.task, lr)
     if epochs > 0:
-        model.fit(train_ds.x, targets(model, train_ds), batch_size=batch_size, epochs=epochs, verbose=0,
-                  callbacks=[cb] + _progress(verbose, epochs), shuffle=True,
-                  validation_data=None if not val_ds else (val_ds.x, targets(model, val_ds)))
+        model.fit(
+            train_ds.x,
+            targets(model, train_ds),
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[cb] + _progress(verbose, epochs),
+            shuffle=True,
+            validation_data=None if not val_ds else (val_ds.x, targets(model, val_ds)),
+        )
     for _, var in _kernels(model):  # final masks at exactly the target sparsity
         var.assign(var.numpy() * _magnitude_mask(var.numpy(), sparsity))
     return model
@@ -132,8 +158,10 @@ def _graph(model) -> list:
         if type(layer).__name__ == "InputLayer":
             continue
         if len(layer._inbound_nodes) != 1:
-            raise ModelError(f"Layer '{layer.name}' of '{model.name}' is used {len(layer._inbound_nodes)} times",
-                             "Structured pruning needs each layer called once; use unstructured pruning.")
+            raise ModelError(
+                f"Layer '{layer.name}' of '{model.name}' is used {len(layer._inbound_nodes)} times",
+                "Structured pruning needs each layer called once; use unstructured pruning.",
+            )
         node = layer._inbound_nodes[0]
         out.append((layer, list(node.input_tensors), node.output_tensors[0]))
     return out
@@ -165,8 +193,11 @@ def _channel_groups(model) -> tuple[dict, dict, set]:
             g = src[0]
             for other in src[1:]:
                 parent[find(other)] = find(g)
-        elif kind in PASS_THROUGH or kind == "BatchNormalization" or (
-                kind == "DepthwiseConv2D" and layer.depth_multiplier == 1):
+        elif (
+            kind in PASS_THROUGH
+            or kind == "BatchNormalization"
+            or (kind == "DepthwiseConv2D" and layer.depth_multiplier == 1)
+        ):
             g = src[0]
         else:  # a new channel layout (Flatten, depth multiplier, Reshape...): derived, never chosen
             g = f"{layer.name}:out"
@@ -194,13 +225,23 @@ def structured_plan(model, ratio: float) -> dict[str, np.ndarray]:
         kernel = np.asarray(layer.kernel.numpy())
         n = np.abs(kernel).reshape(-1, kernel.shape[-1]).sum(axis=0)
         norms[g] = norms[g] + n if g in norms else n
-    keep = {g: np.sort(np.argsort(-n, kind="stable")[:max(1, int(round(len(n) * (1 - ratio))))])
-            for g, n in norms.items()}
+    keep = {
+        g: np.sort(np.argsort(-n, kind="stable")[: max(1, int(round(len(n) * (1 - ratio))))]) for g, n in norms.items()
+    }
     return {name: keep[g] for name, g in producer.items() if g in keep}
 
 
-def prune_structured(model, ratio: float = 0.5, train_ds: Dataset | None = None, val_ds: Dataset | None = None,
-                     epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, seed: int = 0, verbose: bool = False):
+def prune_structured(
+    model,
+    ratio: float = 0.5,
+    train_ds: Dataset | None = None,
+    val_ds: Dataset | None = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    seed: int = 0,
+    verbose: bool = False,
+):
     """Remove `ratio` of the filters/units of every Conv2D/Dense (but the output), then fine-tune.
 
     Residual models work too: convolutions whose outputs are added keep the same channels.
@@ -222,8 +263,11 @@ def prune_structured(model, ratio: float = 0.5, train_ds: Dataset | None = None,
         if len(srcs) > 1:
             keeps = [k for _, k in srcs]
             if type(layer).__name__ not in MERGE or any(not _same(keeps[0], k) for k in keeps[1:]):
-                raise ModelError(f"Structured pruning cannot merge differently pruned inputs at '{layer.name}' "
-                                 f"({type(layer).__name__})", "Use unstructured pruning for this model.")
+                raise ModelError(
+                    f"Structured pruning cannot merge differently pruned inputs at '{layer.name}' "
+                    f"({type(layer).__name__})",
+                    "Use unstructured pruning for this model.",
+                )
             new = type(layer).from_config(layer.get_config())
             tensors[id(out)] = (new([x for x, _ in srcs]), keeps[0])
             continue
@@ -233,11 +277,21 @@ def prune_structured(model, ratio: float = 0.5, train_ds: Dataset | None = None,
             new.set_weights(weights)
         tensors[id(out)] = (x, keep)
     outputs = [tensors[id(t)][0] for t in model.outputs]
-    small = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
-                        name=model.name)
+    small = keras.Model(
+        inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0], name=model.name
+    )
     if train_ds is not None and epochs > 0:
-        train(small, train_ds, val_ds, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-              patience=max(3, epochs // 3), verbose=verbose)
+        train(
+            small,
+            train_ds,
+            val_ds,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            patience=max(3, epochs // 3),
+            verbose=verbose,
+        )
     return small
 
 
@@ -281,8 +335,10 @@ def _shrink(layer, keep, out_keep):
         return type(layer).from_config(cfg), [], flat
     if kind in PASS_THROUGH or (keep is None and not weights):
         return type(layer).from_config(cfg), weights, keep
-    raise ModelError(f"Structured pruning cannot pass pruned channels through layer '{layer.name}' ({kind})",
-                     "Prune a model built from Conv2D/DepthwiseConv2D/Dense/BatchNorm/pooling/Flatten layers.")
+    raise ModelError(
+        f"Structured pruning cannot pass pruned channels through layer '{layer.name}' ({kind})",
+        "Prune a model built from Conv2D/DepthwiseConv2D/Dense/BatchNorm/pooling/Flatten layers.",
+    )
 
 
 @dataclass
@@ -313,8 +369,10 @@ class PruneReport:
     metrics_after: dict[str, float] = field(default_factory=dict)
     arena_before: int | None = None
     arena_after: int | None = None
-    note: str = ("Only structured pruning shrinks flash, RAM and latency on an MCU; unstructured sparsity "
-                 "does not unless the weights are compressed.")
+    note: str = (
+        "Only structured pruning shrinks flash, RAM and latency on an MCU; unstructured sparsity "
+        "does not unless the weights are compressed."
+    )
 
     @property
     def params_before(self) -> int:
@@ -326,16 +384,21 @@ class PruneReport:
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "layers"}
-        d.update(layers=[l.to_dict() for l in self.layers], params_before=self.params_before,
-                 params_after=self.params_after)
+        d.update(
+            layers=[l.to_dict() for l in self.layers], params_before=self.params_before, params_after=self.params_after
+        )
         return d
 
     def __str__(self) -> str:
-        rows = [f"{self.method} pruning",
-                f"{'layer':<16} {'kind':<16} {'params':>16} {'int8 bytes':>16} {'sparsity':>9}"]
+        rows = [
+            f"{self.method} pruning",
+            f"{'layer':<16} {'kind':<16} {'params':>16} {'int8 bytes':>16} {'sparsity':>9}",
+        ]
         for l in self.layers:
-            rows.append(f"{l.name:<16} {l.kind:<16} {l.params_before:>6,} -> {l.params_after:>6,} "
-                        f"{l.int8_bytes_before:>6,} -> {l.int8_bytes_after:>6,} {l.sparsity:>8.1%}")
+            rows.append(
+                f"{l.name:<16} {l.kind:<16} {l.params_before:>6,} -> {l.params_after:>6,} "
+                f"{l.int8_bytes_before:>6,} -> {l.int8_bytes_after:>6,} {l.sparsity:>8.1%}"
+            )
         rows.append(f"{'total':<33} {self.params_before:>6,} -> {self.params_after:>6,}")
         if self.int8_bytes_before:
             rows.append(f"int8 model bytes: {self.int8_bytes_before:,} -> {self.int8_bytes_after:,}")
@@ -357,8 +420,17 @@ def compare(before, after, method: str) -> PruneReport:
             continue
         _, var = next((l, v) for l, v in _kernels(after) if l.name == layer.name)
         w = np.asarray(var.numpy())
-        rows.append(LayerPrune(layer.name, type(layer).__name__, int(layer.count_params()), int(new.count_params()),
-                               float(np.mean(w == 0)), _int8_bytes(layer), _int8_bytes(new)))
+        rows.append(
+            LayerPrune(
+                layer.name,
+                type(layer).__name__,
+                int(layer.count_params()),
+                int(new.count_params()),
+                float(np.mean(w == 0)),
+                _int8_bytes(layer),
+                _int8_bytes(new),
+            )
+        )
     return PruneReport(method, rows)
 
 
@@ -369,8 +441,9 @@ def _int8_bytes(layer) -> int:
     return int(np.prod(kernel.shape)) + 4 * n_out
 
 
-def measure(report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None,
-            arena: bool = False) -> PruneReport:
+def measure(
+    report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None, arena: bool = False
+) -> PruneReport:
     """Fill in float metrics before/after on `test`; int8 model bytes when `calibration` is given,
     and the measured TFLM arena of both int8 models when `arena` is true too."""
     from tinyflow.model.quantize import to_tflite

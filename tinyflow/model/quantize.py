@@ -46,8 +46,10 @@ def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
             return bytes(conv.convert())
         except Exception as exc:  # the converter raises ConverterError, RuntimeError, ValueError
             first = str(exc).strip().splitlines()[0][:200]
-            raise ModelError(f"TFLite conversion of '{model.name}' failed: {first}",
-                             "Use layers with int8 TFLite builtins (see docs/pipeline.md).") from None
+            raise ModelError(
+                f"TFLite conversion of '{model.name}' failed: {first}",
+                "Use layers with int8 TFLite builtins (see docs/pipeline.md).",
+            ) from None
 
 
 @dataclass
@@ -80,8 +82,8 @@ class QuantizeReport:
     samples: int
     layers: list[LayerError] = field(default_factory=list)
     # LiteRT's optimized kernels vs the TFLM reference kernels on the same int8 model
-    litert_tflm_identical: float = 1.0   # fraction of samples with identical int8 outputs
-    litert_tflm_max_steps: int = 0       # largest output difference, in int8 steps
+    litert_tflm_identical: float = 1.0  # fraction of samples with identical int8 outputs
+    litert_tflm_max_steps: int = 0  # largest output difference, in int8 steps
 
     @property
     def worst_layer(self) -> LayerError | None:
@@ -96,11 +98,17 @@ class QuantizeReport:
     def __str__(self) -> str:
         rows = [f"{'metric':<10} {'float':>9} {'int8 LiteRT':>12} {'int8 TFLM':>10}"]
         for k in self.float_metrics:
-            rows.append(f"{k:<10} {self.float_metrics[k]:>9.4f} {self.litert_metrics.get(k, float('nan')):>12.4f} "
-                        f"{self.tflm_metrics.get(k, float('nan')):>10.4f}")
-        rows.append(f"model bytes: float {self.float_bytes:,} -> int8 {self.int8_bytes:,} ({self.samples} test samples)")
-        rows.append(f"LiteRT vs TFLM: {self.litert_tflm_identical:.1%} of outputs identical, "
-                    f"at most {self.litert_tflm_max_steps} int8 steps apart (TFLM is the reference)")
+            rows.append(
+                f"{k:<10} {self.float_metrics[k]:>9.4f} {self.litert_metrics.get(k, float('nan')):>12.4f} "
+                f"{self.tflm_metrics.get(k, float('nan')):>10.4f}"
+            )
+        rows.append(
+            f"model bytes: float {self.float_bytes:,} -> int8 {self.int8_bytes:,} ({self.samples} test samples)"
+        )
+        rows.append(
+            f"LiteRT vs TFLM: {self.litert_tflm_identical:.1%} of outputs identical, "
+            f"at most {self.litert_tflm_max_steps} int8 steps apart (TFLM is the reference)"
+        )
         if self.layers:
             rows.append(f"{'#':>3} {'op':<18} {'SQNR dB':>8} {'drop dB':>8}  tensor")
             worst = self.worst_layer
@@ -131,7 +139,9 @@ def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int =
         float_metrics=evaluate(model, test),
         litert_metrics=metrics_of(lite, test, want),
         tflm_metrics=metrics_of(micro, test, want),
-        float_bytes=len(flt), int8_bytes=len(int8), samples=len(test),
+        float_bytes=len(flt),
+        int8_bytes=len(int8),
+        samples=len(test),
         layers=layer_errors(flt, int8, test.x[:layer_samples]),
         litert_tflm_identical=float(np.mean(steps.max(axis=1) == 0)) if len(test) else 1.0,
         litert_tflm_max_steps=int(steps.max()) if steps.size else 0,
@@ -174,7 +184,7 @@ def layer_errors(float_bytes: bytes, int8_bytes: bytes, x: np.ndarray) -> list[L
             got = runtimes.dequantize(qi.get_tensor(qt), scale, zp).astype(np.float64)
             if got.shape != ref.shape:
                 return []
-            signal[qt] += float(np.sum(ref ** 2))
+            signal[qt] += float(np.sum(ref**2))
             noise[qt] += float(np.sum((ref - got) ** 2))
     sqnr = {t: float(min(10 * np.log10(max(signal[t], 1e-30) / max(noise[t], 1e-30)), 200.0)) for t in pairs}
     out = []

@@ -44,8 +44,11 @@ def litert_interpreter(model_bytes: bytes, preserve_all: bool = False):
         with warnings.catch_warnings():  # preserve_all warns that it is for debugging: it is
             warnings.simplefilter("ignore")
             # No default delegate: XNNPACK would fuse ops into one DELEGATE node and hide layers.
-            interp = Interpreter(model_content=bytes(model_bytes), experimental_preserve_all_tensors=preserve_all,
-                                 experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            interp = Interpreter(
+                model_content=bytes(model_bytes),
+                experimental_preserve_all_tensors=preserve_all,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
         interp.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"LiteRT cannot load the model: {exc}", "Check the .tflite file.") from None

@@ -1,10 +1,10 @@
 """Training: a thin, seeded layer over `keras.Model.fit` with early stopping; safe model loading.
 
-    from tinyflow.data import load_dataset, split
-    from tinyflow.model import zoo, train
-    tr, va, te = split(load_dataset("digits"), seed=0)
-    model = zoo.build_model("tiny_cnn", tr.input_shape, tr.num_classes)
-    report = train.train(model, tr, va, epochs=30, seed=0, out="model.keras")
+from tinyflow.data import load_dataset, split
+from tinyflow.model import zoo, train
+tr, va, te = split(load_dataset("digits"), seed=0)
+model = zoo.build_model("tiny_cnn", tr.input_shape, tr.num_classes)
+report = train.train(model, tr, va, epochs=30, seed=0, out="model.keras")
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ class TrainReport:
         return dict(self.__dict__)
 
     def __str__(self) -> str:
-        lines = [f"Trained {self.model} on {self.dataset}: {self.epochs_run} epochs "
-                 f"(best {self.best_epoch}) in {self.seconds:.1f} s"]
+        lines = [
+            f"Trained {self.model} on {self.dataset}: {self.epochs_run} epochs "
+            f"(best {self.best_epoch}) in {self.seconds:.1f} s"
+        ]
         lines += [f"  {k:<12} {v:.4f}" for k, v in self.metrics.items()]
         if self.path:
             lines.append(f"  saved to {self.path}")
@@ -73,9 +75,18 @@ def targets(model, ds: Dataset) -> np.ndarray:
     return ds.y
 
 
-def train(model, train_ds: Dataset, val_ds: Dataset | None = None, epochs: int = 30,
-          batch_size: int = 32, lr: float = 1e-3, seed: int = 0, patience: int = 5,
-          out: str | Path | None = None, verbose: bool = True) -> TrainReport:
+def train(
+    model,
+    train_ds: Dataset,
+    val_ds: Dataset | None = None,
+    epochs: int = 30,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    seed: int = 0,
+    patience: int = 5,
+    out: str | Path | None = None,
+    verbose: bool = True,
+) -> TrainReport:
     """Fit `model` on `train_ds`, stop early on the validation loss, keep the best weights.
 
     Args:
@@ -100,14 +111,27 @@ def train(model, train_ds: Dataset, val_ds: Dataset | None = None, epochs: int =
     if verbose:
         callbacks.append(StderrProgress(epochs))
     start = time.monotonic()
-    hist = model.fit(train_ds.x, targets(model, train_ds), batch_size=batch_size, epochs=epochs,
-                     validation_data=None if val_ds is None else (val_ds.x, targets(model, val_ds)),
-                     callbacks=callbacks, verbose=0, shuffle=True)
+    hist = model.fit(
+        train_ds.x,
+        targets(model, train_ds),
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=None if val_ds is None else (val_ds.x, targets(model, val_ds)),
+        callbacks=callbacks,
+        verbose=0,
+        shuffle=True,
+    )
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     best = int(np.argmin(history[monitor])) + 1
-    report = TrainReport(model.name, train_ds.name, len(history[monitor]), best, history,
-                         evaluate(model, val_ds if val_ds is not None else train_ds),
-                         time.monotonic() - start)
+    report = TrainReport(
+        model.name,
+        train_ds.name,
+        len(history[monitor]),
+        best,
+        history,
+        evaluate(model, val_ds if val_ds is not None else train_ds),
+        time.monotonic() - start,
+    )
     if out is not None:
         report.path = str(save_keras(model, out))
     return report
@@ -156,14 +180,18 @@ def load_keras(path: str | Path):
     if not path.is_file():
         raise ModelError(f"Model file {path} does not exist", "Train one with `tinyflow train` or give a .keras path.")
     if path.suffix != ".keras":
-        raise ModelError(f"Model file {path} is not a .keras file (suffix '{path.suffix}')",
-                         "Give a Keras 3 .keras file; convert .h5/SavedModel models with Keras first.")
+        raise ModelError(
+            f"Model file {path} is not a .keras file (suffix '{path.suffix}')",
+            "Give a Keras 3 .keras file; convert .h5/SavedModel models with Keras first.",
+        )
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, TypeError...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"Cannot load {path}: {first[:200]}",
-                         "Give a valid .keras file saved by Keras 3; lambda layers are refused (safe mode).") from None
+        raise ModelError(
+            f"Cannot load {path}: {first[:200]}",
+            "Give a valid .keras file saved by Keras 3; lambda layers are refused (safe mode).",
+        ) from None
 
 
 def _progress_class():

@@ -32,8 +32,9 @@ REFERENCE = {
 REFERENCE_PARAMS = {"ds_cnn": 24_908, "mobilenet_v1": 221_794, "resnet8": 78_666, "autoencoder": 269_992}
 
 
-def build_model(name: str, input_shape=None, num_classes: int | None = None, width: float = 1.0,
-                seed: int | None = None):
+def build_model(
+    name: str, input_shape=None, num_classes: int | None = None, width: float = 1.0, seed: int | None = None
+):
     """Build an untrained Keras model from the zoo.
 
     Args:
@@ -52,14 +53,22 @@ def build_model(name: str, input_shape=None, num_classes: int | None = None, wid
     shape = tuple(int(d) for d in (input_shape or REFERENCE[name][0]))
     classes = int(num_classes or REFERENCE[name][1])
     if name in ("tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8") and len(shape) not in (2, 3):
-        raise UsageError(f"Model '{name}' needs an HxWxC or HxW input, got shape {shape}",
-                         "Use mlp for flat inputs, or reshape the data.")
+        raise UsageError(
+            f"Model '{name}' needs an HxWxC or HxW input, got shape {shape}",
+            "Use mlp for flat inputs, or reshape the data.",
+        )
     if seed is not None:
         import keras
 
         keras.utils.set_random_seed(seed)
-    builder = {"mlp": _mlp, "tiny_cnn": _tiny_cnn, "ds_cnn": _ds_cnn, "mobilenet_v1": _mobilenet_v1,
-               "resnet8": _resnet8, "autoencoder": _autoencoder}[name]
+    builder = {
+        "mlp": _mlp,
+        "tiny_cnn": _tiny_cnn,
+        "ds_cnn": _ds_cnn,
+        "mobilenet_v1": _mobilenet_v1,
+        "resnet8": _resnet8,
+        "autoencoder": _autoencoder,
+    }[name]
     return builder(shape, classes, width)
 
 

@@ -69,7 +69,7 @@ def cobs_decode(data: bytes) -> bytes:
         end = i + code
         if end > n:
             raise FrameError(f"COBS block at byte {i} claims {code - 1} bytes but {n - i - 1} remain")
-        chunk = data[i + 1:end]
+        chunk = data[i + 1 : end]
         if 0 in chunk:
             raise FrameError(f"COBS data contains a 0x00 inside the block at byte {i}")
         out += chunk
@@ -98,7 +98,7 @@ def decode_frame(data: bytes, max_frame: int = HOST_MAX_FRAME) -> Frame:
     if want != got:
         raise FrameError(f"Frame CRC mismatch: received 0x{want:08x}, computed 0x{got:08x}")
     type_, flags, seq = HEADER.unpack_from(raw)
-    return Frame(type_, seq, raw[HEADER.size:-4], flags)
+    return Frame(type_, seq, raw[HEADER.size : -4], flags)
 
 
 class FrameReader:
@@ -122,7 +122,7 @@ class FrameReader:
         for start, end, closed in _delimiters(data):
             if not self._overflow:
                 room = self.limit - len(self._buf)
-                self._buf += view[start:min(end, start + room + 1)]  # one byte past the limit flags it
+                self._buf += view[start : min(end, start + room + 1)]  # one byte past the limit flags it
                 if len(self._buf) > self.limit:
                     self._buf.clear()
                     self._overflow = True

@@ -13,13 +13,30 @@ from tinyflow.protocol.framing import HOST_MAX_FRAME, MIN_FRAME, PROTOCOL_VERSIO
 from tinyflow.tflite.dtypes import LINK_TYPES
 
 HELLO, INFER, UPLOAD, PROFILE, STATS, SYNC, BOOT, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x7F
-TYPE_NAMES = {HELLO: "HELLO", INFER: "INFER", UPLOAD: "UPLOAD", PROFILE: "PROFILE", STATS: "STATS",
-              SYNC: "SYNC", BOOT: "BOOT", ERROR: "ERROR"}
+TYPE_NAMES = {
+    HELLO: "HELLO",
+    INFER: "INFER",
+    UPLOAD: "UPLOAD",
+    PROFILE: "PROFILE",
+    STATS: "STATS",
+    SYNC: "SYNC",
+    BOOT: "BOOT",
+    ERROR: "ERROR",
+}
 
 ERR_BAD_CRC, ERR_BAD_FRAME, ERR_TOO_LONG, ERR_UNKNOWN_TYPE, ERR_BAD_LENGTH = 1, 2, 3, 4, 5
 ERR_BAD_OFFSET, ERR_NOT_STAGED, ERR_MODEL_FAILED, ERR_NOT_READY = 6, 7, 8, 9
-ERROR_NAMES = {1: "BAD_CRC", 2: "BAD_FRAME", 3: "TOO_LONG", 4: "UNKNOWN_TYPE", 5: "BAD_LENGTH",
-               6: "BAD_OFFSET", 7: "NOT_STAGED", 8: "MODEL_FAILED", 9: "NOT_READY"}
+ERROR_NAMES = {
+    1: "BAD_CRC",
+    2: "BAD_FRAME",
+    3: "TOO_LONG",
+    4: "UNKNOWN_TYPE",
+    5: "BAD_LENGTH",
+    6: "BAD_OFFSET",
+    7: "NOT_STAGED",
+    8: "MODEL_FAILED",
+    9: "NOT_READY",
+}
 
 # The wire's dtype codes are the .tflite TensorType numbers (model.h's TINYFLOW_DTYPE_*).
 DTYPE_NAMES = {t.code: t.numpy for t in LINK_TYPES}
@@ -55,8 +72,13 @@ class TensorSpec:
         return DTYPE_NAMES.get(self.dtype, f"type{self.dtype}")
 
     def to_dict(self) -> dict:
-        return {"dtype": self.dtype_name, "shape": list(self.shape), "scale": self.scale,
-                "zero_point": self.zero_point, "bytes": self.bytes}
+        return {
+            "dtype": self.dtype_name,
+            "shape": list(self.shape),
+            "scale": self.scale,
+            "zero_point": self.zero_point,
+            "bytes": self.bytes,
+        }
 
 
 @dataclass
@@ -147,7 +169,7 @@ class _Cursor:
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
             raise FrameError(f"{self.what} body of {len(self.data)} bytes ends early (needs {self.pos + n})")
-        out = self.data[self.pos:self.pos + n]
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -161,10 +183,23 @@ class _Cursor:
 
 def encode_info(info: DeviceInfo) -> bytes:
     """The HELLO reply body."""
-    out = bytearray(_INFO_HEAD.pack(info.protocol_version, info.status & 0xFF, info.max_frame, info.rx_queue_bytes,
-                                    info.boot_count, info.cpu_hz, info.ticks_per_second, info.model_bytes,
-                                    bytes(info.model_sha256[:8]).ljust(8, b"\0"), info.arena_bytes, info.num_ops,
-                                    len(info.inputs), len(info.outputs)))
+    out = bytearray(
+        _INFO_HEAD.pack(
+            info.protocol_version,
+            info.status & 0xFF,
+            info.max_frame,
+            info.rx_queue_bytes,
+            info.boot_count,
+            info.cpu_hz,
+            info.ticks_per_second,
+            info.model_bytes,
+            bytes(info.model_sha256[:8]).ljust(8, b"\0"),
+            info.arena_bytes,
+            info.num_ops,
+            len(info.inputs),
+            len(info.outputs),
+        )
+    )
     for s in (info.firmware_version, info.board_id, info.runtime, info.model_name):
         out += _str(s)
     for spec in [*info.inputs, *info.outputs]:
@@ -179,10 +214,27 @@ def decode_info(body: bytes) -> DeviceInfo:
     c = _Cursor(body, "HELLO reply")
     (ver, status, max_frame, rxq, boot, cpu, tps, mbytes, sha, arena, nops, nin, nout) = c.unpack(_INFO_HEAD)
     if ver != PROTOCOL_VERSION:
-        raise FrameError(f"Device speaks protocol version {ver}, this host speaks {PROTOCOL_VERSION}",
-                         "Rebuild the firmware with this tinyflow version.")
-    info = DeviceInfo(ver, status if status < 128 else status - 256, max_frame, rxq, boot, cpu, tps, mbytes, sha,
-                      arena, nops, c.string(), c.string(), c.string(), c.string())
+        raise FrameError(
+            f"Device speaks protocol version {ver}, this host speaks {PROTOCOL_VERSION}",
+            "Rebuild the firmware with this tinyflow version.",
+        )
+    info = DeviceInfo(
+        ver,
+        status if status < 128 else status - 256,
+        max_frame,
+        rxq,
+        boot,
+        cpu,
+        tps,
+        mbytes,
+        sha,
+        arena,
+        nops,
+        c.string(),
+        c.string(),
+        c.string(),
+        c.string(),
+    )
     for i in range(nin + nout):
         dtype, rank = c.unpack(_SPEC_HEAD)
         if rank > 6:
@@ -198,29 +250,37 @@ def check_info(info: DeviceInfo) -> None:
     """Refuse (FrameError) a HELLO reply that contradicts itself: the host sizes and shapes every
     sample and result by it, so each spec must be a tensor the link can carry."""
     if info.max_frame < MIN_MAX_FRAME:
-        raise FrameError(f"HELLO reply: max_frame {info.max_frame} is below the minimum {MIN_MAX_FRAME}",
-                         _BAD_HELLO_HINT)
+        raise FrameError(
+            f"HELLO reply: max_frame {info.max_frame} is below the minimum {MIN_MAX_FRAME}", _BAD_HELLO_HINT
+        )
     for kind, specs in (("input", info.inputs), ("output", info.outputs)):
         for i, spec in enumerate(specs):
             _check_spec(f"{kind} {i}", spec)
     if info.output_bytes > MAX_OUTPUT_BYTES:
-        raise FrameError(f"HELLO reply: outputs of {info.output_bytes:,} bytes are larger than the "
-                         f"{MAX_OUTPUT_BYTES:,} bytes an INFER reply may carry",
-                         "Evaluate a model with smaller outputs, or split it.")
+        raise FrameError(
+            f"HELLO reply: outputs of {info.output_bytes:,} bytes are larger than the "
+            f"{MAX_OUTPUT_BYTES:,} bytes an INFER reply may carry",
+            "Evaluate a model with smaller outputs, or split it.",
+        )
 
 
 def _check_spec(what: str, spec: TensorSpec) -> None:
     if spec.dtype not in DTYPE_SIZES:
-        raise FrameError(f"HELLO reply: {what} has dtype code {spec.dtype}, which the link does not carry "
-                         f"(it carries {', '.join(f'{c} {n}' for c, n in DTYPE_NAMES.items())})", _BAD_HELLO_HINT)
+        raise FrameError(
+            f"HELLO reply: {what} has dtype code {spec.dtype}, which the link does not carry "
+            f"(it carries {', '.join(f'{c} {n}' for c, n in DTYPE_NAMES.items())})",
+            _BAD_HELLO_HINT,
+        )
     bad = next((d for d in spec.shape if d < 1), None)
     if bad is not None:
         raise FrameError(f"HELLO reply: {what} has dimension {bad} in shape {spec.shape}", _BAD_HELLO_HINT)
     elements = math.prod(spec.shape)
     if elements * DTYPE_SIZES[spec.dtype] != spec.bytes:
-        raise FrameError(f"HELLO reply: {what} has shape {spec.shape}: {elements:,} elements of {spec.dtype_name} "
-                         f"are {elements * DTYPE_SIZES[spec.dtype]:,} bytes, but the device says {spec.bytes:,}",
-                         _BAD_HELLO_HINT)
+        raise FrameError(
+            f"HELLO reply: {what} has shape {spec.shape}: {elements:,} elements of {spec.dtype_name} "
+            f"are {elements * DTYPE_SIZES[spec.dtype]:,} bytes, but the device says {spec.bytes:,}",
+            _BAD_HELLO_HINT,
+        )
     if not math.isfinite(spec.scale) or spec.scale < 0:
         raise FrameError(f"HELLO reply: {what} has scale {spec.scale}", _BAD_HELLO_HINT)
 
@@ -232,7 +292,7 @@ def encode_infer_reply(r: InferReply) -> bytes:
 def decode_infer_reply(body: bytes) -> InferReply:
     c = _Cursor(body, "INFER reply")
     ticks, micros, boot, count = c.unpack(_INFER_HEAD)
-    return InferReply(ticks, micros, boot, count, body[c.pos:])
+    return InferReply(ticks, micros, boot, count, body[c.pos :])
 
 
 def encode_upload(tag: int, offset: int, data: bytes) -> bytes:
@@ -242,7 +302,7 @@ def encode_upload(tag: int, offset: int, data: bytes) -> bytes:
 
 def decode_upload(body: bytes) -> tuple[int, int, bytes]:
     tag, offset = _Cursor(body, "UPLOAD").unpack(UPLOAD_HEAD)
-    return tag, offset, body[UPLOAD_HEAD.size:]
+    return tag, offset, body[UPLOAD_HEAD.size :]
 
 
 def encode_upload_ack(tag: int, staged: int) -> bytes:
@@ -272,8 +332,15 @@ def decode_profile(body: bytes) -> list[tuple[str, int]]:
 
 
 def encode_stats(s: Stats) -> bytes:
-    return _STATS.pack(s.arena_used, s.stack_high_water, s.boot_count, s.infer_count, s.rx_frames, s.rx_errors,
-                       s.uptime_ticks & 0xFFFFFFFF)
+    return _STATS.pack(
+        s.arena_used,
+        s.stack_high_water,
+        s.boot_count,
+        s.infer_count,
+        s.rx_frames,
+        s.rx_errors,
+        s.uptime_ticks & 0xFFFFFFFF,
+    )
 
 
 def decode_stats(body: bytes) -> Stats:

@@ -16,8 +16,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tinyflow.errors import LinkError, UsageError
 
-SIMULATORS = {"tflm": "tinyflow.targets.sim_tflm", "host": "tinyflow.targets.sim_host",
-              "qemu-m4": "tinyflow.targets.sim_qemu"}
+SIMULATORS = {
+    "tflm": "tinyflow.targets.sim_tflm",
+    "host": "tinyflow.targets.sim_host",
+    "qemu-m4": "tinyflow.targets.sim_qemu",
+}
 DEFAULT_BAUD = 115200
 _FLAG = ("0", "1", "true", "false", "yes", "no")
 _BOARD = "board id"
@@ -43,7 +46,9 @@ def open_target(url: str, *, model=None, board=None, timeout: float = 2.0, baud:
         UsageError for an unknown simulator, LinkError for a missing, busy or forbidden port.
     """
     if not url:
-        raise UsageError("No target given", "Pass --target sim://tflm, sim://host, sim://qemu-m4 or a port like /dev/ttyACM0.")
+        raise UsageError(
+            "No target given", "Pass --target sim://tflm, sim://host, sim://qemu-m4 or a port like /dev/ttyACM0."
+        )
     parts = urlsplit(url)
     if parts.scheme == "sim":
         return _open_sim(parts, url, model=model, board=board, timeout=timeout)
@@ -54,8 +59,10 @@ def _open_sim(parts, url: str, **kwargs):
     name = parts.netloc or parts.path.lstrip("/")
     module = SIMULATORS.get(name)
     if module is None or (parts.netloc and parts.path not in ("", "/")) or parts.fragment:
-        raise UsageError(f"Unknown simulated target {url!r}",
-                         f"Use one of {', '.join('sim://' + n for n in SIMULATORS)}, then ?key=value options.")
+        raise UsageError(
+            f"Unknown simulated target {url!r}",
+            f"Use one of {', '.join('sim://' + n for n in SIMULATORS)}, then ?key=value options.",
+        )
     params = sim_options(name, parts.query, url)
     if kwargs.get("board") is None and "board" in params:
         kwargs["board"] = params["board"]  # every simulator honours ?board=, not only some
@@ -74,16 +81,19 @@ def sim_options(name: str, query: str, url: str) -> dict[str, str]:
     # keep_blank_values: `?bord=` must be refused too, not dropped as empty.
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key not in valid:
-            raise UsageError(f"sim://{name} does not take the option {key!r} (in {url})",
-                             f"Valid: {', '.join(sorted(valid))}.")
+            raise UsageError(
+                f"sim://{name} does not take the option {key!r} (in {url})", f"Valid: {', '.join(sorted(valid))}."
+            )
         if key in params:
             raise UsageError(f"{url} gives {key!r} twice", "Give each option once.")
         choices = valid[key]
         if choices == _BOARD:
             _check_board(value, url)
         elif choices is not None and value.lower() not in choices:
-            raise UsageError(f"{url}: {key}={value} is not one of {', '.join(choices)}",
-                             f"For example sim://{name}?{key}={choices[1]}.")
+            raise UsageError(
+                f"{url}: {key}={value} is not one of {', '.join(choices)}",
+                f"For example sim://{name}?{key}={choices[1]}.",
+            )
         params[key] = value
     return params
 
@@ -122,8 +132,10 @@ def _check_network_url(url: str) -> None:
     except ValueError:
         port = None
     if not parts.hostname or port is None or port == 0:
-        raise UsageError(f"{url!r} names no host and port",
-                         f"Use {parts.scheme}://HOST:PORT with a port from 1 to 65535, e.g. {parts.scheme}://127.0.0.1:5555.")
+        raise UsageError(
+            f"{url!r} names no host and port",
+            f"Use {parts.scheme}://HOST:PORT with a port from 1 to 65535, e.g. {parts.scheme}://127.0.0.1:5555.",
+        )
 
 
 def _link_error(url: str, exc: Exception) -> LinkError:
@@ -131,15 +143,22 @@ def _link_error(url: str, exc: Exception) -> LinkError:
     err = getattr(exc, "errno", None)
     text = str(exc)
     if err == errno.ENOENT or "No such file" in text or "could not open port" in text and "FileNotFound" in text:
-        return LinkError(f"Port {url} does not exist",
-                         "Plug the board in and check the port name (ls /dev/ttyACM* /dev/ttyUSB*).")
+        return LinkError(
+            f"Port {url} does not exist", "Plug the board in and check the port name (ls /dev/ttyACM* /dev/ttyUSB*)."
+        )
     if err in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-        return LinkError(f"Permission denied opening {url}",
-                         "Add yourself to the dialout group (sudo usermod -aG dialout $USER), then log in again.")
+        return LinkError(
+            f"Permission denied opening {url}",
+            "Add yourself to the dialout group (sudo usermod -aG dialout $USER), then log in again.",
+        )
     if err == errno.EBUSY or "busy" in text.lower() or "exclusively lock" in text:
-        return LinkError(f"Port {url} is busy (another program has it open)",
-                         "Close the serial monitor or other program using it, then run again.")
+        return LinkError(
+            f"Port {url} is busy (another program has it open)",
+            "Close the serial monitor or other program using it, then run again.",
+        )
     if "invalid URL" in text or "expected" in text or isinstance(exc, ValueError):
-        return LinkError(f"Cannot open {url}: {text}",
-                         "Use a device path, socket://host:port, rfc2217://host:port, loop:// or sim://tflm.")
+        return LinkError(
+            f"Cannot open {url}: {text}",
+            "Use a device path, socket://host:port, rfc2217://host:port, loop:// or sim://tflm.",
+        )
     return LinkError(f"Cannot open {url}: {text}", "Check the cable and the port, then run again.")

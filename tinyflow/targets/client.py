@@ -28,8 +28,7 @@ MAX_BOOT_JUMP = 1024
 # fails in seconds, not after max_retries x timeout.
 GARBLED_HELLOS_PER_RETRY = 50
 # Init statuses the C core reports in HELLO for models it cannot serve (firmware/src/device.c).
-MODEL_STATUS = {-100: "has no inputs or no outputs, or more than 16 of either",
-                -101: "has inputs of 0 bytes"}
+MODEL_STATUS = {-100: "has no inputs or no outputs, or more than 16 of either", -101: "has inputs of 0 bytes"}
 
 
 @dataclass
@@ -73,7 +72,7 @@ class _Job:
     blob: bytes
     seq: int
     attempts: int = 0
-    staged: int | None = None   # bytes the device reported staged for this seq (resume point)
+    staged: int | None = None  # bytes the device reported staged for this seq (resume point)
     failed: bool = False
     sent_at: float = field(default_factory=time.monotonic)
 
@@ -91,8 +90,7 @@ class DeviceClient(RecoveryMixin):
         seed: seeds the first sequence number (random by default; tests make runs repeatable).
     """
 
-    def __init__(self, port, *, timeout: float = 5.0, max_retries: int = 10, window: int = 4,
-                 seed: int | None = None):
+    def __init__(self, port, *, timeout: float = 5.0, max_retries: int = 10, window: int = 4, seed: int | None = None):
         self.port = port
         self.timeout = timeout
         self.max_retries = max_retries
@@ -104,13 +102,13 @@ class DeviceClient(RecoveryMixin):
         self._seq = random.Random(seed).randrange(0x10000)
         self._boot: int | None = None
         self._chunk = 0
-        self._burst = 4096   # bytes per attempt when a sample is retried alone (adapts)
-        self._rtt = 0.0      # slowest recent request-to-reply time (decays), for early resyncs
+        self._burst = 4096  # bytes per attempt when a sample is retried alone (adapts)
+        self._rtt = 0.0  # slowest recent request-to-reply time (decays), for early resyncs
         self._fence_rtt = 0.0  # the same for one retry attempt and its fence
         self._fail_rate = 0.0  # recent share of samples that needed a retry (decays)
         self._last_sent_seq: int | None = None
         self._stopped_by_error = False  # the last _wait() ended on a bad frame, not on its deadline
-        self._sync_heard = False        # the last SYNC barrier received some frame, even a bad one
+        self._sync_heard = False  # the last SYNC barrier received some frame, even a bad one
         self._nonce = random.Random(seed).getrandbits(32)
         try:
             port.timeout = POLL_SECONDS
@@ -138,8 +136,11 @@ class DeviceClient(RecoveryMixin):
             sent = time.monotonic()
             self._write(b"\x00" + fr.encode_frame(m.HELLO, seq))
             # A reply to any HELLO of this handshake will do: the first may only be late.
-            frame = self._wait(lambda f: f.type == m.HELLO and f.is_reply and f.seq in seqs, stop_on_error=True,
-                               timeout=max(0.0, min(wait, deadline - sent)))
+            frame = self._wait(
+                lambda f: f.type == m.HELLO and f.is_reply and f.seq in seqs,
+                stop_on_error=True,
+                timeout=max(0.0, min(wait, deadline - sent)),
+            )
             if frame is not None:
                 # The first round trip known: it paces the short SYNC barriers until a SYNC is timed.
                 self._fence_rtt = self._fence_rtt or time.monotonic() - sent
@@ -149,24 +150,32 @@ class DeviceClient(RecoveryMixin):
             else:
                 silent += 1
                 wait = min(self.timeout, wait * 2)  # short waits first: a lost HELLO is the usual case
-        raise LinkError(f"No HELLO reply from the device after {attempts} attempts in {time.monotonic() - start:.1f} s "
-                        f"({self.counters.crc_errors - bad_before} bad frames received, "
-                        f"{silent} attempts got no frame at all)",
-                        "Check the port, the baud rate and that the firmware runs the tinyflow protocol.")
+        raise LinkError(
+            f"No HELLO reply from the device after {attempts} attempts in {time.monotonic() - start:.1f} s "
+            f"({self.counters.crc_errors - bad_before} bad frames received, "
+            f"{silent} attempts got no frame at all)",
+            "Check the port, the baud rate and that the firmware runs the tinyflow protocol.",
+        )
 
     def _accept(self, info: m.DeviceInfo) -> m.DeviceInfo:
         """Take a (well-formed) HELLO reply, or refuse a device whose model the link cannot drive."""
         if info.status != 0:
             what = MODEL_STATUS.get(info.status)
             if what is not None:
-                raise ModelError(f"The device's model {what} (init status {info.status})",
-                                 "tinyflow sends inputs and reads outputs: use a model with both.")
-            raise LinkError(f"The device's model failed to initialise (status {info.status})",
-                            "Check the firmware build (arena size, ops) and flash it again.")
+                raise ModelError(
+                    f"The device's model {what} (init status {info.status})",
+                    "tinyflow sends inputs and reads outputs: use a model with both.",
+                )
+            raise LinkError(
+                f"The device's model failed to initialise (status {info.status})",
+                "Check the firmware build (arena size, ops) and flash it again.",
+            )
         for kind, specs in (("inputs", info.inputs), ("outputs", info.outputs)):
             if not specs:
-                raise ModelError(f"The device's model has no {kind}",
-                                 "tinyflow sends inputs and reads outputs: use a model with both.")
+                raise ModelError(
+                    f"The device's model has no {kind}",
+                    "tinyflow sends inputs and reads outputs: use a model with both.",
+                )
         self._note_boot(info.boot_count)
         self.info = info
         self._chunk = self._chunk or max(MIN_CHUNK, info.max_frame - 14)
@@ -181,7 +190,7 @@ class DeviceClient(RecoveryMixin):
         if self.info is None:
             self.handshake()
         window = max(1, window or self.window)
-        pending: OrderedDict[int, _Job] = OrderedDict()   # seq -> job, in send order
+        pending: OrderedDict[int, _Job] = OrderedDict()  # seq -> job, in send order
         retry: list[_Job] = []
         done: dict[int, InferResult] = {}
         source = iter(enumerate(samples))
@@ -232,8 +241,10 @@ class DeviceClient(RecoveryMixin):
         else:
             blob = np.ascontiguousarray(inputs).tobytes()
         if len(blob) != self.info.input_bytes:
-            raise DataError(f"Sample has {len(blob)} bytes but the device's model takes {self.info.input_bytes}",
-                            "Quantize the inputs to the model's input tensor (dtype and shape).")
+            raise DataError(
+                f"Sample has {len(blob)} bytes but the device's model takes {self.info.input_bytes}",
+                "Quantize the inputs to the model's input tensor (dtype and shape).",
+            )
         return blob
 
     def _frames(self, job: _Job, start: int, end: int | None = None) -> bytes:
@@ -244,7 +255,7 @@ class DeviceClient(RecoveryMixin):
         step = max(1, min(self._chunk, self.info.max_frame - 14))
         end = len(job.blob) if end is None else min(end, len(job.blob))
         for off in range(start, end, step):
-            body = m.encode_upload(job.seq, off, job.blob[off:min(off + step, end)])
+            body = m.encode_upload(job.seq, off, job.blob[off : min(off + step, end)])
             out += fr.encode_frame(m.UPLOAD, job.seq, body, fr.FLAG_NOACK)
         return bytes(out + fr.encode_frame(m.INFER, job.seq))
 
@@ -342,9 +353,10 @@ class DeviceClient(RecoveryMixin):
             if frame is not None and frame.type == type_:
                 return frame
             self.counters.retries += 1
-        raise LinkError(f"No {m.TYPE_NAMES[type_]} reply after {self.max_retries} attempts in "
-                        f"{time.monotonic() - start:.1f} s",
-                        "Check the port and that the firmware runs the tinyflow protocol.")
+        raise LinkError(
+            f"No {m.TYPE_NAMES[type_]} reply after {self.max_retries} attempts in {time.monotonic() - start:.1f} s",
+            "Check the port and that the firmware runs the tinyflow protocol.",
+        )
 
     def _result(self, job: _Job, frame: fr.Frame) -> InferResult:
         r = m.decode_infer_reply(frame.body)
@@ -354,7 +366,7 @@ class DeviceClient(RecoveryMixin):
         outs, at = [], 0
         for spec in self.info.outputs:
             dt = np.dtype(NUMPY_DTYPES.get(spec.dtype, np.uint8))
-            outs.append(np.frombuffer(r.outputs[at:at + spec.bytes], dtype=dt).reshape(spec.shape))
+            outs.append(np.frombuffer(r.outputs[at : at + spec.bytes], dtype=dt).reshape(spec.shape))
             at += spec.bytes
         return InferResult(job.index, r.outputs, outs, r.ticks, r.micros, r.boot_count)
 

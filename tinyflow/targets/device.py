@@ -61,8 +61,16 @@ class Runtime(abc.ABC):
 class PythonDevice:
     """The protocol core in Python: feed() request bytes, get reply bytes."""
 
-    def __init__(self, runtime: Runtime, *, max_frame: int = 1024, rx_queue_bytes: int = 65536,
-                 boot_count: int = 0, firmware_version: str | None = None, reply_cache_bytes: int = 1024):
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        max_frame: int = 1024,
+        rx_queue_bytes: int = 65536,
+        boot_count: int = 0,
+        firmware_version: str | None = None,
+        reply_cache_bytes: int = 1024,
+    ):
         from tinyflow import __version__
 
         self.runtime = runtime
@@ -95,8 +103,11 @@ class PythonDevice:
         for ev in self.reader.feed(bytes(data)):
             if isinstance(ev, fr.FrameError):
                 self.rx_errors += 1
-                code = m.ERR_TOO_LONG if "longer" in ev.message else (
-                    m.ERR_BAD_CRC if "CRC" in ev.message else m.ERR_BAD_FRAME)
+                code = (
+                    m.ERR_TOO_LONG
+                    if "longer" in ev.message
+                    else (m.ERR_BAD_CRC if "CRC" in ev.message else m.ERR_BAD_FRAME)
+                )
                 out += self._error(fr.SEQ_UNKNOWN, code, 0, 0, 0, ev.message)
             else:
                 self.rx_frames += 1
@@ -106,8 +117,14 @@ class PythonDevice:
 
     # -- requests -------------------------------------------------------------------------
     def _dispatch(self, f: fr.Frame) -> bytes:
-        handler = {m.HELLO: self._hello, m.INFER: self._infer, m.UPLOAD: self._upload,
-                   m.PROFILE: self._profile, m.STATS: self._stats, m.SYNC: self._sync}.get(f.type)
+        handler = {
+            m.HELLO: self._hello,
+            m.INFER: self._infer,
+            m.UPLOAD: self._upload,
+            m.PROFILE: self._profile,
+            m.STATS: self._stats,
+            m.SYNC: self._sync,
+        }.get(f.type)
         if handler is None:
             return self._error(f.seq, m.ERR_UNKNOWN_TYPE, f.type, 0, f.type, "unknown request type")
         return handler(f)
@@ -120,27 +137,42 @@ class PythonDevice:
 
     def _hello(self, f):
         i, rt = self.info, self.runtime
-        info = m.DeviceInfo(max_frame=self.max_frame, rx_queue_bytes=self.rx_queue_bytes, boot_count=self.boot_count,
-                            cpu_hz=int(rt.cpu_hz), ticks_per_second=int(rt.ticks_per_second),
-                            model_bytes=i.model_bytes, model_sha256=i.model_sha256, arena_bytes=i.arena_bytes,
-                            num_ops=len(i.op_names), firmware_version=self.firmware_version, board_id=rt.board_id,
-                            runtime=i.runtime, model_name=i.model_name, inputs=i.inputs, outputs=i.outputs)
+        info = m.DeviceInfo(
+            max_frame=self.max_frame,
+            rx_queue_bytes=self.rx_queue_bytes,
+            boot_count=self.boot_count,
+            cpu_hz=int(rt.cpu_hz),
+            ticks_per_second=int(rt.ticks_per_second),
+            model_bytes=i.model_bytes,
+            model_sha256=i.model_sha256,
+            arena_bytes=i.arena_bytes,
+            num_ops=len(i.op_names),
+            firmware_version=self.firmware_version,
+            board_id=rt.board_id,
+            runtime=i.runtime,
+            model_name=i.model_name,
+            inputs=i.inputs,
+            outputs=i.outputs,
+        )
         return self._reply(f, m.encode_info(info))
 
     def _infer(self, f):
         if self.cache is not None and self.cache[0] == f.seq:
             return self._reply(f, m.encode_infer_reply(self.cache[1]))
         if f.body and len(f.body) != self.input_total:
-            return self._error(f.seq, m.ERR_BAD_LENGTH, m.INFER, 0, self.input_total, "INFER body is not the input size")
+            return self._error(
+                f.seq, m.ERR_BAD_LENGTH, m.INFER, 0, self.input_total, "INFER body is not the input size"
+            )
         self.offset_error_sent = False
         if not f.body and (self.staged_count != self.input_total or self.staged_tag != f.seq):
-            return self._error(f.seq, m.ERR_NOT_STAGED, m.INFER, self.staged_tag, self.staged_count,
-                               "input not fully staged")
+            return self._error(
+                f.seq, m.ERR_NOT_STAGED, m.INFER, self.staged_tag, self.staged_count, "input not fully staged"
+            )
         data = f.body or bytes(self.staged)
         self.staged_count = 0
         buffers, at = [], 0
         for spec in self.info.inputs:
-            buffers.append(data[at:at + spec.bytes])
+            buffers.append(data[at : at + spec.bytes])
             at += spec.bytes
         try:
             outputs, op_ticks = self.runtime.invoke(buffers)
@@ -165,10 +197,13 @@ class PythonDevice:
         in_order = offset == 0 or (tag == self.staged_tag and offset == self.staged_count)
         if not in_order or offset + len(data) > self.input_total:
             first, self.offset_error_sent = not self.offset_error_sent, True  # one error per broken upload
-            return self._error(f.seq, m.ERR_BAD_OFFSET, m.UPLOAD, self.staged_tag, self.staged_count,
-                               "chunk out of order") if first else b""
+            return (
+                self._error(f.seq, m.ERR_BAD_OFFSET, m.UPLOAD, self.staged_tag, self.staged_count, "chunk out of order")
+                if first
+                else b""
+            )
         self.offset_error_sent = False
-        self.staged[offset:offset + len(data)] = data
+        self.staged[offset : offset + len(data)] = data
         self.staged_tag, self.staged_count = tag, offset + len(data)
         if f.flags & fr.FLAG_NOACK:
             return b""
@@ -183,8 +218,15 @@ class PythonDevice:
         return self._reply(f, m.encode_profile(self.op_ticks, self.info.op_names))
 
     def _stats(self, f):
-        s = m.Stats(self.runtime.arena_used(), self.runtime.stack_high_water(), self.boot_count, self.infer_count,
-                    self.rx_frames, self.rx_errors, self.uptime_ticks)
+        s = m.Stats(
+            self.runtime.arena_used(),
+            self.runtime.stack_high_water(),
+            self.boot_count,
+            self.infer_count,
+            self.rx_frames,
+            self.rx_errors,
+            self.uptime_ticks,
+        )
         return self._reply(f, m.encode_stats(s))
 
 

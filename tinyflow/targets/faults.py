@@ -50,8 +50,10 @@ def parse_faults(spec: str | FaultSpec | None) -> FaultSpec:
         key, _, value = part.partition("=")
         key = key.strip().replace("-", "_")
         if key not in FaultSpec.__dataclass_fields__ or not value:
-            raise UsageError(f"Unknown fault '{part}' in --inject-faults {spec!r}",
-                             "Use keys ber, drop, dup, garbage, reset_every, seed, e.g. ber=1e-4,drop=1e-4,reset_every=500.")
+            raise UsageError(
+                f"Unknown fault '{part}' in --inject-faults {spec!r}",
+                "Use keys ber, drop, dup, garbage, reset_every, seed, e.g. ber=1e-4,drop=1e-4,reset_every=500.",
+            )
         setattr(out, key, _number(key, value.strip()))
     return out
 
@@ -61,11 +63,13 @@ def _number(key: str, value: str) -> float | int:
     try:
         num = int(value) if key in COUNTS else float(value)
     except ValueError:
-        raise UsageError(f"Fault '{key}' needs a number, received {value!r}",
-                         "For example ber=1e-4 or reset_every=500.") from None
+        raise UsageError(
+            f"Fault '{key}' needs a number, received {value!r}", "For example ber=1e-4 or reset_every=500."
+        ) from None
     if key in RATES and not (math.isfinite(num) and 0.0 <= num <= 1.0):
-        raise UsageError(f"Fault '{key}' is a probability, received {value}",
-                         f"Use a finite rate between 0 and 1, e.g. {key}=1e-4.")
+        raise UsageError(
+            f"Fault '{key}' is a probability, received {value}", f"Use a finite rate between 0 and 1, e.g. {key}=1e-4."
+        )
     if key in COUNTS and num < 0:
         raise UsageError(f"Fault '{key}' is a count, received {value}", f"Use a whole number >= 0, e.g. {key}=500.")
     return num
@@ -128,8 +132,10 @@ class FaultyPort(_Wrapper):
         self._rx = bytearray()
         self.injected = {"flipped": 0, "dropped": 0, "duplicated": 0, "garbage": 0, "resets": 0}
         if spec.reset_every and not hasattr(port, "reset"):
-            raise UsageError("reset_every needs a simulated target that can be rebooted (sim://...)",
-                             "Drop reset_every from --inject-faults for a real board.")
+            raise UsageError(
+                "reset_every needs a simulated target that can be rebooted (sim://...)",
+                "Drop reset_every from --inject-faults for a real board.",
+            )
 
     def _mangle(self, data: bytes) -> bytes:
         if not data or not (self._p_byte or self.spec.drop or self.spec.dup):
@@ -196,7 +202,7 @@ class ThrottledPort(_Wrapper):
         self.rate = baud / bits_per_byte
         self._tx_free = 0.0
         self._rx_free = 0.0
-        self._rx: deque[list] = deque()   # [start time, bytes] on the device-to-host line
+        self._rx: deque[list] = deque()  # [start time, bytes] on the device-to-host line
         self._timeout = getattr(port, "timeout", 1.0)
         port.timeout = 0  # polled: the wrapper does the waiting
 
@@ -214,7 +220,7 @@ class ThrottledPort(_Wrapper):
         # not leave the emulated line idle (on a loaded host that cost ~7% of the line rate).
         self._tx_free = max(time.monotonic(), self._tx_free)
         for i in range(0, len(data), self.PIECE):
-            piece = data[i:i + self.PIECE]
+            piece = data[i : i + self.PIECE]
             self._tx_free += len(piece) / self.rate
             _sleep_until(self._tx_free)
             self.inner.write(piece)

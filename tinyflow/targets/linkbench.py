@@ -19,7 +19,12 @@ from tinyflow.targets.client import DeviceClient
 from tinyflow.targets.faults import ThrottledPort
 from tinyflow.targets.sim_host import ProcessPort
 
-CASES = [("KWS 490 B", 490, 0), ("KWS 490 B", 490, 40_000), ("CIFAR 3,072 B", 3072, 0), ("CIFAR 3,072 B", 3072, 250_000)]
+CASES = [
+    ("KWS 490 B", 490, 0),
+    ("KWS 490 B", 490, 40_000),
+    ("CIFAR 3,072 B", 3072, 0),
+    ("CIFAR 3,072 B", 3072, 250_000),
+]
 
 
 def run_case(size: int, delay_us: int, window: int, baud: int, samples: int) -> dict:
@@ -32,7 +37,7 @@ def run_case(size: int, delay_us: int, window: int, baud: int, samples: int) -> 
         client.handshake()
         rng = np.random.default_rng(0)
         xs = [rng.integers(-128, 128, size, dtype=np.int8) for _ in range(samples)]
-        list(client.infer_many(xs[:1], window=1))   # warm up (process start, first reply)
+        list(client.infer_many(xs[:1], window=1))  # warm up (process start, first reply)
         t0 = time.monotonic()
         n = sum(1 for _ in client.infer_many(xs, window=window))
         seconds = time.monotonic() - t0
@@ -52,8 +57,10 @@ def main(argv=None) -> None:
     for label, size, delay in CASES:
         r1 = run_case(size, delay, 1, args.baud, args.samples)
         r4 = run_case(size, delay, 4, args.baud, args.samples)
-        print(f"| {label} | {delay / 1000:.0f} ms | {r1['samples_per_s']:.2f}/s, {r1['efficiency']:.3f} | "
-              f"{r4['samples_per_s']:.2f}/s, {r4['efficiency']:.3f} | x{r4['samples_per_s'] / r1['samples_per_s']:.2f} |")
+        print(
+            f"| {label} | {delay / 1000:.0f} ms | {r1['samples_per_s']:.2f}/s, {r1['efficiency']:.3f} | "
+            f"{r4['samples_per_s']:.2f}/s, {r4['efficiency']:.3f} | x{r4['samples_per_s'] / r1['samples_per_s']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -63,10 +63,11 @@ class RecoveryMixin:
                 self._fail(job, retry)
 
     def _fail(self, job, retry: list, err: m.ErrorReply | None = None) -> None:
-        if err is not None and err.code in (m.ERR_MODEL_FAILED, m.ERR_NOT_READY, m.ERR_BAD_LENGTH,
-                                            m.ERR_UNKNOWN_TYPE):
-            raise LinkError(f"The device refused sample {job.index}: {err.name} ({err.message})",
-                            "Check that the firmware was built for this model.")
+        if err is not None and err.code in (m.ERR_MODEL_FAILED, m.ERR_NOT_READY, m.ERR_BAD_LENGTH, m.ERR_UNKNOWN_TYPE):
+            raise LinkError(
+                f"The device refused sample {job.index}: {err.name} ({err.message})",
+                "Check that the firmware was built for this model.",
+            )
         job.failed = True
         self._fail_rate = 0.8 * self._fail_rate + 0.2
         retry.append(job)
@@ -209,11 +210,16 @@ class RecoveryMixin:
             else:
                 stalled += 1
             if stalled >= self.max_retries or lost_progress > self.max_retries:
-                what = (f"failed {stalled} times in a row" if stalled >= self.max_retries else
-                        f"lost its staged upload {lost_progress} times (the device keeps restarting)")
-                raise LinkError(f"Sample {job.index} {what} over the link "
-                                f"({self.counters.crc_errors} bad frames, {self.counters.timeouts} timeouts)",
-                                "The link is too noisy or the device stopped answering; check the cable and baud rate.")
+                what = (
+                    f"failed {stalled} times in a row"
+                    if stalled >= self.max_retries
+                    else f"lost its staged upload {lost_progress} times (the device keeps restarting)"
+                )
+                raise LinkError(
+                    f"Sample {job.index} {what} over the link "
+                    f"({self.counters.crc_errors} bad frames, {self.counters.timeouts} timeouts)",
+                    "The link is too noisy or the device stopped answering; check the cable and baud rate.",
+                )
 
     def _fenced_outcome(self, job):
         """(INFER reply or INFER error of this attempt, fence seen) after sending a SYNC fence.
@@ -259,7 +265,9 @@ class RecoveryMixin:
         if not self._sync(OrderedDict(), [], {}, start + self.timeout):
             self.counters.timeouts += 1
             if not self._sync_heard:
-                raise LinkError(f"The device stopped answering: nothing received for {time.monotonic() - start:.1f} s "
-                                f"after SYNC ({self.counters.crc_errors} bad frames, {self.counters.timeouts} "
-                                "timeouts so far)",
-                                "Check the cable and the baud rate, and that the board did not crash.")
+                raise LinkError(
+                    f"The device stopped answering: nothing received for {time.monotonic() - start:.1f} s "
+                    f"after SYNC ({self.counters.crc_errors} bad frames, {self.counters.timeouts} "
+                    "timeouts so far)",
+                    "Check the cable and the baud rate, and that the board did not crash.",
+                )

@@ -52,12 +52,20 @@ class ProcessPort:
         tty.setraw(slave)  # binary frames: no echo, no CR/LF translation, no signals
         self._stderr = tempfile.TemporaryFile()
         try:
-            self._proc = subprocess.Popen([*self.argv, "--boot", str(self.boot_count)], stdin=slave, stdout=slave,
-                                          stderr=self._stderr, close_fds=True, start_new_session=True)
+            self._proc = subprocess.Popen(
+                [*self.argv, "--boot", str(self.boot_count)],
+                stdin=slave,
+                stdout=slave,
+                stderr=self._stderr,
+                close_fds=True,
+                start_new_session=True,
+            )
         except OSError as exc:
             os.close(master)
-            raise LinkError(f"Cannot start the host firmware {self.argv[0]}: {exc}",
-                            "Rebuild it (delete ~/.cache/tinyflow/build) and run again.") from exc
+            raise LinkError(
+                f"Cannot start the host firmware {self.argv[0]}: {exc}",
+                "Rebuild it (delete ~/.cache/tinyflow/build) and run again.",
+            ) from exc
         finally:
             os.close(slave)
         fcntl.fcntl(master, fcntl.F_SETFL, fcntl.fcntl(master, fcntl.F_GETFL) | os.O_NONBLOCK)
@@ -119,8 +127,10 @@ class ProcessPort:
         if code not in (None, 0):
             report = self.stderr_text().strip().splitlines()
             first = next((ln for ln in report if "ERROR" in ln or "runtime error" in ln), report[0] if report else "")
-            raise LinkError(f"The host firmware exited with code {code}" + (f": {first.strip()}" if first else ""),
-                            "This is a tinyflow bug: report it with the model and this message.")
+            raise LinkError(
+                f"The host firmware exited with code {code}" + (f": {first.strip()}" if first else ""),
+                "This is a tinyflow bug: report it with the model and this message.",
+            )
 
     # -- pyserial surface -------------------------------------------------------------------
     @property
@@ -175,8 +185,10 @@ class ProcessPort:
                 raise LinkError(f"Writing to the host firmware failed: {exc}", "Open the target again.") from exc
             if time.monotonic() > deadline:
                 self.check()
-                raise LinkError(f"The host firmware did not read its input for {self.write_timeout:g} s",
-                                "It may be stuck; open the target again.")
+                raise LinkError(
+                    f"The host firmware did not read its input for {self.write_timeout:g} s",
+                    "It may be stuck; open the target again.",
+                )
             select.select([], [self._fd], [], 0.05)
         return len(data)
 
@@ -202,8 +214,9 @@ def query_params(url_parts) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
 
 
-def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, sanitize: bool | None = None,
-         **_ignored) -> ProcessPort:  # noqa: A001
+def open(
+    url_parts=None, *, model=None, board=None, timeout: float = 2.0, sanitize: bool | None = None, **_ignored
+) -> ProcessPort:  # noqa: A001
     """Compile `model`, build the host firmware around it, and start it on a pseudo-terminal."""
     from tinyflow.build.host import build_host_firmware
 
@@ -213,7 +226,9 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, saniti
     defines = {}
     if "rx" in q:
         if not q["rx"].isdigit() or not 64 <= int(q["rx"]) <= 65535:
-            raise UsageError(f"sim://host rx={q['rx']} must be a byte count between 64 and 65535", "For example ?rx=1024.")
+            raise UsageError(
+                f"sim://host rx={q['rx']} must be a byte count between 64 and 65535", "For example ?rx=1024."
+            )
         defines["TINYFLOW_RX_BYTES"] = int(q["rx"])
     if board:
         defines["TINYFLOW_BOARD_ID"] = f'"host-{getattr(board, "id", board)}"'
@@ -221,7 +236,9 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, saniti
         exe = build_host_firmware(sanitize=sanitize, eembc=flag("eembc"), defines=defines)
     else:
         if model is None:
-            raise UsageError("sim://host needs a model to build its firmware", "Pass the model file, or use sim://host?fake=1.")
+            raise UsageError(
+                "sim://host needs a model to build its firmware", "Pass the model file, or use sim://host?fake=1."
+            )
         from tinyflow.compile import compile_model
 
         # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
@@ -245,8 +262,14 @@ class PtyDevice:
         # the port. Nothing here reads it, so replies wait for whoever opens the path next.
         self._keep = slave
         self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen([str(exe), "--boot", str(boot_count)], stdin=master, stdout=master,
-                                      stderr=self._stderr, close_fds=True, start_new_session=True)
+        self._proc = subprocess.Popen(
+            [str(exe), "--boot", str(boot_count)],
+            stdin=master,
+            stdout=master,
+            stderr=self._stderr,
+            close_fds=True,
+            start_new_session=True,
+        )
         os.close(master)
 
     def close(self) -> None:
@@ -285,8 +308,10 @@ def main(argv=None) -> None:
     """`python -m tinyflow.targets.sim_host [--tinyflow] [MODEL]`: serve a simulated DUT on a pty."""
     import argparse
 
-    ap = argparse.ArgumentParser(description="Serve the host firmware on a pseudo-terminal for the "
-                                             "MLPerf Tiny runner (EEMBC protocol) or any serial program.")
+    ap = argparse.ArgumentParser(
+        description="Serve the host firmware on a pseudo-terminal for the "
+        "MLPerf Tiny runner (EEMBC protocol) or any serial program."
+    )
     ap.add_argument("model", nargs="?", help=".tflite file (default: the fake model)")
     ap.add_argument("--tinyflow", action="store_true", help="speak the tinyflow protocol instead of EEMBC")
     args = ap.parse_args(argv)

@@ -66,11 +66,24 @@ def qemu_command(elf: Path, tcp_port: int, boot_count: int = 0) -> list[str]:
     addr = symbol_address(elf, BOOT_COUNT_SYMBOL)
     # The generic loader writes the boot counter into the firmware's .noinit word before reset.
     loader = ["-device", f"loader,addr={addr:#x},data={boot_count},data-len=4"] if addr is not None else []
-    return [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-kernel", str(elf), *loader,
-            "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=on",
-            "-semihosting-config", "enable=on,target=native",
-            # nodelay: without it Nagle holds every small reply ~40 ms.
-            "-serial", f"tcp:127.0.0.1:{tcp_port},server=on,wait=on,nodelay=on"]
+    return [
+        QEMU,
+        "-M",
+        MACHINE,
+        "-nographic",
+        "-monitor",
+        "none",
+        "-kernel",
+        str(elf),
+        *loader,
+        "-icount",
+        f"shift={ICOUNT_SHIFT},align=off,sleep=on",
+        "-semihosting-config",
+        "enable=on,target=native",
+        # nodelay: without it Nagle holds every small reply ~40 ms.
+        "-serial",
+        f"tcp:127.0.0.1:{tcp_port},server=on,wait=on,nodelay=on",
+    ]
 
 
 def symbol_address(elf: Path, name: str) -> int | None:
@@ -88,7 +101,7 @@ class Emulation:
     """What the target knows beyond the serial link (profile and bench read it)."""
 
     elf: Path
-    memory: object                 # tinyflow.build.arm.ElfMemory
+    memory: object  # tinyflow.build.arm.ElfMemory
     board: str
     clock_hz: float
     ticks_per_instruction: float = TICKS_PER_INSTRUCTION
@@ -115,13 +128,19 @@ class QemuPort:
     # -- life cycle -------------------------------------------------------------------
     def _start(self) -> None:
         if shutil.which(QEMU) is None:
-            raise ToolchainError(f"{QEMU} was not found on PATH", "Install it (apt-get install qemu-system-arm) or run ./run setup.")
+            raise ToolchainError(
+                f"{QEMU} was not found on PATH", "Install it (apt-get install qemu-system-arm) or run ./run setup."
+            )
         last = None
         for _ in range(3):  # a free port can be taken between probing and QEMU binding it
             tcp_port = _free_port()
             self._log = tempfile.TemporaryFile()
-            self._proc = subprocess.Popen(qemu_command(self.elf, tcp_port, self.boot_count), stdin=subprocess.DEVNULL,
-                                          stdout=self._log, stderr=subprocess.STDOUT)
+            self._proc = subprocess.Popen(
+                qemu_command(self.elf, tcp_port, self.boot_count),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 self._serial = self._connect(tcp_port)
                 return
@@ -137,14 +156,18 @@ class QemuPort:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise LinkError(f"{QEMU} exited at start-up with code {self._proc.returncode}: {self._output()[:300]}",
-                                "Check that the firmware ELF is a Cortex-M image for mps2-an386.")
+                raise LinkError(
+                    f"{QEMU} exited at start-up with code {self._proc.returncode}: {self._output()[:300]}",
+                    "Check that the firmware ELF is a Cortex-M image for mps2-an386.",
+                )
             try:
                 return serial.serial_for_url(f"socket://127.0.0.1:{tcp_port}", timeout=self._timeout)
             except (serial.SerialException, OSError):
                 time.sleep(0.05)
-        raise LinkError(f"{QEMU} did not open its UART socket within {START_TIMEOUT:.0f} s",
-                        "The machine may be overloaded; run again.")
+        raise LinkError(
+            f"{QEMU} did not open its UART socket within {START_TIMEOUT:.0f} s",
+            "The machine may be overloaded; run again.",
+        )
 
     def _kill(self) -> None:
         if self._serial is not None:
@@ -247,11 +270,15 @@ class QemuPort:
         out = self._output()
         fault = next((ln for ln in out.splitlines() if "HardFault" in ln or "exception" in ln), "")
         if code == EXIT_FAULT or fault:
-            raise LinkError(f"The firmware crashed on {MACHINE}: {fault.removeprefix('tinyflow: ') or 'fault'}",
-                            "This is a tinyflow bug: report it with the model and this line (pc is in the ELF: "
-                            f"arm-none-eabi-addr2line -e {self.elf} <pc>).")
-        raise LinkError(f"The firmware on {MACHINE} exited with code {code}" + (f": {out.strip()[:200]}" if out.strip() else ""),
-                        "Open the target again to restart it.")
+            raise LinkError(
+                f"The firmware crashed on {MACHINE}: {fault.removeprefix('tinyflow: ') or 'fault'}",
+                "This is a tinyflow bug: report it with the model and this line (pc is in the ELF: "
+                f"arm-none-eabi-addr2line -e {self.elf} <pc>).",
+            )
+        raise LinkError(
+            f"The firmware on {MACHINE} exited with code {code}" + (f": {out.strip()[:200]}" if out.strip() else ""),
+            "Open the target again to restart it.",
+        )
 
     def output(self) -> str:
         """Everything the emulator and the firmware's semihosting wrote so far."""
@@ -273,6 +300,7 @@ def _free_port() -> int:
 
 # -- the target: build the firmware for a model and a board, then launch it ----------------
 
+
 def query_params(url_parts) -> dict[str, str]:
     """`?board=...` etc. from a urllib SplitResult, a query string, or a dict."""
     if url_parts is None:
@@ -283,8 +311,9 @@ def query_params(url_parts) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
 
 
-def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, dsp: bool | None = None,
-         **_ignored) -> QemuPort:  # noqa: A001
+def open(
+    url_parts=None, *, model=None, board=None, timeout: float = 2.0, dsp: bool | None = None, **_ignored
+) -> QemuPort:  # noqa: A001
     """Build the firmware for `model` on `board` and start it on QEMU; returns the port.
 
     Args:
@@ -306,8 +335,8 @@ def open(url_parts=None, *, model=None, board=None, timeout: float = 2.0, dsp: b
     return QemuPort(fw.elf, timeout=timeout, emulation=emulation)
 
 
-
 # -- building the firmware for a model ----------------------------------------------------
+
 
 @dataclass
 class BoardBudget:
@@ -329,11 +358,17 @@ def board_budget(board) -> BoardBudget:
     b = load_board(board) if isinstance(board, str) else board
     if "cortex-m4" not in b.core:
         m4 = [x.id for x in list_boards() if "cortex-m4" in x.core]
-        raise BoardError(f"sim://qemu-m4 emulates a Cortex-M4 but board {b.id} has a {b.core} core, so its instruction "
-                         "counts and time estimates would not apply",
-                         f"Use a Cortex-M4 board ({', '.join(m4)}), or sim://host / sim://tflm for {b.id}.")
-    return BoardBudget(id=b.id, clock_hz=float(b.cpu_hz), flash_bytes=b.flash_bytes - b.reserved_flash_bytes,
-                       ram_bytes=b.ram_bytes - b.reserved_ram_bytes)
+        raise BoardError(
+            f"sim://qemu-m4 emulates a Cortex-M4 but board {b.id} has a {b.core} core, so its instruction "
+            "counts and time estimates would not apply",
+            f"Use a Cortex-M4 board ({', '.join(m4)}), or sim://host / sim://tflm for {b.id}.",
+        )
+    return BoardBudget(
+        id=b.id,
+        clock_hz=float(b.cpu_hz),
+        flash_bytes=b.flash_bytes - b.reserved_flash_bytes,
+        ram_bytes=b.ram_bytes - b.reserved_ram_bytes,
+    )
 
 
 def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "model", dsp: bool = True):
@@ -363,10 +398,19 @@ def build_model_firmware(model_bytes: bytes, board="nano33ble", *, name: str = "
     fw_dir = firmware_dir()
     # mps2-an386 is a Cortex-M4: the same kernel choice as a generated project for the board.
     kernels = kernel_sources(list(compiled.kernels), variant_for("cortex-m4", dsp))
-    sources = [*(p for p in staged if p.suffix == ".c"), *kernels,
-               *sorted((fw_dir / "src").glob("*.c")), arm.port_dir() / "main.c"]
-    fw = arm.build_firmware(sources, memory_map(budget), include_dirs=[src_dir, fw_dir / "src"],
-                            defines=port_defines(budget), name=f"qemu-{name}-{digest}{'' if dsp else '-portable'}")
+    sources = [
+        *(p for p in staged if p.suffix == ".c"),
+        *kernels,
+        *sorted((fw_dir / "src").glob("*.c")),
+        arm.port_dir() / "main.c",
+    ]
+    fw = arm.build_firmware(
+        sources,
+        memory_map(budget),
+        include_dirs=[src_dir, fw_dir / "src"],
+        defines=port_defines(budget),
+        name=f"qemu-{name}-{digest}{'' if dsp else '-portable'}",
+    )
     return fw, budget
 
 
@@ -374,11 +418,14 @@ def port_defines(budget: BoardBudget) -> dict[str, str]:
     """The mps2_an386 port's build settings for a board: tick rate, clock, id, receive queue."""
     from tinyflow.escaping import c_string
 
-    return {"TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
-            "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u", "TINYFLOW_BOARD_ID": c_string(budget.id),
-            # QEMU's socket absorbs what the host sends while the core computes, so the host
-            # may keep a window of requests in flight (a real UART has only its FIFO).
-            "TINYFLOW_RX_QUEUE_BYTES": RX_QUEUE_BYTES}
+    return {
+        "TINYFLOW_MPS2_TICKS_PER_SECOND": f"{ticks_per_second_for(budget.clock_hz)}u",
+        "TINYFLOW_CPU_HZ": f"{int(budget.clock_hz)}u",
+        "TINYFLOW_BOARD_ID": c_string(budget.id),
+        # QEMU's socket absorbs what the host sends while the core computes, so the host
+        # may keep a window of requests in flight (a real UART has only its FIFO).
+        "TINYFLOW_RX_QUEUE_BYTES": RX_QUEUE_BYTES,
+    }
 
 
 def memory_map(budget: BoardBudget):

@@ -43,8 +43,10 @@ CYCLES_PER_MAC = 7.49
 # Uncalibrated (those ops are a few percent of the calibration models); it keeps them from
 # showing as free in profiles.
 CYCLES_PER_ELEMENT = 4.0
-LATENCY_BASIS = (f"is an ESTIMATE, not a measurement: {CYCLES_PER_MAC} cycles per MAC (+{CYCLES_PER_ELEMENT:g} per "
-                 "operation of other ops) at the board's clock; see docs/eval.md")
+LATENCY_BASIS = (
+    f"is an ESTIMATE, not a measurement: {CYCLES_PER_MAC} cycles per MAC (+{CYCLES_PER_ELEMENT:g} per "
+    "operation of other ops) at the board's clock; see docs/eval.md"
+)
 
 
 # Ops whose cost is their multiply-accumulates (tinyflow.analysis.op_macs counts one per weight use).
@@ -101,20 +103,32 @@ class TflmRuntime(Runtime):
             self._worker.close()
             raise
         self.op_cycles = estimate_op_cycles(self.model)
-        self._info = ModelInfo(runtime="tflm", model_name=(name or "model")[:40], inputs=[s for s, _ in self._inputs],
-                               outputs=outputs, op_names=[op.name for op in self.model.ops],
-                               model_sha256=hashlib.sha256(self.model_bytes).digest()[:8],
-                               model_bytes=len(self.model_bytes), arena_bytes=_round_up(self._arena_used, 16))
+        self._info = ModelInfo(
+            runtime="tflm",
+            model_name=(name or "model")[:40],
+            inputs=[s for s, _ in self._inputs],
+            outputs=outputs,
+            op_names=[op.name for op in self.model.ops],
+            model_sha256=hashlib.sha256(self.model_bytes).digest()[:8],
+            model_bytes=len(self.model_bytes),
+            arena_bytes=_round_up(self._arena_used, 16),
+        )
 
     def _spec(self, index: int) -> tuple[TensorSpec, np.dtype]:
         t = self.model.tensors[index]
         dtype = np.dtype(t.dtype)
         if dtype.name not in LINK_BY_NUMPY:
-            raise ModelError(f"Tensor {t.name!r} is {dtype.name}; the device link carries only "
-                             f"{', '.join(LINK_BY_NUMPY)}", "Quantize the model's inputs and outputs to int8.")
-        spec = TensorSpec(LINK_BY_NUMPY[dtype.name].code, tuple(int(d) for d in t.shape),
-                          float(t.scale[0]) if len(t.scale) else 0.0,
-                          int(t.zero_point[0]) if len(t.zero_point) else 0, int(t.nbytes))
+            raise ModelError(
+                f"Tensor {t.name!r} is {dtype.name}; the device link carries only {', '.join(LINK_BY_NUMPY)}",
+                "Quantize the model's inputs and outputs to int8.",
+            )
+        spec = TensorSpec(
+            LINK_BY_NUMPY[dtype.name].code,
+            tuple(int(d) for d in t.shape),
+            float(t.scale[0]) if len(t.scale) else 0.0,
+            int(t.zero_point[0]) if len(t.zero_point) else 0,
+            int(t.nbytes),
+        )
         return spec, dtype
 
     def model_info(self) -> ModelInfo:
@@ -127,8 +141,10 @@ class TflmRuntime(Runtime):
         """Run one inference on the raw input buffers; returns (output buffers, estimated op cycles).
 
         Variable tensors start from zero, as in the host reference."""
-        arrays = [np.frombuffer(bytes(buf), dtype=dtype).reshape(spec.shape)
-                  for (spec, dtype), buf in zip(self._inputs, inputs)]
+        arrays = [
+            np.frombuffer(bytes(buf), dtype=dtype).reshape(spec.shape)
+            for (spec, dtype), buf in zip(self._inputs, inputs)
+        ]
         outs = self._worker.invoke(arrays, reset=True)
         return [np.ascontiguousarray(o).tobytes() for o in outs], list(self.op_cycles)
 
@@ -168,8 +184,9 @@ def check_fit(board, model_bytes: int, arena_bytes: int, lower_bound: bool = Fal
 
     fit = fit_model(board, "tflm", model_flash=model_bytes, ram=arena_bytes)
     if lower_bound and not fit.fits:
-        fit.ram_parts = {("arena (at least: tensors live together)" if k == "arena" else k): v
-                         for k, v in fit.ram_parts.items()}
+        fit.ram_parts = {
+            ("arena (at least: tensors live together)" if k == "arena" else k): v for k, v in fit.ram_parts.items()
+        }
     fit.raise_if_not_fit()
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from tinyflow.errors import ModelError
 
 HINT = "Check that the file is an intact .tflite model (re-export it from the converter)."
-SIZE_HINT = "Check the model's tensor shapes (the input shape first): the file is malformed or not a microcontroller model."
+SIZE_HINT = (
+    "Check the model's tensor shapes (the input shape first): the file is malformed or not a microcontroller model."
+)
 
 # Activations (non-constant tensors) have no bytes in the file to bound them: their shapes alone
 # make a runtime allocate. No microcontroller (even with 16 MB of PSRAM) runs a model past these,
@@ -69,9 +71,15 @@ def check_activation_sizes(tensors: list, where: str = "") -> None:
             continue  # bounded by the file: its bytes were checked against its shape
         total += t.nbytes
         if t.nbytes > MAX_TENSOR_BYTES:
-            raise ModelError(f"Tensor {t.index} ({t.name}){where} of shape {list(t.shape)} {t.type_name} needs "
-                             f"{t.nbytes:,} bytes; tinyflow takes activations of at most {MAX_TENSOR_BYTES:,} bytes "
-                             "(more than any microcontroller has)", SIZE_HINT)
+            raise ModelError(
+                f"Tensor {t.index} ({t.name}){where} of shape {list(t.shape)} {t.type_name} needs "
+                f"{t.nbytes:,} bytes; tinyflow takes activations of at most {MAX_TENSOR_BYTES:,} bytes "
+                "(more than any microcontroller has)",
+                SIZE_HINT,
+            )
     if total > MAX_ACTIVATION_BYTES:
-        raise ModelError(f"The model's activations{where} add up to {total:,} bytes; tinyflow takes at most "
-                         f"{MAX_ACTIVATION_BYTES:,} (more than any microcontroller has)", SIZE_HINT)
+        raise ModelError(
+            f"The model's activations{where} add up to {total:,} bytes; tinyflow takes at most "
+            f"{MAX_ACTIVATION_BYTES:,} (more than any microcontroller has)",
+            SIZE_HINT,
+        )

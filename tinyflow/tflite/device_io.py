@@ -13,7 +13,7 @@ from tinyflow.errors import ModelError
 from tinyflow.tflite.dtypes import LINK_TYPES as _LINK
 
 MAX_TENSORS = 16  # MAX_TENSORS in firmware/src/device.c
-MAX_DIMS = 6      # TINYFLOW_MAX_DIMS in firmware/include/tinyflow/model.h
+MAX_DIMS = 6  # TINYFLOW_MAX_DIMS in firmware/include/tinyflow/model.h
 LINK_TYPES = tuple(t.name for t in _LINK)
 _HINT = "Export the model with 1 to 16 int8 (or float32/int16/int32/uint8) inputs and outputs."
 
@@ -33,10 +33,15 @@ def check_device_io(model, max_tensors: int | None = MAX_TENSORS) -> None:
             t = model.tensors[i]
             what = f"{kind[:-1].capitalize()} {t.name!r}"
             if t.type_name not in LINK_TYPES:
-                raise ModelError(f"{what} is {t.type_name}; the device link carries only {', '.join(LINK_TYPES)}",
-                                 "Quantize the model's inputs and outputs to int8 (or CAST them inside the model).")
+                raise ModelError(
+                    f"{what} is {t.type_name}; the device link carries only {', '.join(LINK_TYPES)}",
+                    "Quantize the model's inputs and outputs to int8 (or CAST them inside the model).",
+                )
             if len(t.shape) > MAX_DIMS:
-                raise ModelError(f"{what} has rank {len(t.shape)} ({list(t.shape)}); the device link carries at most "
-                                 f"{MAX_DIMS} dimensions", "Reshape the model's inputs and outputs.")
+                raise ModelError(
+                    f"{what} has rank {len(t.shape)} ({list(t.shape)}); the device link carries at most "
+                    f"{MAX_DIMS} dimensions",
+                    "Reshape the model's inputs and outputs.",
+                )
             if kind == "inputs" and t.size == 0:
                 raise ModelError(f"{what} has shape {list(t.shape)}: no values to send", _HINT)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 class TensorType:
     """One .tflite TensorType and how tinyflow holds its values."""
 
-    code: int             # the schema's TensorType number (also the wire and model.h code)
-    name: str             # the schema's name: "INT8"
-    numpy: str            # numpy dtype name of the values as read ("int8"; INT4 is unpacked to int8)
-    itemsize: int         # bytes per element as read
+    code: int  # the schema's TensorType number (also the wire and model.h code)
+    name: str  # the schema's name: "INT8"
+    numpy: str  # numpy dtype name of the values as read ("int8"; INT4 is unpacked to int8)
+    itemsize: int  # bytes per element as read
     ctype: str | None = None  # the C element type of the compiled runtime, when it has one
 
 

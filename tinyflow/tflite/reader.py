@@ -32,14 +32,22 @@ MAX_ELEMENTS = 1 << 31  # a tensor larger than this cannot be a microcontroller 
 MAX_MODEL_BYTES = 512 << 20
 
 # Option fields whose int value names a member of a schema enum class.
-_ENUM_FIELDS = {"fused_activation_function": "ActivationFunctionType", "padding": "Padding",
-                "weights_format": "FullyConnectedOptionsWeightsFormat", "out_type": "TensorType",
-                "output_type": "TensorType", "in_data_type": "TensorType", "out_data_type": "TensorType",
-                "kernel_type": "LSTMKernelType", "mode": "MirrorPadMode"}
+_ENUM_FIELDS = {
+    "fused_activation_function": "ActivationFunctionType",
+    "padding": "Padding",
+    "weights_format": "FullyConnectedOptionsWeightsFormat",
+    "out_type": "TensorType",
+    "output_type": "TensorType",
+    "in_data_type": "TensorType",
+    "out_data_type": "TensorType",
+    "kernel_type": "LSTMKernelType",
+    "mode": "MirrorPadMode",
+}
 
 
 def _schema():
     import ai_edge_litert.schema_py_generated as schema  # lazy: only when a model is read
+
     return schema
 
 
@@ -120,10 +128,13 @@ class TfliteModel:
         codes = self.raw.operatorCodes or []
         names = self.op_names()
         for sg in (self.raw.subgraphs or [])[1:]:
-            for o in (sg.operators if sg is not None and sg.operators else []):
+            for o in sg.operators if sg is not None and sg.operators else []:
                 if o is None or not 0 <= o.opcodeIndex < len(codes) or codes[o.opcodeIndex] is None:
-                    raise ModelError(f"An operator of a subgraph refers to operator code "
-                                     f"{None if o is None else o.opcodeIndex} but the model has {len(codes)}", _HINT)
+                    raise ModelError(
+                        f"An operator of a subgraph refers to operator code "
+                        f"{None if o is None else o.opcodeIndex} but the model has {len(codes)}",
+                        _HINT,
+                    )
                 names.append(_code_name(codes[o.opcodeIndex]))
         return names
 
@@ -149,15 +160,24 @@ def read_model(source: bytes | bytearray | memoryview | str | os.PathLike) -> Tf
     _check_activation_sizes(tensors, "")
     for k, other in enumerate(raw.subgraphs[1:], start=1):  # WHILE/IF bodies: TFLM allocates them too
         if other is not None:
-            _check_activation_sizes([_tensor(i, t, buffers, data, {}) for i, t in enumerate(other.tensors or [])],
-                                    f" of subgraph {k}")
+            _check_activation_sizes(
+                [_tensor(i, t, buffers, data, {}) for i, t in enumerate(other.tensors or [])], f" of subgraph {k}"
+            )
     n = len(tensors)
     ops = [_op(i, o, raw.operatorCodes or [], n) for i, o in enumerate(sg.operators or [])]
     inputs = _indices(sg.inputs, n, "subgraph input", allow_absent=False)
     outputs = _indices(sg.outputs, n, "subgraph output", allow_absent=False)
     _check_graph(ops, inputs, tensors)
-    return TfliteModel(data=data, raw=raw, ops=ops, tensors=tensors, inputs=inputs, outputs=outputs,
-                       description=_text(raw.description), num_subgraphs=len(raw.subgraphs))
+    return TfliteModel(
+        data=data,
+        raw=raw,
+        ops=ops,
+        tensors=tensors,
+        inputs=inputs,
+        outputs=outputs,
+        description=_text(raw.description),
+        num_subgraphs=len(raw.subgraphs),
+    )
 
 
 def read_model_file(path: str | os.PathLike) -> bytes:
@@ -181,8 +201,10 @@ def _unpack(data: bytes):
         raise ModelError(f"Not a .tflite file, or a truncated one: only {len(data)} bytes", _HINT)
     ident = data[4:8]
     if data[:4] == b"PK\x03\x04":  # a zip archive: most likely a .keras model given where a .tflite belongs
-        raise ModelError("Not a .tflite file: it is a zip archive (a .keras model?)",
-                         "Convert it first: tinyflow quantize MODEL.keras -d DATA -o MODEL_int8.tflite.")
+        raise ModelError(
+            "Not a .tflite file: it is a zip archive (a .keras model?)",
+            "Convert it first: tinyflow quantize MODEL.keras -d DATA -o MODEL_int8.tflite.",
+        )
     if ident != b"TFL3":
         raise ModelError(f"Not a .tflite file: identifier {ident!r}, expected b'TFL3'", _HINT)
     schema = _schema()
@@ -192,16 +214,18 @@ def _unpack(data: bytes):
     except ModelError:
         raise
     except Exception as exc:  # the flatbuffers library raises struct.error, IndexError, ValueError...
-        raise ModelError(f"The .tflite file is malformed or truncated ({len(data)} bytes): "
-                         f"{type(exc).__name__}: {exc}", _HINT) from None
+        raise ModelError(
+            f"The .tflite file is malformed or truncated ({len(data)} bytes): {type(exc).__name__}: {exc}", _HINT
+        ) from None
 
 
 def _indices(values, n: int, what: str, allow_absent: bool) -> tuple[int, ...]:
     out = tuple(int(v) for v in (values if values is not None else []))
     for v in out:
         if not (0 <= v < n or (allow_absent and v == -1)):
-            raise ModelError(f"The .tflite model's {what} index {v} is out of range (the subgraph has {n} tensors)",
-                             _HINT)
+            raise ModelError(
+                f"The .tflite model's {what} index {v} is out of range (the subgraph has {n} tensors)", _HINT
+            )
     return out
 
 
@@ -219,16 +243,20 @@ def _tensor(index: int, t, buffers: list, data: bytes, unpacked: dict) -> Tensor
     itemsize = np.dtype(_NUMPY[type_name]).itemsize if type_name != "STRING" else 1
     nbytes = (elements + 1) // 2 if type_name == "INT4" else elements * itemsize
     if not 0 <= t.buffer < max(len(buffers), 1):
-        raise ModelError(f"Tensor {index} ({name}) refers to buffer {t.buffer} but the model has "
-                         f"{len(buffers)} buffers", _HINT)
+        raise ModelError(
+            f"Tensor {index} ({name}) refers to buffer {t.buffer} but the model has {len(buffers)} buffers", _HINT
+        )
     blob = _buffer_bytes(buffers[t.buffer], t.buffer, data) if buffers else None
     values = None
     if blob is not None and len(blob) > 0:
         if type_name == "STRING":
             nbytes = len(blob)
         elif len(blob) != nbytes:
-            raise ModelError(f"Tensor {index} ({name}) of shape {list(shape)} {type_name} needs {nbytes} bytes "
-                             f"but its buffer holds {len(blob)}", _HINT)
+            raise ModelError(
+                f"Tensor {index} ({name}) of shape {list(shape)} {type_name} needs {nbytes} bytes "
+                f"but its buffer holds {len(blob)}",
+                _HINT,
+            )
         else:
             if type_name == "INT4":
                 key = (t.buffer, elements)
@@ -238,9 +266,20 @@ def _tensor(index: int, t, buffers: list, data: bytes, unpacked: dict) -> Tensor
             else:
                 values = _values(blob, type_name, shape, elements)
     scale, zero_point, qdim = _quantization(t.quantization, index, name, shape)
-    return Tensor(index=index, name=name, shape=shape, type_name=type_name, dtype=np.dtype(_NUMPY[type_name]),
-                  data=values, scale=scale, zero_point=zero_point, quantized_dimension=qdim, nbytes=nbytes,
-                  is_variable=bool(t.isVariable), shape_signature=_signature(t.shapeSignature, shape))
+    return Tensor(
+        index=index,
+        name=name,
+        shape=shape,
+        type_name=type_name,
+        dtype=np.dtype(_NUMPY[type_name]),
+        data=values,
+        scale=scale,
+        zero_point=zero_point,
+        quantized_dimension=qdim,
+        nbytes=nbytes,
+        is_variable=bool(t.isVariable),
+        shape_signature=_signature(t.shapeSignature, shape),
+    )
 
 
 def _signature(sig, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -256,8 +295,9 @@ def _buffer_bytes(buf, index: int, data: bytes) -> np.ndarray | None:
     # Models over 2 GB keep buffers after the flatbuffer, addressed by offset/size from the file start.
     if buf.offset > 1 and buf.size > 0:
         if buf.offset + buf.size > len(data):
-            raise ModelError(f"Buffer {index} spans bytes {buf.offset}..{buf.offset + buf.size} of a "
-                             f"{len(data)}-byte file", _HINT)
+            raise ModelError(
+                f"Buffer {index} spans bytes {buf.offset}..{buf.offset + buf.size} of a {len(data)}-byte file", _HINT
+            )
         return np.frombuffer(data, dtype=np.uint8, count=buf.size, offset=buf.offset)
     return None
 
@@ -269,8 +309,9 @@ def _values(blob: np.ndarray, type_name: str, shape: tuple[int, ...], elements: 
         pairs = np.stack([blob & 0x0F, blob >> 4], axis=-1).reshape(-1)[:elements].astype(np.int8)
         arr = np.where(pairs > 7, pairs - 16, pairs).astype(np.int8)
     else:
-        arr = np.frombuffer(blob.tobytes() if not blob.flags.c_contiguous else blob,
-                            dtype=np.dtype(_NUMPY[type_name]).newbyteorder("<"))
+        arr = np.frombuffer(
+            blob.tobytes() if not blob.flags.c_contiguous else blob, dtype=np.dtype(_NUMPY[type_name]).newbyteorder("<")
+        )
     arr = arr.reshape(shape)
     arr.flags.writeable = False
     return arr
@@ -288,8 +329,11 @@ def _quantization(q, index: int, name: str, shape: tuple[int, ...]):
     # person_detect's biases say dimension 3 on 1-D tensors and TFLM accepts it: only reject a
     # channel count that matches no dimension at all.
     if len(scale) > 1 and not (0 <= qdim < len(shape) and shape[qdim] == len(scale)) and len(scale) not in shape:
-        raise ModelError(f"Tensor {index} ({name}) of shape {list(shape)} has {len(scale)} per-channel scales "
-                         f"along dimension {qdim}", _HINT)
+        raise ModelError(
+            f"Tensor {index} ({name}) of shape {list(shape)} has {len(scale)} per-channel scales "
+            f"along dimension {qdim}",
+            _HINT,
+        )
     return scale, zp, qdim
 
 
@@ -299,10 +343,14 @@ def _op(index: int, o, opcodes: list, n_tensors: int) -> Op:
         raise ModelError(f"Operator {index} refers to operator code {got} but the model has {len(opcodes)}", _HINT)
     code = opcodes[o.opcodeIndex]
     name = _code_name(code)
-    return Op(index=index, name=name,
-              inputs=_indices(o.inputs, n_tensors, f"operator {index} ({name}) input", allow_absent=True),
-              outputs=_indices(o.outputs, n_tensors, f"operator {index} ({name}) output", allow_absent=False),
-              options=_options(o.builtinOptions), version=int(code.version))
+    return Op(
+        index=index,
+        name=name,
+        inputs=_indices(o.inputs, n_tensors, f"operator {index} ({name}) input", allow_absent=True),
+        outputs=_indices(o.outputs, n_tensors, f"operator {index} ({name}) output", allow_absent=False),
+        options=_options(o.builtinOptions),
+        version=int(code.version),
+    )
 
 
 def _check_graph(ops: list[Op], inputs: tuple[int, ...], tensors: list[Tensor]) -> None:
@@ -322,14 +370,20 @@ def _check_graph(ops: list[Op], inputs: tuple[int, ...], tensors: list[Tensor]) 
             if t in graph_inputs:
                 raise ModelError(f"Operator {op.index} ({op.name}) writes tensor {t}, which is a model input", _HINT)
             if t in writer:
-                raise ModelError(f"Operator {op.index} ({op.name}) writes tensor {t}, which operator {writer[t]} "
-                                 "already writes (a tensor has one writer)", _HINT)
+                raise ModelError(
+                    f"Operator {op.index} ({op.name}) writes tensor {t}, which operator {writer[t]} "
+                    "already writes (a tensor has one writer)",
+                    _HINT,
+                )
             writer[t] = op.index
     for op in ops:
         for t in op.inputs:
             if t >= 0 and writer.get(t, -1) >= op.index and not tensors[t].is_variable:
-                raise ModelError(f"Operator {op.index} ({op.name}) reads tensor {t} before operator {writer[t]} writes "
-                                 "it (a cycle, or operators out of execution order)", _HINT)
+                raise ModelError(
+                    f"Operator {op.index} ({op.name}) reads tensor {t} before operator {writer[t]} writes "
+                    "it (a cycle, or operators out of execution order)",
+                    _HINT,
+                )
 
 
 def _code_name(code) -> str:

@@ -39,33 +39,68 @@ from tinyflow.tflite.dtypes import BY_NUMPY
 
 # BuiltinOperator name -> (BuiltinOptions member name, *OptionsT class name); ops not listed have no options.
 _OPTIONS = {
-    "ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions",
-    "CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
-    "FULLY_CONNECTED": "FullyConnectedOptions", "AVERAGE_POOL_2D": "Pool2DOptions",
-    "MAX_POOL_2D": "Pool2DOptions", "L2_POOL_2D": "Pool2DOptions", "RESHAPE": "ReshapeOptions",
-    "SOFTMAX": "SoftmaxOptions", "CONCATENATION": "ConcatenationOptions", "PAD": "PadOptions",
-    "PADV2": "PadV2Options", "MEAN": "ReducerOptions", "SUM": "ReducerOptions",
-    "REDUCE_MAX": "ReducerOptions", "REDUCE_MIN": "ReducerOptions", "REDUCE_PROD": "ReducerOptions",
-    "QUANTIZE": "QuantizeOptions", "DEQUANTIZE": "DequantizeOptions", "SHAPE": "ShapeOptions",
-    "STRIDED_SLICE": "StridedSliceOptions", "PACK": "PackOptions", "UNPACK": "UnpackOptions",
-    "SQUEEZE": "SqueezeOptions", "TRANSPOSE": "TransposeOptions", "LEAKY_RELU": "LeakyReluOptions",
-    "HARD_SWISH": "HardSwishOptions", "SPLIT": "SplitOptions", "GATHER": "GatherOptions",
-    "TRANSPOSE_CONV": "TransposeConvOptions", "EXPAND_DIMS": "ExpandDimsOptions",
-    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions", "RESIZE_BILINEAR": "ResizeBilinearOptions",
-    "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions", "SVDF": "SVDFOptions",
-    "SPLIT_V": "SplitVOptions", "SPACE_TO_DEPTH": "SpaceToDepthOptions", "DEPTH_TO_SPACE": "DepthToSpaceOptions",
-    "BATCH_MATMUL": "BatchMatMulOptions", "CAST": "CastOptions", "GELU": "GeluOptions", "CUMSUM": "CumsumOptions",
+    "ADD": "AddOptions",
+    "SUB": "SubOptions",
+    "MUL": "MulOptions",
+    "DIV": "DivOptions",
+    "CONV_2D": "Conv2DOptions",
+    "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
+    "FULLY_CONNECTED": "FullyConnectedOptions",
+    "AVERAGE_POOL_2D": "Pool2DOptions",
+    "MAX_POOL_2D": "Pool2DOptions",
+    "L2_POOL_2D": "Pool2DOptions",
+    "RESHAPE": "ReshapeOptions",
+    "SOFTMAX": "SoftmaxOptions",
+    "CONCATENATION": "ConcatenationOptions",
+    "PAD": "PadOptions",
+    "PADV2": "PadV2Options",
+    "MEAN": "ReducerOptions",
+    "SUM": "ReducerOptions",
+    "REDUCE_MAX": "ReducerOptions",
+    "REDUCE_MIN": "ReducerOptions",
+    "REDUCE_PROD": "ReducerOptions",
+    "QUANTIZE": "QuantizeOptions",
+    "DEQUANTIZE": "DequantizeOptions",
+    "SHAPE": "ShapeOptions",
+    "STRIDED_SLICE": "StridedSliceOptions",
+    "PACK": "PackOptions",
+    "UNPACK": "UnpackOptions",
+    "SQUEEZE": "SqueezeOptions",
+    "TRANSPOSE": "TransposeOptions",
+    "LEAKY_RELU": "LeakyReluOptions",
+    "HARD_SWISH": "HardSwishOptions",
+    "SPLIT": "SplitOptions",
+    "GATHER": "GatherOptions",
+    "TRANSPOSE_CONV": "TransposeConvOptions",
+    "EXPAND_DIMS": "ExpandDimsOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
+    "RESIZE_BILINEAR": "ResizeBilinearOptions",
+    "MAXIMUM": "MaximumMinimumOptions",
+    "MINIMUM": "MaximumMinimumOptions",
+    "SVDF": "SVDFOptions",
+    "SPLIT_V": "SplitVOptions",
+    "SPACE_TO_DEPTH": "SpaceToDepthOptions",
+    "DEPTH_TO_SPACE": "DepthToSpaceOptions",
+    "BATCH_MATMUL": "BatchMatMulOptions",
+    "CAST": "CastOptions",
+    "GELU": "GeluOptions",
+    "CUMSUM": "CumsumOptions",
 }
 
 # snake_case option names whose value is an enum: option name -> schema enum class name.
-_ENUM_FIELDS = {"fused_activation_function": "ActivationFunctionType", "padding": "Padding",
-                "weights_format": "FullyConnectedOptionsWeightsFormat", "out_type": "TensorType"}
+_ENUM_FIELDS = {
+    "fused_activation_function": "ActivationFunctionType",
+    "padding": "Padding",
+    "weights_format": "FullyConnectedOptionsWeightsFormat",
+    "out_type": "TensorType",
+}
 _ONE_BY_DEFAULT = ("strideW", "strideH", "dilationWFactor", "dilationHFactor", "depthMultiplier")
 
 
 def _schema():
     # Imported lazily so `import tinyflow.tflite.writer` costs nothing until a model is built.
     import ai_edge_litert.schema_py_generated as schema
+
     return schema
 
 
@@ -77,8 +112,9 @@ def _camel(name: str) -> str:
 def _tensor_type(dtype: Any) -> int:
     key = np.dtype(dtype).name if not isinstance(dtype, str) else str(np.dtype(dtype))
     if key not in BY_NUMPY:
-        raise UsageError(f"Tensor dtype {dtype!r} has no .tflite tensor type",
-                         f"Use one of: {', '.join(sorted(BY_NUMPY))}.")
+        raise UsageError(
+            f"Tensor dtype {dtype!r} has no .tflite tensor type", f"Use one of: {', '.join(sorted(BY_NUMPY))}."
+        )
     return BY_NUMPY[key].code
 
 
@@ -87,8 +123,10 @@ def _enum_value(enum_name: str, value: Any) -> int:
         return int(value)
     enum = getattr(_schema(), enum_name)
     if not hasattr(enum, str(value).upper()):
-        raise UsageError(f"{value!r} is not a {enum_name}",
-                         f"Use one of: {', '.join(k for k in vars(enum) if not k.startswith('_'))}.")
+        raise UsageError(
+            f"{value!r} is not a {enum_name}",
+            f"Use one of: {', '.join(k for k in vars(enum) if not k.startswith('_'))}.",
+        )
     return getattr(enum, str(value).upper())
 
 
@@ -103,8 +141,10 @@ def _make_options(op_name: str, kwargs: dict[str, Any]):
         member = guess if hasattr(schema.BuiltinOptions, guess) else None
     if member is None:
         if kwargs or explicit is not None:
-            raise UsageError(f"Op {op_name} takes no options but got {sorted(kwargs) or 'options='}",
-                             "Drop the options, or pass options= with an OptionsT and add the op to writer._OPTIONS.")
+            raise UsageError(
+                f"Op {op_name} takes no options but got {sorted(kwargs) or 'options='}",
+                "Drop the options, or pass options= with an OptionsT and add the op to writer._OPTIONS.",
+            )
         return 0, None
     options = explicit if explicit is not None else getattr(schema, member + "T")()
     if explicit is None:
@@ -150,8 +190,17 @@ class ModelBuilder:
         self.opcodes: list = []
         self._opcode_index: dict[tuple[str, int], int] = {}
 
-    def tensor(self, shape: Sequence[int], dtype: Any = "int8", scale=None, zero_point=None, data=None,
-               quantized_dimension: int = 0, name: str | None = None, variable: bool = False) -> int:
+    def tensor(
+        self,
+        shape: Sequence[int],
+        dtype: Any = "int8",
+        scale=None,
+        zero_point=None,
+        data=None,
+        quantized_dimension: int = 0,
+        name: str | None = None,
+        variable: bool = False,
+    ) -> int:
         """Add a tensor (a constant if `data` is given, state kept across invokes if `variable`)."""
         t = self._schema.TensorT()
         t.shape = [int(d) for d in shape]
@@ -162,11 +211,14 @@ class ModelBuilder:
         if data is not None:
             arr = np.asarray(data, dtype=np.dtype(dtype))
             if arr.size != int(np.prod(t.shape, dtype=np.int64)):
-                raise UsageError(f"Tensor {t.name}: data has {arr.size} elements but shape {t.shape} needs "
-                                 f"{int(np.prod(t.shape))}", "Reshape the data or fix the shape.")
+                raise UsageError(
+                    f"Tensor {t.name}: data has {arr.size} elements but shape {t.shape} needs {int(np.prod(t.shape))}",
+                    "Reshape the data or fix the shape.",
+                )
             buf = self._schema.BufferT()
-            buf.data = np.frombuffer(np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes(),
-                                     dtype=np.uint8)
+            buf.data = np.frombuffer(
+                np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes(), dtype=np.uint8
+            )
             self.buffers.append(buf)
             t.buffer = len(self.buffers) - 1
         self.tensors.append(t)

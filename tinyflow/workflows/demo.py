@@ -26,11 +26,11 @@ class DemoConfig:
     seed: int = 0
     epochs: int = 40
     finetune_epochs: int = 12
-    ratio: float = 0.5          # structured: fraction of filters/units removed
-    sparsity: float = 0.5       # unstructured: fraction of remaining weights zeroed
+    ratio: float = 0.5  # structured: fraction of filters/units removed
+    sparsity: float = 0.5  # unstructured: fraction of remaining weights zeroed
     board: str = "nano33ble"
     calibration: int = 200
-    name: str = "digits_cnn"    # C identifier stem of the exported array
+    name: str = "digits_cnn"  # C identifier stem of the exported array
     target: str = "sim://host"  # where the int8 model is evaluated; sim://host falls back to sim://tflm without cc
 
 
@@ -40,8 +40,8 @@ class DemoState:
 
     config: DemoConfig
     splits: tuple = ()
-    model: Any = None            # trained float Keras model
-    pruned: Any = None           # structured + unstructured pruned, fine-tuned
+    model: Any = None  # trained float Keras model
+    pruned: Any = None  # structured + unstructured pruned, fine-tuned
     int8_unpruned: bytes = b""
     int8: bytes = b""
     report: dict = field(default_factory=dict)
@@ -61,8 +61,14 @@ def stage_data(state: DemoState) -> str:
     ds = validate(load_dataset("digits"))
     state.splits = split(ds, seed=state.config.seed)
     tr, va, te = state.splits
-    state.report["data"] = {"dataset": "digits", "train": len(tr), "val": len(va), "test": len(te),
-                            "input_shape": list(ds.input_shape), "classes": ds.num_classes}
+    state.report["data"] = {
+        "dataset": "digits",
+        "train": len(tr),
+        "val": len(va),
+        "test": len(te),
+        "input_shape": list(ds.input_shape),
+        "classes": ds.num_classes,
+    }
     return f"digits: {len(tr)} train / {len(va)} val / {len(te)} test samples of 8x8x1"
 
 
@@ -71,8 +77,9 @@ def stage_train(state: DemoState) -> str:
 
     cfg, (tr, va, te) = state.config, state.splits
     state.model = zoo.build_model("tiny_cnn", tr.input_shape, tr.num_classes, seed=cfg.seed)
-    rep = train.train(state.model, tr, va, epochs=cfg.epochs, seed=cfg.seed, patience=8,
-                      out=cfg.out / "model.keras", verbose=False)
+    rep = train.train(
+        state.model, tr, va, epochs=cfg.epochs, seed=cfg.seed, patience=8, out=cfg.out / "model.keras", verbose=False
+    )
     state.artifacts["model"] = rep.path
     acc = train.evaluate(state.model, te)["accuracy"]
     state.report["train"] = {**rep.to_dict(), "params": state.model.count_params(), "test_accuracy": acc}
@@ -86,22 +93,27 @@ def stage_prune(state: DemoState) -> str:
     cfg, (tr, va, te) = state.config, state.splits
     calib = representative(tr, cfg.calibration, cfg.seed)
     small = prune.prune_structured(state.model, cfg.ratio, tr, va, epochs=cfg.finetune_epochs, seed=cfg.seed)
-    structured = prune.measure(prune.compare(state.model, small, f"structured {cfg.ratio:.0%}"),
-                               state.model, small, te, calib, arena=True)
+    structured = prune.measure(
+        prune.compare(state.model, small, f"structured {cfg.ratio:.0%}"), state.model, small, te, calib, arena=True
+    )
     state.int8_unpruned = quantize.to_tflite(state.model, calib)
-    state.pruned = prune.prune_unstructured(_copy(small), tr, va, sparsity=cfg.sparsity,
-                                            epochs=cfg.finetune_epochs // 2, seed=cfg.seed)
-    unstructured = prune.measure(prune.compare(small, state.pruned, f"unstructured {cfg.sparsity:.0%}"),
-                                 small, state.pruned, te, calib)
+    state.pruned = prune.prune_unstructured(
+        _copy(small), tr, va, sparsity=cfg.sparsity, epochs=cfg.finetune_epochs // 2, seed=cfg.seed
+    )
+    unstructured = prune.measure(
+        prune.compare(small, state.pruned, f"unstructured {cfg.sparsity:.0%}"), small, state.pruned, te, calib
+    )
     train.save_keras(state.pruned, cfg.out / "pruned.keras")
     state.artifacts["pruned_model"] = str(cfg.out / "pruned.keras")
     state.save("int8_unpruned", "model_int8_unpruned.tflite", state.int8_unpruned)
     state.report["prune"] = {"structured": structured.to_dict(), "unstructured": unstructured.to_dict()}
-    return (f"structured {cfg.ratio:.0%}: params {structured.params_before:,} -> {structured.params_after:,}, "
-            f"int8 {structured.int8_bytes_before:,} -> {structured.int8_bytes_after:,} B, "
-            f"TFLM arena {structured.arena_before:,} -> {structured.arena_after:,} B; "
-            f"unstructured {cfg.sparsity:.0%}: int8 {unstructured.int8_bytes_after:,} B (unchanged), "
-            f"accuracy {unstructured.metrics_after['accuracy']:.3f}")
+    return (
+        f"structured {cfg.ratio:.0%}: params {structured.params_before:,} -> {structured.params_after:,}, "
+        f"int8 {structured.int8_bytes_before:,} -> {structured.int8_bytes_after:,} B, "
+        f"TFLM arena {structured.arena_before:,} -> {structured.arena_after:,} B; "
+        f"unstructured {cfg.sparsity:.0%}: int8 {unstructured.int8_bytes_after:,} B (unchanged), "
+        f"accuracy {unstructured.metrics_after['accuracy']:.3f}"
+    )
 
 
 def _copy(model):
@@ -120,9 +132,11 @@ def stage_quantize(state: DemoState) -> str:
     state.save("int8", "model_int8.tflite", state.int8)
     state.report["quantize"] = rep.to_dict()
     worst = rep.worst_layer
-    return (f"int8 {len(state.int8):,} B: accuracy float {rep.float_metrics['accuracy']:.3f}, "
-            f"LiteRT {rep.litert_metrics['accuracy']:.3f}, TFLM {rep.tflm_metrics['accuracy']:.3f}"
-            + (f"; worst layer #{worst.index} {worst.op} ({worst.sqnr_db:.1f} dB)" if worst else ""))
+    return (
+        f"int8 {len(state.int8):,} B: accuracy float {rep.float_metrics['accuracy']:.3f}, "
+        f"LiteRT {rep.litert_metrics['accuracy']:.3f}, TFLM {rep.tflm_metrics['accuracy']:.3f}"
+        + (f"; worst layer #{worst.index} {worst.op} ({worst.sqnr_db:.1f} dB)" if worst else "")
+    )
 
 
 def stage_inspect(state: DemoState) -> str:
@@ -130,8 +144,10 @@ def stage_inspect(state: DemoState) -> str:
     full = info.pop("report")
     state.save("inspect", "inspect.json", to_json(full.to_dict()))
     state.report["inspect"] = info
-    return (f"{info['macs']:,} MACs; {state.config.board}: {info['verdict']} (flash {info['flash_needed']:,} of {info['flash_usable']:,} B, "
-            f"RAM {info['ram_needed']:,} of {info['ram_usable']:,} B; arena {info['arena_bytes']:,} B)")
+    return (
+        f"{info['macs']:,} MACs; {state.config.board}: {info['verdict']} (flash {info['flash_needed']:,} of {info['flash_usable']:,} B, "
+        f"RAM {info['ram_needed']:,} of {info['ram_usable']:,} B; arena {info['arena_bytes']:,} B)"
+    )
 
 
 def stage_export(state: DemoState) -> str:
@@ -159,8 +175,11 @@ def stage_evaluate(state: DemoState) -> str:
     target, note = cfg.target, ""
     if target.startswith("sim://host") and shutil.which("cc") is None:
         target, note = "sim://tflm", " (no C compiler found: fell back from sim://host to sim://tflm)"
-        print("notice: no C compiler (cc) on PATH, so the demo evaluates on sim://tflm instead of "
-              "sim://host; install gcc to run the compiled firmware.", file=sys.stderr)
+        print(
+            "notice: no C compiler (cc) on PATH, so the demo evaluates on sim://tflm instead of "
+            "sim://host; install gcc to run the compiled firmware.",
+            file=sys.stderr,
+        )
     sep = "&" if "?" in target else "?"
     if "board=" not in target:
         target = f"{target}{sep}board={cfg.board}"
@@ -171,8 +190,10 @@ def stage_evaluate(state: DemoState) -> str:
     acc = d.get("metrics", {}).get("accuracy")
     agree = d.get("agreement", {}).get("exact_match_rate")
     link = d.get("link", {})
-    return (f"{target}: {d.get('samples', len(te))} samples, accuracy {acc:.3f}, agreement with TFLM {agree:.3f}, "
-            f"lost {link.get('lost', 0)}{note}")
+    return (
+        f"{target}: {d.get('samples', len(te))} samples, accuracy {acc:.3f}, agreement with TFLM {agree:.3f}, "
+        f"lost {link.get('lost', 0)}{note}"
+    )
 
 
 def inspect_for_board(model_bytes: bytes, board: str) -> dict:
@@ -181,15 +202,29 @@ def inspect_for_board(model_bytes: bytes, board: str) -> dict:
 
     rep = inspect_model(model_bytes, board=board)
     fit = rep.fit
-    return {"ops": dict(rep.analysis.op_counts), "macs": rep.analysis.macs, "params": rep.analysis.params,
-            "model_bytes": len(model_bytes), "arena_bytes": rep.arena.arena_bytes, "verdict": fit.verdict,
-            "flash_needed": fit.flash_needed, "flash_usable": fit.flash_usable, "ram_needed": fit.ram_needed,
-            "ram_usable": fit.ram_usable, "fit": fit.to_dict(), "report": rep}
+    return {
+        "ops": dict(rep.analysis.op_counts),
+        "macs": rep.analysis.macs,
+        "params": rep.analysis.params,
+        "model_bytes": len(model_bytes),
+        "arena_bytes": rep.arena.arena_bytes,
+        "verdict": fit.verdict,
+        "flash_needed": fit.flash_needed,
+        "flash_usable": fit.flash_usable,
+        "ram_needed": fit.ram_needed,
+        "ram_usable": fit.ram_usable,
+        "fit": fit.to_dict(),
+        "report": rep,
+    }
 
 
 STAGES: list[tuple[str, Callable[[DemoState], str]]] = [
-    ("data", stage_data), ("train", stage_train), ("prune", stage_prune),
-    ("quantize", stage_quantize), ("inspect", stage_inspect), ("export", stage_export),
+    ("data", stage_data),
+    ("train", stage_train),
+    ("prune", stage_prune),
+    ("quantize", stage_quantize),
+    ("inspect", stage_inspect),
+    ("export", stage_export),
     ("evaluate", stage_evaluate),
 ]
 
@@ -211,8 +246,12 @@ def run_demo(config: DemoConfig | None = None, stages=None, log=None) -> DemoSta
 
 def write_report(state: DemoState) -> Path:
     """DIR/report.json: every stage's report, artifact paths and timings."""
-    doc = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in state.config.__dict__.items()},
-           **state.report, "artifacts": state.artifacts, "seconds": state.seconds}
+    doc = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in state.config.__dict__.items()},
+        **state.report,
+        "artifacts": state.artifacts,
+        "seconds": state.seconds,
+    }
     path = state.config.out / "report.json"
     path.write_text(to_json(doc))
     state.artifacts["report"] = str(path)
@@ -225,7 +264,9 @@ def summary(state: DemoState) -> str:
     q, s = r.get("quantize", {}), r.get("prune", {}).get("structured", {})
     lines = ["tinyflow demo: digits -> tiny_cnn -> pruned -> int8 -> " + state.config.board]
     if q:
-        lines.append(f"  accuracy   float {q['float_metrics']['accuracy']:.3f}  int8 (TFLM) {q['tflm_metrics']['accuracy']:.3f}")
+        lines.append(
+            f"  accuracy   float {q['float_metrics']['accuracy']:.3f}  int8 (TFLM) {q['tflm_metrics']['accuracy']:.3f}"
+        )
     if s:
         lines.append(f"  int8 bytes {s['int8_bytes_before']:,} -> {s['int8_bytes_after']:,} (structured pruning)")
         lines.append(f"  TFLM arena {s['arena_before']:,} -> {s['arena_after']:,} bytes")
@@ -233,8 +274,10 @@ def summary(state: DemoState) -> str:
         lines.append(f"  {state.config.board}: {r['inspect']['verdict']}")
     if "evaluate" in r:
         e = r["evaluate"]
-        lines.append(f"  on {e['target']}: accuracy {e['metrics'].get('accuracy', float('nan')):.3f}, "
-                     f"agreement with TFLM {e['agreement'].get('exact_match_rate', 0):.3f}, "
-                     f"samples lost {e['link'].get('lost', 0)}")
+        lines.append(
+            f"  on {e['target']}: accuracy {e['metrics'].get('accuracy', float('nan')):.3f}, "
+            f"agreement with TFLM {e['agreement'].get('exact_match_rate', 0):.3f}, "
+            f"samples lost {e['link'].get('lost', 0)}"
+        )
     lines.append(f"  artifacts in {state.config.out}/ (report.json)")
     return "\n".join(lines)

@@ -23,10 +23,10 @@ import numpy as np
 
 from tinyflow.errors import DataError, UsageError
 
-MAX_SAMPLES = 1_000_000        # samples of one run: each one's results stay in memory for the report
-MAX_SAMPLE_BYTES = 64 << 20    # one sample's inputs (the largest MCU models take ~100 KB)
-RESULTS_BUDGET = 1 << 30       # bytes of per-sample results kept (device and reference outputs)
-_RESULT_OVERHEAD = 512         # Python bookkeeping per kept sample (lists, array headers, journal entry)
+MAX_SAMPLES = 1_000_000  # samples of one run: each one's results stay in memory for the report
+MAX_SAMPLE_BYTES = 64 << 20  # one sample's inputs (the largest MCU models take ~100 KB)
+RESULTS_BUDGET = 1 << 30  # bytes of per-sample results kept (device and reference outputs)
+_RESULT_OVERHEAD = 512  # Python bookkeeping per kept sample (lists, array headers, journal entry)
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class TensorSpec:
     name: str
     shape: tuple[int, ...]
     dtype: np.dtype
-    scale: float = 0.0          # 0 = not quantized
+    scale: float = 0.0  # 0 = not quantized
     zero_point: int = 0
 
     @property
@@ -69,6 +69,7 @@ class TensorSpec:
 
 def model_specs(model) -> tuple[list[TensorSpec], list[TensorSpec]]:
     """Input and output specs of a tinyflow.tflite.TfliteModel."""
+
     def spec(i: int) -> TensorSpec:
         t = model.tensors[i]
         scale = float(t.scale[0]) if len(t.scale) else 0.0
@@ -103,12 +104,12 @@ class EvalData:
     """What gets streamed: per sample, one array per model input (already in the input dtype)."""
 
     name: str
-    inputs: Sequence[list[np.ndarray]]   # a Samples: made on demand
-    task: str = "none"                   # classification, regression, anomaly, or none (random:N)
+    inputs: Sequence[list[np.ndarray]]  # a Samples: made on demand
+    task: str = "none"  # classification, regression, anomaly, or none (random:N)
     labels: np.ndarray | None = None
     class_names: list[str] = field(default_factory=list)
-    features: np.ndarray | None = None   # the float samples (anomaly scores compare against them)
-    identity: str = ""                   # SHA-256 naming every input byte (see digest())
+    features: np.ndarray | None = None  # the float samples (anomaly scores compare against them)
+    identity: str = ""  # SHA-256 naming every input byte (see digest())
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -126,8 +127,15 @@ class EvalData:
 SPLITS = ("test", "val", "train", "all")
 
 
-def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit: int | None = None,
-                   split: str | None = None, outputs: list[TensorSpec] | None = None) -> EvalData:
+def load_eval_data(
+    spec: str,
+    inputs: list[TensorSpec],
+    *,
+    seed: int = 0,
+    limit: int | None = None,
+    split: str | None = None,
+    outputs: list[TensorSpec] | None = None,
+) -> EvalData:
     """Build the evaluation inputs for a model (lazily: no sample is made here).
 
     Args:
@@ -163,11 +171,16 @@ def load_eval_data(spec: str, inputs: list[TensorSpec], *, seed: int = 0, limit:
 def _check_sample_size(inputs: list[TensorSpec]) -> None:
     for s in inputs:
         if any(d < 0 for d in s.shape):
-            raise DataError(f"The model's input {s.name!r} has shape {s.shape}: a negative size",
-                            "Check the model file: it is damaged or not a valid .tflite.")
+            raise DataError(
+                f"The model's input {s.name!r} has shape {s.shape}: a negative size",
+                "Check the model file: it is damaged or not a valid .tflite.",
+            )
         if s.nbytes > MAX_SAMPLE_BYTES:
-            raise DataError(f"The model's input {s.name!r} takes {s.nbytes:,} B a sample ({s.shape}), more than "
-                            f"the {MAX_SAMPLE_BYTES:,} B tinyflow streams", "Check the model: no board holds such an input.")
+            raise DataError(
+                f"The model's input {s.name!r} takes {s.nbytes:,} B a sample ({s.shape}), more than "
+                f"the {MAX_SAMPLE_BYTES:,} B tinyflow streams",
+                "Check the model: no board holds such an input.",
+            )
 
 
 def _check_count(n: int, outputs: list[TensorSpec], spec: str) -> None:
@@ -175,17 +188,23 @@ def _check_count(n: int, outputs: list[TensorSpec], spec: str) -> None:
     most = min(MAX_SAMPLES, RESULTS_BUDGET // per_sample)
     if n > most:
         what = "random:N allows" if spec.startswith("random:") else f"{spec} has {n:,} samples; tinyflow evaluates"
-        raise UsageError(f"{what} at most {most:,} samples of this model (every sample's outputs are kept for the "
-                         f"report)", "Use --limit to evaluate fewer samples, or split the run.")
+        raise UsageError(
+            f"{what} at most {most:,} samples of this model (every sample's outputs are kept for the report)",
+            "Use --limit to evaluate fewer samples, or split the run.",
+        )
 
 
 def _check_classes(data: EvalData, out: TensorSpec) -> None:
     from tinyflow.data import check_labels
 
     values = out.nbytes // np.dtype(out.dtype).itemsize
-    classes = 2 if values == 1 else values   # one sigmoid unit: classes 0 and 1
-    check_labels(data.name, np.asarray(data.labels), classes,
-                 why=f"the model's first output {out.name!r} has {values} value{'s' if values != 1 else ''}")
+    classes = 2 if values == 1 else values  # one sigmoid unit: classes 0 and 1
+    check_labels(
+        data.name,
+        np.asarray(data.labels),
+        classes,
+        why=f"the model's first output {out.name!r} has {values} value{'s' if values != 1 else ''}",
+    )
 
 
 def _dataset(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None, split: str | None) -> EvalData:
@@ -200,27 +219,39 @@ def _dataset(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None, 
     if split != "all":
         ds = split_dataset(ds, seed=seed)[("train", "val", "test").index(split)]
     if len(inputs) != 1:
-        raise DataError(f"The model has {len(inputs)} inputs but dataset {ds.name} gives one array per sample",
-                        "Use --dataset random:N for multi-input models.")
+        raise DataError(
+            f"The model has {len(inputs)} inputs but dataset {ds.name} gives one array per sample",
+            "Use --dataset random:N for multi-input models.",
+        )
     x, y = ds.x, ds.y
     if limit is not None:
         x, y = x[:limit], y[:limit]
     if len(x) == 0:
-        raise DataError(f"Dataset {ds.name} has no samples (its {split} split of {spec} is empty)",
-                        "Use --split all for a small dataset, or give more samples.")
+        raise DataError(
+            f"Dataset {ds.name} has no samples (its {split} split of {spec} is empty)",
+            "Use --split all for a small dataset, or give more samples.",
+        )
     want = inputs[0]
     per_sample = int(np.prod(want.shape[1:] if want.shape and want.shape[0] == 1 else want.shape, dtype=np.int64))
     got = int(np.prod(x.shape[1:], dtype=np.int64))
     if got != per_sample:
-        raise DataError(f"Dataset {ds.name} has samples of shape {tuple(x.shape[1:])} ({got} values) but the "
-                        f"model input {want.name!r} takes {want.shape} ({per_sample} values)",
-                        "Evaluate the model on the dataset it was trained for, or use --dataset random:N.")
+        raise DataError(
+            f"Dataset {ds.name} has samples of shape {tuple(x.shape[1:])} ({got} values) but the "
+            f"model input {want.name!r} takes {want.shape} ({per_sample} values)",
+            "Evaluate the model on the dataset it was trained for, or use --dataset random:N.",
+        )
     x = np.ascontiguousarray(x, dtype=np.float32)
     h = hashlib.sha256(json.dumps(["dataset", _spec_dict(want)]).encode())
     h.update(x.data)
-    return EvalData(name=ds.name, inputs=Samples(len(x), lambda i: [want.quantize(x[i].reshape(want.shape))]),
-                    task=ds.task, labels=np.asarray(y), class_names=list(ds.class_names),
-                    features=x.reshape(len(x), -1), identity=h.hexdigest())
+    return EvalData(
+        name=ds.name,
+        inputs=Samples(len(x), lambda i: [want.quantize(x[i].reshape(want.shape))]),
+        task=ds.task,
+        labels=np.asarray(y),
+        class_names=list(ds.class_names),
+        features=x.reshape(len(x), -1),
+        identity=h.hexdigest(),
+    )
 
 
 def _random(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None) -> EvalData:
@@ -228,17 +259,23 @@ def _random(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None) -
         n = int(spec.split(":", 1)[1])
         assert n > 0
     except (ValueError, AssertionError):
-        raise UsageError(f"Bad dataset spec {spec!r}: random:N needs a positive sample count",
-                         "Write e.g. --dataset random:100.") from None
+        raise UsageError(
+            f"Bad dataset spec {spec!r}: random:N needs a positive sample count", "Write e.g. --dataset random:100."
+        ) from None
     if n > MAX_SAMPLES:  # before min(n, limit): the spec itself is wrong, whatever the limit
-        raise UsageError(f"random:N allows at most {MAX_SAMPLES:,} samples, got {spec}",
-                         "Ask for fewer samples: each one's results are kept for the report.")
+        raise UsageError(
+            f"random:N allows at most {MAX_SAMPLES:,} samples, got {spec}",
+            "Ask for fewer samples: each one's results are kept for the report.",
+        )
     if limit is not None:
         n = min(n, limit)
     # v2: sample i seeded by (seed, i); the generator's name is part of the journal's identity
     key = json.dumps(["random-v2", seed, n, [_spec_dict(s) for s in inputs]])
-    return EvalData(name=spec, inputs=Samples(n, lambda i: _random_sample(inputs, seed, i)),
-                    identity=hashlib.sha256(key.encode()).hexdigest())
+    return EvalData(
+        name=spec,
+        inputs=Samples(n, lambda i: _random_sample(inputs, seed, i)),
+        identity=hashlib.sha256(key.encode()).hexdigest(),
+    )
 
 
 def _random_sample(inputs: list[TensorSpec], seed: int, i: int) -> list[np.ndarray]:

@@ -15,7 +15,7 @@ from tinyflow.escaping import terminal_text
 from tinyflow.report import to_json
 from tinyflow.workflows.eval_data import EvalData
 
-MAX_MATRIX_CLASSES = 1024   # ImageNet's 1,001 fit; a hostile 100k-value output would need 80 GB
+MAX_MATRIX_CLASSES = 1024  # ImageNet's 1,001 fit; a hostile 100k-value output would need 80 GB
 
 
 @dataclass
@@ -35,7 +35,7 @@ class EvalReport:
     device: dict = field(default_factory=dict)
     class_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)    # per sample, raw
+    outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)  # per sample, raw
     reference: list[list[np.ndarray]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
@@ -59,29 +59,46 @@ class EvalReport:
 
     def __str__(self) -> str:
         show = terminal_text  # file names and the target URL are untrusted text
-        lines = [f"Evaluation of {show(self.model)} on {show(self.target)}: {self.samples} samples of "
-                 f"{show(self.dataset)} ({self.task})"]
+        lines = [
+            f"Evaluation of {show(self.model)} on {show(self.target)}: {self.samples} samples of "
+            f"{show(self.dataset)} ({self.task})"
+        ]
         rows = [(k, v) for k, v in self.metrics.items() if isinstance(v, (int, float))]
         a = self.agreement
-        rows += [("reference", a.get("reference")), ("agreement exact match", a.get("exact_match_rate")), ("agreement top-1", a.get("top1_agreement")),
-                 ("agreement max |diff|", a.get("max_abs_diff"))]
+        rows += [
+            ("reference", a.get("reference")),
+            ("agreement exact match", a.get("exact_match_rate")),
+            ("agreement top-1", a.get("top1_agreement")),
+            ("agreement max |diff|", a.get("max_abs_diff")),
+        ]
         lat = self.latency
         if lat.get("samples"):
-            rows += [("latency p50 / p90 / p99",
-                      f"{lat['p50_us']:,.1f} / {lat['p90_us']:,.1f} / {lat['p99_us']:,.1f} us"),
-                     ("throughput", f"{lat.get('throughput_per_s', 0):.1f} samples/s (host wall time)")]
+            rows += [
+                ("latency p50 / p90 / p99", f"{lat['p50_us']:,.1f} / {lat['p90_us']:,.1f} / {lat['p99_us']:,.1f} us"),
+                ("throughput", f"{lat.get('throughput_per_s', 0):.1f} samples/s (host wall time)"),
+            ]
         link = self.link
-        rows += [("samples lost", link.get("lost")), ("samples duplicated", link.get("duplicated")),
-                 ("retries / resyncs / resets", f"{link.get('retries', 0)} / {link.get('resyncs', 0)} / "
-                                                f"{link.get('resets', 0)}")]
+        rows += [
+            ("samples lost", link.get("lost")),
+            ("samples duplicated", link.get("duplicated")),
+            (
+                "retries / resyncs / resets",
+                f"{link.get('retries', 0)} / {link.get('resyncs', 0)} / {link.get('resets', 0)}",
+            ),
+        ]
         if link.get("resumed"):
             rows.append(("resumed from journal", f"{link['resumed']} samples"))
         if link.get("journal_damaged"):
             rows.append(("journal lines damaged", f"{link['journal_damaged']} (their samples measured again)"))
         stats = self.device.get("stats") or {}
         if stats.get("arena_used"):
-            rows.append(("arena used", f"{stats['arena_used']:,} B of {self.device.get('arena_bytes', 0):,} B"
-                                       f" on {self.device.get('board_id', '?')} ({self.device.get('runtime', '?')})"))
+            rows.append(
+                (
+                    "arena used",
+                    f"{stats['arena_used']:,} B of {self.device.get('arena_bytes', 0):,} B"
+                    f" on {self.device.get('board_id', '?')} ({self.device.get('runtime', '?')})",
+                )
+            )
         width = max(len(k) for k, _ in rows)
         lines += [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows]
         cm = self.metrics.get("confusion")
@@ -107,8 +124,10 @@ def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray
             pred = first.argmax(axis=1)
         classes = max(len(data.class_names), int(y.max(initial=0)) + 1, first.shape[1])
         if classes > MAX_MATRIX_CLASSES:  # a classes x classes matrix would not fit in memory
-            notes.append(f"{classes:,} classes: only accuracy is reported (per-class metrics and the confusion "
-                         f"matrix stop at {MAX_MATRIX_CLASSES:,} classes)")
+            notes.append(
+                f"{classes:,} classes: only accuracy is reported (per-class metrics and the confusion "
+                f"matrix stop at {MAX_MATRIX_CLASSES:,} classes)"
+            )
             return {"accuracy": metrics.accuracy(y, pred)}
         return metrics.classification(y, pred, num_classes=classes)
     if data.task == "regression":
@@ -116,8 +135,11 @@ def task_metrics(data: EvalData, index: list[int], outputs: list[list[np.ndarray
         if targets.shape[1] != first.shape[1]:
             from tinyflow.errors import DataError
 
-            raise DataError(f"The dataset has {targets.shape[1]} regression targets per sample but the model's "
-                            f"first output has {first.shape[1]} values", "Evaluate the model on its own dataset.")
+            raise DataError(
+                f"The dataset has {targets.shape[1]} regression targets per sample but the model's "
+                f"first output has {first.shape[1]} values",
+                "Evaluate the model on its own dataset.",
+            )
         return metrics.regression(targets, first)
     if data.task == "anomaly":
         feats = data.features[index] if data.features is not None else None

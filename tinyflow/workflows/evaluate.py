@@ -28,13 +28,26 @@ from tinyflow.workflows.journal import COUNTERS, Entry, Journal, lock_folder, ou
 __all__ = ["EvalReport", "evaluate", "reference_outputs", "task_metrics"]
 
 DEFAULT_WINDOW = 4
-MAX_RETRIES = 10          # failures in a row of one sample before LinkError (a dead link)
-MAX_RETRIES_FAULTS = 60   # the same under --inject-faults: (2/3)^60 = 3e-11 per sample
+MAX_RETRIES = 10  # failures in a row of one sample before LinkError (a dead link)
+MAX_RETRIES_FAULTS = 60  # the same under --inject-faults: (2/3)^60 = 3e-11 per sample
 
 
-def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = None, window: int = DEFAULT_WINDOW,
-             report_dir=None, resume: bool = False, faults: str | None = None, baud: int | None = None,
-             seed: int = 0, progress=False, timeout: float = 5.0, split: str | None = None) -> EvalReport:
+def evaluate(
+    model_path,
+    target_url: str,
+    dataset: str,
+    *,
+    limit: int | None = None,
+    window: int = DEFAULT_WINDOW,
+    report_dir=None,
+    resume: bool = False,
+    faults: str | None = None,
+    baud: int | None = None,
+    seed: int = 0,
+    progress=False,
+    timeout: float = 5.0,
+    split: str | None = None,
+) -> EvalReport:
     """Stream `dataset` to the model on `target_url` and report metrics, agreement, latency and link health.
 
     Args:
@@ -55,13 +68,16 @@ def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = N
         UsageError, DataError, ModelError, BoardError, LinkError.
     """
     if resume and report_dir is None:
-        raise UsageError("--resume needs --report DIR: the journal to resume lives there",
-                         "Pass the same --report directory as the interrupted run.")
+        raise UsageError(
+            "--resume needs --report DIR: the journal to resume lives there",
+            "Pass the same --report directory as the interrupted run.",
+        )
     if window < 1:
         raise UsageError(f"--window must be at least 1, got {window}", "Use --window 1 to disable streaming.")
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise UsageError(f"The timeout must be a finite number of seconds above 0, got {timeout!r}",
-                         "Pass e.g. --timeout 5.")  # a nan or inf deadline never comes
+        raise UsageError(
+            f"The timeout must be a finite number of seconds above 0, got {timeout!r}", "Pass e.g. --timeout 5."
+        )  # a nan or inf deadline never comes
     from tinyflow.tflite import read_model, read_model_file
 
     model_bytes = read_model_file(model_path) if not isinstance(model_path, (bytes, bytearray)) else bytes(model_path)
@@ -76,9 +92,16 @@ def evaluate(model_path, target_url: str, dataset: str, *, limit: int | None = N
         entries, run = _stream(model_bytes, target_url, data, out_specs, None, **stream)
         return _report(name, target_url, data, out_specs, entries, run, model_bytes)
     with lock_folder(report_dir):  # one run per folder: two would interleave one journal
-        config = {"model_sha256": hashlib.sha256(model_bytes).hexdigest(), "dataset": str(dataset), "seed": seed,
-                  "split": split, "samples": len(data), "inputs_sha256": data.digest(), "target": str(target_url),
-                  "output_bytes": [s.nbytes for s in out_specs]}
+        config = {
+            "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
+            "dataset": str(dataset),
+            "seed": seed,
+            "split": split,
+            "samples": len(data),
+            "inputs_sha256": data.digest(),
+            "target": str(target_url),
+            "output_bytes": [s.nbytes for s in out_specs],
+        }
         with Journal.open(Path(report_dir) / "journal.jsonl", config, resume) as journal:
             entries, run = _stream(model_bytes, target_url, data, out_specs, journal, **stream)
         run.duplicated += journal.duplicates
@@ -95,24 +118,31 @@ class _Run:
     device: dict
     latency_basis: str
     resumed: int
-    resumed_index: frozenset = frozenset()   # samples that came from the journal
+    resumed_index: frozenset = frozenset()  # samples that came from the journal
     duplicated: int = 0
     window: int = DEFAULT_WINDOW
     faults: str | None = None
     baud: int | None = None
-    injected: dict | None = None     # what the fault injector did (testing aid)
-    counters: tuple = (0, 0, 0)      # the link counters of this session, totalled at its end
-    damaged: int = 0                 # journal lines dropped on resume (their samples measured again)
+    injected: dict | None = None  # what the fault injector did (testing aid)
+    counters: tuple = (0, 0, 0)  # the link counters of this session, totalled at its end
+    damaged: int = 0  # journal lines dropped on resume (their samples measured again)
 
 
-def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, window, faults, baud, seed,
-            progress, timeout) -> tuple[dict[int, Entry], _Run]:
+def _stream(
+    model_bytes, target_url, data: EvalData, out_specs, journal, *, window, faults, baud, seed, progress, timeout
+) -> tuple[dict[int, Entry], _Run]:
     """Send every sample not yet in the journal; returns all entries by sample index."""
     entries: dict[int, Entry] = dict(journal.entries) if journal is not None else {}
     todo = [i for i in range(len(data)) if i not in entries]
-    run = _Run(device={}, latency_basis="measured by the device", resumed=len(entries),
-               resumed_index=frozenset(entries), window=window,
-               faults=faults, baud=baud)
+    run = _Run(
+        device={},
+        latency_basis="measured by the device",
+        resumed=len(entries),
+        resumed_index=frozenset(entries),
+        window=window,
+        faults=faults,
+        baud=baud,
+    )
     bar = _progress(progress, len(data), len(entries))
     if not todo:
         _close(bar)
@@ -158,8 +188,11 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
         run.device["stats"] = _stats(client)
     except LinkError as exc:
         if journal is not None:
-            raise LinkError(exc.message, f"{exc.hint} {len(entries)} of {len(data)} samples are in the journal: "
-                                         "run again with --resume to continue.".strip()) from exc
+            raise LinkError(
+                exc.message,
+                f"{exc.hint} {len(entries)} of {len(data)} samples are in the journal: "
+                "run again with --resume to continue.".strip(),
+            ) from exc
         raise
     finally:
         _close(bar)
@@ -173,11 +206,13 @@ def _stream(model_bytes, target_url, data: EvalData, out_specs, journal, *, wind
 def _entry(index: int, result, info, wall: float, counters) -> Entry:
     outputs = _get(result, "outputs")
     if isinstance(outputs, (list, tuple)):
-        raw = [np.ascontiguousarray(o).tobytes() if not isinstance(o, (bytes, bytearray)) else bytes(o) for o in outputs]
+        raw = [
+            np.ascontiguousarray(o).tobytes() if not isinstance(o, (bytes, bytearray)) else bytes(o) for o in outputs
+        ]
     else:  # one buffer with every output concatenated, split by the handshake's sizes
         raw, pos = [], 0
         for spec in info.outputs:
-            raw.append(bytes(outputs[pos:pos + spec.bytes]))
+            raw.append(bytes(outputs[pos : pos + spec.bytes]))
             pos += spec.bytes
     ticks = int(_get(result, "ticks"))
     us = _get(result, "microseconds")
@@ -190,13 +225,17 @@ def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[Tens
     """Refuse a device that runs another model: its results would be meaningless."""
     want = hashlib.sha256(model_bytes).digest()[:8]
     if info.model_sha256 and bytes(info.model_sha256) != want:
-        raise ModelError(f"The device runs another model (sha256 {bytes(info.model_sha256).hex()}..., "
-                         f"{info.model_bytes:,} B), not this one ({want.hex()}..., {len(model_bytes):,} B)",
-                         "Flash the firmware built for this model (tinyflow firmware ...) and run again.")
+        raise ModelError(
+            f"The device runs another model (sha256 {bytes(info.model_sha256).hex()}..., "
+            f"{info.model_bytes:,} B), not this one ({want.hex()}..., {len(model_bytes):,} B)",
+            "Flash the firmware built for this model (tinyflow firmware ...) and run again.",
+        )
     sizes = [s.nbytes for s in out_specs]
     if [s.bytes for s in info.outputs] != sizes:
-        raise ModelError(f"The device's outputs are {[s.bytes for s in info.outputs]} bytes but the model's "
-                         f"are {sizes}", "Rebuild the firmware for this model.")
+        raise ModelError(
+            f"The device's outputs are {[s.bytes for s in info.outputs]} bytes but the model's are {sizes}",
+            "Rebuild the firmware for this model.",
+        )
 
 
 def _stats(client) -> dict:
@@ -236,8 +275,10 @@ def _close(bar) -> None:
 
 # -- the report -----------------------------------------------------------------------------
 
-def _report(name, target_url, data: EvalData, out_specs, entries: dict[int, Entry], run: _Run,
-            model_bytes: bytes) -> EvalReport:
+
+def _report(
+    name, target_url, data: EvalData, out_specs, entries: dict[int, Entry], run: _Run, model_bytes: bytes
+) -> EvalReport:
     n = len(data)
     done = [entries[i] for i in range(n) if i in entries]
     outputs = [outputs_to_arrays(e.outputs, out_specs) for e in done]
@@ -246,24 +287,43 @@ def _report(name, target_url, data: EvalData, out_specs, entries: dict[int, Entr
     latency = metrics.latency([e.microseconds for e in done], wall_seconds=wall or None)
     counts, edges = metrics.histogram([e.microseconds for e in done])
     latency.update(histogram={"counts": counts, "edges": edges}, basis=run.latency_basis)
-    link = {"lost": n - len(done), "duplicated": run.duplicated, "resumed": run.resumed,
-            "journal_damaged": run.damaged, "window": run.window, "faults": run.faults, "baud": run.baud}
+    link = {
+        "lost": n - len(done),
+        "duplicated": run.duplicated,
+        "resumed": run.resumed,
+        "journal_damaged": run.damaged,
+        "window": run.window,
+        "faults": run.faults,
+        "baud": run.baud,
+    }
     for k, name_ in enumerate(COUNTERS):
         # earlier sessions: what their journal lines recorded; this one: the client's totals
         link[name_] = int(sum(e.counters[k] for e in done if e.index in run.resumed_index)) + int(run.counters[k])
     if run.injected:
         link["injected"] = run.injected
-    report = EvalReport(model=name, model_sha256=hashlib.sha256(model_bytes).hexdigest(), target=str(target_url),
-                        dataset=data.name, task=data.task, samples=len(done),
-                        agreement={**metrics.agreement(outputs, reference), "reference": _reference_label()},
-                        latency=latency, link=link, device=run.device,
-                        class_names=list(data.class_names), outputs=outputs, reference=reference)
+    report = EvalReport(
+        model=name,
+        model_sha256=hashlib.sha256(model_bytes).hexdigest(),
+        target=str(target_url),
+        dataset=data.name,
+        task=data.task,
+        samples=len(done),
+        agreement={**metrics.agreement(outputs, reference), "reference": _reference_label()},
+        latency=latency,
+        link=link,
+        device=run.device,
+        class_names=list(data.class_names),
+        outputs=outputs,
+        reference=reference,
+    )
     report.metrics = task_metrics(data, [e.index for e in done], outputs, out_specs, report.notes)
     if _get(run.device, "runtime") == "tflm" and not str(target_url).startswith("sim://tflm"):
         # Firmware links a TFLM release (float32 FULLY_CONNECTED multipliers); the host has the wheel.
-        report.notes.append("the device runs a TFLM release, whose per-tensor FULLY_CONNECTED multipliers come from a "
-                            "float32 product of scales where the wheel's use a double one: 1-LSB differences on "
-                            "about 1% of samples are that, not a fault (docs/tflm-library.md)")
+        report.notes.append(
+            "the device runs a TFLM release, whose per-tensor FULLY_CONNECTED multipliers come from a "
+            "float32 product of scales where the wheel's use a double one: 1-LSB differences on "
+            "about 1% of samples are that, not a fault (docs/tflm-library.md)"
+        )
     if run.damaged:
         report.notes.append(f"{run.damaged} damaged journal line(s) were dropped and their samples measured again")
     return report

@@ -43,8 +43,8 @@ VERSION = 2
 COUNTERS = ("retries", "resyncs", "resets")
 LOCK_NAME = ".tinyflow-eval.lock"
 _KEYS = frozenset(("i", "out", "ticks", "us", "wall", "c", "crc"))
-_HEADER_BYTES = 1 << 20     # a header holds the config: a few hundred bytes
-_BIG = 1 << 63              # ticks and counters come from 32-bit device fields
+_HEADER_BYTES = 1 << 20  # a header holds the config: a few hundred bytes
+_BIG = 1 << 63  # ticks and counters come from 32-bit device fields
 
 
 @dataclass
@@ -59,9 +59,14 @@ class Entry:
     counters: tuple[int, int, int] = (0, 0, 0)
 
     def to_record(self) -> dict:
-        return {"i": int(self.index), "out": [base64.b64encode(o).decode() for o in self.outputs],
-                "ticks": int(self.ticks), "us": float(self.microseconds), "wall": round(float(self.wall), 6),
-                "c": [int(c) for c in self.counters]}
+        return {
+            "i": int(self.index),
+            "out": [base64.b64encode(o).decode() for o in self.outputs],
+            "ticks": int(self.ticks),
+            "us": float(self.microseconds),
+            "wall": round(float(self.wall), 6),
+            "c": [int(c) for c in self.counters],
+        }
 
     def to_line(self, fingerprint: str) -> str:
         """The journal line of this entry in the run named by `fingerprint`."""
@@ -91,8 +96,8 @@ class Journal:
     path: Path
     config: dict
     entries: dict[int, Entry] = field(default_factory=dict)
-    damaged: int = 0             # lines dropped on resume (their samples are measured again)
-    duplicates: int = 0          # record() calls that repeated a recorded index (should stay 0)
+    damaged: int = 0  # lines dropped on resume (their samples are measured again)
+    duplicates: int = 0  # record() calls that repeated a recorded index (should stay 0)
     _fh: object = None
 
     @property
@@ -111,13 +116,17 @@ class Journal:
         if resume and journal.path.is_file() and journal.path.stat().st_size:
             journal._load()
             if journal.damaged:
-                print(f"warning: {journal.damaged} damaged line(s) in {journal.path}: their samples are measured "
-                      "again.", file=sys.stderr)
+                print(
+                    f"warning: {journal.damaged} damaged line(s) in {journal.path}: their samples are measured again.",
+                    file=sys.stderr,
+                )
                 journal._rewrite()
         else:
             if resume:
-                print(f"notice: no journal in {journal.path.parent} to resume; starting from the first sample.",
-                      file=sys.stderr)
+                print(
+                    f"notice: no journal in {journal.path.parent} to resume; starting from the first sample.",
+                    file=sys.stderr,
+                )
             journal._rewrite()
         with writing(journal.path):
             journal._fh = open(journal.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
@@ -147,21 +156,32 @@ class Journal:
         header = _json_object(raw) if raw.endswith(b"\n") else None
         if header is None or "tinyflow_journal" not in header:
             first = raw[:60].decode("utf-8", "replace").rstrip("\n")
-            raise UsageError(f"{self.path} is not a tinyflow evaluation journal (first line: {first!r})",
-                             "Remove it, or pass another --report directory.")
+            raise UsageError(
+                f"{self.path} is not a tinyflow evaluation journal (first line: {first!r})",
+                "Remove it, or pass another --report directory.",
+            )
         if header["tinyflow_journal"] == 1:
-            raise UsageError(f"The journal in {self.path.parent} has no checksums (format 1, an older tinyflow), "
-                             "so its records cannot be verified",
-                             "Run without --resume to measure every sample again.")
+            raise UsageError(
+                f"The journal in {self.path.parent} has no checksums (format 1, an older tinyflow), "
+                "so its records cannot be verified",
+                "Run without --resume to measure every sample again.",
+            )
         config = header.get("config")
-        if header["tinyflow_journal"] != VERSION or not isinstance(config, dict) \
-                or header.get("fingerprint") != fingerprint(config):
-            raise UsageError(f"The header of {self.path} is damaged (format, configuration and fingerprint disagree)",
-                             "Run without --resume to start over.")
+        if (
+            header["tinyflow_journal"] != VERSION
+            or not isinstance(config, dict)
+            or header.get("fingerprint") != fingerprint(config)
+        ):
+            raise UsageError(
+                f"The header of {self.path} is damaged (format, configuration and fingerprint disagree)",
+                "Run without --resume to start over.",
+            )
         if header["fingerprint"] != self.fingerprint:
-            raise UsageError(f"Cannot resume: the journal in {self.path.parent} was made with a different "
-                             f"configuration ({_differences(config, self.config)})",
-                             "Run with the same model, dataset and target, or drop --resume to start over.")
+            raise UsageError(
+                f"Cannot resume: the journal in {self.path.parent} was made with a different "
+                f"configuration ({_differences(config, self.config)})",
+                "Run with the same model, dataset and target, or drop --resume to start over.",
+            )
 
     def _rewrite(self) -> None:
         """Replace the file by the header and every kept entry: a new file, renamed over the old one."""
@@ -229,12 +249,13 @@ def _lines(fh, limit: int) -> Iterator[bytes | None]:
 
 def _json_object(raw: bytes) -> dict | None:
     """The JSON object on a line, or None for anything else (bad UTF-8, NaN, too deep, not an object)."""
+
     def no_constants(name):
         raise ValueError(name)
 
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
-    except (ValueError, RecursionError):   # UnicodeDecodeError and over-long ints are ValueErrors
+    except (ValueError, RecursionError):  # UnicodeDecodeError and over-long ints are ValueErrors
         return None
     return value if isinstance(value, dict) else None
 
@@ -244,8 +265,13 @@ def _parse(raw: bytes, fp: str, samples: int, sizes: list[int]) -> Entry | None:
     r = _json_object(raw)
     if r is None or set(r) != _KEYS or not _is_int(r["i"], samples) or not _is_int(r["ticks"], _BIG):
         return None
-    if not (_is_real(r["us"]) and _is_real(r["wall"]) and isinstance(r["c"], list) and len(r["c"]) == 3
-            and all(_is_int(c, _BIG) for c in r["c"])):
+    if not (
+        _is_real(r["us"])
+        and _is_real(r["wall"])
+        and isinstance(r["c"], list)
+        and len(r["c"]) == 3
+        and all(_is_int(c, _BIG) for c in r["c"])
+    ):
         return None
     if not (isinstance(r["out"], list) and len(r["out"]) == len(sizes) and all(isinstance(o, str) for o in r["out"])):
         return None
@@ -258,8 +284,14 @@ def _parse(raw: bytes, fp: str, samples: int, sizes: list[int]) -> Entry | None:
         return None
     if [len(o) for o in outputs] != sizes:
         return None
-    return Entry(index=r["i"], outputs=outputs, ticks=r["ticks"], microseconds=float(r["us"]), wall=float(r["wall"]),
-                 counters=tuple(r["c"]))
+    return Entry(
+        index=r["i"],
+        outputs=outputs,
+        ticks=r["ticks"],
+        microseconds=float(r["us"]),
+        wall=float(r["wall"]),
+        counters=tuple(r["c"]),
+    )
 
 
 def _is_int(value, end: int) -> bool:
@@ -290,8 +322,10 @@ def lock_folder(folder) -> Iterator[Path]:
         with writing(path):
             locked = _try_lock(fd)
         if not locked:
-            raise UsageError(f"Another tinyflow eval ({_holder(fd)}) is using the report folder {folder}",
-                             "Wait for it to finish (or stop it), or pass another --report directory.")
+            raise UsageError(
+                f"Another tinyflow eval ({_holder(fd)}) is using the report folder {folder}",
+                "Wait for it to finish (or stop it), or pass another --report directory.",
+            )
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield folder

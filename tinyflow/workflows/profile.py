@@ -22,9 +22,9 @@ class OpProfile:
     index: int
     name: str
     ticks: int
-    share: float                       # of the whole inference
+    share: float  # of the whole inference
     microseconds: float
-    instructions: int | None = None    # sim://qemu-m4 only (exact)
+    instructions: int | None = None  # sim://qemu-m4 only (exact)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -39,15 +39,15 @@ class ProfileReport:
     runtime: str
     board: str | None
     ticks_per_second: int
-    total_ticks: int                   # the whole inference, timed by the device
+    total_ticks: int  # the whole inference, timed by the device
     ops: list[OpProfile] = field(default_factory=list)
     flash_bytes: int | None = None
-    ram_bytes: int | None = None       # static RAM (.data + .bss) when known from the ELF
+    ram_bytes: int | None = None  # static RAM (.data + .bss) when known from the ELF
     memory_source: str = "device"
     stack_high_water: int | None = None
     arena_bytes: int | None = None
     arena_used: int | None = None
-    instructions: int | None = None    # whole inference, sim://qemu-m4 only
+    instructions: int | None = None  # whole inference, sim://qemu-m4 only
     clock_hz: float | None = None
     cycles_per_instruction: float | None = None
     runs: int = 1
@@ -68,32 +68,51 @@ class ProfileReport:
 
     def to_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k != "ops"}
-        out.update(ops=[op.to_dict() for op in self.ops], latency_ms=self.latency_ms,
-                   op_ticks=self.op_ticks, coverage=self.coverage)
+        out.update(
+            ops=[op.to_dict() for op in self.ops],
+            latency_ms=self.latency_ms,
+            op_ticks=self.op_ticks,
+            coverage=self.coverage,
+        )
         return out
 
     def __str__(self) -> str:
         qemu = self.instructions is not None
-        head = f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {'time (us)':>11}" + (f" {'instructions':>13}" if qemu else "")
+        head = f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {'time (us)':>11}" + (
+            f" {'instructions':>13}" if qemu else ""
+        )
         show = terminal_text  # the file name, the board id and op names (from the device) are untrusted
-        lines = [f"Profile of {show(self.model)} on {show(self.target)} ({show(self.runtime)} runtime"
-                 + (f", board {show(self.board)}" if self.board else "") + ")", head, "-" * len(head)]
+        lines = [
+            f"Profile of {show(self.model)} on {show(self.target)} ({show(self.runtime)} runtime"
+            + (f", board {show(self.board)}" if self.board else "")
+            + ")",
+            head,
+            "-" * len(head),
+        ]
         for op in self.ops:
-            lines.append(f"{op.index:>3}  {show(op.name):<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds:>11.1f}"
-                         + (f" {op.instructions:>13,}" if qemu else ""))
+            lines.append(
+                f"{op.index:>3}  {show(op.name):<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds:>11.1f}"
+                + (f" {op.instructions:>13,}" if qemu else "")
+            )
         lines.append("-" * len(head))
         lines.append(f"     {'ops total':<20} {self.op_ticks:>12,} {self.coverage:>7.1%}")
-        lines.append(f"     {'whole inference':<20} {self.total_ticks:>12,} {1:>7.0%} {1e3 * self.latency_ms:>11.1f}"
-                     + (f" {self.instructions:>13,}" if qemu else ""))
+        lines.append(
+            f"     {'whole inference':<20} {self.total_ticks:>12,} {1:>7.0%} {1e3 * self.latency_ms:>11.1f}"
+            + (f" {self.instructions:>13,}" if qemu else "")
+        )
         lines += ["", *self._summary()]
         return "\n".join(lines)
 
     def _summary(self) -> list[str]:
-        out = [f"latency            {self.latency_ms:.3f} ms" + (" (estimate)" if self.instructions is not None else "")]
+        out = [
+            f"latency            {self.latency_ms:.3f} ms" + (" (estimate)" if self.instructions is not None else "")
+        ]
         if self.instructions is not None:
             out.append(f"instructions       {self.instructions:,} per inference (exact, QEMU -icount)")
-            out.append(f"estimate basis     {self.cycles_per_instruction} cycles/instruction at "
-                       f"{(self.clock_hz or 0) / 1e6:g} MHz (see docs/qemu.md)")
+            out.append(
+                f"estimate basis     {self.cycles_per_instruction} cycles/instruction at "
+                f"{(self.clock_hz or 0) / 1e6:g} MHz (see docs/qemu.md)"
+            )
         out.append(f"flash              {_bytes(self.flash_bytes)} ({self.memory_source})")
         out.append(f"static RAM         {_bytes(self.ram_bytes)} ({self.memory_source})")
         out.append(f"arena used         {_bytes(self.arena_used)} of {_bytes(self.arena_bytes)}")
@@ -107,9 +126,11 @@ class ProfileReport:
         path = make_dir(directory) / "profile.html"
         title = html.escape(f"tinyflow profile: {self.model} on {self.target}")
         with writing(path):
-            path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-                            "<style>body{font-family:sans-serif;margin:2em}pre{font-size:13px}</style></head>"
-                            f"<body><h1>{title}</h1>{svg_bars(self.ops)}<pre>{html.escape(str(self))}</pre></body></html>\n")
+            path.write_text(
+                f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+                "<style>body{font-family:sans-serif;margin:2em}pre{font-size:13px}</style></head>"
+                f"<body><h1>{title}</h1>{svg_bars(self.ops)}<pre>{html.escape(str(self))}</pre></body></html>\n"
+            )
         return path
 
 
@@ -127,16 +148,29 @@ def svg_bars(ops: list[OpProfile], width: int = 720, bar: int = 18) -> str:
         y = top + i * bar
         w = max(op.share * scale, 1.0)
         name = html.escape(f"{op.index} {op.name}")
-        rows.append(f"<text x='{label_w - 6}' y='{y + bar - 5}' text-anchor='end' font-size='12'>{name}</text>"
-                    f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar - 4}' fill='#3b7dd8'>"
-                    f"<title>{name}: {op.ticks:,} ticks</title></rect>"
-                    f"<text x='{label_w + w + 4:.1f}' y='{y + bar - 5}' font-size='12'>{op.share:.1%}</text>")
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-            f"role='img' aria-label='time per op'>{''.join(rows)}</svg>")
+        rows.append(
+            f"<text x='{label_w - 6}' y='{y + bar - 5}' text-anchor='end' font-size='12'>{name}</text>"
+            f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar - 4}' fill='#3b7dd8'>"
+            f"<title>{name}: {op.ticks:,} ticks</title></rect>"
+            f"<text x='{label_w + w + 4:.1f}' y='{y + bar - 5}' font-size='12'>{op.share:.1%}</text>"
+        )
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"role='img' aria-label='time per op'>{''.join(rows)}</svg>"
+    )
 
 
-def build_report(*, model: str, target: str, info, op_ticks_runs: list[list[int]], total_ticks_runs: list[int],
-                 op_names: list[str], stats=None, emulation=None) -> ProfileReport:
+def build_report(
+    *,
+    model: str,
+    target: str,
+    info,
+    op_ticks_runs: list[list[int]],
+    total_ticks_runs: list[int],
+    op_names: list[str],
+    stats=None,
+    emulation=None,
+) -> ProfileReport:
     """Assemble a ProfileReport from what the device said (pure: no I/O).
 
     Args:
@@ -149,14 +183,29 @@ def build_report(*, model: str, target: str, info, op_ticks_runs: list[list[int]
     tps = int(_get(info, "ticks_per_second") or 1)
     total = int(statistics.median(total_ticks_runs))
     per_op = [int(statistics.median(col)) for col in zip(*op_ticks_runs)] if op_ticks_runs else []
-    ops = [OpProfile(index=i, name=(op_names[i] if i < len(op_names) else f"op{i}"), ticks=t,
-                     share=t / total if total else 0.0, microseconds=1e6 * t / tps) for i, t in enumerate(per_op)]
-    report = ProfileReport(model=model, target=target, runtime=str(_get(info, "runtime") or "?"),
-                           board=_get(info, "board_id") or _get(info, "board"), ticks_per_second=tps,
-                           total_ticks=total, ops=ops, arena_bytes=_get(info, "arena_bytes"),
-                           arena_used=_get(stats, "arena_used") or _get(stats, "arena_used_bytes"),
-                           stack_high_water=_get(stats, "stack_high_water") or _get(stats, "stack_high_water_bytes"),
-                           runs=len(total_ticks_runs))
+    ops = [
+        OpProfile(
+            index=i,
+            name=(op_names[i] if i < len(op_names) else f"op{i}"),
+            ticks=t,
+            share=t / total if total else 0.0,
+            microseconds=1e6 * t / tps,
+        )
+        for i, t in enumerate(per_op)
+    ]
+    report = ProfileReport(
+        model=model,
+        target=target,
+        runtime=str(_get(info, "runtime") or "?"),
+        board=_get(info, "board_id") or _get(info, "board"),
+        ticks_per_second=tps,
+        total_ticks=total,
+        ops=ops,
+        arena_bytes=_get(info, "arena_bytes"),
+        arena_used=_get(stats, "arena_used") or _get(stats, "arena_used_bytes"),
+        stack_high_water=_get(stats, "stack_high_water") or _get(stats, "stack_high_water_bytes"),
+        runs=len(total_ticks_runs),
+    )
     for key in ("flash_bytes", "ram_bytes"):
         setattr(report, key, _get(stats, key) or _get(info, key))
     if emulation is not None:
@@ -187,8 +236,9 @@ def _get(obj, key):
     return getattr(obj, key, None)
 
 
-def profile_model(model, target: str, *, board: str | None = None, runs: int = 1, seed: int = 0,
-                  timeout: float = 5.0) -> ProfileReport:
+def profile_model(
+    model, target: str, *, board: str | None = None, runs: int = 1, seed: int = 0, timeout: float = 5.0
+) -> ProfileReport:
     """Open `target` with MODEL, run `runs` profiled inferences on random inputs, gather memory.
 
     `timeout` has eval's meaning: the seconds a complete reply frame may take before the request
@@ -204,8 +254,9 @@ def profile_model(model, target: str, *, board: str | None = None, runs: int = 1
     from tinyflow.tflite import read_model_file
 
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise UsageError(f"The timeout must be a finite number of seconds above 0, got {timeout!r}",
-                         "Pass e.g. --timeout 5.")  # a nan or inf deadline never comes
+        raise UsageError(
+            f"The timeout must be a finite number of seconds above 0, got {timeout!r}", "Pass e.g. --timeout 5."
+        )  # a nan or inf deadline never comes
     path = Path(model)
     port = _open(target, read_model_file(path), board, timeout)
     try:
@@ -221,8 +272,16 @@ def profile_model(model, target: str, *, board: str | None = None, runs: int = 1
             per_op.append([int(t) for _, t in ops])
             names = [name for name, _ in ops]
         stats = client.stats()
-        report = build_report(model=path.name, target=target, info=info, op_ticks_runs=per_op, total_ticks_runs=totals,
-                              op_names=names, stats=stats, emulation=getattr(port, "emulation", None))
+        report = build_report(
+            model=path.name,
+            target=target,
+            info=info,
+            op_ticks_runs=per_op,
+            total_ticks_runs=totals,
+            op_names=names,
+            stats=stats,
+            emulation=getattr(port, "emulation", None),
+        )
         report.notes += _target_notes(target)
         return report
     finally:

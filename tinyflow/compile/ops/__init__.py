@@ -71,8 +71,10 @@ def registry() -> dict[str, LowerFn]:
     if _REGISTRY is None:
         found: dict[str, LowerFn] = {}
         owner: dict[str, str] = {}
-        modules = [importlib.import_module(f"{__name__}.{info.name}")
-                   for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)]
+        modules = [
+            importlib.import_module(f"{__name__}.{info.name}")
+            for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+        ]
         for module in modules:
             for name, fn in getattr(module, "LOWERINGS", {}).items():
                 if name in found:
@@ -101,8 +103,9 @@ def lowering_for(name: str) -> LowerFn:
     """The lowering of op `name`, or the ModelError users see for an unsupported op."""
     fn = registry().get(name)
     if fn is None:
-        raise ModelError(f"Op {name} is not supported by the compiled runtime.",
-                         "Use --runtime tflm, or remove it from the model.")
+        raise ModelError(
+            f"Op {name} is not supported by the compiled runtime.", "Use --runtime tflm, or remove it from the model."
+        )
     return fn
 
 

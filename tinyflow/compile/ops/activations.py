@@ -12,8 +12,16 @@ LUT_MIN_ELEMENTS = 256
 
 def relu_table(p: dict) -> list[int]:
     """tinyflow_relu_s8's output for every int8 input (index x + 128)."""
-    return [max(p["act_min"], min(p["act_max"], p["output_offset"] + mbqm(x - p["input_offset"], p["output_multiplier"],
-                                                                          p["output_shift"]))) for x in range(-128, 128)]
+    return [
+        max(
+            p["act_min"],
+            min(
+                p["act_max"],
+                p["output_offset"] + mbqm(x - p["input_offset"], p["output_multiplier"], p["output_shift"]),
+            ),
+        )
+        for x in range(-128, 128)
+    ]
 
 
 def relu6_table(p: dict) -> list[int]:
@@ -27,9 +35,15 @@ def prepare_relu(shape, input_q: tuple[float, int], output_q: tuple[float, int])
     # division rounds e.g. 1.4999999578 up to 1.5 and then every x.5 product rounds the other way.
     real = float(f32(input_q[0])) / float(f32(output_q[0]))
     m, sh = quantize_multiplier(real)
-    return {"input_offset": int(input_q[1]), "output_offset": int(output_q[1]), "output_multiplier": m,
-            "output_shift": sh, "act_min": max(-128, int(output_q[1])), "act_max": 127,
-            "size": math.prod(int(d) for d in shape)}
+    return {
+        "input_offset": int(input_q[1]),
+        "output_offset": int(output_q[1]),
+        "output_multiplier": m,
+        "output_shift": sh,
+        "act_min": max(-128, int(output_q[1])),
+        "act_max": 127,
+        "size": math.prod(int(d) for d in shape),
+    }
 
 
 def prepare_relu6(shape, input_q: tuple[float, int]) -> dict:

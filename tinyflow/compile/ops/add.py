@@ -18,19 +18,32 @@ def prepare(in1: tuple[float, int], in2: tuple[float, int], out: tuple[float, in
     m2, sh2 = quantize_multiplier(s2 / twice_max)
     mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * so))
     act_min, act_max = activation_range(activation, out[0], out[1])
-    return {"left_shift": left_shift,
-            "input1_offset": -int(in1[1]), "input1_multiplier": m1, "input1_shift": sh1,
-            "input2_offset": -int(in2[1]), "input2_multiplier": m2, "input2_shift": sh2,
-            "output_offset": int(out[1]), "output_multiplier": mo, "output_shift": sho,
-            "act_min": act_min, "act_max": act_max}
+    return {
+        "left_shift": left_shift,
+        "input1_offset": -int(in1[1]),
+        "input1_multiplier": m1,
+        "input1_shift": sh1,
+        "input2_offset": -int(in2[1]),
+        "input2_multiplier": m2,
+        "input2_shift": sh2,
+        "output_offset": int(out[1]),
+        "output_multiplier": mo,
+        "output_shift": sho,
+        "act_min": act_min,
+        "act_max": act_max,
+    }
 
 
 def tables(p: dict) -> tuple[list[int], list[int]]:
     """Each input's rescaled value for every int8 x (index x + 128), exactly as AddFunc computes it."""
+
     def table(offset, multiplier, shift):
         return [mbqm((x + offset) * (1 << p["left_shift"]), multiplier, shift) for x in range(-128, 128)]
-    return (table(p["input1_offset"], p["input1_multiplier"], p["input1_shift"]),
-            table(p["input2_offset"], p["input2_multiplier"], p["input2_shift"]))
+
+    return (
+        table(p["input1_offset"], p["input1_multiplier"], p["input1_shift"]),
+        table(p["input2_offset"], p["input2_multiplier"], p["input2_shift"]),
+    )
 
 
 def plan(shape1, shape2, out_shape) -> dict:
@@ -44,15 +57,23 @@ def lower(op, ctx):
 
     (a, b, *_), y = checks.io(ctx, op, 2)
     checks.types(ctx, (a, b, y), {"INT8"})
-    p = checks.guarded(ctx, prepare, checks.qparams(ctx, a), checks.qparams(ctx, b), checks.qparams(ctx, y),
-                       op.options.get("fused_activation_function", "NONE"))
+    p = checks.guarded(
+        ctx,
+        prepare,
+        checks.qparams(ctx, a),
+        checks.qparams(ctx, b),
+        checks.qparams(ctx, y),
+        op.options.get("fused_activation_function", "NONE"),
+    )
     bc = checks.guarded(ctx, plan, a.shape, b.shape, y.shape)
-    args = (f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.inputs[1], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')}")
+    args = f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.inputs[1], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')}"
     structs = f"&{ctx.struct(cstruct.ADD, p, 'add')}, &{ctx.struct(cstruct.BROADCAST, bc, 'bcast')}"
     if checks.elements(y) >= LUT_MIN_ELEMENTS:
         t1, t2 = tables(p)
-        call = (f"tinyflow_add_s8_lut({structs}, {ctx.const_array('int32_t', t1, 'add_lut')}, "
-                f"{ctx.const_array('int32_t', t2, 'add_lut')}, {args})")
+        call = (
+            f"tinyflow_add_s8_lut({structs}, {ctx.const_array('int32_t', t1, 'add_lut')}, "
+            f"{ctx.const_array('int32_t', t2, 'add_lut')}, {args})"
+        )
     else:
         call = f"tinyflow_add_s8({structs}, {args})"
     # One candidate only: a planner taking both pairs would overlap the two inputs.

@@ -33,8 +33,9 @@ def check_arity(op) -> None:
         return
     required = max((k + 1 for k, n in enumerate(spec) if not n.endswith("?")), default=0)
     if not required <= len(ins) <= len(spec):
-        raise ModelError(f"{where} has {len(ins)} input{'s' if len(ins) != 1 else ''} {ins}; it takes "
-                         f"{_describe(spec)}", MALFORMED)
+        raise ModelError(
+            f"{where} has {len(ins)} input{'s' if len(ins) != 1 else ''} {ins}; it takes {_describe(spec)}", MALFORMED
+        )
     for k, (i, name) in enumerate(zip(ins, spec)):
         if i < 0 and not name.endswith("?"):
             raise ModelError(f"{where} has no {name} (input {k} is -1); it takes {_describe(spec)}", MALFORMED)
@@ -80,8 +81,11 @@ def types(ctx, tensors, allowed: set[str]) -> None:
     """Every tensor's type is in `allowed`."""
     for t in tensors:
         if t.type_name not in allowed:
-            ctx.fail(f"{t.type_name} tensor '{t.name}' is not supported by the compiled runtime "
-                     f"(supported: {', '.join(sorted(allowed))})", TFLM_HINT)
+            ctx.fail(
+                f"{t.type_name} tensor '{t.name}' is not supported by the compiled runtime "
+                f"(supported: {', '.join(sorted(allowed))})",
+                TFLM_HINT,
+            )
 
 
 def qparams(ctx, t) -> tuple[float, int]:

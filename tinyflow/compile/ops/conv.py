@@ -9,12 +9,28 @@ from tinyflow.compile.ops.cstruct import CStruct
 from tinyflow.compile.quant import activation_range, check_geometry, conv_multipliers, out_size, padding, qparams
 
 _GEOMETRY = ("batches", "input_h", "input_w", "input_c")
-_TAIL = ("output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_h",
-         "pad_w", "input_offset", "output_offset", "act_min", "act_max")
-CONV = CStruct("tinyflow_conv_params_t", tuple((f, "int32_t", 0) for f in
-                                               _GEOMETRY + ("filter_h", "filter_w", "filter_c") + _TAIL))
-DWCONV = CStruct("tinyflow_dwconv_params_t", tuple((f, "int32_t", 0) for f in
-                                                   _GEOMETRY + ("filter_h", "filter_w", "depth_multiplier") + _TAIL))
+_TAIL = (
+    "output_h",
+    "output_w",
+    "output_c",
+    "stride_h",
+    "stride_w",
+    "dilation_h",
+    "dilation_w",
+    "pad_h",
+    "pad_w",
+    "input_offset",
+    "output_offset",
+    "act_min",
+    "act_max",
+)
+CONV = CStruct(
+    "tinyflow_conv_params_t", tuple((f, "int32_t", 0) for f in _GEOMETRY + ("filter_h", "filter_w", "filter_c") + _TAIL)
+)
+DWCONV = CStruct(
+    "tinyflow_dwconv_params_t",
+    tuple((f, "int32_t", 0) for f in _GEOMETRY + ("filter_h", "filter_w", "depth_multiplier") + _TAIL),
+)
 
 
 def raster_overlap(p: dict, channels_in: int, channels_out: int) -> int:
@@ -54,20 +70,36 @@ def _window(op, ctx, inp, out, fh: int, fw: int) -> dict:
     ih, iw = inp.shape[1], inp.shape[2]
     oh, ow = out_size(pad, ih, fh, sh, dh), out_size(pad, iw, fw, sw, dw)
     if (oh, ow) != (out.shape[1], out.shape[2]) or oh < 1 or ow < 1:
-        ctx.fail(f"output is {list(out.shape)} but input {list(inp.shape)} with a {fh}x{fw} filter, strides "
-                 f"({sh}, {sw}) and {pad} padding gives {oh}x{ow}")
-    return {"stride_h": sh, "stride_w": sw, "dilation_h": dh, "dilation_w": dw,
-            "pad_h": padding(sh, dh, ih, fh, oh), "pad_w": padding(sw, dw, iw, fw, ow),
-            "output_h": oh, "output_w": ow}
+        ctx.fail(
+            f"output is {list(out.shape)} but input {list(inp.shape)} with a {fh}x{fw} filter, strides "
+            f"({sh}, {sw}) and {pad} padding gives {oh}x{ow}"
+        )
+    return {
+        "stride_h": sh,
+        "stride_w": sw,
+        "dilation_h": dh,
+        "dilation_w": dw,
+        "pad_h": padding(sh, dh, ih, fh, oh),
+        "pad_w": padding(sw, dw, iw, fw, ow),
+        "output_h": oh,
+        "output_w": ow,
+    }
 
 
 def _quant(op, ctx, inp, filt, bias_i: int, out, channels: int) -> tuple[dict, str, str, str]:
     """Offsets, activation range and the (multiplier, shift, bias) arrays."""
     (in_s, in_zp), (out_s, out_zp) = qparams(inp), qparams(out)
-    if in_s <= 0 or out_s <= 0 or len(filt.scale) not in (1, channels) or not np.all(np.isfinite(filt.scale)) \
-            or np.any(filt.scale <= 0):
-        ctx.fail(f"has missing or invalid quantization (input scale {in_s}, output scale {out_s}, "
-                 f"{len(filt.scale)} filter scales for {channels} channels)")
+    if (
+        in_s <= 0
+        or out_s <= 0
+        or len(filt.scale) not in (1, channels)
+        or not np.all(np.isfinite(filt.scale))
+        or np.any(filt.scale <= 0)
+    ):
+        ctx.fail(
+            f"has missing or invalid quantization (input scale {in_s}, output scale {out_s}, "
+            f"{len(filt.scale)} filter scales for {channels} channels)"
+        )
     if np.any(np.asarray(filt.zero_point) != 0) or not (-128 <= in_zp <= 127 and -128 <= out_zp <= 127):
         ctx.fail("needs symmetric int8 weights (zero point 0) and int8 zero points")
     try:
@@ -95,17 +127,28 @@ def lower_conv(op, ctx) -> Lowered:
     oc, fh, fw, fc = filt.shape
     if fc < 1 or inp.shape[3] % fc or oc % (inp.shape[3] // fc) or out.shape[3] != oc or out.shape[0] != inp.shape[0]:
         ctx.fail(f"filter {list(filt.shape)} does not fit input {list(inp.shape)} and output {list(out.shape)}")
-    params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2], "input_c": inp.shape[3],
-              "filter_h": fh, "filter_w": fw, "filter_c": fc, "output_c": oc}
+    params = {
+        "batches": inp.shape[0],
+        "input_h": inp.shape[1],
+        "input_w": inp.shape[2],
+        "input_c": inp.shape[3],
+        "filter_h": fh,
+        "filter_w": fw,
+        "filter_c": fc,
+        "output_c": oc,
+    }
     params.update(_window(op, ctx, inp, out, fh, fw))
     check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
     q, m, s, bias = _quant(op, ctx, inp, filt, bias_i, out, oc)
     params.update(q)
     p = ctx.struct(CONV, params)
-    return Lowered(f"tinyflow_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-                   f"{bias}, {ctx.ptr(op.outputs[0])})", kernels=("conv_2d",),
-                   overlap=raster_overlap(params, params["input_c"], oc))
+    return Lowered(
+        f"tinyflow_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+        f"{bias}, {ctx.ptr(op.outputs[0])})",
+        kernels=("conv_2d",),
+        overlap=raster_overlap(params, params["input_c"], oc),
+    )
 
 
 def lower_depthwise(op, ctx) -> Lowered:
@@ -119,17 +162,28 @@ def lower_depthwise(op, ctx) -> Lowered:
         ctx.fail(f"filter {list(filt.shape)} does not fit input {list(inp.shape)} and output {list(out.shape)}")
     if op.options.get("depth_multiplier", dm) != dm:  # 0 is no default: TFLM would compute nothing
         ctx.fail(f"depth_multiplier option {op.options.get('depth_multiplier')} disagrees with the shapes ({dm})")
-    params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2], "input_c": ic,
-              "filter_h": fh, "filter_w": fw, "depth_multiplier": dm, "output_c": oc}
+    params = {
+        "batches": inp.shape[0],
+        "input_h": inp.shape[1],
+        "input_w": inp.shape[2],
+        "input_c": ic,
+        "filter_h": fh,
+        "filter_w": fw,
+        "depth_multiplier": dm,
+        "output_c": oc,
+    }
     params.update(_window(op, ctx, inp, out, fh, fw))
     check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
     q, m, s, bias = _quant(op, ctx, inp, filt, bias_i, out, oc)
     params.update(q)
     p = ctx.struct(DWCONV, params)
-    return Lowered(f"tinyflow_depthwise_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, "
-                   f"{ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])})", kernels=("depthwise_conv_2d",),
-                   overlap=raster_overlap(params, ic, oc))
+    return Lowered(
+        f"tinyflow_depthwise_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, "
+        f"{ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])})",
+        kernels=("depthwise_conv_2d",),
+        overlap=raster_overlap(params, ic, oc),
+    )
 
 
 LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

@@ -55,7 +55,7 @@ def _literal(ctype: str, value) -> str:
     if ctype == "float":
         return float(value).hex() + "f" if float(value) == float(value) else "0.0f"
     v = int(value)
-    if ctype == "int32_t" and v == -(2 ** 31):
+    if ctype == "int32_t" and v == -(2**31):
         return "INT32_MIN"
     return str(v)
 
@@ -70,28 +70,78 @@ def _arr(name: str, count: int, ctype: str = "int32_t") -> tuple:
 
 D = 6  # TINYFLOW_KERNEL_MAX_DIMS
 BROADCAST = CStruct("tinyflow_broadcast_t", _arr("dims", D) + _arr("strides1", D) + _arr("strides2", D))
-ADD = CStruct("tinyflow_add_params_t", _i32(
-    "left_shift", "input1_offset", "input1_multiplier", "input1_shift", "input2_offset", "input2_multiplier",
-    "input2_shift", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"))
-MUL = CStruct("tinyflow_mul_params_t", _i32(
-    "input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"))
-SOFTMAX = CStruct("tinyflow_softmax_params_t", _i32("input_multiplier", "input_left_shift", "diff_min", "outer", "depth"))
-SIGMOID = CStruct("tinyflow_sigmoid_params_t", _i32(
-    "input_zero_point", "input_range_radius", "input_multiplier", "input_left_shift", "size"))
-QUANTIZE = CStruct("tinyflow_quantize_params_t", (("scale", "float", 0),) + _i32(
-    "input_zero_point", "output_zero_point", "multiplier", "shift", "size"))
+ADD = CStruct(
+    "tinyflow_add_params_t",
+    _i32(
+        "left_shift",
+        "input1_offset",
+        "input1_multiplier",
+        "input1_shift",
+        "input2_offset",
+        "input2_multiplier",
+        "input2_shift",
+        "output_offset",
+        "output_multiplier",
+        "output_shift",
+        "act_min",
+        "act_max",
+    ),
+)
+MUL = CStruct(
+    "tinyflow_mul_params_t",
+    _i32("input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"),
+)
+SOFTMAX = CStruct(
+    "tinyflow_softmax_params_t", _i32("input_multiplier", "input_left_shift", "diff_min", "outer", "depth")
+)
+SIGMOID = CStruct(
+    "tinyflow_sigmoid_params_t",
+    _i32("input_zero_point", "input_range_radius", "input_multiplier", "input_left_shift", "size"),
+)
+QUANTIZE = CStruct(
+    "tinyflow_quantize_params_t",
+    (("scale", "float", 0),) + _i32("input_zero_point", "output_zero_point", "multiplier", "shift", "size"),
+)
 DEQUANTIZE = CStruct("tinyflow_dequantize_params_t", (("scale", "float", 0),) + _i32("zero_point", "size"))
-MEAN = CStruct("tinyflow_mean_params_t", _i32(
-    "input_zero_point", "output_zero_point", "multiplier", "shift", "num_reduced")
-    + _arr("kept_dims", D) + _arr("kept_strides", D) + _arr("reduced_dims", D) + _arr("reduced_strides", D))
+MEAN = CStruct(
+    "tinyflow_mean_params_t",
+    _i32("input_zero_point", "output_zero_point", "multiplier", "shift", "num_reduced")
+    + _arr("kept_dims", D)
+    + _arr("kept_strides", D)
+    + _arr("reduced_dims", D)
+    + _arr("reduced_strides", D),
+)
 CONCAT = CStruct("tinyflow_concat_params_t", _i32("num_inputs", "outer") + _arr("copy_bytes", 16))
-CONCAT_REQUANT = CStruct("tinyflow_concat_requant_t", _arr("scale", 16, "float") + _arr("input_zero_point", 16)
-                         + _i32("output_zero_point"))
-PAD = CStruct("tinyflow_pad_params_t", _i32("element_bytes") + _arr("input_dims", D) + _arr("output_dims", D)
-              + _arr("left", D) + _arr("pad_value", 4, "uint8_t"))
-RELU = CStruct("tinyflow_relu_params_t", _i32(
-    "input_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max", "size"))
+CONCAT_REQUANT = CStruct(
+    "tinyflow_concat_requant_t", _arr("scale", 16, "float") + _arr("input_zero_point", 16) + _i32("output_zero_point")
+)
+PAD = CStruct(
+    "tinyflow_pad_params_t",
+    _i32("element_bytes")
+    + _arr("input_dims", D)
+    + _arr("output_dims", D)
+    + _arr("left", D)
+    + _arr("pad_value", 4, "uint8_t"),
+)
+RELU = CStruct(
+    "tinyflow_relu_params_t",
+    _i32("input_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max", "size"),
+)
 RELU6 = CStruct("tinyflow_relu6_params_t", (("lower", "int8_t", 0), ("upper", "int8_t", 0)) + _i32("size"))
-SVDF = CStruct("tinyflow_svdf_params_t", _i32(
-    "batch", "input_size", "filters", "rank", "memory", "input_zero_point", "state_zero_point", "output_zero_point",
-    "scale1_multiplier", "scale1_shift", "scale2_multiplier", "scale2_shift"))
+SVDF = CStruct(
+    "tinyflow_svdf_params_t",
+    _i32(
+        "batch",
+        "input_size",
+        "filters",
+        "rank",
+        "memory",
+        "input_zero_point",
+        "state_zero_point",
+        "output_zero_point",
+        "scale1_multiplier",
+        "scale1_shift",
+        "scale2_multiplier",
+        "scale2_shift",
+    ),
+)

@@ -11,10 +11,14 @@ from tinyflow.errors import ModelError
 def prepare(shape, input_dtype: str, input_q: tuple[float, int], output_dtype: str = "float32") -> dict:
     """tinyflow_dequantize_params_t fields."""
     if input_dtype not in ("int8", "int16", "uint8") or output_dtype != "float32":
-        raise ModelError(f"DEQUANTIZE {input_dtype} -> {output_dtype} is not supported",
-                         "Use --runtime tflm for this model.")
-    return {"scale": float(f32(input_q[0])), "zero_point": int(input_q[1]),
-            "size": int(math.prod(int(d) for d in shape))}
+        raise ModelError(
+            f"DEQUANTIZE {input_dtype} -> {output_dtype} is not supported", "Use --runtime tflm for this model."
+        )
+    return {
+        "scale": float(f32(input_q[0])),
+        "zero_point": int(input_q[1]),
+        "size": int(math.prod(int(d) for d in shape)),
+    }
 
 
 def lower(op, ctx):
@@ -27,8 +31,10 @@ def lower(op, ctx):
     checks.same_shape(ctx, x, y)
     p = checks.guarded(ctx, prepare, x.shape, x.type_name.lower(), checks.qparams(ctx, x), "float32")
     ctype = {"INT8": "int8_t", "INT16": "int16_t", "UINT8": "uint8_t"}[x.type_name]
-    call = (f"tinyflow_dequantize(&{ctx.struct(cstruct.DEQUANTIZE, p, 'dequant')}, {checks.DTYPE_CODES[x.type_name]}, "
-            f"{ctx.ptr(op.inputs[0], ctype)}, {ctx.ptr(op.outputs[0], 'float')})")
+    call = (
+        f"tinyflow_dequantize(&{ctx.struct(cstruct.DEQUANTIZE, p, 'dequant')}, {checks.DTYPE_CODES[x.type_name]}, "
+        f"{ctx.ptr(op.inputs[0], ctype)}, {ctx.ptr(op.outputs[0], 'float')})"
+    )
     return Lowered(call, ("dequantize",))
 
 

@@ -12,9 +12,10 @@ from tinyflow.compile.ops import Lowered
 from tinyflow.compile.ops.cstruct import CStruct
 from tinyflow.compile.quant import MAX_TENSOR, activation_range, fc_multipliers, qparams
 
-FC = CStruct("tinyflow_fc_params_t", tuple((f, "int32_t", 0) for f in
-                                           ("batches", "accum_depth", "output_depth", "output_offset", "act_min",
-                                            "act_max")))
+FC = CStruct(
+    "tinyflow_fc_params_t",
+    tuple((f, "int32_t", 0) for f in ("batches", "accum_depth", "output_depth", "output_offset", "act_min", "act_max")),
+)
 
 
 def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> np.ndarray:
@@ -22,7 +23,7 @@ def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int)
     acc = np.asarray(weights, dtype=np.int64).sum(axis=1) * int(input_offset)
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int64).reshape(-1)
-    return ((acc + 2 ** 31) % 2 ** 32 - 2 ** 31).astype(np.int32)
+    return ((acc + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
 def lower_fully_connected(op, ctx) -> Lowered:
@@ -37,10 +38,17 @@ def lower_fully_connected(op, ctx) -> Lowered:
     if max(inp.size, filt.size, out.size) > MAX_TENSOR:
         ctx.fail(f"has tensors of {max(inp.size, filt.size, out.size)} elements; the kernels take {MAX_TENSOR}")
     (in_s, in_zp), (out_s, out_zp) = qparams(inp), qparams(out)
-    if in_s <= 0 or out_s <= 0 or len(filt.scale) not in (1, n_out) or not np.all(np.isfinite(filt.scale)) \
-            or np.any(filt.scale <= 0):
-        ctx.fail(f"has missing or invalid quantization (input scale {in_s}, output scale {out_s}, "
-                 f"{len(filt.scale)} weight scales)")
+    if (
+        in_s <= 0
+        or out_s <= 0
+        or len(filt.scale) not in (1, n_out)
+        or not np.all(np.isfinite(filt.scale))
+        or np.any(filt.scale <= 0)
+    ):
+        ctx.fail(
+            f"has missing or invalid quantization (input scale {in_s}, output scale {out_s}, "
+            f"{len(filt.scale)} weight scales)"
+        )
     if np.any(np.asarray(filt.zero_point) != 0) or not (-128 <= in_zp <= 127 and -128 <= out_zp <= 127):
         ctx.fail("needs symmetric int8 weights (zero point 0) and int8 zero points")
     bias = None
@@ -57,12 +65,24 @@ def lower_fully_connected(op, ctx) -> Lowered:
         mults, shifts = fc_multipliers(in_s, filt.scale, out_s, n_out, reference=ctx.reference)
     except ValueError as exc:
         ctx.fail(str(exc))
-    p = ctx.struct(FC, {"batches": inp.size // depth, "accum_depth": depth, "output_depth": n_out,
-                        "output_offset": out_zp, "act_min": act_min, "act_max": act_max})
+    p = ctx.struct(
+        FC,
+        {
+            "batches": inp.size // depth,
+            "accum_depth": depth,
+            "output_depth": n_out,
+            "output_offset": out_zp,
+            "act_min": act_min,
+            "act_max": act_max,
+        },
+    )
     m, s = ctx.const_array("int32_t", mults, "m"), ctx.const_array("int32_t", shifts, "s")
     fb = ctx.const_array("int32_t", folded_bias(ctx.value(op.inputs[1]), bias, -in_zp), "b")
-    return Lowered(f"tinyflow_fully_connected_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-                   f"{fb}, {ctx.ptr(op.outputs[0])})", kernels=("fully_connected",))
+    return Lowered(
+        f"tinyflow_fully_connected_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+        f"{fb}, {ctx.ptr(op.outputs[0])})",
+        kernels=("fully_connected",),
+    )
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

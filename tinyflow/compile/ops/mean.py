@@ -19,7 +19,9 @@ def resolve_axes(rank: int, axes: Sequence[int]) -> list[int]:
         a = int(a)
         cur = a + rank if a < 0 else a
         if not 0 <= cur < rank:
-            raise ModelError(f"MEAN axis {a} is out of range for a rank-{rank} input", "The model is malformed; re-export it.")
+            raise ModelError(
+                f"MEAN axis {a} is out of range for a rank-{rank} input", "The model is malformed; re-export it."
+            )
         if cur not in out:
             out.append(cur)
     return out
@@ -29,7 +31,9 @@ def prepare(input_shape, axes, input_q: tuple[float, int], output_q: tuple[float
     """tinyflow_mean_params_t fields."""
     shape = [int(d) for d in input_shape]
     if len(shape) > MAX_DIMS:
-        raise ModelError(f"MEAN input of rank {len(shape)} exceeds {MAX_DIMS} dims", "Use --runtime tflm for this model.")
+        raise ModelError(
+            f"MEAN input of rank {len(shape)} exceeds {MAX_DIMS} dims", "Use --runtime tflm for this model."
+        )
     reduced_axes = resolve_axes(len(shape), axes)
     strides = contiguous_strides(shape)
     kept = [d for d in range(len(shape)) if d not in reduced_axes]
@@ -49,10 +53,17 @@ def prepare(input_shape, axes, input_q: tuple[float, int], output_q: tuple[float
 
     kept_dims, kept_strides = padded(kept)
     red_dims, red_strides = padded(red)
-    return {"input_zero_point": int(input_q[1]), "output_zero_point": int(output_q[1]),
-            "multiplier": multiplier, "shift": shift, "num_reduced": n,
-            "kept_dims": kept_dims, "kept_strides": kept_strides,
-            "reduced_dims": red_dims, "reduced_strides": red_strides}
+    return {
+        "input_zero_point": int(input_q[1]),
+        "output_zero_point": int(output_q[1]),
+        "multiplier": multiplier,
+        "shift": shift,
+        "num_reduced": n,
+        "kept_dims": kept_dims,
+        "kept_strides": kept_strides,
+        "reduced_dims": red_dims,
+        "reduced_strides": red_strides,
+    }
 
 
 def lower(op, ctx):
@@ -65,8 +76,10 @@ def lower(op, ctx):
     p = checks.guarded(ctx, prepare, x.shape, axes, checks.qparams(ctx, x), checks.qparams(ctx, y))
     if math.prod(p["kept_dims"]) != checks.elements(y):
         ctx.fail(f"over axes {axes} of {list(x.shape)} cannot give {list(y.shape)}", checks.MALFORMED)
-    call = (f"tinyflow_mean_s8(&{ctx.struct(cstruct.MEAN, p, 'mean')}, "
-            f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')})")
+    call = (
+        f"tinyflow_mean_s8(&{ctx.struct(cstruct.MEAN, p, 'mean')}, "
+        f"{ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')})"
+    )
     return Lowered(call, ("mean", "fixedpoint"))
 
 

@@ -7,9 +7,28 @@ from tinyflow.compile.ops.conv import raster_overlap
 from tinyflow.compile.ops.cstruct import CStruct
 from tinyflow.compile.quant import activation_range, check_geometry, out_size, padding, qparams
 
-POOL = CStruct("tinyflow_pool_params_t", tuple((f, "int32_t", 0) for f in (
-    "batches", "input_h", "input_w", "channels", "filter_h", "filter_w", "output_h", "output_w",
-    "stride_h", "stride_w", "pad_h", "pad_w", "act_min", "act_max")))
+POOL = CStruct(
+    "tinyflow_pool_params_t",
+    tuple(
+        (f, "int32_t", 0)
+        for f in (
+            "batches",
+            "input_h",
+            "input_w",
+            "channels",
+            "filter_h",
+            "filter_w",
+            "output_h",
+            "output_w",
+            "stride_h",
+            "stride_w",
+            "pad_h",
+            "pad_w",
+            "act_min",
+            "act_max",
+        )
+    ),
+)
 
 
 def _lower(op, ctx, fn: str) -> Lowered:
@@ -28,20 +47,37 @@ def _lower(op, ctx, fn: str) -> Lowered:
     if in_s <= 0 or not -128 <= in_zp <= 127:
         ctx.fail(f"has input scale {in_s:g} and zero point {in_zp}; the compiled runtime needs int8 quantization")
     if in_zp != out_zp or abs(in_s - out_s) > 1e-6 * max(in_s, 1e-30):
-        ctx.fail(f"rescales (input scale {in_s:g} zero point {in_zp}, output {out_s:g} / {out_zp}); "
-                 "TFLM pools need equal quantization")
+        ctx.fail(
+            f"rescales (input scale {in_s:g} zero point {in_zp}, output {out_s:g} / {out_zp}); "
+            "TFLM pools need equal quantization"
+        )
     act = o.get("fused_activation_function", "NONE")
     if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
         ctx.fail(f"has fused activation {act}")
     act_min, act_max = activation_range(act, out_s, out_zp)
-    params = {"batches": inp.shape[0], "input_h": inp.shape[1], "input_w": inp.shape[2],
-                          "channels": inp.shape[3], "filter_h": fh, "filter_w": fw, "output_h": oh, "output_w": ow,
-                          "stride_h": sh, "stride_w": sw, "pad_h": padding(sh, 1, inp.shape[1], fh, oh),
-                          "pad_w": padding(sw, 1, inp.shape[2], fw, ow), "act_min": act_min, "act_max": act_max}
+    params = {
+        "batches": inp.shape[0],
+        "input_h": inp.shape[1],
+        "input_w": inp.shape[2],
+        "channels": inp.shape[3],
+        "filter_h": fh,
+        "filter_w": fw,
+        "output_h": oh,
+        "output_w": ow,
+        "stride_h": sh,
+        "stride_w": sw,
+        "pad_h": padding(sh, 1, inp.shape[1], fh, oh),
+        "pad_w": padding(sw, 1, inp.shape[2], fw, ow),
+        "act_min": act_min,
+        "act_max": act_max,
+    }
     check_geometry(ctx, params, (inp, out))
     p = ctx.struct(POOL, params)
-    return Lowered(f"{fn}(&{p}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])})", kernels=("pooling",),
-                   overlap=raster_overlap(params, inp.shape[3], inp.shape[3]))
+    return Lowered(
+        f"{fn}(&{p}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])})",
+        kernels=("pooling",),
+        overlap=raster_overlap(params, inp.shape[3], inp.shape[3]),
+    )
 
 
 def lower_average_pool(op, ctx) -> Lowered:

@@ -11,8 +11,10 @@ def prepare(input_shape, output_shape, element_bytes: int) -> dict:
     """Byte count to copy; ModelError when the element counts differ."""
     n_in, n_out = math.prod(int(d) for d in input_shape), math.prod(int(d) for d in output_shape)
     if n_in != n_out:
-        raise ModelError(f"RESHAPE from {list(input_shape)} to {list(output_shape)} changes the element count",
-                         "The model is malformed; re-export it.")
+        raise ModelError(
+            f"RESHAPE from {list(input_shape)} to {list(output_shape)} changes the element count",
+            "The model is malformed; re-export it.",
+        )
     return {"bytes": n_in * element_bytes}
 
 

@@ -30,8 +30,10 @@ def broadcast_plan(shape1: Sequence[int], shape2: Sequence[int], out_shape: Sequ
     """
     rank = len(out_shape)
     if len(shape1) > rank or len(shape2) > rank:
-        raise ModelError(f"{op}: input shapes {list(shape1)} and {list(shape2)} have more dims than the output {list(out_shape)}",
-                         "The model is malformed; re-export it.")
+        raise ModelError(
+            f"{op}: input shapes {list(shape1)} and {list(shape2)} have more dims than the output {list(out_shape)}",
+            "The model is malformed; re-export it.",
+        )
     s1 = [1] * (rank - len(shape1)) + [int(d) for d in shape1]
     s2 = [1] * (rank - len(shape2)) + [int(d) for d in shape2]
     out = [int(d) for d in out_shape]
@@ -44,13 +46,17 @@ def broadcast_plan(shape1: Sequence[int], shape2: Sequence[int], out_shape: Sequ
             elif s[d] == 1:
                 lst.append(0)
             else:
-                raise ModelError(f"{op}: shapes {list(shape1)} and {list(shape2)} do not broadcast to {list(out_shape)}",
-                                 "The model is malformed; re-export it.")
+                raise ModelError(
+                    f"{op}: shapes {list(shape1)} and {list(shape2)} do not broadcast to {list(out_shape)}",
+                    "The model is malformed; re-export it.",
+                )
         dims.append(out[d])
     dims, st1, st2 = _collapse(dims, st1, st2)
     if len(dims) > MAX_DIMS:
-        raise ModelError(f"{op}: broadcasting {list(shape1)} with {list(shape2)} needs {len(dims)} dims; the kernel takes {MAX_DIMS}",
-                         "Use --runtime tflm for this model.")
+        raise ModelError(
+            f"{op}: broadcasting {list(shape1)} with {list(shape2)} needs {len(dims)} dims; the kernel takes {MAX_DIMS}",
+            "Use --runtime tflm for this model.",
+        )
     pad = MAX_DIMS - len(dims)
     return {"dims": [1] * pad + dims, "strides1": [0] * pad + st1, "strides2": [0] * pad + st2}
 
@@ -76,6 +82,8 @@ def pad_dims(shape: Sequence[int], fill: int = 1) -> list[int]:
     """`shape` left-padded with `fill` to 6 dims (ModelError past 6)."""
     shape = [int(d) for d in shape]
     if len(shape) > MAX_DIMS:
-        raise ModelError(f"Tensor of rank {len(shape)} ({shape}) exceeds the compiled runtime's {MAX_DIMS} dims",
-                         "Use --runtime tflm for this model.")
+        raise ModelError(
+            f"Tensor of rank {len(shape)} ({shape}) exceeds the compiled runtime's {MAX_DIMS} dims",
+            "Use --runtime tflm for this model.",
+        )
     return [fill] * (MAX_DIMS - len(shape)) + shape

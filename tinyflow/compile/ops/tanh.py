@@ -22,7 +22,9 @@ def lower(op, ctx):
     # The whole op is a function of one int8: a 256-byte table beats the fixed-point series in
     # flash (fixedpoint.c is larger) and in time (one load per element).
     table = ctx.const_array("int8_t", sigmoid_table(p, "tanh"), "tanh_lut")
-    call = f"tinyflow_lut_s8({table}, {ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')}, {p['size']})"
+    call = (
+        f"tinyflow_lut_s8({table}, {ctx.ptr(op.inputs[0], 'int8_t')}, {ctx.ptr(op.outputs[0], 'int8_t')}, {p['size']})"
+    )
     return Lowered(call, ("lut",), inplace=((0, 0),))
 
 

@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 
-INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
-              "int32": (-(2 ** 31), 2 ** 31 - 1)}
+INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(2**31), 2**31 - 1)}
 
 
 def round_away(x: float) -> int:
@@ -71,8 +70,12 @@ def _activation_name(activation) -> str:
 
 def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
     """tflite::CalculateInputRadius (double math, floor)."""
-    max_input_rescaled = (1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))
-                          / float(1 << input_left_shift))
+    max_input_rescaled = (
+        1.0
+        * ((1 << input_integer_bits) - 1)
+        * float(1 << (total_signed_bits - input_integer_bits))
+        / float(1 << input_left_shift)
+    )
     return int(math.floor(max_input_rescaled))
 
 
@@ -89,6 +92,7 @@ def frexp_multiplier(real: float) -> tuple[int, int]:
 
 
 # -- integer requantization, emulated exactly (for tables the host bakes into flash) -------------
+
 
 def wrap32(x: int) -> int:
     """Two's complement int32 wrap of a Python int."""
