@@ -6,6 +6,7 @@ import math
 
 from tinyflow.compile.ops.tflm_math import f32
 from tinyflow.errors import ModelError
+from tinyflow.tflite.dtypes import CTYPES, LINK_CODES
 
 
 def prepare(shape, input_dtype: str, input_q: tuple[float, int], output_dtype: str = "float32") -> dict:
@@ -30,9 +31,9 @@ def lower(op, ctx):
     checks.types(ctx, (y,), {"FLOAT32"})
     checks.same_shape(ctx, x, y)
     p = checks.guarded(ctx, prepare, x.shape, x.type_name.lower(), checks.qparams(ctx, x), "float32")
-    ctype = {"INT8": "int8_t", "INT16": "int16_t", "UINT8": "uint8_t"}[x.type_name]
+    ctype = CTYPES[x.type_name]
     call = (
-        f"tinyflow_dequantize(&{ctx.struct(cstruct.DEQUANTIZE, p, 'dequant')}, {checks.DTYPE_CODES[x.type_name]}, "
+        f"tinyflow_dequantize(&{ctx.struct(cstruct.DEQUANTIZE, p, 'dequant')}, {LINK_CODES[x.type_name]}, "
         f"{ctx.ptr(op.inputs[0], ctype)}, {ctx.ptr(op.outputs[0], 'float')})"
     )
     return Lowered(call, ("dequantize",))

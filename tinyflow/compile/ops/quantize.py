@@ -8,7 +8,7 @@ import numpy as np
 
 from tinyflow.compile.ops.tflm_math import f32, mbqm, quantize_multiplier
 from tinyflow.errors import ModelError
-from tinyflow.tflite.dtypes import CTYPES
+from tinyflow.tflite.dtypes import CTYPES, LINK_CODES
 
 REQUANTIZE_PAIRS = {
     ("int16", "int8"),
@@ -89,12 +89,9 @@ def lower(op, ctx):
         return Lowered(f"tinyflow_lut_s8({table}, {src}, {dst}, {p['size']})", ("lut",), inplace=((0, 0),))
     sym = ctx.struct(cstruct.QUANTIZE, p, "quant")
     if p["kernel"] == "f32":
-        call = f"tinyflow_quantize_f32(&{sym}, {src}, {checks.DTYPE_CODES[y.type_name]}, {dst})"
+        call = f"tinyflow_quantize_f32(&{sym}, {src}, {LINK_CODES[y.type_name]}, {dst})"
     else:
-        call = (
-            f"tinyflow_requantize(&{sym}, {checks.DTYPE_CODES[x.type_name]}, {src}, "
-            f"{checks.DTYPE_CODES[y.type_name]}, {dst})"
-        )
+        call = f"tinyflow_requantize(&{sym}, {LINK_CODES[x.type_name]}, {src}, {LINK_CODES[y.type_name]}, {dst})"
     # In place only when elements do not grow: each write then lands at or before its read.
     grows = np.dtype(dout).itemsize > np.dtype(din).itemsize
     return Lowered(call, ("quantize", "fixedpoint"), inplace=() if grows else ((0, 0),))
