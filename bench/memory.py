@@ -1,7 +1,7 @@
 """Compiled runtime vs TFLite Micro on every corpus model: activation RAM, flash, host speed.
 
 Ratios are measured side by side in one run: the compiled model's planned arena against TFLM's
-smallest working arena on this host (tinyflow.tflm.measure_arena) and against TFLM's
+smallest working arena on this host (tinyflow.runtimes.tflm.measure_arena) and against TFLM's
 arena_used_bytes() on a 32-bit Cortex-M4 (fixed reference figures, smaller than the host's);
 the planned arena against the lower bound (largest live-tensor sum of the op order); and host
 inference time of the compiled C (-O2, shared library) against the tflite_micro interpreter on
@@ -51,7 +51,7 @@ def _speed(data: bytes, compiled, runs: int) -> tuple[float, float, bool]:
     """(compiled s, tflite_micro s, outputs identical) per inference on one random input."""
     from tflite_micro import runtime
 
-    from tinyflow.compile.host import HostModel
+    from tinyflow.runtimes.compiled import HostModel
 
     host = HostModel(compiled)
     interp = runtime.Interpreter.from_bytes(data, arena_size=4 << 20)

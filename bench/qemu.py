@@ -82,7 +82,7 @@ def _agreement(model: bytes, batches: list, outputs: list) -> float:
     """Fraction of inferences whose int8 outputs are identical to tflite_micro's."""
     import numpy as np
 
-    from tinyflow import tflm
+    from tinyflow.runtimes import tflm
 
     same = 0
     wants = tflm.run(model, [x[0] if len(x) == 1 else x for x in batches])

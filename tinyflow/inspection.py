@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tinyflow import tflm
 from tinyflow.analysis import ModelAnalysis, analyze
 from tinyflow.boards import FitReport, fit_model, load_board
 from tinyflow.errors import UsageError
 from tinyflow.escaping import terminal_text
 from tinyflow.firmware import tflm_library
 from tinyflow.report import fmt_bytes, jsonable, table
+from tinyflow.runtimes import tflm
 from tinyflow.tflite import read_model
 
 RUNTIMES = ("tflm", "aot")

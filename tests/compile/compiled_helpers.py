@@ -40,7 +40,7 @@ def compare_with_tflm(data: bytes, samples: int, seed: int = 0, name: str = "m")
     """Compile `data`, run `samples` random inputs through it and TFLM; assert identical outputs.
 
     Returns the planned arena size."""
-    from tinyflow.compile.host import HostModel
+    from tinyflow.runtimes.compiled import HostModel
 
     require_cc()
     compiled = compile_model(data, name=name)

@@ -198,7 +198,7 @@ def test_hostile_models_that_compile_run_like_tflm(data):
         compile_model(data)
     except ModelError:
         return
-    from tinyflow import tflm
+    from tinyflow.runtimes import tflm
 
     try:
         tflm.check_supported(data)
@@ -231,7 +231,7 @@ def test_some_hostile_models_were_compared():
 def test_op_ticks_cover_every_op():
     from compiled_helpers import require_cc
 
-    from tinyflow.compile.host import HostModel
+    from tinyflow.runtimes.compiled import HostModel
 
     require_cc()
     mb, x, y = small_net()
@@ -297,7 +297,7 @@ def test_preserve_inputs_allows_repeated_invokes():
     from compiled_helpers import require_cc
 
     from conftest import corpus_path
-    from tinyflow.compile.host import HostModel
+    from tinyflow.runtimes.compiled import HostModel
 
     require_cc()
     data = corpus_path("mlperf_tiny/kws_ref_model.tflite").read_bytes()

@@ -123,7 +123,7 @@ def graphs(draw):
 @given(graphs())
 def test_all_h8_ops_compiled_match_tflm(graph):
     from tinyflow.compile.compiler import compile_model
-    from tinyflow.compile.host import HostModel
+    from tinyflow.runtimes.compiled import HostModel
 
     model, feeds, n_out = graph
     it = tflm().Interpreter.from_bytes(model, arena_size=1 << 20)

@@ -56,9 +56,9 @@ def test_svdf_matches_tflm_across_invokes(n_in, units, rank, memory, batch, data
 
 def test_svdf_chain_compiled_keeps_state_across_invokes():
     """Two stacked SVDFs through compile_model: state in the arena, reset to its zero point before
-    every invoke (each sample independent, as tinyflow.tflm.run and sim://tflm do)."""
+    every invoke (each sample independent, as tinyflow.runtimes.tflm.run and sim://tflm do)."""
     from tinyflow.compile.compiler import compile_model
-    from tinyflow.compile.host import HostModel
+    from tinyflow.runtimes.compiled import HostModel
 
     rng = np.random.default_rng(11)
     mb = ModelBuilder()

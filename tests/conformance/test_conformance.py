@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS, CORPUS_DIR, corpus_path, missing
-from tinyflow import tflm
 from tinyflow.errors import DataError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
+from tinyflow.runtimes import tflm
 from tinyflow.targets.client import NUMPY_DTYPES, DeviceClient
 
 # Every simulated board, with the marks its tests carry. The model they run is micro_speech

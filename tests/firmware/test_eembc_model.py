@@ -44,7 +44,7 @@ def open_dut(data: bytes, guard: str, input_bytes: int):
 @pytest.mark.parametrize("rel", ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/ad01_int8.tflite"])
 def test_warmup_and_repeated_runs_see_the_loaded_input(rel, guard):
     require_tool("cc")
-    from tinyflow import tflm
+    from tinyflow.runtimes import tflm
     from tinyflow.tflite import read_model
 
     data = corpus_path(rel).read_bytes()

@@ -60,8 +60,8 @@ def test_aot_project_compiles_for_cortex_m4_with_werror(corpus_model, tmp_path):
 )
 def test_native_build_of_an_aot_project_matches_tflm(rel, tmp_path):
     from conftest import corpus_path
-    from tinyflow import tflm
     from tinyflow.build.platformio import build_native
+    from tinyflow.runtimes import tflm
     from tinyflow.targets.client import DeviceClient
     from tinyflow.targets.sim_host import ProcessPort
 

@@ -16,8 +16,8 @@ BOARDS = [b.id for b in list_boards()]
 
 @pytest.fixture(scope="module")
 def arenas():
-    """Host-measured TFLM arenas, measured once per model (tinyflow.tflm caches them on disk)."""
-    from tinyflow.tflm import measure_arena
+    """Host-measured TFLM arenas, measured once per model (tinyflow.runtimes.tflm caches them on disk)."""
+    from tinyflow.runtimes.tflm import measure_arena
 
     cache = {}
 

@@ -34,7 +34,7 @@ def _random_inputs(info, n, seed=0):
 @pytest.mark.parametrize("rel", ["tflm/hello_world_int8.tflite", "tflm/micro_speech_quantized.tflite"])
 def test_compiled_model_on_sim_host_matches_tflm(rel):
     require_tool("cc")
-    from tinyflow import tflm
+    from tinyflow.runtimes import tflm
 
     model = corpus_path(rel).read_bytes()
     port = open_target("sim://host?sanitize=1", model=model, timeout=5.0)

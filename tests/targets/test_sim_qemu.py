@@ -201,7 +201,7 @@ def test_corpus_model_matches_tflm_with_repeatable_instruction_counts(rel, qemu_
     import numpy as np
 
     from conftest import corpus_path
-    from tinyflow import tflm
+    from tinyflow.runtimes import tflm
     from tinyflow.targets.client import DeviceClient
 
     path = corpus_path(rel)
@@ -319,7 +319,7 @@ def _conv_chain_model(seed=0) -> bytes:
 def test_conv_kernels_are_bit_identical_to_tflm_on_qemu(dsp, qemu_tools):
     import numpy as np
 
-    from tinyflow import tflm
+    from tinyflow.runtimes import tflm
     from tinyflow.targets.client import DeviceClient
 
     model = _conv_chain_model()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import corpus_path
-from tinyflow import tflm
 from tinyflow.errors import BoardError, UsageError
+from tinyflow.runtimes import tflm
 from tinyflow.targets import sim_tflm
 from tinyflow.targets.client import DeviceClient
 from tinyflow.tflite import read_model

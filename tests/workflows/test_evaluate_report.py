@@ -116,7 +116,7 @@ def test_regression_with_the_wrong_number_of_targets_is_a_data_error():
 
 
 def test_many_classes_do_not_build_a_huge_matrix_or_page(tmp_path):
-    from tinyflow.workflows.eval_data import Samples
+    from tinyflow.data import Samples
 
     n = 5000  # a hostile model's 5,000-value output
     spec = TensorSpec("out", (1, n), np.dtype(np.int8), scale=1 / 256, zero_point=-128)

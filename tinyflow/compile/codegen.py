@@ -112,7 +112,7 @@ def render_model_c(
 def _init_fn(model, offsets) -> list[str]:
     """tf_reset_state (variable tensors to their zero point, as TFLM's ResetVariableTensors) and
     tinyflow_model_init. Invoke resets too, unless built with TINYFLOW_KEEP_STATE: each sample is
-    independent, as in the host reference (tinyflow.tflm.run) and sim://tflm."""
+    independent, as in the host reference (tinyflow.runtimes.tflm.run) and sim://tflm."""
     lines = ["static void tf_reset_state(void) {"]
     for t in model.tensors:
         if t.is_variable and t.index in offsets:

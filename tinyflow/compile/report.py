@@ -25,7 +25,7 @@ class MemoryReport:
     weights_bytes: int  # constant arrays emitted (weights, biases, requant params)
     code_bytes: int | None  # Cortex-M4 .text of model + kernels (None: no arm toolchain)
     flash_bytes: int | None  # code + read-only data, Cortex-M4 (None: no arm toolchain)
-    tflm_arena_bytes: int | None  # tinyflow.tflm.measure_arena on this host (None: not measured)
+    tflm_arena_bytes: int | None  # tinyflow.runtimes.tflm.measure_arena on this host (None: not measured)
     planner_strategy: str = ""
 
     @property
@@ -102,7 +102,7 @@ def memory_report(model, name: str = "model", tflm: bool = True, flash: bool = T
     compiled = model if isinstance(model, CompiledModel) else compile_model(model, name=name)
     arena = None
     if tflm:
-        from tinyflow import tflm as tflm_runtime
+        from tinyflow.runtimes import tflm as tflm_runtime
 
         arena = tflm_runtime.measure_arena(compiled.model.data).arena_bytes
     code, total = measure_flash(compiled) if flash else (None, None)

@@ -103,7 +103,7 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
     methods = tflm_glue.resolver_methods(m)  # refuse ops the pinned library lacks before measuring
     tflm_library.check_model(m, b.id)  # and quantizations it would silently get wrong
     if measured is None:
-        from tinyflow.tflm import measure_arena
+        from tinyflow.runtimes.tflm import measure_arena
 
         measured = measure_arena(m).arena_bytes
     arena = arena_with_margin(measured)

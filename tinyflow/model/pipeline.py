@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinyflow.data import Dataset, load_dataset, representative, split, validate
+from tinyflow.data import Dataset, load_dataset, parse_spec, representative, split, validate
 from tinyflow.errors import UsageError
 from tinyflow.outputs import check_file_target, writing
 
@@ -38,6 +38,7 @@ def train_file(
     """Build `model_name` for `data`, train it and save it to `out` (.keras). Returns a TrainReport."""
     from tinyflow.model import train, zoo
 
+    parse_spec(data, allow_random=False)  # a bad spec fails in a second, before anything is built
     _check_out(out, ".keras")
     tr, va, _ = load_splits(data, seed)
     if tr.task == "classification":
@@ -94,6 +95,7 @@ def prune_file(
             "Nothing to prune: --ratio and --sparsity are both 0",
             "Give --ratio 0.5 (structured) and/or --sparsity 0.5 (unstructured).",
         )
+    parse_spec(data, allow_random=False)  # before TensorFlow loads the model
     _check_out(out, ".keras")
     before = train.load_keras(model_path)
     tr, va, te = load_splits(data, seed)
@@ -124,6 +126,7 @@ def quantize_file(model_path: str | Path, data: str, out: str | Path, calibratio
     """Quantize a .keras model to int8 (calibrated on the train split), write `out`, return the QuantizeReport."""
     from tinyflow.model import quantize, train
 
+    parse_spec(data, allow_random=False)  # before TensorFlow loads the model
     _check_out(out, None)
     model = train.load_keras(model_path)
     tr, _, te = load_splits(data, seed)

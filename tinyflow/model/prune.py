@@ -454,7 +454,7 @@ def measure(
         old, new = to_tflite(before, calibration), to_tflite(after, calibration)
         report.int8_bytes_before, report.int8_bytes_after = len(old), len(new)
         if arena:
-            from tinyflow import tflm
+            from tinyflow.runtimes import tflm
 
             report.arena_before = tflm.measure_arena(old).arena_bytes
             report.arena_after = tflm.measure_arena(new).arena_bytes

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinyflow import runtimes
 from tinyflow.data import Dataset
 from tinyflow.errors import ModelError
-from tinyflow.model import runtimes
+from tinyflow.runtimes import litert, tflm
 
 
 def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
@@ -133,7 +134,7 @@ def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int =
     int8 = to_tflite(model, calibration)
     flt = to_tflite(model)
     want = targets(model, test)
-    lite, micro = runtimes.run_litert(int8, test.x), runtimes.run_tflm(int8, test.x)
+    lite, micro = litert.run_float(int8, test.x), tflm.run_float(int8, test.x)
     steps = np.rint(np.abs(lite - micro) / _output_scale(int8)).reshape(len(test), -1)
     report = QuantizeReport(
         float_metrics=evaluate(model, test),
@@ -166,7 +167,7 @@ def layer_errors(float_bytes: bytes, int8_bytes: bytes, x: np.ndarray) -> list[L
     f_ops, q_ops = _ops(float_bytes), _ops(int8_bytes)
     if [o["op_name"] for o in f_ops] != [o["op_name"] for o in q_ops] or len(x) == 0:
         return []
-    fi, qi = runtimes.litert_interpreter(float_bytes, True), runtimes.litert_interpreter(int8_bytes, True)
+    fi, qi = litert.litert_interpreter(float_bytes, True), litert.litert_interpreter(int8_bytes, True)
     f_in, q_in = fi.get_input_details()[0], qi.get_input_details()[0]
     # int8 tensor index -> (float tensor index): the model input, then each op's first output
     pairs = {q_in["index"]: f_in["index"]}
@@ -197,5 +198,5 @@ def layer_errors(float_bytes: bytes, int8_bytes: bytes, x: np.ndarray) -> list[L
 
 
 def _ops(model_bytes: bytes) -> list[dict]:
-    interp = runtimes.litert_interpreter(model_bytes)
+    interp = litert.litert_interpreter(model_bytes)
     return [o for o in interp._get_ops_details() if o["op_name"] not in ("QUANTIZE", "DEQUANTIZE")]

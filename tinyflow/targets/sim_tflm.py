@@ -12,14 +12,13 @@ the host drives it exactly like a real board. What it reports:
 `?board=` (default nano33ble) picks the clock and the budgets: a model whose flash (model + TFLM
 interpreter) or RAM (arena + margin + interpreter) does not fit the board is refused with the
 numbers, by the same check as `inspect --board` and `firmware generate` (tinyflow.boards.fit_model).
-TFLM itself runs in a worker child (tinyflow.tflm_worker), so a hostile model cannot crash or hang
-the host; the port's close() stops it.
+TFLM itself runs in a worker child (tinyflow.runtimes.open_runtime("tflm", cached=False)), so a
+hostile model cannot crash or hang the host; the port's close() stops it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -73,20 +72,21 @@ def estimate_op_cycles(model) -> list[int]:
 class TflmRuntime(Runtime):
     """The model side of a simulated board: TFLM reference kernels, measured arena, estimated ticks.
 
-    TFLM runs in a worker child (tinyflow.tflm_worker), never in this process: a model that
+    TFLM runs in a worker child (tinyflow.runtimes.tflm), never in this process: a model that
     crashes or hangs TFLM becomes a ModelError. Sizes and the board fit are checked before TFLM
     sees the model. Thread-safe: a port may call it from its own thread. close() stops the child.
     """
 
     def __init__(self, model_bytes: bytes, board=None, name: str | None = None):
-        from tinyflow import tflm
+        from tinyflow.runtimes import open_runtime
+        from tinyflow.runtimes.tflm import check_supported, measure_arena
         from tinyflow.tflite import read_model
         from tinyflow.tflite.device_io import check_device_io
 
         self.model_bytes = bytes(model_bytes)
         self.model = read_model(self.model_bytes)  # refuses absurd shapes and sizes
         check_device_io(self.model)
-        tflm.check_supported(self.model)
+        check_supported(self.model)
         self.board = _load_board(board)
         self.board_id = self.board.id
         self.cpu_hz = int(self.board.cpu_hz)
@@ -95,12 +95,12 @@ class TflmRuntime(Runtime):
         outputs = [self._spec(i)[0] for i in self.model.outputs]
         # No TFLM before the fit: the tensors alone must fit, then the measured arena (probe children).
         check_fit(self.board, len(self.model_bytes), arena_lower_bound(self.model), lower_bound=True)
-        check_fit(self.board, len(self.model_bytes), tflm.measure_arena(self.model).arena_bytes)
-        self._worker, _ = tflm.start_worker(self.model)
+        check_fit(self.board, len(self.model_bytes), measure_arena(self.model).arena_bytes)
+        self._runtime = open_runtime("tflm", self.model, cached=False)  # a worker child of its own
         try:
-            self._arena_used = measure_arena_used(self._worker)
+            self._arena_used = self._runtime.arena_used()
         except BaseException:
-            self._worker.close()
+            self._runtime.close()
             raise
         self.op_cycles = estimate_op_cycles(self.model)
         self._info = ModelInfo(
@@ -145,16 +145,16 @@ class TflmRuntime(Runtime):
             np.frombuffer(bytes(buf), dtype=dtype).reshape(spec.shape)
             for (spec, dtype), buf in zip(self._inputs, inputs)
         ]
-        outs = self._worker.invoke(arrays, reset=True)
+        outs = self._runtime.invoke(arrays)  # variable tensors reset first
         return [np.ascontiguousarray(o).tobytes() for o in outs], list(self.op_cycles)
 
     def reset(self) -> None:
         """A device reset: every variable tensor goes back to zero."""
-        self._worker.reset()
+        self._runtime.reset()
 
     def close(self) -> None:
         """Stop the TFLM worker child."""
-        self._worker.close()
+        self._runtime.close()
 
 
 def arena_lower_bound(model) -> int:
@@ -165,16 +165,6 @@ def arena_lower_bound(model) -> int:
         live = {i for i in (*op.inputs, *op.outputs) if i >= 0 and not model.tensors[i].is_constant}
         best = max(best, sum(model.tensors[i].nbytes for i in live))
     return int(best)
-
-
-def measure_arena_used(worker) -> int:
-    """Bytes of the tensor arena TFLM allocated, read from its RecordingMicroAllocator printout
-    (tflite_micro has no call that returns it; the worker captures what it prints)."""
-    text = worker.allocations()
-    match = re.search(r"Arena allocation total (\d+) bytes", text)
-    if not match:
-        raise ModelError("TFLite Micro did not report its arena allocation", f"Its printout was: {text[:200]!r}")
-    return int(match.group(1))
 
 
 def check_fit(board, model_bytes: int, arena_bytes: int, lower_bound: bool = False) -> None:

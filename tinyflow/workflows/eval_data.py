@@ -1,29 +1,39 @@
 """Evaluation inputs: a dataset spec turned into the exact tensors a model's input expects.
 
-Specs: the built-in datasets and `.npz`/`.csv` files (tinyflow.data), and `random:N` (N seeded
-random tensors over the input dtype's whole range, for parity checks of third-party models that
-come without data). Float samples are quantized on the host with the model's input scale and
-zero point, exactly as TFLite's QUANTIZE op does (round half away from zero, then saturate).
+The spec is parsed by `tinyflow.data.parse_spec` like every verb's: the built-in datasets,
+`.npz`/`.csv` files, and `random:N` (N seeded random tensors over the input dtype's whole range,
+for parity checks of third-party models that come without data; `tinyflow.data.random_samples`).
+Float samples are quantized on the host with the model's input scale and zero point, exactly as
+TFLite's QUANTIZE op does (round half away from zero, then saturate).
 
 Samples are made one at a time when the link asks for them (`EvalData.inputs` is a lazy
 sequence): every size check runs before the first input is made, and `random:N` costs nothing
-until it is streamed. Sample i of `random:N` is seeded by (seed, i) alone, so it is the same
-whatever N or --limit is.
+until it is streamed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinyflow.data import (
+    MAX_RANDOM_SAMPLES,
+    DatasetSpec,
+    Samples,
+    check_labels,
+    check_seed,
+    load_dataset,
+    parse_spec,
+    random_samples,
+)
+from tinyflow.data import split as split_dataset
 from tinyflow.errors import DataError, UsageError
 
-MAX_SAMPLES = 1_000_000  # samples of one run: each one's results stay in memory for the report
+MAX_SAMPLES = MAX_RANDOM_SAMPLES  # samples of one run: each one's results stay in memory for the report
 MAX_SAMPLE_BYTES = 64 << 20  # one sample's inputs (the largest MCU models take ~100 KB)
 RESULTS_BUDGET = 1 << 30  # bytes of per-sample results kept (device and reference outputs)
 _RESULT_OVERHEAD = 512  # Python bookkeeping per kept sample (lists, array headers, journal entry)
@@ -79,26 +89,6 @@ def model_specs(model) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return [spec(i) for i in model.inputs], [spec(i) for i in model.outputs]
 
 
-class Samples(Sequence):
-    """`count` samples, each made by `make(i)` when it is asked for (never all in memory)."""
-
-    def __init__(self, count: int, make: Callable[[int], list[np.ndarray]]):
-        self.count, self.make = count, make
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self.count))]
-        i = operator.index(i)
-        if i < 0:
-            i += self.count
-        if not 0 <= i < self.count:
-            raise IndexError(f"sample {i} of {self.count}")
-        return self.make(i)
-
-
 @dataclass
 class EvalData:
     """What gets streamed: per sample, one array per model input (already in the input dtype)."""
@@ -152,17 +142,16 @@ def load_eval_data(
         UsageError: a malformed spec, a negative seed, too many samples. DataError: samples that do
             not fit the model's input, labels outside its classes.
     """
-    from tinyflow.data import check_seed
-
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}", "Pass a positive number of samples.")
+    parsed = parse_spec(spec)
     check_seed(seed)
     _check_sample_size(inputs)
-    if str(spec).startswith("random:"):
-        data = _random(str(spec), inputs, seed, limit)
+    if parsed.kind == "random":
+        data = _random(parsed, inputs, seed, limit)
     else:
-        data = _dataset(str(spec), inputs, seed, limit, split)
-    _check_count(len(data), outputs or [], str(spec))
+        data = _dataset(parsed, inputs, seed, limit, split)
+    _check_count(len(data), outputs or [], parsed)
     if outputs and data.task == "classification" and data.labels is not None:
         _check_classes(data, outputs[0])
     return data
@@ -183,11 +172,11 @@ def _check_sample_size(inputs: list[TensorSpec]) -> None:
             )
 
 
-def _check_count(n: int, outputs: list[TensorSpec], spec: str) -> None:
+def _check_count(n: int, outputs: list[TensorSpec], spec: DatasetSpec) -> None:
     per_sample = 2 * sum(s.nbytes for s in outputs) + _RESULT_OVERHEAD
     most = min(MAX_SAMPLES, RESULTS_BUDGET // per_sample)
     if n > most:
-        what = "random:N allows" if spec.startswith("random:") else f"{spec} has {n:,} samples; tinyflow evaluates"
+        what = "random:N allows" if spec.kind == "random" else f"{spec} has {n:,} samples; tinyflow evaluates"
         raise UsageError(
             f"{what} at most {most:,} samples of this model (every sample's outputs are kept for the report)",
             "Use --limit to evaluate fewer samples, or split the run.",
@@ -195,8 +184,6 @@ def _check_count(n: int, outputs: list[TensorSpec], spec: str) -> None:
 
 
 def _check_classes(data: EvalData, out: TensorSpec) -> None:
-    from tinyflow.data import check_labels
-
     values = out.nbytes // np.dtype(out.dtype).itemsize
     classes = 2 if values == 1 else values  # one sigmoid unit: classes 0 and 1
     check_labels(
@@ -207,12 +194,9 @@ def _check_classes(data: EvalData, out: TensorSpec) -> None:
     )
 
 
-def _dataset(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None, split: str | None) -> EvalData:
-    from tinyflow.data import BUILTIN, load_dataset
-    from tinyflow.data import split as split_dataset
-
+def _dataset(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int | None, split: str | None) -> EvalData:
     if split is None:
-        split = "test" if spec in BUILTIN else "all"
+        split = "test" if spec.kind == "builtin" else "all"
     if split not in SPLITS:
         raise UsageError(f"Unknown split {split!r}", f"Use one of: {', '.join(SPLITS)}.")
     ds = load_dataset(spec, seed=seed)
@@ -254,41 +238,15 @@ def _dataset(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None, 
     )
 
 
-def _random(spec: str, inputs: list[TensorSpec], seed: int, limit: int | None) -> EvalData:
-    try:
-        n = int(spec.split(":", 1)[1])
-        assert n > 0
-    except (ValueError, AssertionError):
-        raise UsageError(
-            f"Bad dataset spec {spec!r}: random:N needs a positive sample count", "Write e.g. --dataset random:100."
-        ) from None
-    if n > MAX_SAMPLES:  # before min(n, limit): the spec itself is wrong, whatever the limit
-        raise UsageError(
-            f"random:N allows at most {MAX_SAMPLES:,} samples, got {spec}",
-            "Ask for fewer samples: each one's results are kept for the report.",
-        )
-    if limit is not None:
-        n = min(n, limit)
+def _random(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int | None) -> EvalData:
+    n = spec.count if limit is None else min(spec.count, limit)
     # v2: sample i seeded by (seed, i); the generator's name is part of the journal's identity
     key = json.dumps(["random-v2", seed, n, [_spec_dict(s) for s in inputs]])
     return EvalData(
-        name=spec,
-        inputs=Samples(n, lambda i: _random_sample(inputs, seed, i)),
+        name=spec.text,
+        inputs=random_samples(n, inputs, seed),
         identity=hashlib.sha256(key.encode()).hexdigest(),
     )
-
-
-def _random_sample(inputs: list[TensorSpec], seed: int, i: int) -> list[np.ndarray]:
-    rng = np.random.default_rng([seed, i])
-    sample = []
-    for s in inputs:
-        dtype = np.dtype(s.dtype)
-        if dtype.kind == "f":
-            sample.append(rng.standard_normal(s.shape).astype(dtype))
-        else:
-            info = np.iinfo(dtype)
-            sample.append(rng.integers(info.min, int(info.max) + 1, size=s.shape, dtype=dtype))
-    return sample
 
 
 def _spec_dict(s: TensorSpec) -> dict:

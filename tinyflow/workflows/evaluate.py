@@ -331,9 +331,9 @@ def _report(
 
 def _reference_label() -> str:
     """What the device was compared against (the compiled sim targets follow its arithmetic: compile.quant)."""
-    from tinyflow import tflm
+    from tinyflow.runtimes.tflm import TflmRuntime
 
-    return f"wheel ({tflm.TFLM_BUILD})"
+    return TflmRuntime.reference
 
 
 def reference_outputs(model_bytes: bytes, samples) -> list[list[np.ndarray]]:
@@ -342,9 +342,10 @@ def reference_outputs(model_bytes: bytes, samples) -> list[list[np.ndarray]]:
     Args:
         samples: an iterable of samples (each a list of input arrays), consumed one at a time.
     """
-    from tinyflow import tflm
+    from tinyflow.runtimes import open_runtime
 
-    return [list(outs) for outs in tflm.run(model_bytes, (s[0] if len(s) == 1 else s for s in samples))]
+    with open_runtime("tflm", model_bytes) as runtime:
+        return runtime.run(s[0] if len(s) == 1 else s for s in samples)
 
 
 def _get(obj, key):

@@ -1,8 +1,8 @@
-"""Subprocess probes of the TFLite Micro runtime, for tinyflow.tflm (which owns the public API).
+"""Subprocess probes of the TFLite Micro runtime, for tinyflow.runtimes.tflm (which owns the public API).
 
 TFLM can crash the whole process when an arena is too small (or the model is hostile), so nothing
 here runs TFLM in the caller's process, and every child's address space is capped
-(tinyflow.tflm_worker.CHILD_MEMORY_BYTES). A probe killed by a signal ends its output with a
+(runtimes._worker.CHILD_MEMORY_BYTES). A probe killed by a signal ends its output with a
 `TINYFLOW_PROBE_SIGNAL <n>` line:
 - `probe_once(path, arena, ...)`: a fresh `python -c` child per probe (portable, ~0.2 s each).
 - `ProbeServer(path, ...)`: one child that loads tflite_micro and the model once, then forks a
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from tinyflow.errors import ModelError
-from tinyflow.tflm_worker import CHILD_MEMORY_BYTES
+from tinyflow.runtimes._worker import CHILD_MEMORY_BYTES
 
 SIGNAL_MARK = "TINYFLOW_PROBE_SIGNAL"  # ends a probe's output when TFLM killed it with a signal
 

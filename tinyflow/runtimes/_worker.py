@@ -1,5 +1,5 @@
-"""One model in the TFLite Micro reference runtime, in a long-lived child process (for tinyflow.tflm
-and sim://tflm, which own the public API).
+"""One model in the TFLite Micro reference runtime, in a long-lived child process (for
+tinyflow.runtimes.tflm, which owns the public API).
 
 TFLM is C++ that trusts the model: a hostile or broken .tflite can crash it (SIGSEGV) or make an
 invoke run forever (a WHILE whose condition never turns false), and either would take the

@@ -1,10 +1,13 @@
 """The TFLite Micro reference runtime on the host (`tflite_micro.runtime`): the oracle for what a
 board computes, its op support, and the smallest tensor arena a model needs.
 
-- `run(model, samples)` invokes a model once per sample in a worker child (one per model, cached):
-  TFLM never runs in the caller's process, so a hostile model cannot crash or hang it.
-- `start_worker(model)`: a worker of one's own (sim://tflm keeps one per simulated board).
-- `unsupported_ops(model)` / `check_supported(model)`: ops this TFLM build cannot run.
+- `TflmRuntime(model)` (tinyflow.runtimes.open_runtime("tflm", model)): the model in a worker child
+  (`_worker`; the process's cached one per model, or one of its own with cached=False): TFLM never
+  runs in the caller's process, so a hostile model cannot crash or hang it.
+- `run(model, samples)`: the same, in one call; `run_float(model, x)`: float in, float out.
+- `start_worker(model)`: a bare worker of one's own.
+- `unsupported_ops(model)` / `check_supported(model)`: ops this TFLM build cannot run (the
+  probed lists are in `_tflm_ops`).
 - `measure_arena(model)`: the smallest arena that loads AND invokes, probed in subprocesses
   because TFLM may crash the whole process when the arena is too small; cached by SHA-256.
 """
@@ -24,139 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflow.errors import DataError, ModelError
-from tinyflow.tflite import TfliteModel, read_model, read_model_file
-from tinyflow.tflm_worker import TflmWorker
-
-# The pinned build (pyproject) these lists were probed from. Probed, not copied from a header:
-# this build's PythonOpsResolver registers more ops (e.g. BATCH_MATMUL, REVERSE_V2) than the
-# python_ops_resolver.cc of older sources. tests/test_tflm.py re-probes the installed runtime
-# with probe_op_support() and fails if these lists drift.
-TFLM_BUILD = "tflite-micro 0.dev20261023182759 (g8f6596d), PythonOpsResolver"
-SUPPORTED_BUILTINS = frozenset(
-    {
-        "ABS",
-        "ADD",
-        "ADD_N",
-        "ARG_MAX",
-        "ARG_MIN",
-        "ASSIGN_VARIABLE",
-        "AVERAGE_POOL_2D",
-        "BATCH_MATMUL",
-        "BATCH_TO_SPACE_ND",
-        "BROADCAST_ARGS",
-        "BROADCAST_TO",
-        "CALL_ONCE",
-        "CAST",
-        "CEIL",
-        "CONCATENATION",
-        "CONV_2D",
-        "COS",
-        "CUMSUM",
-        "DEPTHWISE_CONV_2D",
-        "DEPTH_TO_SPACE",
-        "DEQUANTIZE",
-        "DIV",
-        "DYNAMIC_UPDATE_SLICE",
-        "ELU",
-        "EMBEDDING_LOOKUP",
-        "EQUAL",
-        "EXP",
-        "EXPAND_DIMS",
-        "FILL",
-        "FLOOR",
-        "FLOOR_DIV",
-        "FLOOR_MOD",
-        "FULLY_CONNECTED",
-        "GATHER",
-        "GATHER_ND",
-        "GREATER",
-        "GREATER_EQUAL",
-        "HARD_SWISH",
-        "IF",
-        "L2_NORMALIZATION",
-        "L2_POOL_2D",
-        "LEAKY_RELU",
-        "LESS",
-        "LESS_EQUAL",
-        "LOG",
-        "LOGICAL_AND",
-        "LOGICAL_NOT",
-        "LOGICAL_OR",
-        "LOGISTIC",
-        "LOG_SOFTMAX",
-        "MAXIMUM",
-        "MAX_POOL_2D",
-        "MEAN",
-        "MINIMUM",
-        "MIRROR_PAD",
-        "MUL",
-        "NEG",
-        "NOT_EQUAL",
-        "PACK",
-        "PAD",
-        "PADV2",
-        "PRELU",
-        "QUANTIZE",
-        "READ_VARIABLE",
-        "REDUCE_ALL",
-        "REDUCE_MAX",
-        "REDUCE_MIN",
-        "RELU",
-        "RELU6",
-        "RESHAPE",
-        "RESIZE_BILINEAR",
-        "RESIZE_NEAREST_NEIGHBOR",
-        "REVERSE_V2",
-        "ROUND",
-        "RSQRT",
-        "SELECT_V2",
-        "SHAPE",
-        "SIN",
-        "SLICE",
-        "SOFTMAX",
-        "SPACE_TO_BATCH_ND",
-        "SPACE_TO_DEPTH",
-        "SPLIT",
-        "SPLIT_V",
-        "SQRT",
-        "SQUARE",
-        "SQUARED_DIFFERENCE",
-        "SQUEEZE",
-        "STRIDED_SLICE",
-        "SUB",
-        "SUM",
-        "SVDF",
-        "TANH",
-        "TRANSPOSE",
-        "TRANSPOSE_CONV",
-        "UNIDIRECTIONAL_SEQUENCE_LSTM",
-        "UNPACK",
-        "VAR_HANDLE",
-        "WHILE",
-        "ZEROS_LIKE",
-    }
-)
-SUPPORTED_CUSTOM = frozenset(
-    {
-        "TFLite_Detection_PostProcess",
-        "CIRCULAR_BUFFER",
-        "SignalDelay",
-        "SignalEnergy",
-        "SignalFftAutoScale",
-        "SignalFilterBank",
-        "SignalFilterBankLog",
-        "SignalFilterBankSpectralSubtraction",
-        "SignalFilterBankSquareRoot",
-        "SignalFramer",
-        "SignalIrfft",
-        "SignalOverlapAdd",
-        "SignalPCAN",
-        "SignalRfft",
-        "SignalStacker",
-        "SignalWindow",
-    }
-)  # "ethos-u" is registered by name but needs an NPU, so it fails here and is not listed.
+from tinyflow.errors import ModelError
+from tinyflow.runtimes import Runtime, dequantize, model_data, quantize_input
+from tinyflow.runtimes._tflm_ops import SUPPORTED_BUILTINS, SUPPORTED_CUSTOM, TFLM_BUILD
+from tinyflow.runtimes._worker import TflmWorker
+from tinyflow.tflite import TfliteModel, read_model
 
 PROBE_TIMEOUT_S = 120.0
 MAX_ARENA_BYTES = 1 << 30  # no probe asks for more (the children's address space is capped anyway)
@@ -194,7 +69,7 @@ def check_supported(model) -> None:
 
 # ---- running ------------------------------------------------------------------------------------
 
-# Worker processes (tinyflow.tflm_worker) of the models run last, by content hash.
+# Worker processes (runtimes._worker) of the models run last, by content hash.
 _CACHE: collections.OrderedDict[str, tuple[TflmWorker, TfliteModel]] = collections.OrderedDict()
 _CACHE_SIZE = 4
 _CACHE_LOCK = threading.Lock()
@@ -237,53 +112,69 @@ def _worker(data: bytes) -> tuple[TflmWorker, TfliteModel]:
         return worker
 
 
-def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
-    """Invoke `model` once per sample in the TFLM reference runtime (in a worker process).
+class TflmRuntime(Runtime):
+    """One model in the TFLM reference runtime, in a worker child; thread-safe.
 
     Args:
-        model: .tflite bytes or path.
-        samples: a sequence of samples (or an array whose first axis is samples). A sample is
-            one array (or a one-item list) for a one-input model, else a list with one array per
-            model input; each
-            is reshaped to its input tensor's shape and must already have its dtype (int8...).
-        reset: reset variable tensors (SVDF/LSTM state) before each sample.
-    The first call for a model measures its arena in probe children (cached by hash) and starts
-    a worker child that later calls reuse; a crash or hang there raises ModelError, never
-    takes this process down.
-    Returns:
-        One list per sample, holding one array per model output (tensor shape and dtype).
+        model: .tflite bytes, path or TfliteModel.
+        cached: use the process's worker for this model (kept for later runs, stopped by the
+            cache); False starts a worker this runtime owns and close() stops.
+    The first load of a model measures its arena in probe children (cached by hash); a crash or
+    hang in a child raises ModelError, never takes this process down.
     """
-    data = model if isinstance(model, (bytes, bytearray)) else read_model_file(model)
-    worker, m = _worker(bytes(data))
-    out = []
-    for i, sample in enumerate(samples):
-        one = len(m.inputs) == 1 and not (isinstance(sample, (list, tuple)) and len(sample) == 1)
-        arrays = [sample] if one else list(sample)
-        if len(arrays) != len(m.inputs):
-            raise DataError(
-                f"Sample {i} has {len(arrays)} inputs but the model takes {len(m.inputs)}",
-                "Pass one array per model input.",
-            )
-        conformed = [_conform(np.asarray(x), m.tensors[ti], i) for x, ti in zip(arrays, m.inputs)]
-        try:
-            out.append(worker.invoke(conformed, reset=reset))
-        except ModelError as exc:
-            raise ModelError(f"Sample {i}: {exc.message}", exc.hint) from None
-    return out
+
+    name = "tflm"
+    reference = f"wheel ({TFLM_BUILD})"
+
+    def __init__(self, model, cached: bool = True):
+        self.cached = cached
+        if cached:
+            self._worker, self.model = _worker(model_data(model))
+        else:
+            self._worker, self.model = start_worker(model)
+        self.keep_state = False  # True: variable tensors carry over between samples
+
+    def _invoke(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        return self._worker.invoke(arrays, reset=not self.keep_state)
+
+    def reset(self) -> None:
+        self._worker.reset()
+
+    def arena_used(self) -> int:
+        """Bytes of the tensor arena TFLM allocated, read from its RecordingMicroAllocator printout
+        (tflite_micro has no call that returns it; the worker captures what it prints)."""
+        text = self._worker.allocations()
+        match = re.search(r"Arena allocation total (\d+) bytes", text)
+        if not match:
+            raise ModelError("TFLite Micro did not report its arena allocation", f"Its printout was: {text[:200]!r}")
+        return int(match.group(1))
+
+    def close(self) -> None:
+        if not self.cached:
+            self._worker.close()
 
 
-def _conform(x: np.ndarray, t, i: int) -> np.ndarray:
-    if x.dtype != t.dtype:
-        raise DataError(
-            f"Sample {i} for input {t.name} is {x.dtype} but the model wants {t.dtype}",
-            "Quantize the input with the input tensor's scale and zero point first.",
-        )
-    if x.size != t.size:
-        raise DataError(
-            f"Sample {i} for input {t.name} has {x.size} values but shape {list(t.shape)} needs {t.size}",
-            "Check the sample shape.",
-        )
-    return np.asarray(x.reshape(t.shape), order="C")  # keeps a scalar input rank 0
+def run(model, samples, reset: bool = True) -> list[list[np.ndarray]]:
+    """Invoke `model` (bytes or path) once per sample in the TFLM reference runtime (the process's
+    cached worker child); see Runtime.run. `reset` zeroes variable tensors before each sample."""
+    runtime = TflmRuntime(model)
+    runtime.keep_state = not reset
+    return runtime.run(samples)
+
+
+def run_float(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
+    """Float outputs of the first output tensor for each sample of `x` (quantized with the input's
+    scale and zero point, dequantized back): the quantize report's view of what a board computes."""
+    m = read_model(model_bytes)
+    tin, tout = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
+    ind = {"dtype": tin.dtype, "quantization": _qparams(tin)}
+    outs = run(bytes(model_bytes), [quantize_input(sample[None], ind) for sample in np.asarray(x)])
+    return np.stack([dequantize(np.asarray(o[0]).reshape(tout.shape)[0], *_qparams(tout)) for o in outs])
+
+
+def _qparams(t) -> tuple[float, int]:
+    """(scale, zero_point) of a tensor as LiteRT's details report them; (0.0, 0) when not quantized."""
+    return (float(t.scale[0]), int(t.zero_point[0])) if len(t.scale) and len(t.zero_point) else (0.0, 0)
 
 
 # ---- arena probes ---------------------------------------------------------------------------------
@@ -333,7 +224,7 @@ def measure_arena(model, use_cache: bool = True, timeout: float = PROBE_TIMEOUT_
                 return ArenaMeasurement(**{**saved, "cached": True})
         except (ValueError, TypeError, OSError):
             pass  # a corrupt cache entry is measured again
-    from tinyflow import tflm_probe
+    from tinyflow.runtimes import _probe as tflm_probe
 
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tinyflow-arena-") as tmp:
@@ -395,8 +286,8 @@ def _search(probe, start: int) -> ArenaMeasurement:
 
 def _probe_failed(text: str, arena: int):
     """The ModelError for a model no probed arena could load and invoke: TFLM's reason, or the signal that killed it."""
-    from tinyflow.tflm_probe import SIGNAL_MARK
-    from tinyflow.tflm_worker import signal_name
+    from tinyflow.runtimes._probe import SIGNAL_MARK
+    from tinyflow.runtimes._worker import signal_name
 
     crash = re.search(rf"{SIGNAL_MARK} (\d+)", text)
     if crash:
@@ -439,7 +330,7 @@ def _save(path: Path, result: ArenaMeasurement) -> None:
 
 
 def probe_op_support(names: list[str], timeout: float = PROBE_TIMEOUT_S) -> dict[str, bool]:
-    """Which ops the installed tflite_micro registers (see tinyflow.tflm_probe.probe_op_support)."""
-    from tinyflow.tflm_probe import probe_op_support as probe
+    """Which ops the installed tflite_micro registers (see runtimes._probe.probe_op_support)."""
+    from tinyflow.runtimes._probe import probe_op_support as probe
 
     return probe(names, timeout)

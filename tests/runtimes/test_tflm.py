@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import corpus_path
-from tinyflow import tflm, tflm_probe
 from tinyflow.errors import DataError, ModelError
+from tinyflow.runtimes import _probe as tflm_probe
+from tinyflow.runtimes import tflm
 from tinyflow.tflite import read_model
 from tinyflow.tflite.writer import ModelBuilder
 
@@ -137,7 +138,7 @@ def test_measurement_is_cached_by_content():
 
 
 def test_probe_server_agrees_with_fresh_processes(tmp_path):
-    from tinyflow.tflm_probe import ProbeServer, forking_available
+    from tinyflow.runtimes._probe import ProbeServer, forking_available
 
     if not forking_available():
         pytest.skip("no os.fork on this platform: measure_arena uses one process per probe")
@@ -274,7 +275,7 @@ def test_a_worker_that_hangs_is_stopped_at_its_deadline():
     import signal
     import time
 
-    from tinyflow.tflm_worker import TflmWorker
+    from tinyflow.runtimes._worker import TflmWorker
 
     with TflmWorker(_relu_model(), 1 << 16, 8, 1, invoke_timeout=1.0) as worker:
         os.kill(worker.proc.pid, signal.SIGSTOP)  # as a model stuck in an endless WHILE would look
@@ -290,7 +291,7 @@ def test_sim_tflm_runs_tflm_outside_this_process():
     from tinyflow.targets import sim_tflm
 
     port = sim_tflm.open("board=nano33ble", model=corpus_path("tflm/hello_world_int8.tflite"))
-    worker = port.runtime._worker
+    worker = port.runtime._runtime._worker  # the sim board's TflmRuntime owns its worker child
     assert worker.alive and worker.proc.pid != os.getpid()
     port.close()
     assert not worker.alive
