@@ -76,6 +76,7 @@ def run(quick: bool = False) -> dict:
     """Measure every corpus model present; returns {"models": [row, ...]}."""
     from tinyflow.compile import compile_model
     from tinyflow.compile.report import memory_report
+    from tinyflow.runtimes.tflm import measure_arena
 
     rows = []
     for rel in MODELS:
@@ -85,7 +86,7 @@ def run(quick: bool = False) -> dict:
             continue
         data = path.read_bytes()
         compiled = compile_model(data, name=path.stem)
-        rep = memory_report(compiled.model, name=path.stem)
+        rep = memory_report(compiled, name=path.stem, tflm_arena_bytes=measure_arena(data).arena_bytes)
         runs = 3 if quick else (5 if len(data) > 100_000 else 20)
         t_aot, t_tflm, same = _speed(data, compiled, runs)
         device = DEVICE_TFLM.get(rel)

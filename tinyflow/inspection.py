@@ -197,18 +197,20 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
             tflm.check_supported(m)  # names the ops before anyone builds firmware
             report.arena = tflm.measure_arena(m)
     else:
-        report.aot_memory = _aot_memory(m.data)
+        report.aot_memory = _aot_memory(m.data, measure_tflm=bool(arena))
     if b is not None:
         report.fit = _fit(report, b)
     return report
 
 
-def _aot_memory(data: bytes) -> dict:
+def _aot_memory(data: bytes, measure_tflm: bool = True) -> dict:
     """The compiler's memory report as a dict; `ram_bytes` is its planned activation RAM (never
-    the TFLM arena the same report carries for comparison)."""
+    the TFLM arena the same report carries for comparison, measured unless --no-arena)."""
     from tinyflow.compile import memory_report
+    from tinyflow.runtimes.tflm import measure_arena
 
-    d = memory_report(data).to_dict()
+    arena = measure_arena(data).arena_bytes if measure_tflm else None
+    d = memory_report(data, tflm_arena_bytes=arena).to_dict()
     return {**d, "ram_bytes": d["activation_bytes"]}
 
 

@@ -55,13 +55,15 @@ def compile_(model, out_dir, name, force, tflm_arena, reference, as_json):
     from tinyflow.compile import compile_model
     from tinyflow.compile.bundle import write_bundle
     from tinyflow.compile.report import memory_report
+    from tinyflow.runtimes.tflm import measure_arena
     from tinyflow.tflite import read_model_file
 
     data = read_model_file(model)
     name = name or Path(model).stem
     compiled = compile_model(data, name=name, reference=reference)
     written = write_bundle(compiled, out_dir, force=force)
-    emit(CompileReport(written, memory_report(compiled, name=name, tflm=tflm_arena)), as_json)
+    arena = measure_arena(data).arena_bytes if tflm_arena else None
+    emit(CompileReport(written, memory_report(compiled, name=name, tflm_arena_bytes=arena)), as_json)
 
 
 compile = compile_  # the VERBS table names the attribute "compile"

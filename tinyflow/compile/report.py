@@ -91,20 +91,17 @@ def measure_flash(compiled) -> tuple[int | None, int | None]:
     return code, flash
 
 
-def memory_report(model, name: str = "model", tflm: bool = True, flash: bool = True) -> MemoryReport:
+def memory_report(model, name: str = "model", tflm_arena_bytes: int | None = None, flash: bool = True) -> MemoryReport:
     """Compile `model` (bytes, path or TfliteModel; a CompiledModel is used as is) and report its memory.
 
     Args:
-        tflm: also measure TFLM's smallest arena (subprocess probes; cached by SHA-256).
+        tflm_arena_bytes: TFLM's smallest arena for the same model, for the comparison; the caller
+            measures it (tinyflow.runtimes.tflm.measure_arena), so compile/ needs no runtime.
         flash: also cross-compile for Cortex-M4 to measure code and flash.
     """
     # Compiling a 25 MB model takes seconds: `tinyflow compile` passes what it compiled already.
     compiled = model if isinstance(model, CompiledModel) else compile_model(model, name=name)
-    arena = None
-    if tflm:
-        from tinyflow.runtimes import tflm as tflm_runtime
-
-        arena = tflm_runtime.measure_arena(compiled.model.data).arena_bytes
+    arena = tflm_arena_bytes
     code, total = measure_flash(compiled) if flash else (None, None)
     plan = compiled.plan
     return MemoryReport(
