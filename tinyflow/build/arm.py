@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyflow.build.cache import staging, touch, write_atomic
-from tinyflow.build.cc import CBuild, cache_dir, find_compiler
+from tinyflow.build.cc import CBuild, cache_dir, find_compiler, run_compiler
 from tinyflow.errors import BoardError, ToolchainError
 from tinyflow.resources import firmware_dir
 
@@ -163,14 +162,7 @@ def _link(build: CBuild, out_dir: Path, name: str, memory: MemoryMap, timeout: f
         # The map path is a flag, not an input: it does not change the cache key.
         build.ldflags.append(f"-Wl,-Map={tmp / (name + '.map')}")
         cmd = build.command(tmp / f"{name}.elf")
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise ToolchainError(
-                f"{COMPILER} took more than {timeout:.0f} s building {name}", "Check the machine's load and run again."
-            ) from exc
-        if proc.returncode != 0:
-            _raise_link_failure(proc.stderr, memory, name)
+        run_compiler(cmd, COMPILER, name, timeout, on_failure=lambda err: _raise_link_failure(err, memory, name))
 
 
 def _raise_link_failure(stderr: str, memory: MemoryMap, name: str) -> None:

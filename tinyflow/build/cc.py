@@ -111,8 +111,11 @@ def build_executable(build: CBuild, name: str, timeout: float = 300) -> Path:
     return exe
 
 
-def run_compiler(cmd: list[str], compiler: str, name: str, timeout: float) -> None:
-    """Run one compiler command; a failure or a timeout is a ToolchainError that says why."""
+def run_compiler(cmd: list[str], compiler: str, name: str, timeout: float, on_failure=None) -> None:
+    """Run one compiler command; a failure or a timeout is a ToolchainError that says why.
+
+    `on_failure(stderr)`, when given, reads a failed run's output first and may raise a more
+    precise error (the firmware link names the memory region that overflowed)."""
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -120,6 +123,8 @@ def run_compiler(cmd: list[str], compiler: str, name: str, timeout: float) -> No
             f"{compiler} took more than {timeout:.0f} s building {name}", "Check the machine's load and run again."
         ) from exc
     if proc.returncode != 0:
+        if on_failure is not None:
+            on_failure(proc.stderr)
         missing_runtime(proc.stderr, compiler, name)
         first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:300])
         raise ToolchainError(
