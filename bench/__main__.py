@@ -30,6 +30,8 @@ CORPUS = ROOT.parent / "shared" / "models"
 SECTIONS = {
     "memory": ("Compiled runtime vs TFLM: RAM and flash", "bench.memory"),
     "qemu": ("Instructions per inference on sim://qemu-m4 (Cortex-M4F, mps2-an386)", "bench.qemu"),
+    "cores": ("Instructions per inference on every emulated Cortex-M core (sim://qemu-m0 ... -m55)", "bench.cores"),
+    "frontends": ("Feature front ends: instructions per second of signal on sim://qemu-m4", "bench.frontends"),
     "link": ("Link efficiency", "bench.link"),
     "overhead": ("Host overhead per sample", "bench.overhead"),
     "demo": ("`tinyflow demo` end to end", None),

@@ -12,7 +12,7 @@ For comparison, the MLPerf Tiny (EEMBC) text protocol as its runner drives it: `
 `db <hex>%` lines of at most 31 bytes (two hex digits per byte), each waiting for `m-ready`
 before the next (mlcommons/tiny benchmark/runner/device_under_test.py). Its efficiency is
 computed from the bytes on the wire, device time taken as zero (an upper bound), and measured on
-the C core's EEMBC build (sim://host?eembc=1).
+the C core's EEMBC build (sim://host?protocol=eembc).
 """
 
 from __future__ import annotations
@@ -151,19 +151,19 @@ def measure_eembc(port, in_bytes: int, n: int, baud: int = BAUD, max_bytes: int 
 def _on_host_firmware(model_rel: str, in_bytes: int, quick: bool) -> dict:
     """Both protocols side by side on the real C core (sim://host) with a corpus model."""
     from tinyflow.errors import TinyflowError
-    from tinyflow.targets import open_target
+    from tinyflow.workflows.device import open_device
 
     path = CORPUS / model_rel
     if not path.exists():
         return {"model": model_rel, "bytes": in_bytes, "error": "not in the corpus"}
     out = {"model": model_rel, "bytes": in_bytes}
     try:
-        port = open_target("sim://host", model=path.read_bytes(), timeout=2.0)
+        port = open_device("sim://host", model=path.read_bytes(), timeout=2.0)
         try:
             out["binary"] = measure(port, in_bytes, max(4, int((2 if quick else 6) * line_rate() / in_bytes)), 4)
         finally:
             port.close()
-        port = open_target("sim://host?eembc=1", model=path.read_bytes(), timeout=2.0)
+        port = open_device("sim://host?protocol=eembc", model=path.read_bytes(), timeout=2.0)
         try:
             out["eembc"] = measure_eembc(
                 port, in_bytes, max(2, int((1 if quick else 3) * line_rate() / in_bytes / 2.5))

@@ -75,7 +75,7 @@ def _speed(data: bytes, compiled, runs: int) -> tuple[float, float, bool]:
 def run(quick: bool = False) -> dict:
     """Measure every corpus model present; returns {"models": [row, ...]}."""
     from tinyflow.compile import compile_model
-    from tinyflow.compile.report import memory_report
+    from tinyflow.export.compiled_c import measure_memory
     from tinyflow.runtimes.tflm import measure_arena
 
     rows = []
@@ -86,7 +86,7 @@ def run(quick: bool = False) -> dict:
             continue
         data = path.read_bytes()
         compiled = compile_model(data, name=path.stem)
-        rep = memory_report(compiled, name=path.stem, tflm_arena_bytes=measure_arena(data).arena_bytes)
+        rep = measure_memory(compiled, name=path.stem, tflm_arena_bytes=measure_arena(data).arena_bytes)
         runs = 3 if quick else (5 if len(data) > 100_000 else 20)
         t_aot, t_tflm, same = _speed(data, compiled, runs)
         device = DEVICE_TFLM.get(rel)
@@ -143,7 +143,8 @@ def markdown(results: dict) -> str:
         "Compiled RAM is one static arena planned by `tinyflow.compile.planner`; it can be below the "
         "lower bound because conv, depthwise and pooling outputs may overlap their dying input "
         "(raster-order kernels). Flash is measured from a Cortex-M4 -O2 object of the generated C "
-        "and its kernels; code excludes the protocol core and port. Host time is the median of "
+        "and its kernels (the Cortex-M4 DSP variants where they exist, as the board and sim://qemu-m4 "
+        "build them); code excludes the protocol core and port. Host time is the median of "
         "several single-sample invokes after one warm-up.",
     ]
     return "\n".join(lines) + "\n"

@@ -35,9 +35,9 @@ def _samples(model: bytes, n: int):
 
 def _invoker(model: bytes):
     """A function running the TFLM reference runtime alone on a batch; returns seconds per sample."""
-    from tinyflow.targets.sim_tflm import TflmRuntime
+    from tinyflow.targets.machines.tflm import TflmDevice
 
-    rt = TflmRuntime(model)
+    rt = TflmDevice(model)
 
     def timed(samples) -> float:
         buffers = [[x.tobytes()] for x in samples]
@@ -88,11 +88,11 @@ def _interleaved(model: bytes, samples, rounds: int) -> tuple[float, float]:
 
 
 def _time_evaluate(path: Path, n: int, journal: bool) -> float:
-    from tinyflow.workflows.evaluate import evaluate
+    from tinyflow import EvalConfig, evaluate
 
     with tempfile.TemporaryDirectory(prefix="tinyflow-bench-") as tmp:
         t0 = time.perf_counter()
-        r = evaluate(path, "sim://tflm", f"random:{n}", report_dir=tmp if journal else None)
+        r = evaluate(EvalConfig(path, dataset=f"random:{n}", target="sim://tflm", report_dir=tmp if journal else None))
         assert r.samples == n and r.link["lost"] == 0
         return (time.perf_counter() - t0) / n
 

@@ -44,13 +44,15 @@ def measure(model_path: Path, board: str = BOARD, samples: int = AGREEMENT_SAMPL
     """
     import numpy as np
 
-    from tinyflow.targets import sim_qemu
     from tinyflow.targets.client import DeviceClient
+    from tinyflow.targets.machines import qemu_m4 as sim_qemu
+    from tinyflow.workflows.device import open_device
     from tinyflow.workflows.profile import _get, random_inputs
 
     data = model_path.read_bytes()
     t0 = time.perf_counter()
-    port = sim_qemu.open(None, model=data, board=board, timeout=30.0, dsp=dsp)
+    url = "sim://qemu-m4" if dsp else "sim://qemu-m4?kernels=portable"
+    port = open_device(url, model=data, board=board, timeout=30.0)
     build_s = time.perf_counter() - t0
     try:
         client = DeviceClient(port)
@@ -94,7 +96,7 @@ def _agreement(model: bytes, batches: list, outputs: list) -> float:
 def run(quick: bool = False) -> dict:
     """Measure every corpus model (the first few with quick=True); a failure is recorded per model."""
     from tinyflow.errors import TinyflowError
-    from tinyflow.targets.sim_qemu import CYCLES_PER_INSTRUCTION
+    from tinyflow.targets.machines.qemu_m4 import CYCLES_PER_INSTRUCTION
 
     rows = []
     for rel, key in MODELS[:QUICK_MODELS] if quick else MODELS:
@@ -197,6 +199,6 @@ def _mlperf(rows: list, cpi: float) -> list[str]:
 
 
 def _clock(board: str) -> float:
-    from tinyflow.targets.sim_qemu import board_budget
+    from tinyflow.build.firmware import board_budget
 
     return board_budget(board).clock_hz

@@ -145,12 +145,12 @@ def test_inspect_aot_runtime_uses_the_compiler_report():
 
 
 def test_aot_ram_is_the_planned_activations_never_the_tflm_arena(monkeypatch):
-    import tinyflow.compile
+    import tinyflow.export.compiled_c
     from tinyflow import inspection
 
     class Rep:
         def to_dict(self):
             return {"activation_bytes": 1234, "tflm_arena_bytes": 9999, "weights_bytes": 5000}
 
-    monkeypatch.setitem(vars(tinyflow.compile), "memory_report", lambda data, **_: Rep())
+    monkeypatch.setitem(vars(tinyflow.export.compiled_c), "measure_memory", lambda data, **_: Rep())
     assert inspection._aot_memory(b"", measure_tflm=False)["ram_bytes"] == 1234

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tinyflow import boards
-from tinyflow.boards import check_fit, list_boards, load_board
+from tinyflow.boards import catalog, check_fit, list_boards, load_board
 from tinyflow.errors import BoardError
 
 
@@ -71,14 +71,14 @@ def test_runtime_estimate_lookup():
 )
 def test_bad_board_files(tmp_path, monkeypatch, text, match):
     (tmp_path / "x.toml").write_text(text)
-    monkeypatch.setattr(boards, "boards_dir", lambda: tmp_path)
+    monkeypatch.setattr(catalog, "boards_dir", lambda: tmp_path)
     with pytest.raises(BoardError, match=match):
         load_board("x")
 
 
 def test_bad_board_values(tmp_path, monkeypatch):
     src = (boards.boards_dir() / "nano33ble.toml").read_text()
-    monkeypatch.setattr(boards, "boards_dir", lambda: tmp_path)
+    monkeypatch.setattr(catalog, "boards_dir", lambda: tmp_path)
     (tmp_path / "other.toml").write_text(src)
     with pytest.raises(BoardError, match="has id 'nano33ble'"):
         load_board("other")
@@ -113,7 +113,7 @@ def test_one_fit_function_counts_the_tflm_arena_margin():
 def test_inspect_and_firmware_generate_agree_on_every_corpus_model_and_board(corpus_model, runtime):
     """What `inspect --board B --check` accepts is exactly what `firmware generate -b B` generates."""
     from tinyflow.errors import ModelError
-    from tinyflow.firmware.project import plan_project
+    from tinyflow.export.platformio.project import plan_project
     from tinyflow.inspection import inspect_model
 
     for board in list_boards():

@@ -2,7 +2,7 @@
 (cc and c++ with -Werror, nm, Python's ast, configparser and PlatformIO's ProjectConfig).
 
 The generators' own property tests (compile, firmware generate, export) are in
-tests/firmware_gen/test_injection.py.
+tests/export/platformio/test_injection.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from tinyflow.analysis import ModelAnalysis, analyze
 from tinyflow.boards import FitReport, fit_model, load_board
 from tinyflow.errors import UsageError
 from tinyflow.escaping import terminal_text
-from tinyflow.firmware import tflm_library
+from tinyflow.export.platformio import tflm_library
 from tinyflow.report import fmt_bytes, jsonable, table
 from tinyflow.runtimes import tflm
 from tinyflow.tflite import read_model
@@ -35,6 +35,7 @@ class InspectReport:
     aot_memory: dict | None = None  # the compiler's memory report (--runtime aot)
     fit: FitReport | None = None
     library_issues: list[str] = field(default_factory=list)  # what the firmware's TFLM library would get wrong
+    show_tensors: bool = False  # str() lists every op and tensor (`inspect --tensors`); JSON always does
 
     @property
     def ram_for_runtime(self) -> int | None:
@@ -55,40 +56,76 @@ class InspectReport:
             },
             "arena": self.arena.to_dict() if self.arena else None,
             "fit": self.fit.to_dict() if self.fit else None,
+            "activation_timeline": activation_timeline(self.analysis.model),
         }
         if self.runtime == "aot":
             d["aot"] = {"memory": self.aot_memory}
         return jsonable(d)
 
     def __str__(self) -> str:
-        a, m = self.analysis, self.analysis.model
+        """Verdict and budget first, then I/O and ops; per-op and tensor tables only with `show_tensors`."""
+        m = self.analysis.model
         # Names, the description and the file name are untrusted text: shown through terminal_text.
         lines = [
             f"{terminal_text(self.source)}: {len(m.data):,} bytes, sha256 {m.sha256[:16]}",
             *([f"description: {terminal_text(m.description, 200)}"] if m.description else []),
         ]
+        if self.fit:
+            lines += ["", str(self.fit)]
+        lines += ["", *self._budget_lines(), "", *self._io_lines(), "", self._op_summary()]
+        if self.show_tensors:
+            lines += ["", *self._tensor_tables()]
+        else:
+            lines += ["", f"{len(m.tensors)} tensors, {len(self.analysis.ops)} ops: the tables with --tensors"]
+        return "\n".join(lines)
+
+    def _budget_lines(self) -> list[str]:
+        """What the model costs and whether TFLM can run it: the numbers a verdict rests on."""
+        a = self.analysis
+        lines = [
+            f"params {a.params:,}   weights {fmt_bytes(a.weight_bytes)}   MACs {a.macs:,}"
+            f"   activations (sum) {fmt_bytes(a.activation_bytes)}",
+            *self._memory_lines(),
+            "TFLM op support: "
+            + (
+                "all ops supported"
+                if not self.unsupported_ops
+                else "NOT supported: " + ", ".join(map(terminal_text, self.unsupported_ops))
+            ),
+        ]
+        return lines + [
+            f"TFLM firmware library: {terminal_text(issue)} (`firmware generate --runtime tflm` refuses it)"
+            for issue in self.library_issues
+        ]
+
+    def _io_lines(self) -> list[str]:
+        m = self.analysis.model
         io = [
             [kind, t.name[:40], "x".join(map(str, t.shape)), t.type_name.lower(), _scale(t), _zp(t)]
             for kind, ids in (("input", m.inputs), ("output", m.outputs))
             for t in (m.tensors[i] for i in ids)
         ]
-        lines += ["", table(["", "tensor", "shape", "dtype", "scale", "zero point"], io)]
+        lines = [table(["", "tensor", "shape", "dtype", "scale", "zero point"], io)]
         dynamic = [
             terminal_text(m.tensors[i].name, 80) for i in (*m.inputs, *m.outputs) if -1 in m.tensors[i].shape_signature
         ]
         if dynamic:
             lines.append(f"note: {', '.join(dynamic)} declare a dynamic dimension (-1); TFLM uses the stored shape")
-        macs_by = {}
+        return lines
+
+    def _op_summary(self) -> str:
+        a = self.analysis
+        macs_by: dict[str, int] = {}
         for o in a.ops:
             macs_by[o.name] = macs_by.get(o.name, 0) + o.macs
-        lines += [
-            "",
-            table(
-                ["op", "count", "MACs"],
-                [[k, v, macs_by[k]] for k, v in a.op_counts.items()],
-                title=f"Ops ({len(a.ops)} in execution order)",
-            ),
-        ]
+        return table(
+            ["op", "count", "MACs"],
+            [[k, v, macs_by[k]] for k, v in a.op_counts.items()],
+            title=f"Ops ({len(a.ops)} in execution order)",
+        )
+
+    def _tensor_tables(self) -> list[str]:
+        a, m = self.analysis, self.analysis.model
         rows = [
             [
                 o.index,
@@ -100,8 +137,7 @@ class InspectReport:
             ]
             for o in a.ops
         ]
-        lines += ["", table(["#", "op", "input", "output", "MACs", "params"], rows, title="Per op")]
-        rows = [
+        tensors = [
             [
                 t.index,
                 t.name[:48],
@@ -114,28 +150,11 @@ class InspectReport:
             ]
             for t in m.tensors
         ]
-        lines += ["", table(["#", "name", "shape", "dtype", "scale", "zp", "kind", "bytes"], rows, title="Tensors")]
-        lines += [
+        return [
+            table(["#", "op", "input", "output", "MACs", "params"], rows, title="Per op"),
             "",
-            f"params {a.params:,}   weights {fmt_bytes(a.weight_bytes)}   MACs {a.macs:,}"
-            f"   activations (sum) {fmt_bytes(a.activation_bytes)}",
+            table(["#", "name", "shape", "dtype", "scale", "zp", "kind", "bytes"], tensors, title="Tensors"),
         ]
-        lines.append(
-            "TFLM op support: "
-            + (
-                "all ops supported"
-                if not self.unsupported_ops
-                else "NOT supported: " + ", ".join(map(terminal_text, self.unsupported_ops))
-            )
-        )
-        lines += [
-            f"TFLM firmware library: {terminal_text(issue)} (`firmware generate --runtime tflm` refuses it)"
-            for issue in self.library_issues
-        ]
-        lines += self._memory_lines()
-        if self.fit:
-            lines += ["", str(self.fit)]
-        return "\n".join(lines)
 
     def _memory_lines(self) -> list[str]:
         if self.runtime == "tflm":
@@ -154,6 +173,34 @@ class InspectReport:
             if isinstance(v, int)
         )
         return [f"Compiled (aot) memory: RAM {fmt_bytes(self.aot_memory['ram_bytes'])} planned ({parts})"]
+
+
+def activation_timeline(m) -> list[int]:
+    """Bytes of activation tensors alive while each op runs (execution order).
+
+    A tensor lives from the op that writes it (model inputs: the first op) to the last op that
+    reads it (model outputs and variable state: the last op). No static plan can hold less than
+    the peak; the gap to the planned arena is what fragmentation and alignment cost.
+    """
+    end = len(m.ops) - 1
+    first = {t: 0 for t in m.inputs}
+    last = {t: end for t in m.outputs}
+    for step, op in enumerate(m.ops):
+        for t in op.outputs:
+            first.setdefault(t, step)
+        for t in op.inputs:
+            if t >= 0:
+                first.setdefault(t, 0)  # read before any op writes it: an input or variable state
+                last[t] = max(last.get(t, step), step)
+    live = [0] * len(m.ops)
+    for t, start in first.items():
+        tensor = m.tensors[t]
+        if tensor.is_constant:
+            continue
+        stop = end if tensor.is_variable else last.get(t, start)
+        for step in range(start, stop + 1):
+            live[step] += tensor.nbytes
+    return live
 
 
 def _scale(t) -> str:
@@ -206,11 +253,11 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
 def _aot_memory(data: bytes, measure_tflm: bool = True) -> dict:
     """The compiler's memory report as a dict; `ram_bytes` is its planned activation RAM (never
     the TFLM arena the same report carries for comparison, measured unless --no-arena)."""
-    from tinyflow.compile import memory_report
+    from tinyflow.export.compiled_c import measure_memory
     from tinyflow.runtimes.tflm import measure_arena
 
     arena = measure_arena(data).arena_bytes if measure_tflm else None
-    d = memory_report(data, tflm_arena_bytes=arena).to_dict()
+    d = measure_memory(data, tflm_arena_bytes=arena).to_dict()
     return {**d, "ram_bytes": d["activation_bytes"]}
 
 

@@ -1,7 +1,8 @@
-"""Task metrics in numpy only (no scikit-learn), for training, quantization and evaluation alike.
+"""Task metrics for training, quantization and evaluation alike (scikit-learn's, imported lazily).
 
-Pure functions over arrays: task metrics (classification, regression, anomaly AUC), agreement of
-device outputs with the host reference, and latency percentiles. Each returns Python numbers (or
+Pure functions over arrays: task metrics (classification, regression, anomaly AUC; through
+scikit-learn), agreement of device outputs with the host reference (numpy), and latency
+percentiles. Each returns Python numbers (or
 a plain dict of them) so it goes straight into report.json. Below model/ and workflows/: both use it.
 """
 
@@ -17,7 +18,7 @@ def accuracy(y_true, y_pred) -> float:
 
 
 def classification(y_true, y_pred, num_classes: int | None = None) -> dict:
-    """Accuracy, macro F1, per-class precision/recall/F1/support and the confusion matrix.
+    """Accuracy, macro F1, per-class precision/recall/F1/support and the confusion matrix (scikit-learn).
 
     Args:
         y_true, y_pred: integer class ids, one per sample.
@@ -25,26 +26,31 @@ def classification(y_true, y_pred, num_classes: int | None = None) -> dict:
     Returns:
         dict with accuracy, macro_f1, per_class (list of dicts) and confusion (rows = true class,
         columns = predicted class). A class with no prediction has precision 0; one absent from
-        the labels has recall 0 and is left out of the macro average (as scikit-learn does with
-        labels=present classes).
+        the labels has recall 0; classes neither predicted nor labelled are left out of the
+        macro average (they would pull it down for classes the test set does not have).
     """
+    from sklearn import metrics as skm
+
     y_true = np.asarray(y_true, dtype=np.int64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
-    n = int(num_classes or (max(int(y_true.max(initial=-1)), int(y_pred.max(initial=-1))) + 1))
-    n = max(n, int(y_true.max(initial=-1)) + 1, int(y_pred.max(initial=-1)) + 1, 1)
-    cm = np.zeros((n, n), dtype=np.int64)
-    np.add.at(cm, (y_true, y_pred), 1)
-    tp = np.diag(cm).astype(np.float64)
-    support = cm.sum(axis=1)
-    predicted = cm.sum(axis=0)
-    precision = np.divide(tp, predicted, out=np.zeros(n), where=predicted > 0)
-    recall = np.divide(tp, support, out=np.zeros(n), where=support > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(n), where=denom > 0)
-    present = (support > 0) | (predicted > 0)
+    n = max(int(num_classes or 0), int(y_true.max(initial=-1)) + 1, int(y_pred.max(initial=-1)) + 1, 1)
+    if y_true.size == 0:  # scikit-learn refuses empty inputs; nothing was measured
+        zero = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+        return {
+            "accuracy": 0.0,
+            "macro_f1": 0.0,
+            "per_class": [{"class": i, **zero} for i in range(n)],
+            "confusion": np.zeros((n, n), dtype=np.int64).tolist(),
+        }
+    labels = np.arange(n)
+    cm = skm.confusion_matrix(y_true, y_pred, labels=labels)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0
+    )
+    present = labels[(cm.sum(axis=1) > 0) | (cm.sum(axis=0) > 0)]
     return {
-        "accuracy": float(tp.sum() / len(y_true)) if len(y_true) else 0.0,
-        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "macro_f1": float(skm.f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
         "per_class": [
             {
                 "class": i,
@@ -74,7 +80,7 @@ def regression(y_true, y_pred, keys: tuple[str, ...] = ("mae", "rmse")) -> dict:
 
 
 def roc_auc(labels, scores) -> float | None:
-    """Area under the ROC curve (Mann-Whitney U with tied scores sharing their mean rank).
+    """Area under the ROC curve (scikit-learn's roc_auc_score; tied scores count half).
 
     Args:
         labels: 1 = positive (anomalous), 0 = negative.
@@ -82,27 +88,13 @@ def roc_auc(labels, scores) -> float | None:
     Returns:
         The AUC, or None when only one class is present (it is undefined).
     """
+    from sklearn.metrics import roc_auc_score
+
     labels = np.asarray(labels).ravel().astype(bool)
     scores = np.asarray(scores, dtype=np.float64).ravel()
-    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
-    if n_pos == 0 or n_neg == 0:
+    if labels.all() or not labels.any():
         return None
-    ranks = _average_ranks(scores)
-    u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
-
-
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks, ties replaced by the mean of the ranks they span."""
-    order = np.argsort(values, kind="mergesort")
-    sorted_vals = values[order]
-    ranks = np.empty(len(values), dtype=np.float64)
-    # boundaries of runs of equal values
-    starts = np.flatnonzero(np.r_[True, sorted_vals[1:] != sorted_vals[:-1]])
-    ends = np.r_[starts[1:], len(values)]
-    for s, e in zip(starts, ends):
-        ranks[order[s:e]] = (s + 1 + e) / 2.0
-    return ranks
+    return float(roc_auc_score(labels, scores))
 
 
 def agreement(device: list[list[np.ndarray]], reference: list[list[np.ndarray]]) -> dict:

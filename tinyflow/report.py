@@ -3,6 +3,7 @@
     from tinyflow.report import table, fmt_bytes, jsonable, to_json
     print(table(["op", "count"], [["CONV_2D", 14], ["SOFTMAX", 1]], title="Ops"))
     fmt_bytes(85264)  # '85,264 B (83.3 KiB)'
+    fmt_latency(1035279.0)  # '1.04 s'
 
 Numbers are right-aligned, text left-aligned. No dependencies beyond the standard library
 (numpy values are converted if numpy is already imported by the caller).
@@ -40,6 +41,31 @@ def fmt_bytes(n: int | None, kib: bool = True) -> str:
 def fmt_pct(x: float | None, digits: int = 1) -> str:
     """0.1234 -> '12.3%'."""
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}%"
+
+
+# (upper bound in microseconds, unit, microseconds per unit): the first bound above the value wins.
+# The bounds sit where rounding to the digits shown would print 1,000.0 µs or 1,000.00 ms.
+_LATENCY_UNITS = ((999.95, "µs", 1.0), (999_995.0, "ms", 1e3), (math.inf, "s", 1e6))
+
+
+def latency_unit(us: float) -> tuple[str, float]:
+    """The unit a latency of `us` microseconds reads best in: ('µs', 1), ('ms', 1e3) or ('s', 1e6)."""
+    return next((unit, scale) for bound, unit, scale in _LATENCY_UNITS if abs(us) < bound)
+
+
+def fmt_latency(*us: float | None, unit: str | None = None) -> str:
+    """Latencies in microseconds, in one unit chosen by the largest: '35.2 µs', '1.04 / 1.21 s'.
+
+    Every place a latency is printed uses this, so a 1,035,279 µs inference reads '1.04 s' and a
+    35 µs one '35.2 µs'. `unit` forces one ('µs', 'ms' or 's'), e.g. for a table column.
+    """
+    known = [v for v in us if v is not None and math.isfinite(v)]
+    if not known:
+        return "-"
+    name, scale = next(((u, s) for _, u, s in _LATENCY_UNITS if u == unit), None) or latency_unit(max(known))
+    digits = 1 if name == "µs" else 2
+    text = " / ".join("-" if v is None or not math.isfinite(v) else f"{v / scale:,.{digits}f}" for v in us)
+    return f"{text} {name}"
 
 
 def _is_number(v: Any) -> bool:

@@ -3,6 +3,7 @@
  * time with gcc, clang and arm-none-eabi-gcc). Keep overrides in the same file as the port's
  * tinyflow_hal_read: a file in a static library is linked only when it resolves a symbol that
  * is still missing, and these defaults would leave nothing missing. */
+#include "tinyflow/clock.h"
 #include "tinyflow/hal.h"
 
 #define TINYFLOW_WEAK __attribute__((weak))
@@ -11,6 +12,11 @@ TINYFLOW_WEAK int tinyflow_hal_init(void) { return 0; }
 
 /* Microseconds: what most ports' tick source (micros(), a 1 MHz timer) counts. */
 TINYFLOW_WEAK uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000u; }
+
+TINYFLOW_WEAK uint64_t tinyflow_hal_ticks64(void) {
+  static tinyflow_clock_t clock;
+  return tinyflow_clock_extend(&clock, tinyflow_hal_ticks());
+}
 
 TINYFLOW_WEAK uint32_t tinyflow_hal_stack_high_water(void) { return 0u; }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_qemu_firmware_never_compiles_a_leftover_of_a_killed_staging(tmp_path, m
     from tinyflow.build import arm
     from tinyflow.build.cc import cache_dir
     from tinyflow.compile import compile_model
-    from tinyflow.targets import sim_qemu
+    from tinyflow.workflows.device import build_qemu_firmware
 
     monkeypatch.setenv("TINYFLOW_CACHE", str(tmp_path / "cache"))
     data = corpus_path("tflm/hello_world_int8.tflite").read_bytes()
@@ -76,6 +77,7 @@ def test_qemu_firmware_never_compiles_a_leftover_of_a_killed_staging(tmp_path, m
         leftover.mkdir(parents=True)
         (leftover / "stale.c").write_text("#error stale\n")
     seen = {}
-    monkeypatch.setattr(arm, "build_firmware", lambda sources, *a, **k: seen.setdefault("sources", sources))
-    sim_qemu.build_model_firmware(data, "nano33ble", name="model")
+    fake_link = lambda sources, *a, **k: SimpleNamespace(elf=seen.setdefault("sources", sources), memory=None)  # noqa: E731
+    monkeypatch.setattr(arm, "build_firmware", fake_link)
+    build_qemu_firmware(data, "nano33ble", name="model")
     assert seen["sources"] and all(p.name != "stale.c" for p in map(Path, seen["sources"]))

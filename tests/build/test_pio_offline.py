@@ -13,7 +13,7 @@ import pytest
 from tinyflow.build import pio_offline
 from tinyflow.build import platformio as pio
 from tinyflow.errors import ToolchainError
-from tinyflow.firmware import generate_project
+from tinyflow.export.platformio import generate_project
 
 ROOT = Path(__file__).resolve().parents[2]
 BARE_PIO = re.compile(r"`pio\s")  # a command that only works with PlatformIO's folder on PATH

@@ -27,11 +27,13 @@ def test_inspect_json_person_detect_with_board():
     assert d["fit"]["verdict"].startswith("fits") and d["fit"]["ram"]["headroom"] > 0
 
 
-def test_inspect_text_ends_with_the_verdict():
+def test_inspect_text_starts_with_the_verdict():
+    # issue 15: the verdict and budget come first (they came last, after up to 156 lines)
     res = _run("inspect", str(corpus_path("tflm/micro_speech_quantized.tflite")), "-b", "esp32dev")
     assert res.exit_code == 0, res.output
     assert "TFLM arena: 7,584 B" in res.output
-    assert "Fit on esp32dev: fits" in res.output and "headroom" in res.output.splitlines()[-1]
+    lines = res.output.splitlines()
+    assert any(line.startswith("Fit on esp32dev: fits") for line in lines[:4]) and "headroom" in lines[8]
 
 
 def test_inspect_errors_exit_codes(tmp_path):

@@ -119,7 +119,7 @@ def test_train_refuses_nan_npz_before_building_a_model(tmp_path):
 
 
 def test_firmware_rerun_after_a_half_written_project(tmp_path, monkeypatch):
-    from tinyflow.firmware import writer
+    from tinyflow.export.platformio import writer
 
     real, calls = writer._write_one, []
 

@@ -11,7 +11,8 @@ import pytest
 from compiled_helpers import compare_with_tflm
 
 from conftest import require_tool
-from tinyflow.compile.context import STRING_MIN_ELEMENTS, LowerContext, render_values
+from tinyflow.compile.cemit import render_values
+from tinyflow.compile.context import STRING_MIN_ELEMENTS, LowerContext
 from tinyflow.tflite.writer import ModelBuilder
 
 PRINT_C = """#include <stdint.h>

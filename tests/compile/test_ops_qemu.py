@@ -59,8 +59,9 @@ def all_ops_model() -> bytes:
 
 def test_all_h8_ops_on_qemu_match_tflm():
     from tinyflow.build import arm
-    from tinyflow.targets import sim_qemu
     from tinyflow.targets.client import DeviceClient
+    from tinyflow.targets.machines import qemu_m4 as sim_qemu
+    from tinyflow.workflows.device import open_device
 
     require_tool(arm.COMPILER)
     require_tool(sim_qemu.QEMU)
@@ -74,7 +75,7 @@ def test_all_h8_ops_on_qemu_match_tflm():
         for i in m.inputs
     ]
     want = run_tflm(model, feeds, len(m.outputs))
-    port = sim_qemu.open("board=nano33ble", model=model, timeout=20.0)
+    port = open_device("sim://qemu-m4?board=nano33ble", model=model, timeout=20.0)
     try:
         client = DeviceClient(port)
         client.handshake()

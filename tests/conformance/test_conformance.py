@@ -48,9 +48,9 @@ class Target:
     simulated: bool
 
     def open(self):
-        from tinyflow.targets import open_target
+        from tinyflow.workflows.device import open_device
 
-        return open_target(self.url, model=self.model, timeout=TIMEOUT)
+        return open_device(self.url, model=self.model, timeout=TIMEOUT)
 
     def resolve_model(self, info) -> bytes:
         """The .tflite the device runs, by the SHA-256 prefix it reports; skip if unknown."""

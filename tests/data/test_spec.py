@@ -113,7 +113,8 @@ def test_training_verbs_refuse_random_inputs_before_loading_anything(tmp_path, v
     assert code == 2
     assert line == (
         "Error: Dataset random:3 is random model inputs without labels: only `tinyflow eval` takes it. "
-        "Train, prune and quantize on digits, sine, gestures, or a path to a .npz or .csv file."
+        "Train, prune and quantize on digits, sine, gestures, basic-motions, a path to a .npz or .csv file, "
+        "or a dataset store folder."
     )
 
 
@@ -139,3 +140,22 @@ def test_demo_loads_its_data_through_the_parser(monkeypatch, tmp_path):
     state = DemoState(config=DemoConfig(out=tmp_path))
     stage_data(state)
     assert seen == ["digits"] and state.report["data"]["dataset"] == "digits"
+
+
+# prune and quantize load their model first (a stub here), then the same load_dataset as train
+@pytest.mark.parametrize("verb", [pytest.param("train", marks=pytest.mark.tf), "eval"])
+def test_verbs_read_a_store_folder_through_the_one_parser(tmp_path, verb):
+    # a hostile store: the verb must open it as a store (and refuse its row), not as a file
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "manifest.csv").write_text(
+        "path,label,sha256,sensor,sample_rate,device,captured_at,split,group\n"
+        f"../escape.csv,a,{'0' * 64},imu,0,,,train,\n"
+    )
+    code, line = _error_line(*_verbs(tmp_path)[verb], "-d", store)
+    assert code == 1 and "names the path '../escape.csv', which is outside the store" in line, line
+
+
+def test_a_folder_that_is_not_a_store_is_named_as_such(tmp_path):
+    with pytest.raises(UsageError, match="is a folder but not a dataset store .*no manifest.csv"):
+        parse_spec(str(tmp_path))

@@ -14,7 +14,7 @@ from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 from tinyflow.targets.client import DeviceClient
 from tinyflow.targets.faults import wrap_port
-from tinyflow.targets.sim_host import ProcessPort
+from tinyflow.targets.machines.host import ProcessPort
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "targets"))
 from fake_runtime import fake_outputs  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import require_tool
 from tinyflow.build.host import build_host_firmware
-from tinyflow.targets.sim_host import ProcessPort
+from tinyflow.targets.machines.host import ProcessPort
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "targets"))
 from fake_runtime import fake_outputs  # noqa: E402
@@ -74,7 +74,7 @@ def test_errors_still_end_with_ready(port):
     assert command(port, "bogus%") == ["e-[Unknown command: bogus]", "m-ready"]
     assert command(port, "db load 99999%")[0].startswith("e-[")
     assert command(port, "infer 0%")[0] == "e-[Inference iterations must be >0]"
-    assert command(port, "db zz%")[0] == "e-[Invalid hex digit]"
+    assert command(port, "db zz%")[0] == "e-[Invalid hex digit 'zz']"
     assert command(port, "x" * 400 + "%")[0].startswith("e-[Command longer")
     assert command(port, "name%")[0].startswith("m-name-dut")  # still in step after the errors
 
@@ -83,10 +83,10 @@ def test_runner_may_close_and_reopen_the_port_mid_run():
     """The runner opens the port, loads data, closes it, reopens it and continues."""
     import serial
 
-    from tinyflow.targets.sim_host import serve
+    from tinyflow.workflows.serve import serve
 
     require_tool("cc")
-    with serve(fake=True, eembc=True) as dut:
+    with serve(url="sim://host?fake=1&protocol=eembc") as dut:
         port = serial.Serial(dut.path, 115200, timeout=0.3)
         assert port.read(64) == b""  # nothing on open
         assert command(port, "db load 490%") == ["m-[Expecting 490 bytes]", "m-ready"]

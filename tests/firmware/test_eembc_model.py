@@ -27,10 +27,11 @@ def command(port, text: str) -> list[str]:
 
 def open_dut(data: bytes, guard: str, input_bytes: int):
     """The EEMBC host firmware; guard: 'plan' keeps inputs in the memory plan, 'copy' restores a copy."""
-    from tinyflow.targets import sim_host
+    from tinyflow.targets.machines import host as sim_host
+    from tinyflow.workflows.device import open_device
 
     if guard == "plan":
-        return sim_host.open("?eembc=1", model=data, timeout=0.5)
+        return open_device("sim://host?protocol=eembc", model=data, timeout=0.5)
     from tinyflow.build.host import build_host_firmware
     from tinyflow.compile import compile_model
 

@@ -14,7 +14,7 @@ from conftest import require_tool
 from tinyflow.build.cc import CBuild, build_executable
 from tinyflow.resources import firmware_dir
 from tinyflow.targets.client import DeviceClient
-from tinyflow.targets.sim_host import ProcessPort
+from tinyflow.targets.machines.host import ProcessPort
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "targets"))
 from fake_runtime import fake_outputs  # noqa: E402
@@ -98,7 +98,7 @@ def test_generated_projects_carry_the_shared_loop_and_no_second_port_header(tmp_
     """main.cpp is setup()/loop() over tinyflow_device_start()/step(): the loop lives in the core,
     and every port function is declared in tinyflow/hal.h."""
     from conftest import corpus_path
-    from tinyflow.firmware import generate_project
+    from tinyflow.export.platformio import generate_project
 
     root = tmp_path / "fw"
     generate_project(corpus_path("tflm/hello_world_int8.tflite"), "nano33ble", "aot", root)

@@ -19,17 +19,20 @@ def digits_splits():
 
 
 def test_train_is_seeded_saves_and_reloads(tf, digits_splits, tmp_path, capsys):
+    from tinyflow.events import subscribe
     from tinyflow.model import train, zoo
 
     tr, va, te = digits_splits
-    preds = []
+    preds, seen = [], []
     for run in range(2):
         model = zoo.build_model("mlp", tr.input_shape, tr.num_classes, seed=5)
-        report = train.train(model, tr, va, epochs=3, seed=5, out=tmp_path / f"m{run}.keras")
+        with subscribe(seen.append):  # epochs are progress events; the CLI renders them
+            report = train.train(model, tr, va, epochs=3, seed=5, out=tmp_path / f"m{run}.keras")
         preds.append(model.predict(te.x[:20], verbose=0))
     assert np.allclose(preds[0], preds[1], atol=1e-6)
     assert report.epochs_run == 3 and report.metrics["accuracy"] > 0.5
-    assert "epoch 3/3" in capsys.readouterr().err
+    assert [(e.stage, e.done, e.total) for e in seen[-3:]] == [("train", n, 3) for n in (1, 2, 3)]
+    assert "val_accuracy=" in seen[-1].detail and "epoch 3/3" not in capsys.readouterr().err  # nobody prints
     loaded = train.load_keras(tmp_path / "m1.keras")
     assert np.allclose(loaded.predict(te.x[:20], verbose=0), preds[1], atol=1e-6)
 

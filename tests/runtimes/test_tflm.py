@@ -288,10 +288,10 @@ def test_a_worker_that_hangs_is_stopped_at_its_deadline():
 def test_sim_tflm_runs_tflm_outside_this_process():
     import os
 
-    from tinyflow.targets import sim_tflm
+    from tinyflow.targets.machines import tflm as sim_tflm
 
     port = sim_tflm.open("board=nano33ble", model=corpus_path("tflm/hello_world_int8.tflite"))
-    worker = port.runtime._runtime._worker  # the sim board's TflmRuntime owns its worker child
+    worker = port.runtime._runtime._worker  # the sim board's TflmDevice owns its worker child
     assert worker.alive and worker.proc.pid != os.getpid()
     port.close()
     assert not worker.alive

@@ -13,6 +13,7 @@ from tinyflow.protocol import messages as m
 from tinyflow.targets.client import DeviceClient
 from tinyflow.targets.device import PythonDevice, SimPort
 from tinyflow.targets.faults import wrap_port
+from tinyflow.workflows.config import EvalConfig
 from tinyflow.workflows.evaluate import evaluate
 
 HELLO_WORLD = "tflm/hello_world_int8.tflite"  # 1-byte input and output: small frames
@@ -33,7 +34,11 @@ CASES = (
 
 @pytest.mark.parametrize("target, ber, seed", CASES)
 def test_heavy_noise_loses_and_duplicates_nothing(target, ber, seed):
-    r = evaluate(corpus_path(HELLO_WORLD), target, "random:40", faults=f"{ber},seed={seed}", timeout=1.0)
+    r = evaluate(
+        EvalConfig(
+            corpus_path(HELLO_WORLD), dataset="random:40", target=target, faults=f"{ber},seed={seed}", timeout=1.0
+        )
+    )
     assert r.samples == 40
     assert r.agreement["exact_match_rate"] == 1.0 and r.agreement["max_abs_diff"] == 0
     assert r.link["lost"] == 0 and r.link["duplicated"] == 0

@@ -89,7 +89,8 @@ def test_simulated_boards_read_the_model_file_like_every_verb(name, tmp_path):
     """A model path that is a FIFO, a directory or /dev/zero is refused before anything is read
     (an unbounded read of /dev/zero would never end)."""
     from tinyflow.errors import ModelError
+    from tinyflow.workflows.device import open_device
 
     for path in (tmp_path, "/dev/zero"):
         with pytest.raises(ModelError, match="not a regular file"):
-            open_target(f"sim://{name}", model=path)
+            open_device(f"sim://{name}", model=path)

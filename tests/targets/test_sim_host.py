@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import corpus_path, require_tool
-from tinyflow.targets import open_target
 from tinyflow.targets.client import NUMPY_DTYPES, DeviceClient
+from tinyflow.workflows.device import open_device
 
 pytestmark = pytest.mark.firmware
 
@@ -37,7 +37,7 @@ def test_compiled_model_on_sim_host_matches_tflm(rel):
     from tinyflow.runtimes import tflm
 
     model = corpus_path(rel).read_bytes()
-    port = open_target("sim://host?sanitize=1", model=model, timeout=5.0)
+    port = open_device("sim://host?sanitize=1", model=model, timeout=5.0)
     try:
         client = DeviceClient(port, timeout=5.0)
         info = client.handshake()
@@ -58,7 +58,7 @@ def test_compiled_model_on_sim_host_matches_tflm(rel):
 
 def test_reset_restarts_the_process_with_the_next_boot_count():
     require_tool("cc")
-    port = open_target("sim://host?fake=1", timeout=2.0)
+    port = open_device("sim://host?fake=1", timeout=2.0)
     try:
         client = DeviceClient(port)
         assert client.handshake().boot_count == 0
@@ -72,4 +72,4 @@ def test_sim_host_without_a_model_is_a_usage_error():
     from tinyflow.errors import UsageError
 
     with pytest.raises(UsageError, match="needs a model"):
-        open_target("sim://host")
+        open_device("sim://host")

@@ -8,8 +8,10 @@ import pytest
 
 from conftest import require_tool
 from tinyflow.build import arm
+from tinyflow.build import firmware as build_fw
 from tinyflow.errors import LinkError
-from tinyflow.targets import sim_qemu
+from tinyflow.targets.machines import qemu_m4 as sim_qemu
+from tinyflow.workflows.device import build_qemu_firmware, open_device
 
 
 def test_ticks_convert_to_instructions_and_board_time():
@@ -37,18 +39,20 @@ def test_cortex_m4_variants_replace_only_the_kernels_that_have_one():
 def test_boards_that_are_not_cortex_m4_are_refused():
     from tinyflow.errors import BoardError
 
-    assert sim_qemu.board_budget("nano33ble").clock_hz == 64e6
+    assert build_fw.board_budget(sim_qemu.MACHINE.check_board("nano33ble")).clock_hz == 64e6
     with pytest.raises(BoardError, match="rpipico has a cortex-m0plus core.*nano33ble"):
-        sim_qemu.board_budget("rpipico")
+        sim_qemu.MACHINE.check_board("rpipico")
 
 
 def test_query_params_accept_urls_strings_and_dicts():
     from urllib.parse import urlsplit
 
-    assert sim_qemu.query_params(urlsplit("sim://qemu-m4?board=esp32dev")) == {"board": "esp32dev"}
-    assert sim_qemu.query_params("board=nano33ble") == {"board": "nano33ble"}
-    assert sim_qemu.query_params({"board": ["x"]}) == {"board": "x"}
-    assert sim_qemu.query_params(None) == {}
+    from tinyflow.targets.sim import query_params
+
+    assert query_params(urlsplit("sim://qemu-m4?board=esp32dev")) == {"board": "esp32dev"}
+    assert query_params("board=nano33ble") == {"board": "nano33ble"}
+    assert query_params({"board": ["x"]}) == {"board": "x"}
+    assert query_params(None) == {}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +152,7 @@ def fake_model_elf(echo_elf):
         sources,
         arm.MemoryMap(1 << 20, 256 << 10),
         name="fake",
-        defines={"TINYFLOW_RX_QUEUE_BYTES": sim_qemu.RX_QUEUE_BYTES},
+        defines={"TINYFLOW_RX_QUEUE_BYTES": build_fw.RX_QUEUE_BYTES},
     ).elf
 
 
@@ -163,7 +167,7 @@ def test_protocol_core_runs_on_the_port_with_profile_and_stats(fake_model_elf):
     with sim_qemu.QemuPort(fake_model_elf, timeout=5.0, boot_count=7) as port:
         client = DeviceClient(port)
         info = client.handshake()
-        assert info.boot_count == 7 and info.rx_queue_bytes == sim_qemu.RX_QUEUE_BYTES
+        assert info.boot_count == 7 and info.rx_queue_bytes == build_fw.RX_QUEUE_BYTES
         x = random_inputs(info, np.random.default_rng(0))
         first, second = client.infer(x), client.infer(x)
         assert np.array_equal(first.outputs[0], second.outputs[0])
@@ -205,7 +209,7 @@ def test_corpus_model_matches_tflm_with_repeatable_instruction_counts(rel, qemu_
     from tinyflow.targets.client import DeviceClient
 
     path = corpus_path(rel)
-    port = sim_qemu.open("board=nano33ble", model=path.read_bytes(), timeout=10.0)
+    port = open_device("sim://qemu-m4?board=nano33ble", model=path.read_bytes(), timeout=10.0)
     try:
         client = DeviceClient(port)
         info = client.handshake()
@@ -233,9 +237,9 @@ def test_a_model_that_does_not_fit_the_board_fails_at_link_time_with_numbers(qem
     from conftest import corpus_path
     from tinyflow.errors import BoardError
 
-    tiny = sim_qemu.BoardBudget("tiny", 48e6, flash_bytes=64 << 10, ram_bytes=16 << 10)
+    tiny = build_fw.BoardBudget("tiny", 48e6, flash_bytes=64 << 10, ram_bytes=16 << 10)
     with pytest.raises(BoardError, match=r"needs [\d,]+ B flash but tiny has 65,536 B"):
-        sim_qemu.build_model_firmware(corpus_path("mlperf_tiny/ad01_int8.tflite").read_bytes(), tiny)
+        build_qemu_firmware(corpus_path("mlperf_tiny/ad01_int8.tflite").read_bytes(), tiny)
 
 
 # -- Cortex-M4 DSP kernel variants: bit-identical to TFLM (and so to the portable kernels) ------
@@ -323,7 +327,7 @@ def test_conv_kernels_are_bit_identical_to_tflm_on_qemu(dsp, qemu_tools):
     from tinyflow.targets.client import DeviceClient
 
     model = _conv_chain_model()
-    fw, _ = sim_qemu.build_model_firmware(model, "nano33ble", name="convchain", dsp=dsp)
+    fw = build_qemu_firmware(model, "nano33ble", name="convchain", dsp=dsp)
     inputs = [np.random.default_rng(s).integers(-128, 128, (1, 11, 9, 3), dtype=np.int8) for s in range(3)]
     wants = tflm.run(model, inputs)
     with sim_qemu.QemuPort(fw.elf, timeout=10.0) as port:

@@ -6,8 +6,8 @@ import pytest
 from conftest import corpus_path
 from tinyflow.errors import BoardError, UsageError
 from tinyflow.runtimes import tflm
-from tinyflow.targets import sim_tflm
 from tinyflow.targets.client import DeviceClient
+from tinyflow.targets.machines import tflm as sim_tflm
 from tinyflow.tflite import read_model
 
 
@@ -23,7 +23,7 @@ def test_arena_used_is_what_tflm_allocates(rel, arena):
     # `arena` is the corpus README's smallest arena that runs the model (probed separately). TFLM's
     # allocation total is below it by the allocator's own objects (~430 B, which live in the
     # arena too) and shifts by a few bytes with the arena's alignment.
-    rt = sim_tflm.TflmRuntime(corpus_path(rel).read_bytes())
+    rt = sim_tflm.TflmDevice(corpus_path(rel).read_bytes())
     assert arena - 512 <= rt.arena_used() <= arena + 16
     assert rt.model_info().arena_bytes % 16 == 0 and 0 <= rt.model_info().arena_bytes - rt.arena_used() < 16
 
@@ -59,7 +59,7 @@ def test_latency_estimate_from_macs_and_board_clock():
 )
 def test_outputs_equal_the_host_reference(rel):
     data = corpus_path(rel).read_bytes()
-    rt = sim_tflm.TflmRuntime(data)
+    rt = sim_tflm.TflmDevice(data)
     spec = read_model(data).tensors[read_model(data).inputs[0]]
     rng = np.random.default_rng(0)
     info = np.iinfo(spec.dtype)

@@ -16,7 +16,10 @@ from tinyflow.targets import SIM_OPTIONS, open_target
         ("sim://host?board=nope", r"Unknown board 'nope' in sim://host\?board=nope.*esp32dev.*nano33ble"),
         ("sim://tflm?board=../boards/nano33ble", r"Unknown board '../boards/nano33ble'"),
         ("sim://qemu-m4?board=", r"Unknown board '' in"),
-        ("sim://host?bord=nano33ble", r"sim://host does not take the option 'bord'.*board, eembc, fake, rx, sanitize"),
+        (
+            "sim://host?bord=nano33ble",
+            r"sim://host does not take the option 'bord'.*benchmark, board, fake, protocol, rx, sanitize",
+        ),
         ("sim://tflm?bord=", r"sim://tflm does not take the option 'bord'.*Valid: board"),
         ("sim://tflm?board=nano33ble&board=esp32dev", r"gives 'board' twice"),
         ("sim://qemu-m4?kernels=fast", r"kernels=fast.*dsp, portable"),

@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 
 def test_demo_meets_issue_2(tf, tmp_path):
-    from tinyflow.c_array import parse_c_array
     from tinyflow.cli.main import cli
+    from tinyflow.export.c_array import parse_c_array
 
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--out", str(out)])

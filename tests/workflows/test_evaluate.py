@@ -9,6 +9,8 @@ import pytest
 
 from conftest import corpus_path
 from tinyflow.errors import ModelError, UsageError
+from tinyflow.events import Progress, subscribe
+from tinyflow.workflows.config import EvalConfig
 from tinyflow.workflows.evaluate import _check_device, evaluate
 
 HELLO = "tflm/hello_world_int8.tflite"
@@ -25,19 +27,19 @@ def _same_outputs(a, b):
 
 def test_every_corpus_model_agrees_with_the_reference(corpus_model):
     n = 3 if corpus_model.stem in BIG else 20
-    r = evaluate(corpus_model, "sim://tflm", f"random:{n}")
+    r = evaluate(EvalConfig(corpus_model, dataset=f"random:{n}", target="sim://tflm"))
     assert r.samples == n
     assert r.agreement["exact_match_rate"] == 1.0 and r.agreement["max_abs_diff"] == 0
     assert r.link["lost"] == 0 and r.link["duplicated"] == 0
     assert r.latency["p50_us"] > 0 and "ESTIMATE" in r.latency["basis"]
-    faulty = evaluate(corpus_model, "sim://tflm", f"random:{n}", faults=FAULTS)
+    faulty = evaluate(EvalConfig(corpus_model, dataset=f"random:{n}", target="sim://tflm", faults=FAULTS))
     assert _same_outputs(r, faulty) and faulty.link["lost"] == 0 and faulty.link["duplicated"] == 0
 
 
 @pytest.mark.parametrize("rel, n", [(HELLO, 1200), (SPEECH, 600), ("mlperf_tiny/ad01_int8.tflite", 600)])
 def test_faults_change_nothing_but_the_counters(rel, n):
-    clean = evaluate(corpus_path(rel), "sim://tflm", f"random:{n}")
-    faulty = evaluate(corpus_path(rel), "sim://tflm", f"random:{n}", faults=FAULTS)
+    clean = evaluate(EvalConfig(corpus_path(rel), dataset=f"random:{n}", target="sim://tflm"))
+    faulty = evaluate(EvalConfig(corpus_path(rel), dataset=f"random:{n}", target="sim://tflm", faults=FAULTS))
     assert _same_outputs(clean, faulty)
     assert faulty.agreement["exact_match_rate"] == 1.0
     assert faulty.link["lost"] == 0 and faulty.link["duplicated"] == 0
@@ -54,26 +56,24 @@ class _StopAfter:
     def __init__(self, n):
         self.n = n
 
-    def update(self, k=1):
-        self.n -= k
-        if self.n <= 0:
+    def __call__(self, event):
+        if isinstance(event, Progress) and event.done >= self.n:
             raise KeyboardInterrupt
-
-    def close(self):
-        pass
 
 
 @pytest.mark.parametrize("rel", [HELLO, SPEECH])
 def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, rel):
     model, n = corpus_path(rel), 40
-    whole = evaluate(model, "sim://tflm", f"random:{n}", seed=3)
-    with pytest.raises(KeyboardInterrupt):
-        evaluate(model, "sim://tflm", f"random:{n}", seed=3, report_dir=tmp_path, progress=_StopAfter(17))
+    whole = evaluate(EvalConfig(model, dataset=f"random:{n}", target="sim://tflm", seed=3))
+    with pytest.raises(KeyboardInterrupt), subscribe(_StopAfter(17)):
+        evaluate(EvalConfig(model, dataset=f"random:{n}", target="sim://tflm", seed=3, report_dir=tmp_path))
     lines = (tmp_path / "journal.jsonl").read_text().splitlines()
     assert len(lines) == 1 + 17  # header + one fsync'd line per finished sample
     with open(tmp_path / "journal.jsonl", "a") as fh:
         fh.write('{"i": 17, "out": ["AAA')  # the process died while writing the next line
-    resumed = evaluate(model, "sim://tflm", f"random:{n}", seed=3, report_dir=tmp_path, resume=True)
+    resumed = evaluate(
+        EvalConfig(model, dataset=f"random:{n}", target="sim://tflm", seed=3, report_dir=tmp_path, resume=True)
+    )
     assert resumed.link["resumed"] == 17 and resumed.samples == n
     assert _same_outputs(whole, resumed)
     assert resumed.link["lost"] == 0 and resumed.link["duplicated"] == 0
@@ -86,24 +86,36 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, rel):
 
 def test_resume_with_everything_done_does_not_open_the_device(tmp_path):
     model = corpus_path(HELLO)
-    evaluate(model, "sim://tflm", "random:5", report_dir=tmp_path)
-    again = evaluate(model, "sim://tflm", "random:5", report_dir=tmp_path, resume=True)
+    evaluate(EvalConfig(model, dataset="random:5", target="sim://tflm", report_dir=tmp_path))
+    again = evaluate(EvalConfig(model, dataset="random:5", target="sim://tflm", report_dir=tmp_path, resume=True))
     assert again.link["resumed"] == 5 and again.samples == 5 and "not opened" in again.device["note"]
 
 
 def test_resume_refuses_another_configuration(tmp_path):
-    evaluate(corpus_path(HELLO), "sim://tflm", "random:5", report_dir=tmp_path)
+    evaluate(EvalConfig(corpus_path(HELLO), dataset="random:5", target="sim://tflm", report_dir=tmp_path))
     with pytest.raises(UsageError, match="different configuration.*dataset"):
-        evaluate(corpus_path(HELLO), "sim://tflm", "random:6", report_dir=tmp_path, resume=True)
+        evaluate(
+            EvalConfig(corpus_path(HELLO), dataset="random:6", target="sim://tflm", report_dir=tmp_path, resume=True)
+        )
     with pytest.raises(UsageError, match="different configuration.*model_sha256"):
-        evaluate(corpus_path(SPEECH), "sim://tflm", "random:5", report_dir=tmp_path, resume=True)
+        evaluate(
+            EvalConfig(corpus_path(SPEECH), dataset="random:5", target="sim://tflm", report_dir=tmp_path, resume=True)
+        )
     with pytest.raises(UsageError, match="different configuration.*target"):
-        evaluate(corpus_path(HELLO), "sim://tflm?board=esp32dev", "random:5", report_dir=tmp_path, resume=True)
+        evaluate(
+            EvalConfig(
+                corpus_path(HELLO),
+                dataset="random:5",
+                target="sim://tflm?board=esp32dev",
+                report_dir=tmp_path,
+                resume=True,
+            )
+        )
 
 
 def test_resume_needs_a_report_dir():
     with pytest.raises(UsageError, match="--resume needs --report"):
-        evaluate(corpus_path(HELLO), "sim://tflm", "random:5", resume=True)
+        evaluate(EvalConfig(corpus_path(HELLO), dataset="random:5", target="sim://tflm", resume=True))
 
 
 def test_a_device_running_another_model_is_refused():
@@ -117,7 +129,7 @@ def test_a_device_running_another_model_is_refused():
 
 def test_classification_on_a_builtin_dataset_reports_accuracy(tmp_path):
     # hello_world predicts sin(x): evaluated on the sine set it is a regression with a small error
-    r = evaluate(corpus_path(HELLO), "sim://tflm", "sine", limit=200, report_dir=tmp_path)
+    r = evaluate(EvalConfig(corpus_path(HELLO), dataset="sine", target="sim://tflm", limit=200, report_dir=tmp_path))
     assert r.task == "regression" and r.metrics["mae"] < 0.2
     assert (tmp_path / "report.html").read_text().count("<svg") == 1  # latency only: no confusion matrix
 
@@ -147,7 +159,9 @@ def test_classification_metrics_on_digits(tmp_path):
     model, float_pred = _digits_model()
     path = tmp_path / "digits.tflite"
     path.write_bytes(model)
-    r = evaluate(path, "sim://tflm", "digits", limit=600, report_dir=tmp_path / "rep", split="all")
+    r = evaluate(
+        EvalConfig(path, dataset="digits", target="sim://tflm", limit=600, report_dir=tmp_path / "rep", split="all")
+    )
     from tinyflow.data import load_dataset
 
     y = load_dataset("digits").y[:600]
@@ -163,7 +177,7 @@ def test_classification_metrics_on_digits(tmp_path):
 
 def test_a_flipped_output_byte_in_the_journal_is_measured_again_not_reported_as_disagreement(tmp_path):
     model = corpus_path(HELLO)
-    whole = evaluate(model, "sim://tflm", "random:30", report_dir=tmp_path)
+    whole = evaluate(EvalConfig(model, dataset="random:30", target="sim://tflm", report_dir=tmp_path))
     path = tmp_path / "journal.jsonl"
     lines = path.read_text().splitlines()
     record = json.loads(lines[6])
@@ -173,7 +187,7 @@ def test_a_flipped_output_byte_in_the_journal_is_measured_again_not_reported_as_
     lines[6] = json.dumps(record)  # valid JSON, valid base64, wrong byte
     lines[20] = lines[20][:15]  # and a torn line in the middle
     path.write_text("\n".join(lines) + "\n")
-    resumed = evaluate(model, "sim://tflm", "random:30", report_dir=tmp_path, resume=True)
+    resumed = evaluate(EvalConfig(model, dataset="random:30", target="sim://tflm", report_dir=tmp_path, resume=True))
     assert resumed.agreement["exact_match_rate"] == 1.0 and resumed.link["journal_damaged"] == 2
     assert resumed.link["resumed"] == 28 and resumed.samples == 30 and _same_outputs(whole, resumed)
     assert json.loads((tmp_path / "report.json").read_text())["link"]["journal_damaged"] == 2
@@ -196,5 +210,5 @@ def test_labels_outside_the_model_classes_fail_before_the_device_is_opened(tmp_p
 
     monkeypatch.setattr(tinyflow.targets, "open_target", never)
     with pytest.raises(DataError, match=r"must be in \[0, 9\].*label 3000 in sample 9"):
-        evaluate(path, "sim://tflm", str(data), report_dir=tmp_path / "rep")
+        evaluate(EvalConfig(path, dataset=str(data), target="sim://tflm", report_dir=tmp_path / "rep"))
     assert not (tmp_path / "rep" / "report.html").exists()

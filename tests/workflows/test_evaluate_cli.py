@@ -91,6 +91,7 @@ def test_killed_process_resumes_to_the_same_results(tmp_path):
     import sys
     import time
 
+    from tinyflow.workflows.config import EvalConfig
     from tinyflow.workflows.evaluate import evaluate
 
     model, n = corpus_path("mlperf_tiny/kws_ref_model.tflite"), 60
@@ -121,7 +122,9 @@ def test_killed_process_resumes_to_the_same_results(tmp_path):
         proc.wait(10)
     done = len(journal.read_text().splitlines()) - 1
     assert 10 <= done < n, proc.stderr.read().decode()[-300:]
-    resumed = evaluate(model, "sim://tflm", f"random:{n}", report_dir=tmp_path / "int", resume=True)
-    whole = evaluate(model, "sim://tflm", f"random:{n}")
+    resumed = evaluate(
+        EvalConfig(model, dataset=f"random:{n}", target="sim://tflm", report_dir=tmp_path / "int", resume=True)
+    )
+    whole = evaluate(EvalConfig(model, dataset=f"random:{n}", target="sim://tflm"))
     assert resumed.link["resumed"] >= done - 1 and resumed.samples == n and resumed.link["lost"] == 0
     assert all(all(np.array_equal(a, b) for a, b in zip(x, y)) for x, y in zip(resumed.outputs, whole.outputs))

@@ -141,10 +141,15 @@ def test_a_negative_input_dimension_is_a_data_error():
 @pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0])
 def test_evaluate_refuses_a_timeout_that_never_comes(timeout):
     from conftest import corpus_path
+    from tinyflow.workflows.config import EvalConfig
     from tinyflow.workflows.evaluate import evaluate
 
     with pytest.raises(UsageError, match="timeout must be a finite number"):
-        evaluate(corpus_path("tflm/hello_world_int8.tflite"), "sim://tflm", "random:2", timeout=timeout)
+        evaluate(
+            EvalConfig(
+                corpus_path("tflm/hello_world_int8.tflite"), dataset="random:2", target="sim://tflm", timeout=timeout
+            )
+        )
 
 
 def test_an_empty_split_is_a_data_error(tmp_path):

@@ -20,19 +20,15 @@ HELLO = "tflm/hello_world_int8.tflite"
 # its stdin has a line: the second process below meets it mid-run, deterministically.
 HOLDER = """
 import sys
-from tinyflow.workflows.evaluate import evaluate
+from tinyflow import EvalConfig, evaluate, events
 
-class Gate:
-    done = 0
-    def update(self, k=1):
-        self.done += k
-        if self.done == 3:
-            print("holding", flush=True)
-            sys.stdin.readline()
-    def close(self):
-        pass
+def gate(event):
+    if isinstance(event, events.Progress) and event.done == 3:
+        print("holding", flush=True)
+        sys.stdin.readline()
 
-r = evaluate(sys.argv[1], "sim://tflm", "random:12", report_dir=sys.argv[2], progress=Gate())
+with events.subscribe(gate):
+    r = evaluate(EvalConfig(sys.argv[1], dataset="random:12", report_dir=sys.argv[2]))
 print("done", r.samples, r.agreement["exact_match_rate"], r.link["duplicated"], flush=True)
 """
 

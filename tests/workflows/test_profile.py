@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from tinyflow.workflows import profile as prof
+from tinyflow.workflows.config import ProfileConfig
 
 INFO = {"runtime": "aot", "board": "nano33ble", "ticks_per_second": 1_000_000, "arena_bytes": 4096}
 STATS = {"arena_used": 3000, "stack_high_water": 812}
@@ -44,11 +45,13 @@ def test_table_json_and_html_say_what_matters(tmp_path):
     d = json.loads(json.dumps(r.to_dict()))
     assert d["ops"][2]["name"] == "SOFTMAX" and d["coverage"] == pytest.approx(450 / 470)
     page = r.write_html(tmp_path).read_text()
-    assert page.count("<rect") == 3 and "<svg" in page and "63.8%" in page
+    # one bar per op in matplotlib's chart, labelled with the op; the table gives the shares
+    assert page.count("<svg") == 1 and "aria-label='Time per op'" in page and "63.8%" in page
+    assert page.count("FULLY_CONNECTED") == 2  # the chart's label and the table's row
 
 
 def test_emulation_turns_ticks_into_exact_instructions_and_elf_memory():
-    from tinyflow.targets import sim_qemu
+    from tinyflow.targets.machines import qemu_m4 as sim_qemu
 
     mem = SimpleNamespace(flash_bytes=20000, ram_bytes=5000, stack_bytes=16384)
     emu = sim_qemu.Emulation(elf=None, memory=mem, board="nano33ble", clock_hz=64e6)
@@ -71,7 +74,7 @@ def test_profile_on_qemu_per_op_instructions_add_up_to_the_inference(tmp_path, m
     require_tool("qemu-system-arm")
     monkeypatch.setenv("TINYFLOW_CACHE", str(tmp_path / "cache"))
     model = corpus_path("tflm/micro_speech_quantized.tflite")
-    report = prof.profile_model(model, "sim://qemu-m4?board=nano33ble", runs=2)
+    report = prof.profile_model(ProfileConfig(model, target="sim://qemu-m4?board=nano33ble", runs=2))
     names = [op.name for op in report.ops]
     assert "DEPTHWISE_CONV_2D" in names and "FULLY_CONNECTED" in names  # RESHAPE may be an alias
     assert 0.95 <= report.coverage <= 1.0
@@ -85,7 +88,9 @@ def test_profile_on_qemu_per_op_instructions_add_up_to_the_inference(tmp_path, m
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["instructions"] == report.instructions  # deterministic across emulator runs
-    assert (tmp_path / "rep" / "profile.html").read_text().count("<rect") == len(report.ops)
+    page = (tmp_path / "rep" / "profile.html").read_text()
+    # one chart (matplotlib's SVG); each op named in the chart's labels and in the table
+    assert page.count("<svg") == 1 and all(page.count(op.name) >= 2 for op in report.ops)
 
 
 # ---- hostile inputs (issue #9) ----------------------------------------------------------------------
@@ -121,7 +126,7 @@ def test_the_timeout_reaches_the_device_client(tmp_path, monkeypatch):
     monkeypatch.setattr(prof, "_open", lambda target, model, board, timeout: seen.update(open=timeout) or Port())
     monkeypatch.setattr(client, "DeviceClient", Silent)
     with pytest.raises(LinkError):
-        prof.profile_model(corpus_path("tflm/hello_world_int8.tflite"), "sim://host", timeout=0.7)
+        prof.profile_model(ProfileConfig(corpus_path("tflm/hello_world_int8.tflite"), target="sim://host", timeout=0.7))
     assert seen == {"open": 0.7, "timeout": 0.7, "closed": True}
 
 
@@ -131,7 +136,9 @@ def test_profile_refuses_a_timeout_that_never_comes(timeout):
     from tinyflow.errors import UsageError
 
     with pytest.raises(UsageError, match="finite number of seconds above 0"):
-        prof.profile_model(corpus_path("tflm/hello_world_int8.tflite"), "sim://host", timeout=timeout)
+        prof.profile_model(
+            ProfileConfig(corpus_path("tflm/hello_world_int8.tflite"), target="sim://host", timeout=timeout)
+        )
 
 
 def test_profile_cli_passes_timeout_like_eval(monkeypatch):
@@ -142,11 +149,11 @@ def test_profile_cli_passes_timeout_like_eval(monkeypatch):
 
     seen = {}
 
-    def fake(model, target, **kwargs):
-        seen.update(kwargs)
+    def fake(config):
+        seen.update(timeout=config.timeout)
         return prof.build_report(
             model="m.tflite",
-            target=target,
+            target=config.target,
             info=INFO,
             op_ticks_runs=[[1]],
             total_ticks_runs=[1],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import click
 
@@ -40,3 +41,40 @@ def emit(report, as_json: bool) -> None:
         click.echo(to_json(report.to_dict()))
     else:
         click.echo("\n".join(terminal_text(line) for line in str(report).split("\n")))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(TRACK_KEY):  # `tinyflow --track`: log the run (cli/runs.py)
+        from tinyflow.cli.runs import record_run
+
+        record_run(ctx, report)
+
+
+QUIET_KEY = "tinyflow.quiet"  # ctx.meta key: `tinyflow --quiet` was given
+TRACK_KEY = "tinyflow.track"  # ctx.meta key: the tracking URI of `tinyflow --track` (None: off)
+
+
+def quiet() -> bool:
+    """True when `tinyflow --quiet` was given: no progress and no `wrote ...` notes on stderr."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get(QUIET_KEY))
+
+
+def note(text: str) -> None:
+    """A line for the person at the terminal (where a file went), on stderr unless --quiet."""
+    if not quiet():
+        click.echo(text, err=True)
+
+
+@contextmanager
+def rendering(progress: bool = True):
+    """Show the events of the block on stderr (tinyflow.events; cli/_progress.py draws them).
+
+    progress=False (`--no-progress`) or `tinyflow --quiet`: notices and warnings only, no bars or
+    stage lines.
+    """
+    import sys
+
+    from tinyflow.cli._progress import open_renderer
+    from tinyflow.events import subscribe
+
+    with open_renderer(sys.stderr, progress and not quiet()) as renderer, subscribe(renderer):
+        yield

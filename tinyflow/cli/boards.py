@@ -1,4 +1,4 @@
-"""`tinyflow boards list|show`: the boards in boards/*.toml."""
+"""`tinyflow boards list|show|bench`: the boards in boards/*.toml, and one model on all of them."""
 
 from __future__ import annotations
 
@@ -49,3 +49,19 @@ def show(board_id, as_json):
     from tinyflow.boards import load_board
 
     emit(load_board(board_id), as_json)
+
+
+@boards.command("bench")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--board", "-b", "board_ids", multiple=True, help="Only this board (repeatable; default: every board).")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def bench(model, board_ids, as_json):
+    """MODEL x board: fit, flash, RAM, instructions on the emulated core, estimated latency at the board's clock."""
+    from pathlib import Path
+
+    from tinyflow.cli._common import rendering
+    from tinyflow.workflows.boards_bench import bench_boards
+
+    with rendering():
+        report = bench_boards(model, name=Path(model).name, boards=list(board_ids) or None)
+    emit(report, as_json)

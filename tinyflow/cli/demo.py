@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED
+from tinyflow.cli._common import SEED, emit, note, rendering
 
 
 @click.command("demo")
@@ -31,13 +31,19 @@ from tinyflow.cli._common import SEED
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the summary.")
 def demo(out, seed, board, epochs, target, as_json):
     """digits -> train tiny_cnn -> 50% structured + 50% unstructured pruning -> int8 -> inspect -> C array -> eval on a simulated board."""
-    import json
+    from tinyflow.workflows.config import DemoConfig
+    from tinyflow.workflows.demo import run_demo
 
-    from tinyflow.workflows.demo import DemoConfig, run_demo, summary
+    config = DemoConfig(out=out, seed=seed, board=board, epochs=epochs, target=target)
+    with rendering():
+        report = run_demo(config)
+    emit(report, as_json)
+    if not as_json:
+        note(report_locations(report.artifacts))
 
-    state = run_demo(DemoConfig(out=out, seed=seed, board=board, epochs=epochs, target=target))
-    if as_json:
-        with open(state.artifacts["report"], encoding="utf-8") as fh:
-            click.echo(json.dumps(json.load(fh), indent=2))
-    else:
-        click.echo(summary(state))
+
+def report_locations(artifacts: dict) -> str:
+    """Where to look next: the demo's report.json and, when evaluation ran, its report.html."""
+    text = f"report: {artifacts.get('report', '?')}"
+    pages = [p for p in artifacts.get("eval_report") or [] if str(p).endswith(".html")]
+    return text + (f"; open {pages[0]} in a browser" if pages else "")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit, note, rendering
 
 
 @click.command("eval")
@@ -62,18 +63,54 @@ from tinyflow.cli._common import SEED, FiniteFloat, emit
     show_default=True,
     help="Seconds for a complete reply frame before the request is retried.",
 )
+@click.option(
+    "--min-accuracy",
+    type=FiniteFloat(0, 1),
+    help="Pass/fail threshold: lowest accepted accuracy (0-1). A failed threshold exits 1.",
+)
+@click.option(
+    "--min-agreement",
+    type=FiniteFloat(0, 1),
+    help="Pass/fail threshold: lowest accepted share of outputs identical to the TFLM reference (0-1).",
+)
+@click.option(
+    "--max-latency-ms",
+    type=FiniteFloat(0, 1e9, min_open=True),
+    help="Pass/fail threshold: highest accepted p99 latency per inference, in milliseconds.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")
+@click.pass_context
 def eval_(
-    model, target, dataset, split, limit, report_dir, resume, window, faults, baud, seed, timeout, as_json, no_progress
+    ctx,
+    model,
+    target,
+    dataset,
+    split,
+    limit,
+    report_dir,
+    resume,
+    window,
+    faults,
+    baud,
+    seed,
+    timeout,
+    min_accuracy,
+    min_agreement,
+    max_latency_ms,
+    as_json,
+    no_progress,
 ):
     """Evaluate MODEL on a target: stream a dataset, compare every output with the TFLM reference."""
+    from tinyflow.errors import TinyflowError
+    from tinyflow.workflows.config import EvalConfig
     from tinyflow.workflows.evaluate import evaluate
 
-    report = evaluate(
+    config = EvalConfig(
         model,
-        target,
-        dataset,
+        dataset=dataset,
+        target=target,
+        split=split,
         limit=limit,
         window=window,
         report_dir=report_dir,
@@ -81,10 +118,47 @@ def eval_(
         faults=faults,
         baud=baud,
         seed=seed,
-        progress=not no_progress,
         timeout=timeout,
-        split=split,
     )
+    limits = {"min_accuracy": min_accuracy, "min_agreement": min_agreement, "max_latency_ms": max_latency_ms}
+    try:
+        with rendering(not no_progress):
+            report = evaluate(config)
+    except KeyboardInterrupt:
+        click.echo(f"Error: interrupted. {resume_hint(ctx)}", err=True)
+        ctx.exit(130)
+    report.thresholds = {k: v for k, v in limits.items() if v is not None}
+    if report.thresholds and report_dir is not None:
+        report.write(report_dir)  # again, now with the verdict (evaluate wrote it without one)
     emit(report, as_json)
     if report_dir is not None and not as_json:
-        click.echo(f"wrote {report_dir / 'report.json'} and {report_dir / 'report.html'}", err=True)
+        note(f"wrote {report_dir / 'report.json'} and {report_dir / 'report.html'}")
+    failed = report.failed_checks()
+    if failed:
+        raise TinyflowError(
+            "Evaluation failed its thresholds: " + "; ".join(failed),
+            "See the report for the numbers; improve the model or change the threshold.",
+        )
+
+
+def resume_hint(ctx: click.Context) -> str:
+    """What to type to carry on: this very command with --resume, or how to make a run resumable."""
+    params = ctx.params
+    if params.get("report_dir") is None:
+        return "Nothing was kept: give --report DIR to make a long evaluation resumable."
+    return f"Resume with: {shlex.join(['tinyflow', *_rebuild(params), '--resume'])}"
+
+
+def _rebuild(params: dict) -> list[str]:
+    """The options that shape a run (what --resume must repeat), from the parsed values.
+
+    Rebuilt rather than copied from sys.argv: under a notebook or a test runner argv is not ours,
+    and the words come out quoted for the shell whatever the user typed."""
+    argv = ["eval", str(params["model"]), "--target", params["target"], "--dataset", params["dataset"]]
+    argv += ["--report", str(params["report_dir"])]
+    for name in ("split", "limit", "faults", "baud", "seed", "timeout", "window"):
+        value = params.get(name)
+        if value is not None:
+            flag = "--inject-faults" if name == "faults" else f"--{name}"
+            argv += [flag, str(value)]
+    return argv

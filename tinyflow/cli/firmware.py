@@ -1,4 +1,5 @@
-"""`tinyflow firmware generate|build|flash|size`: PlatformIO projects for real boards."""
+"""`tinyflow firmware generate|build|flash|size`: PlatformIO projects for real boards (generate is the
+`platformio` format of tinyflow.export)."""
 
 from __future__ import annotations
 
@@ -40,20 +41,26 @@ def firmware():
     help="native: tinyflow frames (tinyflow eval/profile); eembc: the MLPerf Tiny DUT text protocol.",
 )
 @click.option(
+    "--benchmark",
+    type=click.Choice(["kws01", "ic01", "vww01", "ad01"]),
+    default=None,
+    help="With --protocol eembc: the MLPerf Tiny benchmark (model string, I/O conventions; docs/mlperf.md).",
+)
+@click.option(
     "--arena-bytes",
     type=click.IntRange(1, None),
     default=None,
     help="tflm: use this arena instead of measuring it on the host (the margin is still added).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def generate(model, board, runtime, out_dir, name, protocol, arena_bytes, as_json):
+def generate(model, board, runtime, out_dir, name, protocol, benchmark, arena_bytes, as_json):
     """Write a PlatformIO project that runs MODEL on a board; refuses models that do not fit."""
-    from tinyflow.firmware import generate_project
+    from tinyflow.export import get_format
 
-    report = generate_project(
-        model, board, runtime, out_dir, name=name, protocol=protocol, measured_arena_bytes=arena_bytes
-    )
-    emit(report, as_json)
+    options = {"board": board, "runtime": runtime, "name": name, "protocol": protocol, "arena_bytes": arena_bytes}
+    if benchmark is not None:
+        options["benchmark"] = benchmark
+    emit(get_format("platformio").write(model, out_dir, **options), as_json)
 
 
 @firmware.command("build")

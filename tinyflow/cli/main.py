@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
 
 from tinyflow import __version__
+from tinyflow.cli._common import QUIET_KEY
+from tinyflow.cli.runs import track_option, with_bare_track
 from tinyflow.errors import TinyflowError
 from tinyflow.escaping import terminal_text
 
@@ -18,7 +21,8 @@ VERBS = {
     "prune": ("prune", "prune", "Prune a Keras model (structured and/or unstructured)."),
     "quantize": ("quantize", "quantize", "Quantize a Keras model to a full-integer int8 .tflite."),
     "inspect": ("inspect", "inspect", "Ops, tensors, MACs, measured arena and board fit of a .tflite."),
-    "export": ("export", "export", "Export a .tflite as a C array (.h/.cc)."),
+    "export": ("export", "export", "Export a .tflite in an output format (--format; default a C array)."),
+    "deploy": ("deploy", "deploy", "Package a model: Arduino library, CMake, ESP-IDF, Zephyr, C (--format)."),
     "compile": ("compile", "compile", "Compile an int8 .tflite to standalone C."),
     "boards": ("boards", "boards", "List and show supported boards."),
     "eval": ("eval", "eval_", "Evaluate a model on a target (board or simulator)."),
@@ -26,12 +30,18 @@ VERBS = {
     "firmware": ("firmware", "firmware", "Generate, build, flash and size firmware projects."),
     "demo": ("demo", "demo", "Run the whole pipeline on a simulated board."),
     "cache": ("cache", "cache", "Show or clean the build cache (tinyflow cache info|clean)."),
+    "data": ("data", "data", "Dataset stores: info, split, check, import, segment, synth-kws."),
+    "mlperf": ("mlperf", "mlperf", "MLPerf Tiny: serve a DUT to the official runner, or run its modes."),
+    "runs": ("runs", "runs", "Runs logged with --track (MLflow): list, compare side by side."),
 }
 
 
 # Messages quote model text and device replies; past this many characters they are cut (the hint,
 # rendered separately, is kept).
 MESSAGE_LIMIT = 1000
+# Read by tinyflow/model/noise.py (TensorFlow's own lines are silenced unless it is set); the
+# name is repeated there because cli/ does not import model/ to parse options.
+VERBOSE_ENV = "TINYFLOW_VERBOSE"
 
 
 def error_line(exc: TinyflowError) -> str:
@@ -53,6 +63,9 @@ class LazyGroup(click.Group):
             return None
         module, attr, _ = VERBS[name]
         return getattr(importlib.import_module(f"tinyflow.cli.{module}"), attr)
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, with_bare_track(args, VERBS))  # `tinyflow --track VERB`
 
     def format_commands(self, ctx, formatter):
         rows = [(name, help_) for name, (_, _, help_) in VERBS.items()]
@@ -81,8 +94,25 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tinyflow")
-def cli():
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bars or stage lines on stderr (errors and warnings stay)."
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show TensorFlow's own log lines (absl, oneDNN, converter), hidden by default.",
+)
+@track_option
+@click.pass_context
+def cli(ctx, quiet, verbose):
     """tinyflow: train, prune, quantize, compile, flash and evaluate tiny neural networks."""
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other: give one of them.")
+    ctx.meta[QUIET_KEY] = quiet
+    if verbose:
+        # An environment variable, not a setting: model/ reads it, and so do worker processes.
+        os.environ[VERBOSE_ENV] = "1"
 
 
 def main(argv=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import FiniteFloat, emit
+from tinyflow.cli._common import FiniteFloat, emit, note, rendering
 
 
 @click.command("profile")
@@ -41,10 +41,13 @@ from tinyflow.cli._common import FiniteFloat, emit
 )
 def profile(model, target, board, runs, timeout, as_json, report_dir):
     """Per-op time (ticks, share, estimated time), flash, static RAM, stack high-water and arena of MODEL on a target."""
+    from tinyflow.workflows.config import ProfileConfig
     from tinyflow.workflows.profile import profile_model
 
-    report = profile_model(model, target, board=board, runs=runs, timeout=timeout)
+    config = ProfileConfig(model, target=target, board=board, runs=runs, timeout=timeout)
+    with rendering():
+        report = profile_model(config)
     if report_dir:
         path = report.write_html(report_dir)
-        click.echo(f"report: {path}", err=True)
+        note(f"report: {path}")
     emit(report, as_json)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit, rendering
 
 
 @click.command("prune")
@@ -36,4 +36,6 @@ def prune(model, data, out, ratio, sparsity, epochs, seed, as_json):
     """Prune MODEL (.keras) and report per-layer sparsity, parameters, int8 bytes and accuracy before/after."""
     from tinyflow.model.pipeline import prune_file
 
-    emit(prune_file(model, data, out, ratio=ratio, sparsity=sparsity, epochs=epochs, seed=seed), as_json)
+    with rendering():  # one Progress event per fine-tuning epoch
+        report = prune_file(model, data, out, ratio=ratio, sparsity=sparsity, epochs=epochs, seed=seed)
+    emit(report, as_json)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, emit
+from tinyflow.cli._common import SEED, emit, note
 
 
 @click.command("quantize")
@@ -29,5 +29,5 @@ def quantize(model, data, out, calibration, seed, as_json):
     from tinyflow.model.pipeline import quantize_file
 
     report = quantize_file(model, data, out, calibration=calibration, seed=seed)
-    click.echo(f"wrote {out}", err=True)
+    note(f"wrote {out}")
     emit(report, as_json)

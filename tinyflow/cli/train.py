@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit, rendering
 
 MODELS = ["mlp", "tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8", "autoencoder"]
 
@@ -47,7 +47,16 @@ def train(data, model_name, out, width, epochs, batch_size, lr, patience, seed, 
     """Train a model from the zoo on a dataset (70/15/15 split, early stopping on validation loss)."""
     from tinyflow.model.pipeline import train_file
 
-    report = train_file(
-        data, model_name, out, width=width, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed
-    )
+    with rendering():  # one Progress event per epoch
+        report = train_file(
+            data,
+            model_name,
+            out,
+            width=width,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            patience=patience,
+            seed=seed,
+        )
     emit(report, as_json)

@@ -3,21 +3,15 @@
     from tinyflow.compile import compile_model, memory_report
     c = compile_model(open("kws.tflite", "rb").read(), name="kws")
     c.sources            # {"kws.c": "..."}; c.write("out/") writes them
-    c.kernel_sources()   # firmware/kernels/*.c paths to build with firmware/include on the path
+    c.kernels            # kernel names; tinyflow.compile.kernels picks each one's source per core
     c.plan               # MemoryPlan: offsets, arena_bytes, lower_bound, strategy
-    memory_report(model_bytes)   # MemoryReport: planned RAM, flash, TFLM arena, lower bound
+    memory_report(c)     # MemoryReport: planned RAM, lower bound, weights (+ figures measured elsewhere)
 
-See docs/compiled-runtime.md.
+C text is emitted through tinyflow.compile.cemit. Writing the folder, measuring flash and TFLM's
+arena is the `c` output format's job (tinyflow.export.compiled_c). See docs/compiled-runtime.md.
 """
 
 from tinyflow.compile.compiler import CompiledModel, compile_model
+from tinyflow.compile.report import MemoryReport, memory_report
 
 __all__ = ["CompiledModel", "compile_model", "memory_report", "MemoryReport"]
-
-
-def __getattr__(name):  # the report imports the TFLM glue lazily
-    if name in ("memory_report", "MemoryReport"):
-        from tinyflow.compile import report
-
-        return getattr(report, name)
-    raise AttributeError(name)

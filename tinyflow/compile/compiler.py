@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflow.compile.codegen import OpCall, render_model_c
+from tinyflow.compile.codegen import OpCall, api_header, render_model_c
 from tinyflow.compile.context import LowerContext
 from tinyflow.compile.fold import fold_constants
 from tinyflow.compile.ops import Lowered, lowering_for
@@ -45,11 +45,12 @@ class CompiledModel:
     const_bytes: int
     lowered: list[Lowered] = field(default_factory=list)
 
-    def kernel_sources(self) -> list[Path]:
-        """firmware/kernels/*.c files the model needs (compile them with firmware/include on the path)."""
-        from tinyflow.resources import firmware_dir
+    def kernel_sources(self, variant: str | None = None) -> list[Path]:
+        """firmware/kernels/ .c files the model needs (compile them with firmware/include on the path):
+        the portable C, or a core's variants (tinyflow.compile.kernels, the one place that picks)."""
+        from tinyflow.compile.kernels import kernel_sources
 
-        return [firmware_dir() / "kernels" / f"{k}.c" for k in self.kernels]
+        return kernel_sources(list(self.kernels), variant)
 
     def write(self, directory: str | os.PathLike) -> list[Path]:
         """Write the generated sources into `directory` (each file atomically); returns their paths."""
@@ -132,7 +133,14 @@ def _lifetimes(model, ops, values, preserve_inputs: bool = False) -> tuple[dict[
     return sizes, {t: (a, b) for t, (a, b) in life.items()}
 
 
-def compile_model(model, name: str = "model", preserve_inputs: bool = False, reference: str = "wheel") -> CompiledModel:
+def compile_model(
+    model,
+    name: str = "model",
+    preserve_inputs: bool = False,
+    reference: str = "wheel",
+    namespace: bool = False,
+    shared_arena: str | None = None,
+) -> CompiledModel:
     """Compile an int8 .tflite model (bytes, path or TfliteModel) to C.
 
     Args:
@@ -141,6 +149,10 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False, ref
             default, like TFLM's planner, input memory is reused once the input is consumed.
         reference: "wheel" (the tflite_micro reference tinyflow checks against on the host) or
             "release" (released TFLM, as TFLM firmware computes): see compile.quant.REFERENCES.
+        namespace: name the model.h functions <name>_model_* (declared in <name>_model.h, also in
+            sources) instead of tinyflow_model_*, so several models link into one program.
+        shared_arena: a C identifier: use the application's arena of that name
+            (TINYFLOW_DEFINE_ARENA) instead of a static one, for models that run one at a time.
 
     Raises:
         ModelError: an op is not supported (naming it), or the model is malformed.
@@ -162,6 +174,11 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False, ref
     _check_graph(m, ops, values)
     if reference not in REFERENCES:
         raise UsageError(f"Unknown reference {reference!r}", f"Use one of: {', '.join(REFERENCES)}.")
+    if shared_arena is not None and c_identifier(shared_arena) != shared_arena:
+        raise UsageError(
+            f"The shared arena name {shared_arena!r} is not a C identifier",
+            "Use letters, digits and single underscores, starting with a letter.",
+        )
     ctx = LowerContext(m, values, reference)
     lowered = []
     for op in ops:
@@ -195,12 +212,19 @@ def compile_model(model, name: str = "model", preserve_inputs: bool = False, ref
     kernels = sorted({k for lw in lowered for k in lw.kernels})
     kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
     calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]
-    text = render_model_c(m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes)
     ident = c_identifier(name)
+    api = f"{ident}_model" if namespace else None
+    sources = {
+        f"{ident}.c": render_model_c(
+            m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes, api, shared_arena
+        )
+    }
+    if api:
+        sources[f"{api}.h"] = api_header(api, name, plan.arena_bytes)
     return CompiledModel(
         name=ident,
         model=m,
-        sources={f"{ident}.c": text},
+        sources=sources,
         plan=plan,
         op_names=[op.name for op in ops],
         kernels=kernels,

@@ -6,10 +6,9 @@ known, so lowerings run before planning (the planner needs their alias/in-place 
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import numpy as np
 
+from tinyflow.compile.cemit import render_bytes, render_values
 from tinyflow.errors import ModelError
 from tinyflow.tflite.dtypes import CTYPES
 
@@ -21,37 +20,6 @@ _HINT = "The model is malformed or uses this op in a way the compiled runtime do
 # cc1; as a string 2 s and 90 MB). Small tables keep the readable list (and -pedantic's 4095-char limit).
 STRING_MIN_ELEMENTS = 4096
 _BYTE_CTYPES = ("int8_t", "uint8_t")
-# Letters and digits as themselves, every other byte as a 3-digit octal escape: an octal escape
-# never absorbs the digit after it (unlike \x), and no '?' can form a trigraph.
-_OCTAL = [chr(b) if chr(b).isalnum() and b < 128 else f"\\{b:03o}" for b in range(256)]
-_CHUNK = 24 * 4096  # values formatted at a time: bounds the temporary strings for huge tensors
-
-
-def render_values(ctype: str, values: Iterable) -> str:
-    """C initializer list of values, 24 a line."""
-    arr = np.asarray(values, dtype=np.float32 if ctype == "float" else None).reshape(-1)
-    lines = []
-    for start in range(0, arr.size, _CHUNK):
-        # tolist() gives Python numbers: formatting them is ~5x faster than numpy scalars.
-        chunk = arr[start : start + _CHUNK]
-        if ctype == "float":
-            items = [v.hex() + "f" for v in chunk.astype(np.float64).tolist()]
-        else:
-            items = ["INT32_MIN" if v == -(2**31) else str(v) for v in chunk.astype(np.int64).tolist()]
-        lines += [", ".join(items[i : i + 24]) for i in range(0, len(items), 24)]
-    return "{\n  " + ",\n  ".join(lines or ["0"]) + "\n}"
-
-
-def render_bytes(values: np.ndarray) -> str:
-    """An int8/uint8 array's values as a C string literal (64 bytes a line; adjacent literals join).
-
-    The declared array needs one element more than the values, for the literal's NUL: then C and
-    C++ both accept it (C++ refuses a literal without room for its terminator).
-    """
-    data = np.asarray(values).astype(np.int64).astype(np.uint8).tobytes()  # two's complement bytes
-    cells = _OCTAL.__getitem__
-    lines = ['"' + "".join(map(cells, data[i : i + 64])) + '"' for i in range(0, len(data), 64)]
-    return "\n  " + "\n  ".join(lines or ['""'])
 
 
 class LowerContext:

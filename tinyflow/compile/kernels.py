@@ -1,7 +1,8 @@
 """Which source implements each kernel on a core: the portable C or the core's variant.
 
-One place for the choice, used by every build of compiled models: the emulated boards
-(tinyflow/targets/sim_qemu.py) and generated firmware projects (tinyflow/firmware/project.py).
+One place for the choice, used by every build of compiled models: the emulated boards and every
+output format of tinyflow.export (the `c` folder with --board, PlatformIO projects, the Cortex-M4
+flash measurement).
 As TFLM picks optimized kernels by directory (kernels/cmsis_nn/conv.cc replaces kernels/conv.cc),
 firmware/kernels/<variant>/<op>.c replaces firmware/kernels/<op>.c: same function, same
 parameters, bit-identical outputs (tests/compile/test_conv_*, tests/targets/test_sim_qemu.py).
@@ -12,8 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 # Cores whose instruction set runs a variant folder's kernels. The cortex_m4 kernels use the
-# ARMv7E-M DSP extension (SMLAD, SXTAB16), which Cortex-M4 and Cortex-M7 both have.
-VARIANT_CORES = {"cortex_m4": frozenset({"cortex-m4", "cortex-m4f", "cortex-m7", "cortex-m7f"})}
+# DSP extension (SMLAD, SXTAB16) of ARMv7E-M (Cortex-M4, M7), which ARMv8-M Mainline (M33, where
+# the part has it) and ARMv8.1-M (M55) keep; M0/M0+ and M3 lack it and get the portable C.
+VARIANT_CORES = {
+    "cortex_m4": frozenset({"cortex-m4", "cortex-m4f", "cortex-m7", "cortex-m7f", "cortex-m33", "cortex-m55"})
+}
 # The preprocessor test for a variant in generated projects, whose `native` env builds the same
 # sources for the host: the compiler, not the generator, then picks the variant.
 VARIANT_GUARDS = {"cortex_m4": "defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP"}

@@ -1,13 +1,12 @@
 """memory_report: what the compiled runtime needs (RAM, flash) next to TFLite Micro's arena.
 
-Flash is measured, not estimated, when arm-none-eabi-gcc is installed: the generated C and the
-kernels it uses are compiled for Cortex-M4 (-O2) into one relocatable object whose .text
-(code) and .rodata (weights, parameters) sections are summed.
+Pure: the plan's figures, plus the ones measured elsewhere and passed in. Flash is measured, not
+estimated, by tinyflow.build.size (the generated C and its kernels compiled for Cortex-M4), and the
+TFLM arena by tinyflow.runtimes.tflm; tinyflow.export.compiled_c.measure_memory composes all three.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass
 
 from tinyflow.compile.compiler import CompiledModel, compile_model
@@ -63,46 +62,23 @@ class MemoryReport:
         return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def measure_flash(compiled) -> tuple[int | None, int | None]:
-    """(code bytes, flash bytes) of the compiled model for Cortex-M4, or (None, None) without a toolchain."""
-    if shutil.which("arm-none-eabi-gcc") is None:
-        return None, None
-    from elftools.elf.elffile import ELFFile
-
-    from tinyflow.build.arm import CPU_FLAGS
-    from tinyflow.build.cc import CBuild, build_executable, stage_sources
-    from tinyflow.resources import firmware_dir
-
-    build = CBuild(
-        sources=stage_sources(compiled.sources, "compiled-src") + compiled.kernel_sources(),
-        include_dirs=[firmware_dir() / "include"],
-        compiler="arm-none-eabi-gcc",
-        cflags=["-std=c99", "-O2", *CPU_FLAGS, "-ffunction-sections", "-fdata-sections"],
-        ldflags=["-nostdlib", "-r"],
-    )
-    obj = build_executable(build, f"{compiled.name}_m4.o")
-    code = flash = 0
-    with open(obj, "rb") as fh:
-        for sec in ELFFile(fh).iter_sections():
-            if sec["sh_flags"] & 0x2 and sec["sh_type"] == "SHT_PROGBITS":  # SHF_ALLOC, stored in flash
-                flash += sec["sh_size"]
-                if sec.name.startswith(".text"):
-                    code += sec["sh_size"]
-    return code, flash
-
-
-def memory_report(model, name: str = "model", tflm_arena_bytes: int | None = None, flash: bool = True) -> MemoryReport:
+def memory_report(
+    model,
+    name: str = "model",
+    tflm_arena_bytes: int | None = None,
+    code_bytes: int | None = None,
+    flash_bytes: int | None = None,
+) -> MemoryReport:
     """Compile `model` (bytes, path or TfliteModel; a CompiledModel is used as is) and report its memory.
 
     Args:
         tflm_arena_bytes: TFLM's smallest arena for the same model, for the comparison; the caller
             measures it (tinyflow.runtimes.tflm.measure_arena), so compile/ needs no runtime.
-        flash: also cross-compile for Cortex-M4 to measure code and flash.
+        code_bytes, flash_bytes: Cortex-M4 code and flash, measured by the caller
+            (tinyflow.build.size.measure_flash), so compile/ runs no toolchain.
     """
     # Compiling a 25 MB model takes seconds: `tinyflow compile` passes what it compiled already.
     compiled = model if isinstance(model, CompiledModel) else compile_model(model, name=name)
-    arena = tflm_arena_bytes
-    code, total = measure_flash(compiled) if flash else (None, None)
     plan = compiled.plan
     return MemoryReport(
         model_name=name,
@@ -111,8 +87,8 @@ def memory_report(model, name: str = "model", tflm_arena_bytes: int | None = Non
         activation_bytes=plan.arena_bytes,
         lower_bound_bytes=plan.lower_bound,
         weights_bytes=compiled.const_bytes,
-        code_bytes=code,
-        flash_bytes=total,
-        tflm_arena_bytes=arena,
+        code_bytes=code_bytes,
+        flash_bytes=flash_bytes,
+        tflm_arena_bytes=tflm_arena_bytes,
         planner_strategy=plan.strategy,
     )

@@ -1,4 +1,5 @@
-"""The built-in datasets: digits (real, bundled with scikit-learn), sine and gestures (generated, seeded)."""
+"""The built-in datasets: digits (real, bundled with scikit-learn), sine and gestures (generated, seeded),
+basic-motions (real smartwatch IMU recordings shipped with aeon: tinyflow.data.motions)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 from tinyflow.data.dataset import Dataset, check_seed
 from tinyflow.errors import UsageError
 
-BUILTIN = ("digits", "sine", "gestures")
+BUILTIN = ("digits", "sine", "gestures", "basic-motions")
 GESTURES = ("idle", "wave", "punch", "circle", "lift")
 
 
@@ -19,6 +20,10 @@ def load_builtin(name: str, seed: int = 0, n: int | None = None) -> Dataset:
         return make_sine(n or 1000, seed)
     if name == "gestures":
         return make_gestures(n or 1500, seed)
+    if name == "basic-motions":
+        from tinyflow.data.motions import load_basic_motions
+
+        return load_basic_motions()
     raise UsageError(f"Unknown built-in dataset {name[:60]!r}", "Use one of " + ", ".join(BUILTIN) + ".")
 
 

@@ -25,6 +25,10 @@ class Dataset:
     task: str = "classification"
     class_names: list[str] = field(default_factory=list)
     name: str = "dataset"
+    # Set by data that comes split (a store's manifest, a published train/test split): one of
+    # train, val, test per sample, which `split()` keeps instead of drawing its own.
+    splits: np.ndarray | None = None
+    version: str | None = None  # a store's manifest hash: reports record which data they used
 
     def __len__(self) -> int:
         return int(len(self.x))
@@ -45,7 +49,9 @@ class Dataset:
 
     def subset(self, index, name: str | None = None) -> "Dataset":
         """The samples at `index` (an index array or slice), same task and class names."""
-        return Dataset(self.x[index], self.y[index], self.task, list(self.class_names), name or self.name)
+        splits = None if self.splits is None else self.splits[index]
+        names = list(self.class_names)
+        return Dataset(self.x[index], self.y[index], self.task, names, name or self.name, splits, self.version)
 
 
 def validate(ds: Dataset, input_shape=None, num_classes: int | None = None) -> Dataset:

@@ -2,14 +2,16 @@
 
 A spec is one of:
 
-- a built-in name: `digits`, `sine`, `gestures` (tinyflow.data.builtin);
+- a built-in name: `digits`, `sine`, `gestures`, `basic-motions` (tinyflow.data.builtin);
 - a path ending in `.npz` or `.csv` (tinyflow.data.files);
+- a dataset store: a folder holding a manifest.csv (tinyflow.data.store);
 - `random:N`: N seeded random tensors shaped like a model's inputs (tinyflow.data.samples), with no
   labels. Only `eval` takes it (agreement and latency of third-party models that come without
   data); train, prune and quantize refuse it, since there is nothing to learn, calibrate on or
   score against.
 
-`parse_spec` only reads the text (no file is opened); `load_dataset` turns a spec into a Dataset.
+`parse_spec` reads the text and at most whether a folder holds a manifest (no file is opened);
+`load_dataset` turns a spec into a Dataset.
 """
 
 from __future__ import annotations
@@ -20,22 +22,23 @@ from pathlib import Path
 from tinyflow.data.builtin import BUILTIN, load_builtin
 from tinyflow.data.dataset import Dataset, check_seed
 from tinyflow.data.files import SUFFIXES, Limits, load_file
+from tinyflow.data.store import MANIFEST, is_store
 from tinyflow.errors import UsageError
 
 RANDOM = "random:"
 # random:N's largest N: evaluation keeps every sample's results in memory for its report.
 MAX_RANDOM_SAMPLES = 1_000_000
-_CHOICES = ", ".join(BUILTIN) + ", or a path to a .npz or .csv file"
+_CHOICES = ", ".join(BUILTIN) + ", a path to a .npz or .csv file, or a dataset store folder"
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A parsed dataset spec: `kind` is builtin, file or random."""
+    """A parsed dataset spec: `kind` is builtin, file, store or random."""
 
     text: str  # as the user wrote it
     kind: str
     name: str  # the built-in name, the file's stem, or the text of random:N
-    path: Path | None = None  # kind file
+    path: Path | None = None  # kind file or store
     count: int | None = None  # kind random: N
 
     def __str__(self) -> str:
@@ -69,6 +72,13 @@ def _parse(text: str, allow_random: bool) -> DatasetSpec:
     if text.startswith(RANDOM):
         return DatasetSpec(text, "random", text, count=_random_count(text))
     path = Path(text)
+    if is_store(path):
+        return DatasetSpec(text, "store", path.resolve().name, path=path)
+    if path.is_dir():
+        raise UsageError(
+            f"{_short(text)} is a folder but not a dataset store (it has no {MANIFEST})",
+            "Make one from folders of WAV/CSV files with `tinyflow data import`.",
+        )
     if path.suffix.lower() in SUFFIXES:
         return DatasetSpec(text, "file", path.stem, path=path)
     choices = f"{_CHOICES}, or random:N (eval only)" if allow_random else _CHOICES
@@ -101,7 +111,7 @@ def load_dataset(spec: str | DatasetSpec, seed: int = 0, n: int | None = None, l
     """Load a built-in dataset by name or a user file (.npz or .csv).
 
     Args:
-        spec: `digits`, `sine`, `gestures`, or a path to a `.npz`/`.csv` file (or a parsed spec).
+        spec: a built-in name, a path to a `.npz`/`.csv` file or a store folder (or a parsed spec).
         seed: seed for the generated sets (`sine`, `gestures`); ignored by real data.
         n: number of samples for generated sets (defaults: sine 1000, gestures 1500).
         limits: bounds on what is read from a file (default `Limits()`).
@@ -114,4 +124,8 @@ def load_dataset(spec: str | DatasetSpec, seed: int = 0, n: int | None = None, l
     parsed = parse_spec(spec, allow_random=False)
     if parsed.kind == "builtin":
         return load_builtin(parsed.name, seed, n)
+    if parsed.kind == "store":
+        from tinyflow.data.store_dataset import load_store
+
+        return load_store(parsed.path)
     return load_file(parsed.path, limits, hint=f"Give an existing .npz or .csv file, or one of: {', '.join(BUILTIN)}")

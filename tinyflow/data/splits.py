@@ -15,12 +15,18 @@ from tinyflow.errors import DataError, UsageError
 def split(ds: Dataset, seed: int = 0, val: float = 0.15, test: float = 0.15) -> tuple[Dataset, Dataset, Dataset]:
     """Split into (train, val, test), deterministically; stratified by class for classification.
 
+    Data that comes split (`ds.splits`: a store's manifest, basic-motions' published split) keeps
+    its own split, whatever the seed and fractions: that is what makes it stable.
+
     Returns:
         Three Datasets named `<name>/train`, `/val`, `/test`. A class with too few samples may
         have none in val or test; with few samples val or test may be empty.
     """
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise UsageError(f"Split fractions val={val} test={test} are invalid", "Use 0 <= val, test and val + test < 1.")
+    if ds.splits is not None:
+        parts = [np.flatnonzero(ds.splits == tag) for tag in ("train", "val", "test")]
+        return tuple(ds.subset(idx, f"{ds.name}/{tag}") for idx, tag in zip(parts, ("train", "val", "test")))
     rng = np.random.default_rng(check_seed(seed))
     groups = (
         [np.flatnonzero(ds.y == c) for c in np.unique(ds.y)] if ds.task == "classification" else [np.arange(len(ds))]

@@ -2,6 +2,7 @@
 
 import os
 
-# TensorFlow's C++ start-up and converter chatter buries tinyflow's own progress lines; users who
-# want it back set TF_CPP_MIN_LOG_LEVEL=0 themselves.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ start-up and converter chatter buries tinyflow's own progress lines (noise.py
+# silences what this level does not reach); `tinyflow --verbose` (TINYFLOW_VERBOSE=1) keeps it all.
+if os.environ.get("TINYFLOW_VERBOSE", "") in ("", "0"):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -369,6 +369,7 @@ class PruneReport:
     metrics_after: dict[str, float] = field(default_factory=dict)
     arena_before: int | None = None
     arena_after: int | None = None
+    metrics_on: str = "float model, test split"  # what metrics_before/after measured (measure())
     note: str = (
         "Only structured pruning shrinks flash, RAM and latency on an MCU; unstructured sparsity "
         "does not unless the weights are compressed."
@@ -405,7 +406,8 @@ class PruneReport:
         if self.arena_before:
             rows.append(f"TFLM arena bytes: {self.arena_before:,} -> {self.arena_after:,}")
         for k in self.metrics_before:
-            rows.append(f"{k}: {self.metrics_before[k]:.4f} -> {self.metrics_after.get(k, float('nan')):.4f}")
+            after = self.metrics_after.get(k, float("nan"))
+            rows.append(f"{k} ({self.metrics_on}): {self.metrics_before[k]:.4f} -> {after:.4f}")
         rows.append(f"Note: {self.note}")
         return "\n".join(rows)
 
@@ -442,14 +444,23 @@ def _int8_bytes(layer) -> int:
 
 
 def measure(
-    report: PruneReport, before, after, test: Dataset, calibration: np.ndarray | None = None, arena: bool = False
+    report: PruneReport,
+    before,
+    after,
+    test: Dataset,
+    calibration: np.ndarray | None = None,
+    arena: bool = False,
+    split: str = "test",
 ) -> PruneReport:
     """Fill in float metrics before/after on `test`; int8 model bytes when `calibration` is given,
-    and the measured TFLM arena of both int8 models when `arena` is true too."""
+    and the measured TFLM arena of both int8 models when `arena` is true too.
+
+    `split` names the part of the dataset `test` is, for the report's labels."""
     from tinyflow.model.quantize import to_tflite
     from tinyflow.model.train import evaluate
 
     report.metrics_before, report.metrics_after = evaluate(before, test), evaluate(after, test)
+    report.metrics_on = f"float model, {split} split"
     if calibration is not None:
         old, new = to_tflite(before, calibration), to_tflite(after, calibration)
         report.int8_bytes_before, report.int8_bytes_after = len(old), len(new)

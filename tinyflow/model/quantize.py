@@ -16,6 +16,7 @@ import numpy as np
 from tinyflow import runtimes
 from tinyflow.data import Dataset
 from tinyflow.errors import ModelError
+from tinyflow.model.noise import silenced
 from tinyflow.runtimes import litert, tflm
 
 
@@ -44,7 +45,8 @@ def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
             conv.inference_input_type = tf.int8
             conv.inference_output_type = tf.int8
         try:
-            return bytes(conv.convert())
+            with silenced():  # the converter's `fully_quantize: ...` lines; replayed if it fails
+                return bytes(conv.convert())
         except Exception as exc:  # the converter raises ConverterError, RuntimeError, ValueError
             first = str(exc).strip().splitlines()[0][:200]
             raise ModelError(

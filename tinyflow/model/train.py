@@ -9,15 +9,13 @@ report = train.train(model, tr, va, epochs=30, seed=0, out="model.keras")
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from tinyflow import metrics
+from tinyflow import events, metrics
 from tinyflow.data import Dataset, validate
 from tinyflow.errors import ModelError
 
@@ -34,6 +32,7 @@ class TrainReport:
     metrics: dict[str, float] = field(default_factory=dict)  # on the validation set
     seconds: float = 0.0
     path: str | None = None
+    metrics_on: str = "validation"  # the split `metrics` were measured on ("training" without one)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -43,7 +42,8 @@ class TrainReport:
             f"Trained {self.model} on {self.dataset}: {self.epochs_run} epochs "
             f"(best {self.best_epoch}) in {self.seconds:.1f} s"
         ]
-        lines += [f"  {k:<12} {v:.4f}" for k, v in self.metrics.items()]
+        width = max((len(f"{self.metrics_on} {k}") for k in self.metrics), default=0)
+        lines += [f"  {f'{self.metrics_on} {k}':<{width}}  {v:.4f}" for k, v in self.metrics.items()]
         if self.path:
             lines.append(f"  saved to {self.path}")
         return "\n".join(lines)
@@ -51,10 +51,9 @@ class TrainReport:
 
 def quiet_tf() -> None:
     """Silence TensorFlow's C++ and Python chatter (retracing warnings) so progress stays readable."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    from tinyflow.model.noise import load_tensorflow
 
-    tf.get_logger().setLevel("ERROR")
+    load_tensorflow()
 
 
 def compile_for(model, task: str, lr: float = 1e-3) -> None:
@@ -93,7 +92,7 @@ def train(
         val_ds: validation set for early stopping; without it the last epoch is kept.
         seed: seeds Python, numpy and TensorFlow (keras.utils.set_random_seed).
         out: save the trained model here as `.keras`.
-        verbose: one progress line per epoch on stderr.
+        verbose: one Progress("train", epoch, epochs) event per epoch (tinyflow.events; the CLI shows them).
     """
     import keras
 
@@ -131,6 +130,7 @@ def train(
         history,
         evaluate(model, val_ds if val_ds is not None else train_ds),
         time.monotonic() - start,
+        metrics_on="validation" if val_ds is not None else "training",
     )
     if out is not None:
         report.path = str(save_keras(model, out))
@@ -174,8 +174,6 @@ def load_keras(path: str | Path):
     Raises:
         ModelError: missing file, wrong suffix, unreadable or unsafe content.
     """
-    import keras
-
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"Model file {path} does not exist", "Train one with `tinyflow train` or give a .keras path.")
@@ -184,6 +182,9 @@ def load_keras(path: str | Path):
             f"Model file {path} is not a .keras file (suffix '{path.suffix}')",
             "Give a Keras 3 .keras file; convert .h5/SavedModel models with Keras first.",
         )
+    quiet_tf()  # after the checks above: a wrong path fails without waiting for TensorFlow
+    import keras
+
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, TypeError...
@@ -198,7 +199,7 @@ def _progress_class():
     import keras
 
     class StderrProgressImpl(keras.callbacks.Callback):
-        """One line per epoch on stderr (stdout stays clean for --json)."""
+        """Forwards each finished epoch to the progress sinks; the CLI draws them on stderr."""
 
         def __init__(self, epochs: int):
             super().__init__()
@@ -206,11 +207,11 @@ def _progress_class():
 
         def on_epoch_end(self, epoch, logs=None):
             parts = " ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
-            print(f"epoch {epoch + 1}/{self.epochs} {parts}", file=sys.stderr, flush=True)
+            events.emit(events.Progress("train", epoch + 1, self.epochs, parts))
 
     return StderrProgressImpl
 
 
 def StderrProgress(epochs: int):  # noqa: N802 - reads like the class it returns
-    """A Keras callback printing one progress line per epoch to stderr."""
+    """A Keras callback emitting one Progress event per epoch (tinyflow.events)."""
     return _progress_class()(epochs)

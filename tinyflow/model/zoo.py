@@ -57,6 +57,9 @@ def build_model(
             f"Model '{name}' needs an HxWxC or HxW input, got shape {shape}",
             "Use mlp for flat inputs, or reshape the data.",
         )
+    from tinyflow.model.noise import load_tensorflow
+
+    load_tensorflow()  # the builders' `import keras` would print TensorFlow's start-up lines
     if seed is not None:
         import keras
 

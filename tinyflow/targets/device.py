@@ -2,7 +2,7 @@
 
 `PythonDevice(runtime)` answers frames exactly as the C core (firmware/src/device.c) does;
 `SimPort(device)` is an in-process pyserial-like port in front of it. A simulated board
-(e.g. sim://tflm) only writes a `Runtime`.
+(e.g. sim://tflm, targets/machines/tflm.py) only writes a `Runtime`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
+from tinyflow.targets.port import Port
 
 
 @dataclass
@@ -230,7 +231,7 @@ class PythonDevice:
         return self._reply(f, m.encode_stats(s))
 
 
-class SimPort:
+class SimPort(Port):
     """An in-process pyserial-like port in front of a PythonDevice (replies are immediate)."""
 
     instant = True  # tells the client that an empty read means nothing more will come
@@ -263,14 +264,8 @@ class SimPort:
         """Reboot the simulated board (boot counter + 1); it announces BOOT."""
         self._out += self.device.reset()
 
-    def flush(self) -> None:
-        pass
-
     def reset_input_buffer(self) -> None:
         self._out.clear()
-
-    def reset_output_buffer(self) -> None:
-        pass
 
     def close(self) -> None:
         self.is_open = False
@@ -280,12 +275,6 @@ class SimPort:
             from tinyflow.errors import LinkError
 
             raise LinkError("The simulated port is closed", "Open the target again.")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def model_bytes(model) -> bytes:

@@ -21,6 +21,7 @@ import numpy as np
 from tinyflow.errors import UsageError
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
+from tinyflow.targets.port import Port
 
 
 @dataclass
@@ -75,8 +76,8 @@ def _number(key: str, value: str) -> float | int:
     return num
 
 
-class _Wrapper:
-    """Forwards the pyserial surface to an inner port."""
+class _Wrapper(Port):
+    """Forwards the pyserial surface to an inner port (read/write: the subclass's own)."""
 
     instant = False
 
@@ -106,12 +107,6 @@ class _Wrapper:
 
     def close(self):
         self.inner.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __getattr__(self, name):  # emulation details, output(), ... of the inner port
         return getattr(self.inner, name)

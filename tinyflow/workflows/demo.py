@@ -2,36 +2,25 @@
 
 Each stage is a function `stage_<name>(state)` that reads and extends one `DemoState`; `STAGES`
 lists them in order so more stages can be appended (e.g. an evaluation on a simulated board)
-without touching the others. `run_demo()` runs them, prints one line per stage on stderr and
-writes the artifacts plus `report.json` to the output directory.
+without touching the others. `run_demo(DemoConfig(...))` runs them, emits one StageStarted /
+StageFinished event pair per stage (tinyflow.events; the CLI prints a line per stage), writes the
+artifacts plus `report.json` to the output directory and returns a `DemoReport`.
 """
 
 from __future__ import annotations
 
-import sys
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tinyflow import events
 from tinyflow.outputs import make_dir
 from tinyflow.report import to_json
+from tinyflow.workflows.config import DemoConfig, EvalConfig
 
-
-@dataclass
-class DemoConfig:
-    """Demo settings; the defaults reach int8 accuracy >= 0.90, within 2 points of float."""
-
-    out: Path = Path("tinyflow-demo")
-    seed: int = 0
-    epochs: int = 40
-    finetune_epochs: int = 12
-    ratio: float = 0.5  # structured: fraction of filters/units removed
-    sparsity: float = 0.5  # unstructured: fraction of remaining weights zeroed
-    board: str = "nano33ble"
-    calibration: int = 200
-    name: str = "digits_cnn"  # C identifier stem of the exported array
-    target: str = "sim://host"  # where the int8 model is evaluated; sim://host falls back to sim://tflm without cc
+__all__ = ["STAGES", "DemoConfig", "DemoReport", "DemoState", "run_demo"]
 
 
 @dataclass
@@ -78,7 +67,7 @@ def stage_train(state: DemoState) -> str:
     cfg, (tr, va, te) = state.config, state.splits
     state.model = zoo.build_model("tiny_cnn", tr.input_shape, tr.num_classes, seed=cfg.seed)
     rep = train.train(
-        state.model, tr, va, epochs=cfg.epochs, seed=cfg.seed, patience=8, out=cfg.out / "model.keras", verbose=False
+        state.model, tr, va, epochs=cfg.epochs, seed=cfg.seed, patience=8, out=cfg.out / "model.keras", verbose=True
     )
     state.artifacts["model"] = rep.path
     acc = train.evaluate(state.model, te)["accuracy"]
@@ -151,7 +140,7 @@ def stage_inspect(state: DemoState) -> str:
 
 
 def stage_export(state: DemoState) -> str:
-    from tinyflow import c_array
+    from tinyflow.export import c_array
 
     files = c_array.export_c_array(state.int8, state.config.out, name=state.config.name)
     paths = [str(files.header), str(files.source)]
@@ -175,15 +164,20 @@ def stage_evaluate(state: DemoState) -> str:
     target, note = cfg.target, ""
     if target.startswith("sim://host") and shutil.which("cc") is None:
         target, note = "sim://tflm", " (no C compiler found: fell back from sim://host to sim://tflm)"
-        print(
-            "notice: no C compiler (cc) on PATH, so the demo evaluates on sim://tflm instead of "
-            "sim://host; install gcc to run the compiled firmware.",
-            file=sys.stderr,
+        events.emit(
+            events.Message(
+                "no C compiler (cc) on PATH, so the demo evaluates on sim://tflm instead of "
+                "sim://host; install gcc to run the compiled firmware."
+            )
         )
     sep = "&" if "?" in target else "?"
     if "board=" not in target:
         target = f"{target}{sep}board={cfg.board}"
-    rep = evaluate(cfg.out / "model_int8.tflite", target, str(test), report_dir=cfg.out / "eval", seed=cfg.seed)
+    rep = evaluate(
+        EvalConfig(
+            cfg.out / "model_int8.tflite", dataset=str(test), target=target, report_dir=cfg.out / "eval", seed=cfg.seed
+        )
+    )
     d = rep.to_dict()
     state.artifacts["eval_report"] = [str(cfg.out / "eval" / "report.json"), str(cfg.out / "eval" / "report.html")]
     state.report["evaluate"] = d
@@ -229,40 +223,54 @@ STAGES: list[tuple[str, Callable[[DemoState], str]]] = [
 ]
 
 
-def run_demo(config: DemoConfig | None = None, stages=None, log=None) -> DemoState:
-    """Run the stages in order, logging one line each; write DIR/report.json. Returns the final state."""
+def run_demo(config: DemoConfig | None = None, stages=None) -> DemoReport:
+    """Run the stages in order, emitting each one's start and its finished line; write DIR/report.json."""
     config = config or DemoConfig()
-    config.out = make_dir(config.out)
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    state = DemoState(config)
+    state = DemoState(dataclasses.replace(config, out=make_dir(config.out)))
     for name, fn in stages or STAGES:
+        events.emit(events.StageStarted(name))
         start = time.monotonic()
         line = fn(state)
         state.seconds[name] = round(time.monotonic() - start, 2)
-        log(f"[{name:>8}] {line} ({state.seconds[name]:.1f} s)")
+        events.emit(events.StageFinished(name, state.seconds[name], line))
     write_report(state)
-    return state
+    return DemoReport.of(state)
+
+
+@dataclass
+class DemoReport:
+    """A finished demo: each stage's report, the artifact paths and the seconds per stage."""
+
+    config: DemoConfig
+    stages: dict = field(default_factory=dict)
+    artifacts: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, state: DemoState) -> DemoReport:
+        return cls(state.config, dict(state.report), dict(state.artifacts), dict(state.seconds))
+
+    def to_dict(self) -> dict:
+        """The content of DIR/report.json."""
+        config = {k: str(v) if isinstance(v, Path) else v for k, v in self.config.__dict__.items()}
+        return {"config": config, **self.stages, "artifacts": self.artifacts, "seconds": self.seconds}
+
+    def __str__(self) -> str:
+        return _summary(self.config, self.stages)
 
 
 def write_report(state: DemoState) -> Path:
     """DIR/report.json: every stage's report, artifact paths and timings."""
-    doc = {
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in state.config.__dict__.items()},
-        **state.report,
-        "artifacts": state.artifacts,
-        "seconds": state.seconds,
-    }
     path = state.config.out / "report.json"
-    path.write_text(to_json(doc))
+    path.write_text(to_json(DemoReport.of(state).to_dict()))
     state.artifacts["report"] = str(path)
     return path
 
 
-def summary(state: DemoState) -> str:
+def _summary(config: DemoConfig, r: dict) -> str:
     """A short text summary of a finished demo."""
-    r = state.report
     q, s = r.get("quantize", {}), r.get("prune", {}).get("structured", {})
-    lines = ["tinyflow demo: digits -> tiny_cnn -> pruned -> int8 -> " + state.config.board]
+    lines = ["tinyflow demo: digits -> tiny_cnn -> pruned -> int8 -> " + config.board]
     if q:
         lines.append(
             f"  accuracy   float {q['float_metrics']['accuracy']:.3f}  int8 (TFLM) {q['tflm_metrics']['accuracy']:.3f}"
@@ -271,7 +279,7 @@ def summary(state: DemoState) -> str:
         lines.append(f"  int8 bytes {s['int8_bytes_before']:,} -> {s['int8_bytes_after']:,} (structured pruning)")
         lines.append(f"  TFLM arena {s['arena_before']:,} -> {s['arena_after']:,} bytes")
     if "inspect" in r:
-        lines.append(f"  {state.config.board}: {r['inspect']['verdict']}")
+        lines.append(f"  {config.board}: {r['inspect']['verdict']}")
     if "evaluate" in r:
         e = r["evaluate"]
         lines.append(
@@ -279,5 +287,5 @@ def summary(state: DemoState) -> str:
             f"agreement with TFLM {e['agreement'].get('exact_match_rate', 0):.3f}, "
             f"samples lost {e['link'].get('lost', 0)}"
         )
-    lines.append(f"  artifacts in {state.config.out}/ (report.json)")
+    lines.append(f"  artifacts in {config.out}/ (report.json)")
     return "\n".join(lines)

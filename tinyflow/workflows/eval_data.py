@@ -196,7 +196,7 @@ def _check_classes(data: EvalData, out: TensorSpec) -> None:
 
 def _dataset(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int | None, split: str | None) -> EvalData:
     if split is None:
-        split = "test" if spec.kind == "builtin" else "all"
+        split = "test" if spec.kind in ("builtin", "store") else "all"  # a store's manifest names its test split
     if split not in SPLITS:
         raise UsageError(f"Unknown split {split!r}", f"Use one of: {', '.join(SPLITS)}.")
     ds = load_dataset(spec, seed=seed)
@@ -228,7 +228,8 @@ def _dataset(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int 
     h = hashlib.sha256(json.dumps(["dataset", _spec_dict(want)]).encode())
     h.update(x.data)
     return EvalData(
-        name=ds.name,
+        # a store's version (its manifest hash) rides in the name, so every report records it
+        name=ds.name if ds.version is None else f"{ds.name}@{ds.version[:16]}",
         inputs=Samples(len(x), lambda i: [want.quantize(x[i].reshape(want.shape))]),
         task=ds.task,
         labels=np.asarray(y),

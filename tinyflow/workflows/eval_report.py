@@ -12,10 +12,28 @@ import numpy as np
 
 from tinyflow import metrics
 from tinyflow.escaping import terminal_text
-from tinyflow.report import to_json
+from tinyflow.report import fmt_latency, to_json
 from tinyflow.workflows.eval_data import EvalData
 
 MAX_MATRIX_CLASSES = 1024  # ImageNet's 1,001 fit; a hostile 100k-value output would need 80 GB
+
+# Thresholds a user can set (eval --min-accuracy ...): name -> (label, how to read the measured
+# value from a report, True when the value must be at least the limit, else at most).
+THRESHOLDS = {
+    "min_accuracy": ("Accuracy", lambda r: r.metrics.get("accuracy"), True),
+    "min_agreement": ("Outputs identical to the TFLM reference", lambda r: r.agreement.get("exact_match_rate"), True),
+    "max_latency_ms": ("Latency p99 (ms)", lambda r: _ms(r.latency.get("p99_us")), False),
+}
+
+
+def _ms(us: float | None) -> float | None:
+    return None if us is None else us / 1e3
+
+
+def _utc_now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass
@@ -35,6 +53,8 @@ class EvalReport:
     device: dict = field(default_factory=dict)
     class_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=dict)  # THRESHOLDS name -> limit, set by the user
+    generated: str = field(default_factory=_utc_now)
     outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)  # per sample, raw
     reference: list[list[np.ndarray]] = field(default_factory=list, repr=False)
 
@@ -43,7 +63,36 @@ class EvalReport:
 
         out = {k: v for k, v in self.__dict__.items() if k not in ("outputs", "reference")}
         out["tinyflow_version"] = __version__
+        out["checks"] = self.checks()
         return out
+
+    def checks(self) -> list[dict]:
+        """Each threshold the user set, with the measured value and whether it passed.
+
+        A value the evaluation did not measure (accuracy of a regression model) fails: a gate
+        nobody can check must not pass silently."""
+        out = []
+        for name, limit in self.thresholds.items():
+            label, read, at_least = THRESHOLDS[name]
+            value = read(self)
+            passed = value is not None and (value >= limit if at_least else value <= limit)
+            shown = (lambda v: f"{100 * v:.1f}%") if name.startswith("min_") else (lambda v: f"{v:,.3f}")
+            out.append(
+                {
+                    "name": name,
+                    "label": label,
+                    "limit": limit,
+                    "value": value,
+                    "passed": passed,
+                    "limit_text": f"{'>=' if at_least else '<='} {shown(limit)}",
+                    "value_text": "not measured" if value is None else shown(value),
+                }
+            )
+        return out
+
+    def failed_checks(self) -> list[str]:
+        """One phrase per failed threshold: 'Accuracy 80.0% (limit >= 90.0%)'."""
+        return [f"{c['label']} {c['value_text']} (limit {c['limit_text']})" for c in self.checks() if not c["passed"]]
 
     def write(self, directory: Path) -> tuple[Path, Path]:
         """Write DIR/report.json and the self-contained DIR/report.html."""
@@ -59,10 +108,13 @@ class EvalReport:
 
     def __str__(self) -> str:
         show = terminal_text  # file names and the target URL are untrusted text
+        task = f" ({self.task})" if self.task not in ("", "none") else ""  # random:N has no task
         lines = [
-            f"Evaluation of {show(self.model)} on {show(self.target)}: {self.samples} samples of "
-            f"{show(self.dataset)} ({self.task})"
+            f"Evaluation of {show(self.model)} on {show(self.target)}: {self.samples} samples of {show(self.dataset)}{task}"
         ]
+        if self.thresholds:
+            failed = self.failed_checks()
+            lines.append("FAIL: " + "; ".join(failed) if failed else "PASS: every threshold is met")
         rows = [(k, v) for k, v in self.metrics.items() if isinstance(v, (int, float))]
         a = self.agreement
         rows += [
@@ -74,7 +126,7 @@ class EvalReport:
         lat = self.latency
         if lat.get("samples"):
             rows += [
-                ("latency p50 / p90 / p99", f"{lat['p50_us']:,.1f} / {lat['p90_us']:,.1f} / {lat['p99_us']:,.1f} us"),
+                ("latency p50 / p90 / p99", fmt_latency(lat["p50_us"], lat["p90_us"], lat["p99_us"])),
                 ("throughput", f"{lat.get('throughput_per_s', 0):.1f} samples/s (host wall time)"),
             ]
         link = self.link
@@ -103,7 +155,7 @@ class EvalReport:
         lines += [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows]
         cm = self.metrics.get("confusion")
         if cm and len(cm) <= 16:
-            lines += ["", "confusion matrix (rows: true, columns: predicted)", *_matrix(cm)]
+            lines += ["", "confusion matrix (rows: true, columns: predicted)", *_matrix(cm, self.class_names)]
         if lat.get("basis"):
             lines.append(f"note: latency {lat['basis']}")
         lines += [f"note: {n}" for n in self.notes]
@@ -160,7 +212,17 @@ def _fmt(v) -> str:
     return "n/a" if v is None else str(v)
 
 
-def _matrix(cm: list[list[int]]) -> list[str]:
-    w = max(3, max(len(str(v)) for row in cm for v in row))
-    head = "      " + " ".join(f"{j:>{w}}" for j in range(len(cm)))
-    return [head] + [f"  {i:>3} " + " ".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]
+# Class names in the terminal matrix are cut to this many characters (columns stay narrow).
+NAME_WIDTH = 10
+
+
+def _matrix(cm: list[list[int]], class_names: list[str] | None = None) -> list[str]:
+    """The matrix as text rows, each row and column labelled with its class name (or id)."""
+    names = [
+        terminal_text(class_names[i] if class_names and i < len(class_names) else str(i))[:NAME_WIDTH]
+        for i in range(len(cm))
+    ]
+    w = max(3, max(len(str(v)) for row in cm for v in row), max(len(n) for n in names))
+    left = max(3, max(len(n) for n in names))
+    head = " " * (left + 3) + " ".join(f"{n:>{w}}" for n in names)
+    return [head] + [f"  {names[i]:>{left}} " + " ".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]

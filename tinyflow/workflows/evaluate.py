@@ -1,109 +1,74 @@
 """Evaluate a model on a target: stream a dataset over the device link, compare with the host reference.
 
-    report = evaluate("kws.tflite", "sim://tflm", "random:100", report_dir="out/")
+    report = evaluate(EvalConfig("kws.tflite", dataset="random:100", report_dir="out/"))
     print(report)                      # tables; report.to_dict() is report.json
 
-Each finished sample is fsync'd to DIR/journal.jsonl before the next is counted, so an interrupted
-run continues with `resume=True` without redoing or losing a sample. Agreement compares the
-device's raw output tensors with the TFLite Micro reference runtime run on the host on the very
-same int8 inputs.
+Each finished sample is fsync'd to DIR/journal.jsonl before the next is counted, so an
+interrupted run continues with `EvalConfig(..., resume=True)` without redoing or losing a sample.
+Agreement compares the device's raw output tensors with the TFLite Micro reference runtime run on
+the host on the very same int8 inputs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tinyflow import metrics
-from tinyflow.errors import LinkError, ModelError, UsageError
+from tinyflow import events, metrics
+from tinyflow.errors import LinkError, ModelError
+from tinyflow.workflows.config import EvalConfig
 from tinyflow.workflows.eval_data import EvalData, TensorSpec, load_eval_data, model_specs
 from tinyflow.workflows.eval_report import EvalReport, task_metrics
 from tinyflow.workflows.journal import COUNTERS, Entry, Journal, lock_folder, outputs_to_arrays
 
-__all__ = ["EvalReport", "evaluate", "reference_outputs", "task_metrics"]
+__all__ = ["EvalConfig", "EvalReport", "evaluate", "reference_outputs", "task_metrics"]
 
-DEFAULT_WINDOW = 4
+DEFAULT_WINDOW = EvalConfig.window
 MAX_RETRIES = 10  # failures in a row of one sample before LinkError (a dead link)
 MAX_RETRIES_FAULTS = 60  # the same under --inject-faults: (2/3)^60 = 3e-11 per sample
 
 
-def evaluate(
-    model_path,
-    target_url: str,
-    dataset: str,
-    *,
-    limit: int | None = None,
-    window: int = DEFAULT_WINDOW,
-    report_dir=None,
-    resume: bool = False,
-    faults: str | None = None,
-    baud: int | None = None,
-    seed: int = 0,
-    progress=False,
-    timeout: float = 5.0,
-    split: str | None = None,
-) -> EvalReport:
-    """Stream `dataset` to the model on `target_url` and report metrics, agreement, latency and link health.
+def evaluate(config: EvalConfig) -> EvalReport:
+    """Stream the config's dataset to the model on its target; report metrics, agreement, latency, link health.
 
-    Args:
-        model_path: the int8 .tflite (path or bytes).
-        target_url: sim://tflm, sim://host, sim://qemu-m4, a device path or a pyserial URL.
-        dataset: random:N, a built-in dataset, or a .npz/.csv file.
-        limit: evaluate only the first N samples.
-        window: requests kept in flight on the link.
-        report_dir: write report.json, report.html and the resume journal there.
-        resume: continue the journal in report_dir (refused if it was made with another config).
-        faults: fault injection spec, e.g. "ber=1e-4,drop=1e-4,reset_every=500" (testing aid).
-        baud: emulate this line rate (testing aid).
-        seed: seed of random:N and generated datasets (and of the fault injector).
-        split: test, val, train or all; default the held-out test split of a built-in dataset
-            (as train/prune/quantize split it with the same seed) and all samples of a file.
-        progress: True for a bar on stderr, or a Progress-like object with update()/close().
+    Emits (tinyflow.events): the stage "open" around opening the target (a first firmware build
+    is there) and Progress("eval", done, total) after each sample is journalled.
+
     Raises:
         UsageError, DataError, ModelError, BoardError, LinkError.
     """
-    if resume and report_dir is None:
-        raise UsageError(
-            "--resume needs --report DIR: the journal to resume lives there",
-            "Pass the same --report directory as the interrupted run.",
-        )
-    if window < 1:
-        raise UsageError(f"--window must be at least 1, got {window}", "Use --window 1 to disable streaming.")
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise UsageError(
-            f"The timeout must be a finite number of seconds above 0, got {timeout!r}", "Pass e.g. --timeout 5."
-        )  # a nan or inf deadline never comes
     from tinyflow.tflite import read_model, read_model_file
 
-    model_bytes = read_model_file(model_path) if not isinstance(model_path, (bytes, bytearray)) else bytes(model_path)
-
+    source = config.model
+    model_bytes = bytes(source) if isinstance(source, (bytes, bytearray)) else read_model_file(source)
     model = read_model(model_bytes)
     in_specs, out_specs = model_specs(model)
     # lazy: every size and label check runs here, the inputs are made one by one while streaming
-    data = load_eval_data(dataset, in_specs, seed=seed, limit=limit, split=split, outputs=out_specs)
-    name = Path(model_path).name if not isinstance(model_path, (bytes, bytearray)) else "model.tflite"
-    stream = dict(window=window, faults=faults, baud=baud, seed=seed, progress=progress, timeout=timeout)
+    data = load_eval_data(
+        config.dataset, in_specs, seed=config.seed, limit=config.limit, split=config.split, outputs=out_specs
+    )
+    name = "model.tflite" if isinstance(source, (bytes, bytearray)) else Path(source).name
+    target_url, report_dir = config.target, config.report_dir
     if report_dir is None:
-        entries, run = _stream(model_bytes, target_url, data, out_specs, None, **stream)
+        entries, run = _stream(model_bytes, target_url, data, out_specs, None, config)
         return _report(name, target_url, data, out_specs, entries, run, model_bytes)
     with lock_folder(report_dir):  # one run per folder: two would interleave one journal
-        config = {
+        header = {
             "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
-            "dataset": str(dataset),
-            "seed": seed,
-            "split": split,
+            "dataset": str(config.dataset),
+            "seed": config.seed,
+            "split": config.split,
             "samples": len(data),
             "inputs_sha256": data.digest(),
             "target": str(target_url),
             "output_bytes": [s.nbytes for s in out_specs],
         }
-        with Journal.open(Path(report_dir) / "journal.jsonl", config, resume) as journal:
-            entries, run = _stream(model_bytes, target_url, data, out_specs, journal, **stream)
+        with Journal.open(report_dir / "journal.jsonl", header, config.resume) as journal:
+            entries, run = _stream(model_bytes, target_url, data, out_specs, journal, config)
         run.duplicated += journal.duplicates
         run.damaged = journal.damaged
         report = _report(name, target_url, data, out_specs, entries, run, model_bytes)
@@ -129,9 +94,10 @@ class _Run:
 
 
 def _stream(
-    model_bytes, target_url, data: EvalData, out_specs, journal, *, window, faults, baud, seed, progress, timeout
+    model_bytes, target_url, data: EvalData, out_specs, journal, config: EvalConfig
 ) -> tuple[dict[int, Entry], _Run]:
     """Send every sample not yet in the journal; returns all entries by sample index."""
+    window, faults, baud, seed, timeout = config.window, config.faults, config.baud, config.seed, config.timeout
     entries: dict[int, Entry] = dict(journal.entries) if journal is not None else {}
     todo = [i for i in range(len(data)) if i not in entries]
     run = _Run(
@@ -143,15 +109,14 @@ def _stream(
         faults=faults,
         baud=baud,
     )
-    bar = _progress(progress, len(data), len(entries))
     if not todo:
-        _close(bar)
         run.device = {"note": "every sample was already in the journal; the device was not opened"}
         return entries, run
-    from tinyflow.targets import open_target
     from tinyflow.targets.client import DeviceClient
+    from tinyflow.workflows.device import open_device
 
-    port = open_target(target_url, model=model_bytes, timeout=timeout)
+    with events.stage("open", open_detail(target_url)):
+        port = open_device(target_url, model=model_bytes, timeout=timeout)
     run.latency_basis = _latency_basis(port)
     if faults or baud:
         from tinyflow.targets.faults import parse_faults, wrap_port
@@ -172,6 +137,7 @@ def _stream(
         last = time.monotonic()
         payloads = (b"".join(np.ascontiguousarray(a).tobytes() for a in data.inputs[i]) for i in todo)
         count = 0
+        events.emit(events.Progress("eval", len(entries), len(data)))  # resumed samples count as done
         for result in client.infer_many(payloads, window=window):
             if count >= len(todo):  # the client yielded more results than it was given samples
                 run.duplicated += 1
@@ -183,8 +149,7 @@ def _stream(
                 journal.record(entry)
             entries[entry.index] = entry
             count += 1
-            if bar is not None:
-                bar.update()
+            events.emit(events.Progress("eval", len(entries), len(data)))  # after the journal has it
         run.device["stats"] = _stats(client)
     except LinkError as exc:
         if journal is not None:
@@ -195,7 +160,6 @@ def _stream(
             ) from exc
         raise
     finally:
-        _close(bar)
         if client is not None:
             run.counters = tuple(_counters(client))
         run.injected = dict(getattr(port, "injected", None) or {}) or None
@@ -260,17 +224,11 @@ def _latency_basis(port) -> str:
     return "measured by the device's tick counter"
 
 
-def _progress(progress, total: int, done: int):
-    if progress is True:
-        from tinyflow.workflows.progress import Progress
-
-        return Progress(total, done)
-    return progress or None
-
-
-def _close(bar) -> None:
-    if bar is not None and hasattr(bar, "close"):
-        bar.close()
+def open_detail(target_url: str) -> str:
+    """What may make opening the target slow, for its StageStarted event ("" when nothing is)."""
+    if str(target_url).startswith(("sim://host", "sim://qemu")):
+        return f"{target_url}: building the firmware on first use"  # then cached (tinyflow cache info)
+    return ""
 
 
 # -- the report -----------------------------------------------------------------------------

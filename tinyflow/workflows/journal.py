@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyflow import events
 from tinyflow.errors import UsageError
 from tinyflow.outputs import make_dir, writing
 
@@ -116,16 +116,17 @@ class Journal:
         if resume and journal.path.is_file() and journal.path.stat().st_size:
             journal._load()
             if journal.damaged:
-                print(
-                    f"warning: {journal.damaged} damaged line(s) in {journal.path}: their samples are measured again.",
-                    file=sys.stderr,
+                events.emit(
+                    events.Message(
+                        f"{journal.damaged} damaged line(s) in {journal.path}: their samples are measured again.",
+                        "warning",
+                    )
                 )
                 journal._rewrite()
         else:
             if resume:
-                print(
-                    f"notice: no journal in {journal.path.parent} to resume; starting from the first sample.",
-                    file=sys.stderr,
+                events.emit(
+                    events.Message(f"no journal in {journal.path.parent} to resume; starting from the first sample.")
                 )
             journal._rewrite()
         with writing(journal.path):

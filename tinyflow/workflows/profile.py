@@ -7,14 +7,14 @@ from the firmware's ELF; elsewhere they are what the device's handshake and stat
 
 from __future__ import annotations
 
-import html
-import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tinyflow.errors import UsageError
+from tinyflow import events
 from tinyflow.escaping import terminal_text
+from tinyflow.report import fmt_latency, latency_unit
+from tinyflow.workflows.config import ProfileConfig
 
 
 @dataclass
@@ -44,6 +44,7 @@ class ProfileReport:
     flash_bytes: int | None = None
     ram_bytes: int | None = None  # static RAM (.data + .bss) when known from the ELF
     memory_source: str = "device"
+    stack_reserve: int | None = None  # RAM the linker sets aside for the stack (ELF), not in ram_bytes
     stack_high_water: int | None = None
     arena_bytes: int | None = None
     arena_used: int | None = None
@@ -78,7 +79,9 @@ class ProfileReport:
 
     def __str__(self) -> str:
         qemu = self.instructions is not None
-        head = f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {'time (us)':>11}" + (
+        unit, scale = latency_unit(1e3 * self.latency_ms)  # one unit for the column: the whole inference's
+        digits = 1 if unit == "µs" else 3
+        head = f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {f'time ({unit})':>11}" + (
             f" {'instructions':>13}" if qemu else ""
         )
         show = terminal_text  # the file name, the board id and op names (from the device) are untrusted
@@ -91,13 +94,13 @@ class ProfileReport:
         ]
         for op in self.ops:
             lines.append(
-                f"{op.index:>3}  {show(op.name):<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds:>11.1f}"
+                f"{op.index:>3}  {show(op.name):<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds / scale:>11.{digits}f}"
                 + (f" {op.instructions:>13,}" if qemu else "")
             )
         lines.append("-" * len(head))
         lines.append(f"     {'ops total':<20} {self.op_ticks:>12,} {self.coverage:>7.1%}")
         lines.append(
-            f"     {'whole inference':<20} {self.total_ticks:>12,} {1:>7.0%} {1e3 * self.latency_ms:>11.1f}"
+            f"     {'whole inference':<20} {self.total_ticks:>12,} {1:>7.0%} {1e3 * self.latency_ms / scale:>11.{digits}f}"
             + (f" {self.instructions:>13,}" if qemu else "")
         )
         lines += ["", *self._summary()]
@@ -105,7 +108,8 @@ class ProfileReport:
 
     def _summary(self) -> list[str]:
         out = [
-            f"latency            {self.latency_ms:.3f} ms" + (" (estimate)" if self.instructions is not None else "")
+            f"latency            {fmt_latency(1e3 * self.latency_ms)}"
+            + (" (estimate)" if self.instructions is not None else "")
         ]
         if self.instructions is not None:
             out.append(f"instructions       {self.instructions:,} per inference (exact, QEMU -icount)")
@@ -114,50 +118,26 @@ class ProfileReport:
                 f"{(self.clock_hz or 0) / 1e6:g} MHz (see docs/qemu.md)"
             )
         out.append(f"flash              {_bytes(self.flash_bytes)} ({self.memory_source})")
-        out.append(f"static RAM         {_bytes(self.ram_bytes)} ({self.memory_source})")
+        reserve = f"; + {self.stack_reserve:,} B stack reserve" if self.stack_reserve else ""
+        out.append(f"static RAM         {_bytes(self.ram_bytes)} ({self.memory_source}{reserve})")
         out.append(f"arena used         {_bytes(self.arena_used)} of {_bytes(self.arena_bytes)}")
         out.append(f"stack high-water   {_bytes(self.stack_high_water)}")
         return out + [f"note: {n}" for n in self.notes]
 
     def write_html(self, directory: Path) -> Path:
-        """Write DIR/profile.html: the table and an inline SVG bar chart of the per-op shares."""
-        from tinyflow.outputs import make_dir, writing
+        """Write DIR/profile.html: summary, per-op bar chart and table (workflows/report_html.py)."""
+        from tinyflow import __version__
+        from tinyflow.outputs import atomic_write, make_dir, writing
+        from tinyflow.workflows.report_html import render_profile
 
         path = make_dir(directory) / "profile.html"
-        title = html.escape(f"tinyflow profile: {self.model} on {self.target}")
         with writing(path):
-            path.write_text(
-                f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-                "<style>body{font-family:sans-serif;margin:2em}pre{font-size:13px}</style></head>"
-                f"<body><h1>{title}</h1>{svg_bars(self.ops)}<pre>{html.escape(str(self))}</pre></body></html>\n"
-            )
+            atomic_write(path, render_profile({**self.to_dict(), "tinyflow_version": __version__}).encode())
         return path
 
 
 def _bytes(n: int | None) -> str:
     return "n/a" if n is None else f"{n:,} B"
-
-
-def svg_bars(ops: list[OpProfile], width: int = 720, bar: int = 18) -> str:
-    """An inline SVG: one horizontal bar per op, its length the op's share of the inference."""
-    label_w, top = 200, 10
-    height = top * 2 + bar * len(ops)
-    scale = (width - label_w - 70) / max((op.share for op in ops), default=1.0) if ops else 0
-    rows = []
-    for i, op in enumerate(ops):
-        y = top + i * bar
-        w = max(op.share * scale, 1.0)
-        name = html.escape(f"{op.index} {op.name}")
-        rows.append(
-            f"<text x='{label_w - 6}' y='{y + bar - 5}' text-anchor='end' font-size='12'>{name}</text>"
-            f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar - 4}' fill='#3b7dd8'>"
-            f"<title>{name}: {op.ticks:,} ticks</title></rect>"
-            f"<text x='{label_w + w + 4:.1f}' y='{y + bar - 5}' font-size='12'>{op.share:.1%}</text>"
-        )
-    return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"role='img' aria-label='time per op'>{''.join(rows)}</svg>"
-    )
 
 
 def build_report(
@@ -178,7 +158,7 @@ def build_report(
         op_ticks_runs: per-op ticks of each profiled run; the median per op is reported.
         total_ticks_runs: whole-inference ticks of each run.
         stats: the device's stats (arena_used, stack_high_water), or None.
-        emulation: sim_qemu.Emulation when the target is sim://qemu-m4.
+        emulation: targets.machines.qemu.Emulation when the target is sim://qemu-m4.
     """
     tps = int(_get(info, "ticks_per_second") or 1)
     total = int(statistics.median(total_ticks_runs))
@@ -214,7 +194,7 @@ def build_report(
 
 
 def _apply_emulation(report: ProfileReport, emulation) -> None:
-    from tinyflow.targets.sim_qemu import instructions
+    from tinyflow.targets.machines.qemu_m4 import instructions
 
     for op in report.ops:
         op.instructions = instructions(op.ticks)
@@ -224,7 +204,8 @@ def _apply_emulation(report: ProfileReport, emulation) -> None:
     report.cycles_per_instruction = emulation.cycles_per_instruction
     report.flash_bytes = emulation.memory.flash_bytes
     report.ram_bytes = emulation.memory.ram_bytes
-    report.memory_source = f"ELF; +{emulation.memory.stack_bytes:,} B stack reserve"
+    report.memory_source = "ELF"
+    report.stack_reserve = emulation.memory.stack_bytes  # RAM: shown on the RAM line, never with flash
     report.notes.append("times are estimates for the board from exact instruction counts (docs/qemu.md)")
 
 
@@ -236,41 +217,39 @@ def _get(obj, key):
     return getattr(obj, key, None)
 
 
-def profile_model(
-    model, target: str, *, board: str | None = None, runs: int = 1, seed: int = 0, timeout: float = 5.0
-) -> ProfileReport:
-    """Open `target` with MODEL, run `runs` profiled inferences on random inputs, gather memory.
+def profile_model(config: ProfileConfig) -> ProfileReport:
+    """Open the target with the model, run `config.runs` profiled inferences on random inputs, gather memory.
 
-    `timeout` has eval's meaning: the seconds a complete reply frame may take before the request
-    is retried (the handshake gets a few of them, like eval's).
+    Emits (tinyflow.events): the stage "open" around opening the target (a first firmware build
+    is there) and Progress("profile", run, runs) after each profiled inference.
 
     Raises:
-        UsageError: a timeout that is not a finite number above 0.
         LinkError, BoardError, ModelError: from opening and talking to the target.
     """
     import numpy as np
 
     from tinyflow.targets.client import DeviceClient
     from tinyflow.tflite import read_model_file
+    from tinyflow.workflows.evaluate import open_detail
 
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise UsageError(
-            f"The timeout must be a finite number of seconds above 0, got {timeout!r}", "Pass e.g. --timeout 5."
-        )  # a nan or inf deadline never comes
-    path = Path(model)
-    port = _open(target, read_model_file(path), board, timeout)
+    path, target, runs, timeout = Path(config.model), config.target, config.runs, config.timeout
+    model_bytes = read_model_file(path)
+    with events.stage("open", open_detail(target)):
+        port = _open(target, model_bytes, config.board, timeout)
     try:
         client = DeviceClient(port, timeout=timeout)
         info = client.handshake()
         # One input for every run: the spread between runs is then the target's timing jitter.
-        inputs = random_inputs(info, np.random.default_rng(seed))
+        inputs = random_inputs(info, np.random.default_rng(config.seed))
         totals, per_op, names = [], [], []
-        for _ in range(runs):
+        events.emit(events.Progress("profile", 0, runs))
+        for run in range(runs):
             result = client.infer(inputs)
             totals.append(int(_get(result, "ticks")))
             ops = client.profile()  # [(name, ticks)] of the inference just run
             per_op.append([int(t) for _, t in ops])
             names = [name for name, _ in ops]
+            events.emit(events.Progress("profile", run + 1, runs))
         stats = client.stats()
         report = build_report(
             model=path.name,
@@ -298,9 +277,9 @@ def _target_notes(target: str) -> list[str]:
 
 
 def _open(target: str, model: bytes, board: str | None, timeout: float):
-    from tinyflow.targets import open_target
+    from tinyflow.workflows.device import open_device
 
-    return open_target(target, model=model, board=board, timeout=timeout)
+    return open_device(target, model=model, board=board, timeout=timeout)
 
 
 def random_inputs(info, rng) -> list:

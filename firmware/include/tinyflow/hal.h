@@ -32,6 +32,13 @@ int tinyflow_hal_write(const uint8_t *buf, size_t len);
 uint32_t tinyflow_hal_ticks(void);
 uint32_t tinyflow_hal_ticks_per_second(void);
 
+/* The same ticks counted in 64 bits, so absolute timestamps do not wrap (the MLPerf Tiny
+ * runner's m-lap-us; a 32-bit count at 72 MHz wraps every minute). Default: the 32-bit ticks
+ * extended in software (tinyflow/clock.h), exact while it is read at least once per wrap
+ * period of tinyflow_hal_ticks(): the EEMBC core reads it after every inference. A port with a
+ * wider source (clock_gettime, a chained timer) returns that instead. */
+uint64_t tinyflow_hal_ticks64(void);
+
 /* Deepest stack use seen so far in bytes (painted stack), or 0 when the port cannot tell.
  * Default: 0. */
 uint32_t tinyflow_hal_stack_high_water(void);

@@ -1,6 +1,6 @@
 /* Cortex-M4 (ARMv7E-M DSP) helpers shared by the kernels in this folder. Each kernel here is
  * a drop-in replacement of the portable firmware/kernels/<op>.c of the same name (same function,
- * same parameters) that tinyflow/targets/sim_qemu.py selects for Cortex-M4 builds. Outputs are
+ * same parameters) that tinyflow/compile/kernels.py selects for Cortex-M4 builds. Outputs are
  * bit-identical: the int8 products are summed exactly in int32, only in another order. */
 #ifndef TINYFLOW_KERNELS_CORTEX_M4_SIMD_H
 #define TINYFLOW_KERNELS_CORTEX_M4_SIMD_H

@@ -3,6 +3,7 @@
  * and micros(). Baud and the serial object come from the generated tinyflow_config.h. */
 #include <Arduino.h>
 
+#include "tinyflow/clock.h"
 #include "tinyflow/hal.h"
 
 #ifndef TINYFLOW_SERIAL_BAUD
@@ -64,10 +65,17 @@ extern "C" int tinyflow_hal_write(const uint8_t *buf, size_t len) {
 
 extern "C" uint32_t tinyflow_hal_ticks(void) { return (uint32_t)micros(); }
 
+/* micros() wraps every 71.6 minutes; extended in software, exact while read at least once per
+ * wrap: the EEMBC core reads it after every inference and tinyflow_hal_idle() on every loop(). */
+static tinyflow_clock_t s_clock;
+extern "C" uint64_t tinyflow_hal_ticks64(void) { return tinyflow_clock_extend(&s_clock, (uint32_t)micros()); }
+
+extern "C" void tinyflow_hal_idle(void) { (void)tinyflow_hal_ticks64(); }
+
 /* Ticks are micros(): the default rate (1000000/s) applies. Stack high water: the default, 0
  * ("unknown"), since Arduino cores do not expose the stack bounds portably (mbed runs main in an
- * RTOS thread, ESP32 in a FreeRTOS task). Idle: the default; loop() returns to the core's own
- * scheduler between steps. */
+ * RTOS thread, ESP32 in a FreeRTOS task). Idle: only reads the 64-bit clock; loop() returns to
+ * the core's own scheduler between steps. */
 
 /* Boot counter for the protocol's reset detection: kept across resets in RTC no-init memory on
  * ESP32 chips; other Arduino cores have no portable no-init RAM, so it is 1 at every boot and the

@@ -1,6 +1,6 @@
 /* Host (POSIX) port of hal.h: the link is stdin/stdout (a pseudo-terminal or pipes set up by
  * tinyflow/targets/sim_host.py, or a generated project's `native` env), ticks are
- * CLOCK_MONOTONIC microseconds (the default rate). Stack high water: the default (unknown). */
+ * CLOCK_MONOTONIC microseconds (the default rate), 64-bit in tinyflow_hal_ticks64(). Stack high water: the default (unknown). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -45,10 +45,13 @@ int tinyflow_hal_write(const uint8_t *buf, size_t len) {
   return (int)done;
 }
 
-uint32_t tinyflow_hal_ticks(void) {
+uint32_t tinyflow_hal_ticks(void) { return (uint32_t)tinyflow_hal_ticks64(); }
+
+/* CLOCK_MONOTONIC is already 64-bit: no software extension needed. */
+uint64_t tinyflow_hal_ticks64(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* $TINYFLOW_BOOT_COUNT, else 1; a launcher that restarts the process passes `--boot N`

@@ -1,12 +1,20 @@
 /* mps2_an386 implementation of hal.h: CMSDK UART0 (polled; QEMU puts it on a TCP socket),
- * CMSDK Timer0 as the free-running 32-bit tick counter, and the painted-stack high-water mark.
+ * CMSDK Timer0 as the free-running 32-bit tick counter (64-bit: extended in software, with
+ * Timer1 waking an idle core), and the painted-stack high-water mark.
  *
  * Why Timer0 and not SysTick: SysTick is 24-bit and needs a wrap interrupt whose position
  * relative to an inference varies with when the request arrived, which would make
  * instruction counts differ from run to run. Timer0 counts 32 bits with no interrupt. */
+#include "tinyflow/clock.h"
 #include "tinyflow/hal.h"
 
 #include "mps2.h"
+
+/* Timer0 wraps every 2^32 / 25 MHz = 172 s of emulated time; one wrap seen per reading keeps the
+ * 64-bit count exact. The core reads it after every inference, and tinyflow_hal_idle() arms
+ * Timer1 to wake up at least every 86 s while the core sleeps. */
+#define IDLE_WAKE_TICKS 0x7FFFFFFFu
+static tinyflow_clock_t s_clock;
 
 uint32_t tinyflow_mps2_stack_high_water(void);
 
@@ -23,12 +31,19 @@ int tinyflow_hal_init(void) {
    * waits for QEMU's next idle wake-up (about a second). */
   (void)TINYFLOW_MPS2_UART_DATA;
   TINYFLOW_MPS2_UART_INTCLEAR = 0x2u;
-  TINYFLOW_MPS2_NVIC_ISER0 = 1u << TINYFLOW_MPS2_UART_RX_IRQ;
+  TINYFLOW_MPS2_NVIC_ENABLE(TINYFLOW_MPS2_UART_RX_IRQ);
   TINYFLOW_MPS2_TIMER_CTRL = 0u;
   TINYFLOW_MPS2_TIMER_RELOAD = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_VALUE = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_CTRL = 0x1u; /* enable, PCLK, no interrupt */
+  TINYFLOW_MPS2_TIMER1_CTRL = 0u;
+  TINYFLOW_MPS2_NVIC_ENABLE(TINYFLOW_MPS2_TIMER1_IRQ);
   return 0;
+}
+
+void tinyflow_mps2_timer1_irq(void) {
+  /* Only there to end WFI; hal_idle reads the clock once awake. */
+  TINYFLOW_MPS2_TIMER1_INTCLEAR = 0x1u;
 }
 
 void tinyflow_mps2_uart_rx_irq(void) {
@@ -74,6 +89,8 @@ uint32_t tinyflow_hal_ticks(void) {
   return 0xFFFFFFFFu - TINYFLOW_MPS2_TIMER_VALUE;
 }
 
+uint64_t tinyflow_hal_ticks64(void) { return tinyflow_clock_extend(&s_clock, tinyflow_hal_ticks()); }
+
 uint32_t tinyflow_hal_ticks_per_second(void) {
   return (uint32_t)TINYFLOW_MPS2_TICKS_PER_SECOND;
 }
@@ -85,4 +102,15 @@ uint32_t tinyflow_hal_stack_high_water(void) {
 /* Written by the launcher (tinyflow/targets/sim_qemu.py) into no-init RAM before each boot. */
 uint32_t tinyflow_hal_boot_count(void) { return tinyflow_mps2_boot_count; }
 
-void tinyflow_hal_idle(void) { tinyflow_mps2_wait_for_input(); }
+void tinyflow_hal_idle(void) {
+  (void)tinyflow_hal_ticks64();
+  /* Timer1 interrupts only while asleep, so no interrupt lands inside an inference and
+   * instruction counts stay deterministic. */
+  TINYFLOW_MPS2_TIMER1_RELOAD = IDLE_WAKE_TICKS;
+  TINYFLOW_MPS2_TIMER1_VALUE = IDLE_WAKE_TICKS;
+  TINYFLOW_MPS2_TIMER1_CTRL = 0x9u; /* enable, interrupt */
+  tinyflow_mps2_wait_for_input();
+  TINYFLOW_MPS2_TIMER1_CTRL = 0u;
+  TINYFLOW_MPS2_TIMER1_INTCLEAR = 0x1u;
+  (void)tinyflow_hal_ticks64();
+}

@@ -6,7 +6,15 @@
 #include "mps2.h"
 
 #define STACK_PAINT 0xA5A5A5A5u
-#define NUM_IRQS 32
+/* mps2-an385/an386/an500 use IRQs 0-31; the TrustZone images' UARTs sit above 31 (arm_targets.py). */
+#ifndef TINYFLOW_MPS2_NUM_IRQS
+#define TINYFLOW_MPS2_NUM_IRQS 32
+#endif
+#define NUM_IRQS TINYFLOW_MPS2_NUM_IRQS
+#define IRQ(n)                                                \
+  ((n) == TINYFLOW_MPS2_UART_RX_IRQ  ? tinyflow_mps2_uart_rx_irq \
+   : (n) == TINYFLOW_MPS2_TIMER1_IRQ ? tinyflow_mps2_timer1_irq  \
+                                     : tinyflow_mps2_default_handler)
 
 /* Symbols from the generated linker script (link.ld.in). */
 extern uint32_t __data_load__, __data_start__, __data_end__, __bss_start__, __bss_end__;
@@ -17,7 +25,7 @@ void tinyflow_mps2_reset(void);
 void tinyflow_mps2_hardfault(void);
 void tinyflow_mps2_default_handler(void);
 
-/* Boots so far, written by the host launcher before reset (sim_qemu.py: -device loader). */
+/* Boots so far, written by the host launcher before reset (targets/machines/qemu.py: -device loader). */
 __attribute__((section(".noinit"), used)) volatile uint32_t tinyflow_mps2_boot_count;
 
 typedef void (*vector_t)(void);
@@ -36,7 +44,15 @@ __attribute__((section(".isr_vector"), used)) static const vector_t vectors[16 +
     0,
     tinyflow_mps2_default_handler, /* PendSV */
     tinyflow_mps2_default_handler, /* SysTick (unused: Timer0 gives 32-bit ticks) */
-    tinyflow_mps2_uart_rx_irq,     /* IRQ 0: UART0 RX */
+    /* UART0 RX and Timer1 (the idle wake-up, see hal.c) where this image wires them. */
+    IRQ(0), IRQ(1), IRQ(2), IRQ(3), IRQ(4), IRQ(5), IRQ(6), IRQ(7),
+    IRQ(8), IRQ(9), IRQ(10), IRQ(11), IRQ(12), IRQ(13), IRQ(14), IRQ(15),
+    IRQ(16), IRQ(17), IRQ(18), IRQ(19), IRQ(20), IRQ(21), IRQ(22), IRQ(23),
+    IRQ(24), IRQ(25), IRQ(26), IRQ(27), IRQ(28), IRQ(29), IRQ(30), IRQ(31),
+#if NUM_IRQS > 32
+    IRQ(32), IRQ(33), IRQ(34), IRQ(35), IRQ(36), IRQ(37), IRQ(38), IRQ(39),
+    IRQ(40), IRQ(41), IRQ(42), IRQ(43), IRQ(44), IRQ(45), IRQ(46), IRQ(47),
+#endif
 };
 
 static void paint_stack(void) {
@@ -58,8 +74,10 @@ void tinyflow_mps2_reset(void) {
     *dst = 0;
   }
   paint_stack();
-  /* Full access to CP10/CP11: the build uses -mfloat-abi=hard. */
+#if defined(__ARM_FP)
+  /* Full access to CP10/CP11: the build uses -mfloat-abi=hard (Cortex-M3 builds have no FPU). */
   TINYFLOW_MPS2_SCB_CPACR |= (0xFu << 20);
+#endif
   __asm__ volatile("dsb\n\tisb" ::: "memory");
   int code = main();
   tinyflow_mps2_semihost_exit((uint32_t)code);

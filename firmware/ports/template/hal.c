@@ -4,6 +4,7 @@
  *
  * The contract is firmware/include/tinyflow/hal.h. Only the three functions below are
  * required; tinyflow_hal_init, tinyflow_hal_ticks_per_second (default 1000000),
+ * tinyflow_hal_ticks64 (default: tinyflow_hal_ticks extended in software),
  * tinyflow_hal_stack_high_water (default 0), tinyflow_hal_boot_count (default 0) and
  * tinyflow_hal_idle (default: return at once) have weak defaults in firmware/src/hal_defaults.c.
  * To override one, define it in this file (next to tinyflow_hal_read): a file in a static
@@ -40,3 +41,9 @@ int tinyflow_hal_write(const uint8_t *buf, size_t len) {
 uint32_t tinyflow_hal_ticks(void) {
   return ++s_fake_ticks; /* TODO: counts calls, not time */
 }
+
+/* Optional: tinyflow_hal_ticks64(), the same ticks in 64 bits (MLPerf Tiny timestamps). The
+ * default extends tinyflow_hal_ticks() in software and is exact while something reads it at
+ * least once per wrap of your counter (the EEMBC core does after every inference; read it in
+ * tinyflow_hal_idle() too if the device may sleep longer than a wrap). If you have a 64-bit
+ * source (a chained timer, an RTOS tick count), return it from a tinyflow_hal_ticks64() here. */

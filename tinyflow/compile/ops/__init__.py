@@ -3,8 +3,6 @@
 A lowering is a function `lower(op, ctx) -> Lowered`, registered by listing it in a module-level
 `LOWERINGS = {"OP_NAME": lower}` dict of any module in this package (modules are discovered, so
 adding an op never edits this file). A name registered by two modules is an error at import time.
-A module may also define `FALLBACK_LOWERINGS`, used only for names no module's LOWERINGS has
-(stand-ins until an op's owner lands the real one).
 
 Every lowered op also declares its inputs in a module-level `ARITY = {"OP_NAME": ("input", "filter",
 "bias?")}`: names in order, `?` marks an optional one (absent or -1), `"inputs..."` any number
@@ -81,8 +79,6 @@ def registry() -> dict[str, LowerFn]:
                     raise RuntimeError(f"op {name} is lowered by both {owner[name]} and {module.__name__}")
                 found[name], owner[name] = fn, module.__name__
         for module in modules:
-            for name, fn in getattr(module, "FALLBACK_LOWERINGS", {}).items():
-                found.setdefault(name, fn)
             _ARITY.update(getattr(module, "ARITY", {}))
         missing = sorted(set(found) - set(_ARITY))
         if missing:

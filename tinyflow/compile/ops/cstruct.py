@@ -2,7 +2,7 @@
 
 Each kernel header in firmware/include/tinyflow/kernels/ declares a `tinyflow_*_t` struct; the
 matching CStruct here lists its fields in declaration order. Code generation renders designated
-initializers (`{.left_shift = 20, ...}`), tests build the same layout with ctypes, so a field
+initializers (`{.left_shift = 20, ...}`, through tinyflow.compile.cemit), tests build the same layout with ctypes, so a field
 out of order fails the kernel tests rather than miscompiling a model.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+
+from tinyflow.compile.cemit import struct_literal
 
 _CTYPES = {"int32_t": ctypes.c_int32, "int8_t": ctypes.c_int8, "uint8_t": ctypes.c_uint8, "float": ctypes.c_float}
 
@@ -23,16 +25,7 @@ class CStruct:
 
     def initializer(self, params: dict) -> str:
         """C99 designated initializer of `params` (every field required)."""
-        parts = []
-        for field, ctype, count in self.fields:
-            value = params[field]
-            if count:
-                if len(value) != count:
-                    raise ValueError(f"{self.name}.{field} needs {count} values, got {len(value)}")
-                parts.append(f".{field} = {{{', '.join(_literal(ctype, v) for v in value)}}}")
-            else:
-                parts.append(f".{field} = {_literal(ctype, value)}")
-        return "{" + ", ".join(parts) + "}"
+        return struct_literal(self.name, self.fields, params)
 
     def ctypes_type(self) -> type:
         """A ctypes.Structure with the same layout."""
@@ -49,15 +42,6 @@ class CStruct:
             else:
                 setattr(obj, field, params[field])
         return obj
-
-
-def _literal(ctype: str, value) -> str:
-    if ctype == "float":
-        return float(value).hex() + "f" if float(value) == float(value) else "0.0f"
-    v = int(value)
-    if ctype == "int32_t" and v == -(2**31):
-        return "INT32_MIN"
-    return str(v)
 
 
 def _i32(*names: str) -> tuple:

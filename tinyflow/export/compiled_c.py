@@ -1,0 +1,134 @@
+"""The `c` format: an int8 .tflite as standalone C (the compiled runtime) in a self-contained folder.
+
+    from tinyflow.export.compiled_c import write_compiled_c, measure_memory
+    report = write_compiled_c("kws.tflite", "out/")     # CompileReport: files written + MemoryReport
+    measure_memory(model_bytes)                         # MemoryReport with Cortex-M4 flash measured
+
+The folder holds the generated `<name>.c`, the kernels it uses and the headers they include, so
+`cc DIR/*.c DIR/kernels/*.c -IDIR/include` builds it. Kernel files come from
+tinyflow.compile.kernels, as in generated projects: with a board whose core has a kernel variant
+(Cortex-M4 DSP), `kernels/<op>.c` picks the variant or the portable C by the compiler's target.
+Files go through tinyflow.outputs.write_outputs: atomically, recorded in DIR/.tinyflow/manifest.json,
+and never over a file the user wrote or edited unless `force`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tinyflow.compile import CompiledModel, compile_model
+from tinyflow.compile.kernels import project_kernel_files, variant_for
+from tinyflow.compile.report import MemoryReport, memory_report
+
+# Flash is measured on Cortex-M4 with its kernel variant: what nano33ble and sim://qemu-m4 run.
+FLASH_CORE = ("cortex-m4", True)
+
+
+class CompileReport:
+    """What the `c` format (`tinyflow compile`) wrote and the memory it plans."""
+
+    def __init__(self, written: list[Path], memory: MemoryReport):
+        self.written, self.memory = written, memory
+
+    def to_dict(self) -> dict:
+        return {"files": [str(p) for p in self.written], "memory": self.memory.to_dict()}
+
+    def __str__(self) -> str:
+        head = f"wrote {self.written[0]} (+{len(self.written) - 1} kernel and header files)"
+        return head + "\n" + str(self.memory)
+
+
+def measure_memory(model, name: str = "model", tflm_arena_bytes: int | None = None, flash: bool = True) -> MemoryReport:
+    """memory_report with the Cortex-M4 flash measured (when arm-none-eabi-gcc is installed).
+
+    Args:
+        model: .tflite bytes, a path, a TfliteModel or a CompiledModel (used as is).
+        tflm_arena_bytes: TFLM's arena for the same model (tinyflow.runtimes.tflm.measure_arena).
+        flash: cross-compile to measure code and flash (False: both None).
+    """
+    from tinyflow.build.size import measure_flash
+
+    compiled = model if isinstance(model, CompiledModel) else compile_model(model, name=name)
+    size = None
+    if flash:
+        kernels = compiled.kernel_sources(variant_for(*FLASH_CORE))
+        size = measure_flash(compiled.sources, kernels, compiled.name)
+    return memory_report(
+        compiled,
+        name=name,
+        tflm_arena_bytes=tflm_arena_bytes,
+        code_bytes=size.code_bytes if size else None,
+        flash_bytes=size.flash_bytes if size else None,
+    )
+
+
+def write_compiled_c(
+    model,
+    out_dir: str | os.PathLike,
+    *,
+    name: str | None = None,
+    force: bool = False,
+    reference: str = "wheel",
+    board: str | None = None,
+    tflm_arena: bool = True,
+    namespace: bool = False,
+) -> CompileReport:
+    """Compile `model` (a .tflite path or bytes) and write the folder; report its memory.
+
+    Args:
+        reference: whose FULLY_CONNECTED arithmetic to follow (tinyflow.compile.quant.REFERENCES).
+        board: a board id whose core picks the kernel variants (default: the portable kernels).
+        tflm_arena: also measure TFLM's arena for the same model, for the comparison.
+        namespace: name the model.h functions <name>_model_* (in <name>_model.h), so several
+            models link into one program; default tinyflow_model_*, the device loop's contract.
+
+    Raises:
+        ModelError: unreadable model or an op the compiled runtime cannot run. BoardError: unknown
+        board. UsageError: the folder holds the user's files (unless `force`), or a symbolic link.
+    """
+    from tinyflow.outputs import write_outputs
+    from tinyflow.tflite import read_model_file
+
+    data = bytes(model) if isinstance(model, (bytes, bytearray)) else read_model_file(model)
+    name = name or (Path(model).stem if isinstance(model, (str, os.PathLike)) else "model")
+    variant = _board_variant(board)
+    compiled = compile_model(data, name=name, reference=reference, namespace=namespace)
+    written = write_outputs(bundle_files(compiled, variant), out_dir, force=force, exclusive=True)
+    arena = None
+    if tflm_arena:
+        from tinyflow.runtimes.tflm import measure_arena
+
+        arena = measure_arena(data).arena_bytes
+    return CompileReport(written, measure_memory(compiled, name=name, tflm_arena_bytes=arena))
+
+
+def _board_variant(board: str | None) -> str | None:
+    if board is None:
+        return None
+    from tinyflow.boards import load_board
+
+    b = load_board(board)
+    return variant_for(b.core, b.dsp)
+
+
+def bundle_files(compiled: CompiledModel, variant: str | None = None) -> dict[str, bytes]:
+    """{relative path: bytes} of the whole folder, the generated model source first (pure apart
+    from reading firmware/)."""
+    from tinyflow.resources import firmware_dir
+
+    files = {fname: text.encode() for fname, text in compiled.sources.items()}
+    for rel, item in project_kernel_files(list(compiled.kernels), variant).items():
+        files[f"kernels/{rel}"] = item.read_bytes() if isinstance(item, Path) else item.encode()
+    include = firmware_dir() / "include"
+    for header in sorted((include / "tinyflow").rglob("*.h")):
+        if header.parent.name == "kernels" and header.stem not in _headers_needed(compiled):
+            continue
+        files[f"include/{header.relative_to(include).as_posix()}"] = header.read_bytes()
+    return files
+
+
+def _headers_needed(compiled: CompiledModel) -> set[str]:
+    # Kernel headers include common.h, shape.h and fixedpoint.h; shipping those three always is
+    # simpler than parsing includes.
+    return set(compiled.kernels) | {"common", "shape", "fixedpoint"}

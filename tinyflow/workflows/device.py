@@ -1,0 +1,133 @@
+"""Open a device for a model: compile it, pick the kernels, build the firmware, open the target.
+
+The composition the layers below do not do themselves: tinyflow.compile turns the model into C,
+tinyflow.compile.kernels picks each kernel's source for the machine's core, tinyflow.build
+builds the firmware, and tinyflow.targets runs it. Real ports and sim://tflm need no build.
+
+    port = open_device("sim://qemu-m4?board=nano33ble", model=model_bytes)
+"""
+
+from __future__ import annotations
+
+from tinyflow import targets
+from tinyflow.build.firmware import Firmware, FirmwareOptions
+from tinyflow.errors import UsageError
+from tinyflow.targets.device import model_bytes
+from tinyflow.targets.sim import flag, machine
+
+
+def open_device(url: str, *, model=None, board=None, timeout: float = 2.0, baud: int = targets.DEFAULT_BAUD):
+    """Open `url` for `model` (bytes or path) and return a pyserial-like port.
+
+    sim://host and sim://qemu-m4 get their firmware built first (cached by content); every other
+    URL opens as tinyflow.targets.open_target opens it. Options are checked before any build.
+
+    Raises:
+        UsageError: a bad URL or option, or a simulator that needs a model and got none.
+        ModelError, BoardError, ToolchainError: from compiling, fitting or building the firmware.
+    """
+    firmware = None
+    if url and url.startswith("sim:"):
+        name, params = targets.parse_sim_url(url)
+        firmware = build_for(name, params, model, board if board is not None else params.get("board"))
+    # Through the module: tests replace targets.open_target to prove a device was never opened.
+    return targets.open_target(url, model=model, firmware=firmware, board=board, timeout=timeout, baud=baud)
+
+
+def build_for(name: str, params: dict[str, str], model, board) -> Firmware | None:
+    """The firmware simulator `name` runs for `model` with the URL's options; None when it runs
+    the model itself (sim://tflm)."""
+    if name == "host":
+        return build_host_firmware(model, host_options(params), board=board)
+    spec = getattr(machine(name), "MACHINE", None)
+    if spec is None:
+        return None
+    if model is None:
+        raise UsageError(f"sim://{name} needs a model to build its firmware", "Pass the model file (MODEL argument).")
+    return build_qemu_firmware(
+        model,
+        board or spec.default_board,
+        dsp=params.get("kernels", "dsp") != "portable",
+        machine_name=name,
+        options=protocol_options(params, FirmwareOptions()),
+    )
+
+
+def protocol_options(params: dict[str, str], options: FirmwareOptions) -> FirmwareOptions:
+    """`options` with the URL's ?protocol= and ?benchmark= applied (checked together)."""
+    options.eembc = params.get("protocol") == "eembc"
+    options.benchmark = params.get("benchmark")
+    if options.benchmark and not options.eembc:
+        raise UsageError(
+            f"?benchmark={options.benchmark} applies to the MLPerf Tiny protocol only",
+            f"Add protocol=eembc: ?protocol=eembc&benchmark={options.benchmark}.",
+        )
+    return options
+
+
+def host_options(params: dict[str, str]) -> FirmwareOptions:
+    """The build options of a checked sim://host query."""
+    options = FirmwareOptions(
+        sanitize=flag(params, "sanitize"),
+        fake=flag(params, "fake"),
+        rx_bytes=int(params["rx"]) if "rx" in params else None,
+    )
+    return protocol_options(params, options)
+
+
+def build_host_firmware(model, options: FirmwareOptions, *, board=None) -> Firmware:
+    """The host executable for `model` (or the fake model with options.fake)."""
+    from tinyflow.build.firmware import build_host
+
+    board_id = getattr(board, "id", board)
+    if options.fake:
+        return build_host(None, options, board_id=board_id)
+    if model is None:
+        raise UsageError(
+            "sim://host needs a model to build its firmware", "Pass the model file, or use sim://host?fake=1."
+        )
+    from tinyflow.compile import compile_model
+
+    # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
+    compiled = compile_model(model_bytes(model), name="model", preserve_inputs=options.eembc)
+    return build_host(compiled, options, board_id=board_id)
+
+
+def build_qemu_firmware(
+    model, board, *, name: str = "model", dsp: bool = True, machine_name: str = "qemu-m4", options=None
+):
+    """Cross-build the firmware for `model` on `board`, for an emulated machine.
+
+    Args:
+        board: a board id, Board, or tinyflow.build.firmware.BoardBudget (taken as it is).
+        dsp: the core's DSP kernel variants (bit-identical outputs); False builds the portable
+            kernels (the bench compares both).
+        options: a FirmwareOptions for the protocol (?protocol=eembc&benchmark=); default tinyflow frames.
+    Returns:
+        tinyflow.build.firmware.Firmware (ELF path, memory figures, board id).
+    Raises:
+        BoardError: a board of another core, or a firmware that does not fit it (with the numbers).
+        ModelError: the compiled runtime cannot compile the model.
+    """
+    from tinyflow.build.firmware import BoardBudget, board_budget, build_mps2
+    from tinyflow.compile import compile_model
+    from tinyflow.compile.kernels import kernel_sources, variant_for
+
+    data = model_bytes(model)
+    spec = machine(machine_name).MACHINE
+    budget = board_budget(board if isinstance(board, BoardBudget) else spec.check_board(board))
+    eembc = options is not None and options.eembc
+    # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
+    compiled = compile_model(data, name=name, preserve_inputs=eembc)
+    # The machine's core picks the kernels, as it does for a generated project for the board.
+    kernels = kernel_sources(list(compiled.kernels), variant_for(spec.core, dsp))
+    return build_mps2(
+        compiled,
+        budget,
+        kernels=kernels,
+        ticks_per_second=spec.ticks_per_second_for(budget.clock_hz),
+        name=name,
+        label=("" if dsp else "-portable") + (f"-eembc-{options.benchmark or 'generic'}" if eembc else ""),
+        options=options,
+        target=spec.qemu_machine,
+    )
