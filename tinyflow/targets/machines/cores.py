@@ -1,7 +1,7 @@
 """The emulated Cortex-M cores beyond the M4: each QEMU machine with the board it emulates.
 
-A core's machine module (qemu_m0.py ... qemu_m55.py) is one `CoreMachine` entry and a QemuPort
-subclass. Unlike sim://qemu-m4, whose default board is a real one (nano33ble), most of these
+A core's machine module (qemu_m0.py ... qemu_m55.py) is one `CoreMachine` entry; its QemuPort
+and open() come from qemu.machine_api. Unlike sim://qemu-m4, whose default board is a real one (nano33ble), most of these
 cores have no board in boards/*.toml, so each machine carries the QEMU board itself (its FPGA
 clock and memories) as its default board; a catalogue board of the same core (?board=) still
 applies its own clock and budgets, clamped to what the machine has (tinyflow.build.arm).

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -335,3 +336,17 @@ def open_machine(port_cls, url_parts=None, *, firmware=None, board=None, timeout
             cycles_per_instruction=machine.cycles_per_instruction,
         )
     return port_cls(elf, timeout=timeout, emulation=emulation)
+
+
+def machine_api(machine) -> tuple[type[QemuPort], Callable[..., QemuPort]]:
+    """(QemuPort subclass, open) of one emulated machine: what its module exports besides its table
+    entry, so a machine module holds only what differs between machines."""
+    port_cls = type(
+        "QemuPort", (QemuPort,), {"machine": machine, "__doc__": f"A port on the {machine.qemu_machine} emulator."}
+    )
+
+    def open_port(url_parts=None, *, firmware=None, board=None, timeout: float = 2.0, **_ignored) -> QemuPort:
+        """Start the built firmware (a tinyflow.build.firmware.Firmware or an ELF path) on QEMU."""
+        return open_machine(port_cls, url_parts, firmware=firmware, board=board, timeout=timeout)
+
+    return port_cls, open_port

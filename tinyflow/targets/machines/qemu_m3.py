@@ -33,12 +33,4 @@ MACHINE = CoreMachine(
 )
 
 
-class QemuPort(qemu.QemuPort):
-    """A port on the mps2-an385 emulator."""
-
-    machine = MACHINE
-
-
-def open(url_parts=None, *, firmware=None, board=None, timeout: float = 2.0, **_ignored) -> QemuPort:  # noqa: A001
-    """Start the built firmware (a tinyflow.build.firmware.Firmware or an ELF path) on QEMU."""
-    return qemu.open_machine(QemuPort, url_parts, firmware=firmware, board=board, timeout=timeout)
+QemuPort, open = qemu.machine_api(MACHINE)  # noqa: A001 (the machine module's open, as every scheme module has)

@@ -6,7 +6,7 @@ local TCP socket. Tick counts convert exactly to instructions, and to an *estima
 board through a documented cycles-per-instruction factor (see docs/qemu.md).
 
 Another emulated core (qemu-m0, m3, m7, m33, m55) is a module like this one: its QemuMachine
-entry, a QemuPort subclass, open(), and a line in tinyflow.targets.sim.SIMULATORS.
+entry, its QemuPort and open() from qemu.machine_api, and a line in tinyflow.targets.sim.SIMULATORS.
 """
 
 from __future__ import annotations
@@ -44,10 +44,7 @@ estimated_seconds = MACHINE.estimated_seconds
 ticks_per_second_for = MACHINE.ticks_per_second_for
 
 
-class QemuPort(qemu.QemuPort):
-    """A port on the mps2-an386 emulator."""
-
-    machine = MACHINE
+QemuPort, open = qemu.machine_api(MACHINE)  # noqa: A001 (the machine module's open, as every scheme module has)
 
 
 @dataclass
@@ -56,8 +53,3 @@ class Emulation(qemu.Emulation):
 
     ticks_per_instruction: float = TICKS_PER_INSTRUCTION
     cycles_per_instruction: float = CYCLES_PER_INSTRUCTION
-
-
-def open(url_parts=None, *, firmware=None, board=None, timeout: float = 2.0, **_ignored) -> QemuPort:  # noqa: A001
-    """Start the built firmware (a tinyflow.build.firmware.Firmware or an ELF path) on QEMU."""
-    return qemu.open_machine(QemuPort, url_parts, firmware=firmware, board=board, timeout=timeout)
