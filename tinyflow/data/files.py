@@ -182,7 +182,7 @@ def _parse_csv(fh, path: Path, limits: Limits) -> tuple[array, int]:
         for row in reader:
             if not row or not any(c.strip() for c in row):
                 continue
-            if first and not _is_number(row[0]):
+            if first and not is_number(row[0]):
                 first = False
                 continue  # header row
             first = False
@@ -234,7 +234,8 @@ def _bounded_lines(fh, path: Path, limit: int):
         yield line
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """A CSV field that reads as a number (a header row has none)."""
     try:
         float(text)
     except ValueError:

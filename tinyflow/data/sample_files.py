@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinyflow.data.files import is_number
 from tinyflow.errors import DataError
 
 FORMATS = ("wav", "csv", "npy")
@@ -135,7 +136,7 @@ def _decode_csv(raw: bytes, where: str) -> Decoded:
             "Put one channel per column, one time step per line.",
         )
     values, n = array("d"), 0  # 8 B a value (a list of floats takes 32)
-    if all(_is_number(h) for h in header):  # no header: the first line is data
+    if all(is_number(h) for h in header):  # no header: the first line is data
         values.extend(float(v) for v in header)
         header, n = [f"ch{i}" for i in range(len(header))], 1
     for row in rows:
@@ -166,11 +167,3 @@ def _decode_npy(raw: bytes, where: str) -> Decoded:
     if data.ndim == 0:
         data = data.reshape(1)
     return Decoded(data.reshape(len(data), -1) if data.ndim == 1 else data)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
