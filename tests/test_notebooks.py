@@ -25,6 +25,8 @@ def test_01_pipeline_notebook_runs(tf, tmp_path, monkeypatch):
     assert "<- worst" in text and "fits" in text
     assert (tmp_path / "model_int8.tflite").stat().st_size > 1000
     assert (tmp_path / "digits_cnn_model_data.cc").exists()
+    assert "epochs run:" in text and "int8 test accuracy on sim://tflm" in text
+    assert _charts(nb) >= {"Learning curves of tiny_cnn on digits", "Confusion matrix", "Memory timeline"}
 
 
 @pytest.mark.slow
@@ -58,3 +60,57 @@ def test_02_device_notebook_runs(tmp_path, monkeypatch):
     assert "board = nano33ble" in ini and ini in text
     assert (tmp_path / "kws_nano33ble" / "lib" / "tinyflow_model" / "src" / "kws_ref_model.c").exists()
     assert "--target /dev/ttyACM0" in text and "tinyflow firmware flash" in text
+    assert _charts(nb) >= {"Memory timeline", "Time per op"}
+
+
+def _charts(nb) -> set[str]:
+    """Titles of the SVG charts a notebook displayed (charts.py names them in aria-label; pyplot writes each text as an SVG comment)."""
+    import re
+
+    svgs = [
+        o["data"]["image/svg+xml"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/svg+xml" in o.get("data", {})
+    ]
+    titles = {m for svg in svgs for m in re.findall(r"aria-label=[\"']([^\"']+)[\"']", svg)}
+    titles |= {m.strip() for svg in svgs for m in re.findall(r"<!-- ([^<>]+?) -->", svg)}
+    return titles
+
+
+def _render_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nb_render", ROOT / "notebooks" / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_render_writes_text_outputs_and_each_chart_as_a_linked_svg(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    svg = "<svg xmlns='http://www.w3.org/2000/svg' aria-label='Memory timeline'></svg>"
+    cell = new_code_cell("show()")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="verdict: fits\n"),
+        new_output("display_data", data={"text/plain": "<SVG>", "image/svg+xml": svg}),
+    ]
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), cell])
+    page = _render_module().render_markdown(nbformat.from_dict(nb), "demo", tmp_path)
+    assert "# Title" in page and "```python\nshow()\n```" in page and "```text\nverdict: fits\n```" in page
+    assert "![chart 1](demo-1.svg)" in page and "<SVG>" not in page
+    assert (tmp_path / "demo-1.svg").read_text() == svg
+
+
+def test_docs_link_a_rendered_copy_of_every_notebook_with_its_charts():
+    import re
+
+    index = (ROOT / "docs" / "notebooks.md").read_text()
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert f"(notebooks/{nb.stem}.md)" in index, nb.stem
+        page = ROOT / "docs" / "notebooks" / f"{nb.stem}.md"
+        charts = re.findall(r"!\[chart \d+\]\(([^)]+)\)", page.read_text())
+        assert charts and all((page.parent / c).is_file() for c in charts), nb.stem

@@ -308,8 +308,10 @@ def _dataset_cases() -> list[Case]:
 def all_cases() -> list[Case]:
     """Every hostile case, in a stable order."""
     from .corpus_env import env_cases
+    from .corpus_verbs import verb_cases
 
     cases = _model_cases() + _file_name_cases() + _special_file_cases() + _dataset_cases() + env_cases()
+    cases += verb_cases()
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return cases

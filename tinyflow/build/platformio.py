@@ -27,12 +27,24 @@ REACH_TIMEOUT_S = 3.0
 _USAGE = re.compile(r"^(RAM|Flash):\s*\[.*?\]\s*[\d.]+%\s*\(used (\d+) bytes from (\d+) bytes\)", re.M)
 
 
-def pio_command() -> list[str]:
-    """How to run PlatformIO: the `platformio` module of this Python (a tinyflow dependency)."""
+def require_platformio() -> None:
+    """Check that PlatformIO (the optional extra `tinyflow[boards]`) is importable.
+
+    Raises:
+        ToolchainError: it is not installed in this Python.
+    """
     try:
         import platformio  # noqa: F401
     except ImportError:
-        raise ToolchainError("PlatformIO is not installed in this Python", "pip install platformio==6.2.0") from None
+        raise ToolchainError(
+            "PlatformIO is not installed in this Python (firmware build, size, flash and the ini lint need it)",
+            'Install it with: pip install "tinyflow[boards]"',
+        ) from None
+
+
+def pio_command() -> list[str]:
+    """How to run PlatformIO: the `platformio` module of this Python (the extra tinyflow[boards])."""
+    require_platformio()
     return [sys.executable, "-m", "platformio"]
 
 
@@ -46,6 +58,7 @@ def pio_hint(*args) -> str:
 
 def lint_ini(path: str | Path) -> dict:
     """PlatformIO's own ProjectConfig.lint() of a platformio.ini: {"errors": [...], "warnings": [...]}."""
+    require_platformio()
     from platformio.project.config import ProjectConfig
 
     key = str(path)
@@ -72,7 +85,9 @@ def project_env(project: str | Path, env: str | None = None) -> EnvSpec:
 
     Raises:
         UsageError: not a PlatformIO project, or no such env.
+        ToolchainError: PlatformIO is not installed.
     """
+    require_platformio()
     from platformio.project.config import ProjectConfig
 
     ini = Path(project) / "platformio.ini"

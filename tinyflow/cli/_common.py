@@ -78,3 +78,70 @@ def rendering(progress: bool = True):
 
     with open_renderer(sys.stderr, progress and not quiet()) as renderer, subscribe(renderer):
         yield
+
+
+# Where eval and demo run a model when no --target is given (and profile too): the TFLM reference
+# runtime, the one target that needs no C compiler, ARM toolchain or board, so the first command
+# a newcomer types works on any machine. `--target sim://host` runs the compiled firmware instead.
+DEFAULT_TARGET = "sim://tflm"
+
+
+class AliasedOption(click.Option):
+    """An option whose old spellings (`--out`, `--data`) still parse but are not shown in help.
+
+    One spelling per concept across verbs (`--output/-o`, `--dataset/-d`); scripts written for the
+    old names keep working for a release. Pass the old names in `hidden_aliases`.
+    """
+
+    def __init__(self, param_decls, hidden_aliases=(), **kwargs):
+        super().__init__([*param_decls, *hidden_aliases], **kwargs)
+        self.hidden_aliases = tuple(hidden_aliases)
+
+    def get_help_record(self, ctx):
+        shown = [name for name in self.opts if name not in self.hidden_aliases]
+        saved, self.opts = self.opts, shown
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = saved
+
+
+def output_option(dest: str, *, help: str, aliases=("--out",), **kwargs):
+    """`--output/-o` for what a verb writes (a file or a folder); old spellings are hidden aliases."""
+    return click.option("--output", "-o", dest, cls=AliasedOption, hidden_aliases=aliases, help=help, **kwargs)
+
+
+def dataset_option(dest: str = "dataset", *, help: str, aliases=("--data",), **kwargs):
+    """`--dataset/-d` for the data a verb reads; old spellings are hidden aliases."""
+    return click.option("--dataset", "-d", dest, cls=AliasedOption, hidden_aliases=aliases, help=help, **kwargs)
+
+
+def board_option(help: str = "Board id (tinyflow boards list); the same as ?board=ID in a sim:// target URL."):
+    """`--board/-b` for verbs that run on a target; merge it with the URL through target_board()."""
+    return click.option("--board", "-b", default=None, help=help)
+
+
+def target_board(target: str, board: str | None) -> tuple[str, str | None]:
+    """The target URL and board once `--board` and the URL's `?board=` are reconciled.
+
+    The same board in both is fine; two different boards is a usage error (the simulators would
+    otherwise quietly pick one). A board given only with --board is written into a sim:// URL, so
+    every layer below sees one board. Returns (target, board or None).
+
+    Raises:
+        UsageError: the two boards differ (one `Error:` line, exit 2).
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    from tinyflow.errors import UsageError
+
+    parts = urlsplit(target)
+    in_url = parse_qs(parts.query).get("board", [None])[-1] if parts.scheme == "sim" else None
+    if board and in_url and board != in_url:
+        raise UsageError(
+            f"--board {board} contradicts ?board={in_url} in --target {target}",
+            "Give the board once, or the same board in both.",
+        )
+    if board and parts.scheme == "sim" and not in_url:
+        target = f"{target}{'&' if parts.query else '?'}board={board}"
+    return target, board or in_url

@@ -32,7 +32,9 @@ def walk(command: click.Command, path: str) -> Iterator[tuple[str, click.Command
 
 def _option(param: click.Option) -> str:
     # long names first (the spelling the docs use), then the short ones; `--flag/--no-flag` pairs too
-    names = sorted(param.opts, key=lambda n: (not n.startswith("--"), n))
+    # old spellings kept as hidden aliases (cli/_common.py AliasedOption) are not documented
+    hidden = getattr(param, "hidden_aliases", ())
+    names = sorted((n for n in param.opts if n not in hidden), key=lambda n: (not n.startswith("--"), n))
     names += [n for n in param.secondary_opts if n not in names]
     return "`" + "/".join(names) + "`"
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import emit
+from tinyflow.cli._common import emit, output_option
 
 
 @click.command("compile")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--out",
-    "-o",
+@output_option(
     "out_dir",
     required=True,
     type=click.Path(file_okay=False),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit
+from tinyflow.cli._common import SEED, FiniteFloat, emit, output_option
 
 STORE = click.Path(file_okay=False, path_type=Path)
 
@@ -62,7 +62,7 @@ def check(store, strict, near, as_json):
 
 @data.command("import")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--out", "-o", type=STORE, required=True, help="The store to add to (created if missing).")
+@output_option("out", type=STORE, required=True, help="The store to add to (created if missing).")
 @click.option("--sensor", default="imu", show_default=True, help="Sensor of CSV files (WAV files are audio).")
 @click.option("--rate", type=FiniteFloat(0, 1e7), default=0.0, help="Sample rate of CSV files in Hz (0: unknown).")
 @click.option("--device", default="", help="Device the recordings come from.")
@@ -76,7 +76,7 @@ def import_(sources, out, sensor, rate, device, as_json):
 
 @data.command("segment")
 @click.argument("take", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--out", "-o", type=STORE, required=True, help="The store to add the windows to.")
+@output_option("out", type=STORE, required=True, help="The store to add the windows to.")
 @click.option("--label", required=True, help="Label of every window.")
 @click.option("--seconds", type=FiniteFloat(0.01, 60), default=1.0, show_default=True, help="Window length.")
 @click.option("--overlap", type=FiniteFloat(0, 0.95), default=0.5, show_default=True, help="CSV windows' overlap.")
@@ -107,7 +107,7 @@ def segment(take, out, label, seconds, overlap, threshold_db, rate, sensor, devi
 
 @data.command("synth-kws")
 @click.option("--words", required=True, help="Comma-separated keywords, e.g. yes,no,up,down.")
-@click.option("--out", "-o", type=STORE, required=True, help="The store to write.")
+@output_option("out", type=STORE, required=True, help="The store to write.")
 @click.option(
     "--voices", type=click.IntRange(min=3), default=24, show_default=True, help="Voices (accent+variant), 3 to 84."
 )

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, emit, note, rendering
+from tinyflow.cli._common import DEFAULT_TARGET, SEED, emit, note, output_option, rendering, target_board
 
 
 @click.command("demo")
-@click.option(
-    "--out",
-    "-o",
+@output_option(
+    "out",
     type=click.Path(file_okay=False),
     default="tinyflow-demo",
     show_default=True,
     help="Folder for the models, the int8 .tflite, the C array and report.json.",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds the split, the weights and the shuffling.")
 @click.option("--board", "-b", default="nano33ble", show_default=True, help="Board whose flash/RAM budget is checked.")
 @click.option(
     "--epochs", type=click.IntRange(1, 1000), default=40, show_default=True, help="Training epochs (early stopping)."
@@ -24,9 +23,10 @@ from tinyflow.cli._common import SEED, emit, note, rendering
 @click.option(
     "--target",
     "-t",
-    default="sim://host",
+    default=DEFAULT_TARGET,
     show_default=True,
-    help="Simulated board (or device) the int8 model is evaluated on; sim://host falls back to sim://tflm without a C compiler.",
+    help="Simulated board (or device) the int8 model is evaluated on, as in eval; sim://host runs the compiled "
+    "firmware (it falls back to sim://tflm without a C compiler).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the summary.")
 def demo(out, seed, board, epochs, target, as_json):
@@ -34,6 +34,7 @@ def demo(out, seed, board, epochs, target, as_json):
     from tinyflow.workflows.config import DemoConfig
     from tinyflow.workflows.demo import run_demo
 
+    target, _ = target_board(target, board)  # a different ?board= in the URL is a usage error
     config = DemoConfig(out=out, seed=seed, board=board, epochs=epochs, target=target)
     with rendering():
         report = run_demo(config)

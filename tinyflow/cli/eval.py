@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit, note, rendering
+from tinyflow.cli._common import (
+    DEFAULT_TARGET,
+    SEED,
+    FiniteFloat,
+    board_option,
+    dataset_option,
+    emit,
+    note,
+    rendering,
+    target_board,
+)
 
 
 @click.command("eval")
@@ -15,13 +25,12 @@ from tinyflow.cli._common import SEED, FiniteFloat, emit, note, rendering
 @click.option(
     "--target",
     "-t",
-    default="sim://tflm",
+    default=DEFAULT_TARGET,
     show_default=True,
     help="sim://tflm, sim://host, sim://qemu-m4 (?board=ID), a device path or a pyserial URL.",
 )
-@click.option(
-    "--dataset",
-    "-d",
+@board_option("Board id of a simulated target (the same as ?board=ID in --target); a device reports its own.")
+@dataset_option(
     required=True,
     help="digits, sine, gestures, a .npz/.csv file, or random:N (seeded random inputs).",
 )
@@ -85,6 +94,7 @@ def eval_(
     ctx,
     model,
     target,
+    board,
     dataset,
     split,
     limit,
@@ -106,6 +116,7 @@ def eval_(
     from tinyflow.workflows.config import EvalConfig
     from tinyflow.workflows.evaluate import evaluate
 
+    target = _board_target(target, board)
     config = EvalConfig(
         model,
         dataset=dataset,
@@ -141,6 +152,18 @@ def eval_(
         )
 
 
+def _board_target(target: str, board: str | None) -> str:
+    """The target URL with --board merged in; a board for a real device is refused, not ignored."""
+    from tinyflow.errors import UsageError
+
+    if board and not target.startswith("sim://"):
+        raise UsageError(
+            f"--board applies to sim:// targets and {target} is a device, which reports its own board",
+            "Remove --board.",
+        )
+    return target_board(target, board)[0]
+
+
 def resume_hint(ctx: click.Context) -> str:
     """What to type to carry on: this very command with --resume, or how to make a run resumable."""
     params = ctx.params
@@ -156,7 +179,7 @@ def _rebuild(params: dict) -> list[str]:
     and the words come out quoted for the shell whatever the user typed."""
     argv = ["eval", str(params["model"]), "--target", params["target"], "--dataset", params["dataset"]]
     argv += ["--report", str(params["report_dir"])]
-    for name in ("split", "limit", "faults", "baud", "seed", "timeout", "window"):
+    for name in ("board", "split", "limit", "faults", "baud", "seed", "timeout", "window"):
         value = params.get(name)
         if value is not None:
             flag = "--inject-faults" if name == "faults" else f"--{name}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import emit
+from tinyflow.cli._common import emit, output_option
 from tinyflow.export import DEFAULT_FORMAT, FORMATS, Option
 
 
@@ -90,9 +90,7 @@ def registry_command(verb: str, default_format: str | None, doc: str) -> click.C
         click.command(verb, epilog=_EPILOG),
         click.argument("model", type=click.Path(exists=True, dir_okay=False)),
         fmt_opt,
-        click.option(
-            "--out",
-            "-o",
+        output_option(
             "out_dir",
             required=True,
             type=click.Path(file_okay=False),

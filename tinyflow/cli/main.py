@@ -25,6 +25,8 @@ VERBS = {
     "deploy": ("deploy", "deploy", "Package a model: Arduino library, CMake, ESP-IDF, Zephyr, C (--format)."),
     "compile": ("compile", "compile", "Compile an int8 .tflite to standalone C."),
     "boards": ("boards", "boards", "List and show supported boards."),
+    "board": ("board", "board", "Serve this machine's board to others over RFC 2217 (board serve)."),
+    "ci": ("ci", "ci", "Gate a project's CI on a model's budgets (ci init: workflow + pytest file)."),
     "eval": ("eval", "eval_", "Evaluate a model on a target (board or simulator)."),
     "profile": ("profile", "profile", "Per-op timing and memory of a model on a target."),
     "firmware": ("firmware", "firmware", "Generate, build, flash and size firmware projects."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import SEED, note
+from tinyflow.cli._common import SEED, board_option, dataset_option, note, output_option, target_board
 
 BENCHMARK_CHOICE = click.Choice(["kws01", "ic01", "vww01", "ad01"])
 MODEL_ARG = click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -30,8 +30,9 @@ def mlperf():
 @mlperf.command("serve")
 @MODEL_ARG
 @BENCHMARK_OPT
-@click.option("--target", default="sim://host", show_default=True, help="sim://host or sim://qemu-m4[?board=ID].")
-def serve(model, benchmark_id, target):
+@click.option("--target", "-t", default="sim://host", show_default=True, help="sim://host or sim://qemu-m4[?board=ID].")
+@board_option()
+def serve(model, benchmark_id, target, board):
     """Serve MODEL as an EEMBC DUT on a pseudo-terminal until interrupted.
 
     The first line of output is the device path to give the runner.
@@ -41,6 +42,7 @@ def serve(model, benchmark_id, target):
     from tinyflow.errors import LinkError
     from tinyflow.mlperf.serve import serve_dut
 
+    target, _ = target_board(target, board)
     dev = serve_dut(_model_bytes(model), benchmark_id, target)
     # A service manager or a script stops it with SIGTERM (background jobs of a script ignore
     # SIGINT): both end the same way, the simulated DUT closed, exit 0.
@@ -63,13 +65,22 @@ def serve(model, benchmark_id, target):
 @BENCHMARK_OPT
 @click.option(
     "--target",
+    "-t",
     default="sim://host",
     show_default=True,
     help="sim://host, sim://qemu-m4[?board=ID], sim://tflm (reference, accuracy only) or a serial device.",
 )
-@click.option("--mode", type=click.Choice(["accuracy", "performance"]), default="accuracy", show_default=True)
+@board_option()
 @click.option(
-    "--dataset",
+    "--mode",
+    type=click.Choice(["accuracy", "performance"]),
+    default="accuracy",
+    show_default=True,
+    help="accuracy: Top-1 (AUC for AD) over the dataset; performance: median throughput.",
+)
+@dataset_option(
+    "dataset",
+    aliases=(),
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A runner dataset folder (y_labels.csv); default: one made and labelled by the reference kernels.",
 )
@@ -88,13 +99,14 @@ def serve(model, benchmark_id, target):
     help="Also write the records as the runner's results.json.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the records (results.json shape) as JSON.")
-def run(model, benchmark_id, target, mode, dataset, per_class, seed, results_file, as_json):
+def run(model, benchmark_id, target, board, mode, dataset, per_class, seed, results_file, as_json):
     """Run MODEL as an MLPerf Tiny benchmark: Top-1 and AUC, or the median throughput."""
     from tinyflow.escaping import terminal_text
     from tinyflow.mlperf import run_benchmark
     from tinyflow.outputs import atomic_write, check_file_target
     from tinyflow.report import to_json
 
+    target, _ = target_board(target, board)
     if results_file is not None:
         check_file_target(results_file)  # a bad path fails now, not after the run
 
@@ -114,8 +126,7 @@ def run(model, benchmark_id, target, mode, dataset, per_class, seed, results_fil
 @mlperf.command("dataset")
 @MODEL_ARG
 @BENCHMARK_OPT
-@click.option(
-    "--out",
+@output_option(
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
@@ -124,7 +135,7 @@ def run(model, benchmark_id, target, mode, dataset, per_class, seed, results_fil
 @click.option(
     "--per-class", type=click.IntRange(1, 100), default=2, show_default=True, help="Inputs per class (AD: per label)."
 )
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the inputs.")
 def dataset(model, benchmark_id, out_dir, per_class, seed):
     """Write a runner dataset folder of seeded inputs labelled by the TFLM reference kernels."""
     from tinyflow.mlperf import benchmark

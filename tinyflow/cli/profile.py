@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import FiniteFloat, emit, note, rendering
+from tinyflow.cli._common import DEFAULT_TARGET, FiniteFloat, board_option, emit, note, rendering, target_board
 
 
 @click.command("profile")
@@ -12,11 +12,11 @@ from tinyflow.cli._common import FiniteFloat, emit, note, rendering
 @click.option(
     "--target",
     "-t",
-    default="sim://tflm",
+    default=DEFAULT_TARGET,
     show_default=True,
     help="Board port or simulator URL: sim://tflm, sim://host, sim://qemu-m4[?board=ID], /dev/ttyACM0, socket://...",
 )
-@click.option("--board", "-b", default=None, help="Board id whose budgets and clock apply (simulators).")
+@board_option("Board id whose budgets and clock apply (the same as ?board=ID in a sim:// --target).")
 @click.option(
     "--runs",
     default=1,
@@ -44,6 +44,7 @@ def profile(model, target, board, runs, timeout, as_json, report_dir):
     from tinyflow.workflows.config import ProfileConfig
     from tinyflow.workflows.profile import profile_model
 
+    target, board = target_board(target, board)
     config = ProfileConfig(model, target=target, board=board, runs=runs, timeout=timeout)
     with rendering():
         report = profile_model(config)

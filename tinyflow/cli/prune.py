@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit, rendering
+from tinyflow.cli._common import SEED, FiniteFloat, dataset_option, emit, output_option, rendering
 
 
 @click.command("prune")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", "-d", required=True, help="The dataset the model was trained on (same spec as train).")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default="pruned.keras", show_default=True)
+@dataset_option("data", required=True, help="The dataset the model was trained on (same spec as train).")
+@output_option(
+    "out",
+    type=click.Path(dir_okay=False),
+    default="pruned.keras",
+    show_default=True,
+    help="Where to save the pruned model (.keras).",
+)
 @click.option(
     "--ratio",
     type=FiniteFloat(0, 1, max_open=True),

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, emit, note
+from tinyflow.cli._common import SEED, dataset_option, emit, note, output_option
 
 
 @click.command("quantize")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--data", "-d", required=True, help="The dataset: calibration from its train split, metrics on its test split."
+@dataset_option("data", required=True, help="The dataset: calibration from its train split, metrics on its test split.")
+@output_option(
+    "out",
+    type=click.Path(dir_okay=False),
+    default="model_int8.tflite",
+    show_default=True,
+    help="Where to write the int8 model (.tflite).",
 )
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default="model_int8.tflite", show_default=True)
 @click.option(
     "--calibration",
     type=click.IntRange(1, 100_000),

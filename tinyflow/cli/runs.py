@@ -103,7 +103,7 @@ def list_(ctx, limit, as_json):
 
     uri = _store(ctx)
     with guarded(uri, "list runs"):
-        report = list_runs(open_client(uri), limit)
+        report = list_runs(open_client(uri, must_exist=True), limit)
     emit(report, as_json)
 
 
@@ -118,5 +118,5 @@ def compare(ctx, run_ids, as_json):
 
     uri = _store(ctx)
     with guarded(uri, "read runs"):
-        report = compare_runs(open_client(uri), list(run_ids))
+        report = compare_runs(open_client(uri, must_exist=True), list(run_ids))
     emit(report, as_json)

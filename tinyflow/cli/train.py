@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, emit, rendering
+from tinyflow.cli._common import SEED, FiniteFloat, dataset_option, emit, output_option, rendering
 
 MODELS = ["mlp", "tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8", "autoencoder"]
 
 
 @click.command("train")
+@dataset_option("data", required=True, help="digits, sine, gestures, or a .npz (x, y) / .csv (label, features) file.")
 @click.option(
-    "--data", "-d", required=True, help="digits, sine, gestures, or a .npz (x, y) / .csv (label, features) file."
+    "--model",
+    "-m",
+    "model_name",
+    type=click.Choice(MODELS),
+    default="tiny_cnn",
+    show_default=True,
+    help="Architecture from the zoo (docs/pipeline.md).",
 )
-@click.option("--model", "-m", "model_name", type=click.Choice(MODELS), default="tiny_cnn", show_default=True)
-@click.option(
-    "--out",
-    "-o",
+@output_option(
+    "out",
     type=click.Path(dir_okay=False),
     default="model.keras",
     show_default=True,
@@ -29,8 +34,16 @@ MODELS = ["mlp", "tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8", "autoencoder"]
     show_default=True,
     help="Filters/units multiplier (1.0 = the reference architecture).",
 )
-@click.option("--epochs", type=click.IntRange(1, 10_000), default=30, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 65_536), default=32, show_default=True)
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, 10_000),
+    default=30,
+    show_default=True,
+    help="Most epochs (early stopping may stop sooner).",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(1, 65_536), default=32, show_default=True, help="Samples per gradient step."
+)
 @click.option(
     "--lr", type=FiniteFloat(0, 1, min_open=True), default=1e-3, show_default=True, help="Adam learning rate."
 )

@@ -118,8 +118,8 @@ def config_from_dict(data: object) -> FrontendConfig:
     if not isinstance(data, dict):
         raise DataError(f"A front end configuration must be a JSON object, got {type(data).__name__}")
     name = data.get("frontend")
-    if name not in CONFIGS:
-        raise DataError(f"Unknown front end {name!r}", f"Use one of: {', '.join(CONFIGS)}.")
+    if not isinstance(name, str) or name not in CONFIGS:  # a list or object is not hashable
+        raise DataError(f"Unknown front end {name!r:.80}", f"Use one of: {', '.join(CONFIGS)}.")
     if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
         raise DataError(f"Front end configuration version {data.get('version')!r} is not supported")
     cls = CONFIGS[name]
@@ -202,8 +202,9 @@ def read_sidecar(model: str | os.PathLike) -> FrontendConfig | None:
     raw = read_regular(path, "front end configuration", SIDECAR_LIMIT, DataError)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise DataError(f"{path.name} is not valid JSON ({exc})", "Rewrite it or delete it.") from exc
+    # ValueError: json's own errors and ints past Python's 4300-digit conversion limit
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"{path.name} is not valid JSON ({str(exc)[:120]})", "Rewrite it or delete it.") from exc
     return config_from_dict(data)
 
 

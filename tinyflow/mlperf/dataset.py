@@ -27,6 +27,9 @@ from tinyflow.outputs import atomic_write, inside, make_dir
 
 LABELS = "y_labels.csv"
 MAX_FILE_BYTES = 64 << 20  # a dataset file larger than this is not an MLPerf Tiny input
+MAX_TOTAL_BYTES = 1 << 30  # all files of one folder, read together
+MAX_CLASSES = 1000
+MAX_WINDOWS = 10_000  # per file (AD files hold a few hundred)
 CONFIDENCE = 0.9
 AD_WINDOWS = 2  # windows per AD file (the runner averages their scores)
 POOL_SIZE = 1000  # seeded inputs the search starts from
@@ -76,24 +79,70 @@ def read_dataset(folder: Path) -> list[Entry]:
     if not labels.is_file():
         raise DataError(f"{folder} has no {LABELS}", "Make one with `tinyflow mlperf dataset` or use the runner's.")
     text = read_regular(labels, "label file", MAX_FILE_BYTES, DataError).decode("utf-8", errors="replace")
-    entries = []
-    for n, row in enumerate(csv.reader(text.splitlines()), 1):
-        if not row or not row[0].strip():
-            continue
-        try:
-            name, classes, label = row[0].strip(), int(row[1]), int(row[2])
-            size, stride = (int(row[3]), int(row[4])) if len(row) >= 5 else (0, 0)
-        except (IndexError, ValueError):
-            raise DataError(f"{labels} line {n} is not file,classes,class,bytes_to_send,stride", "Fix it.") from None
-        path = (folder / name).resolve()
-        if folder not in path.parents:
-            raise DataError(f"{labels} line {n} names {name!r}, outside {folder}", "List files of the folder only.")
-        entries.append(
-            Entry(name, classes, label, size, stride, read_regular(path, "dataset file", MAX_FILE_BYTES, DataError))
-        )
+    entries, total = [], 0
+    try:
+        for n, row in enumerate(csv.reader(text.splitlines()), 1):
+            if not row or not row[0].strip():
+                continue
+            name, classes, label, size, stride = _parse_row(row, f"{labels} line {n}")
+            path = (folder / name).resolve()
+            if folder not in path.parents:
+                raise DataError(
+                    f"{labels} line {n} names {name[:80]!r}, outside {folder}", "List files of the folder only."
+                )
+            data = read_regular(path, "dataset file", MAX_FILE_BYTES, DataError)
+            total += len(data)
+            if total > MAX_TOTAL_BYTES:
+                raise DataError(f"{folder}'s files exceed {MAX_TOTAL_BYTES >> 20} MiB", "Use a smaller dataset.")
+            entries.append(Entry(name, classes, label, size, stride, data))
+    except csv.Error as exc:  # a field past csv's 128 KiB limit, a NUL
+        raise DataError(f"{labels} is not a readable CSV file ({str(exc)[:100]})", "Fix it.") from None
     if not entries:
         raise DataError(f"{labels} lists no files", "Add one row per input file.")
     return entries
+
+
+def _parse_row(row: list[str], where: str) -> tuple[str, int, int, int, int]:
+    """(file, classes, class, bytes_to_send, stride) of one y_labels.csv row, each checked."""
+    hint = "Fix it: file,classes,class,bytes_to_send,stride, e.g. tst_000.bin,12,3,0,0."
+    try:
+        name, classes, label = row[0].strip(), int(row[1]), int(row[2])
+        size, stride = (int(row[3]), int(row[4])) if len(row) >= 5 else (0, 0)
+    except (IndexError, ValueError):
+        raise DataError(f"{where} is not file,classes,class,bytes_to_send,stride", hint) from None
+    if "\x00" in name or not 1 <= classes <= MAX_CLASSES or not 0 <= label < classes:
+        raise DataError(f"{where} has class {label} of {classes} (or a NUL in its file name)", hint)
+    if not (0 <= size <= MAX_FILE_BYTES and 0 <= stride <= MAX_FILE_BYTES and (size == 0) == (stride == 0)):
+        raise DataError(f"{where} has bytes_to_send {size} and stride {stride}", hint)
+    return name, classes, label, size, stride
+
+
+def check_inputs(entries: list[Entry], input_bytes: int, classes: int | None) -> None:
+    """Refuse windows that are not exactly one model input, and labels the model cannot score.
+
+    Args:
+        input_bytes: the bytes the runner sends per input (the model's input elements x the
+            benchmark's wire element size).
+        classes: the model's number of classes (None: AD, labels 0/1).
+    Raises:
+        DataError: naming the first bad file.
+    """
+    for e in entries:
+        # counted, not built: a 1-byte stride over a 64 MiB file would be 64 M windows
+        size, count = len(e.data), 1
+        if e.bytes_to_send > 0:
+            size, count = e.bytes_to_send, max(0, (len(e.data) - e.bytes_to_send) // e.stride + 1)
+        if not 1 <= count <= MAX_WINDOWS or size != input_bytes:
+            raise DataError(
+                f"{e.file} gives {count} window(s) of {size} bytes; the model takes {input_bytes} bytes",
+                "Use the dataset made for this model and benchmark (tinyflow mlperf dataset).",
+            )
+        limit = 2 if classes is None else classes
+        if (classes is not None and e.classes != classes) or e.label >= limit:
+            raise DataError(
+                f"{e.file} is class {e.label} of {e.classes}; the model has {limit} classes",
+                "Use the dataset made for this model and benchmark.",
+            )
 
 
 def write_dataset(folder: Path, entries: list[Entry]) -> Path:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tinyflow.errors import LinkError, UsageError
+from tinyflow.errors import LinkError, ModelError, UsageError
 from tinyflow.mlperf.benchmarks import MIN_WINDOW_SECONDS, PERFORMANCE_WINDOWS, Benchmark, benchmark, target_url
-from tinyflow.mlperf.dataset import Entry, make_dataset, read_dataset
+from tinyflow.mlperf.dataset import Entry, check_inputs, make_dataset, read_dataset
 from tinyflow.mlperf.scoring import summarize
 
 MODES = ("accuracy", "performance")
@@ -83,7 +83,9 @@ def run_benchmark(
     bench = benchmark(benchmark_id)
     if mode not in MODES:
         raise UsageError(f"Unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}.")
+    _check_target(target, bench, mode)  # before the dataset: making one takes tens of seconds
     entries = read_dataset(dataset) if dataset else make_dataset(model, bench, per_class=per_class, seed=seed)
+    _check_entries(model, bench, entries)
     report = MlperfReport(bench.id, target, mode)
     with _open(model, bench, target, mode, board) as dut:
         report.device = dut.name()
@@ -178,17 +180,40 @@ def _infer_dict(reply) -> dict:
     }
 
 
+def _check_target(target: str, bench: Benchmark, mode: str) -> None:
+    """Refuse a bad sim:// URL, or performance on the reference kernels, before any work."""
+    if target.startswith("sim://tflm") and mode != "accuracy":
+        raise UsageError(
+            "sim://tflm runs the reference kernels in Python: it has no device clock",
+            "Measure performance on sim://host or sim://qemu-m4.",
+        )
+    url = target_url(target, bench)
+    if url.startswith("sim:"):
+        from tinyflow.targets import parse_sim_url
+
+        parse_sim_url(target)  # errors name the URL as the user typed it
+        parse_sim_url(url)
+
+
+def _check_entries(model: bytes, bench: Benchmark, entries: list[Entry]) -> None:
+    """Refuse files the model cannot take (size) or score (class) before any device work."""
+    from tinyflow.tflite import read_model
+
+    m = read_model(model)
+    if len(m.inputs) != 1 or len(m.outputs) < 1:
+        raise ModelError(f"An MLPerf Tiny model has one input, not {len(m.inputs)}", "Check the model file.")
+    spec, out = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
+    elements = math.prod(int(d) for d in spec.shape)
+    classes = None if bench.anomaly else math.prod(int(d) for d in out.shape)
+    check_inputs(entries, elements * (4 if bench.wire == "float32" else 1), classes)
+
+
 class _open:
     """The DUT for a target, closed afterwards: EembcDut over a port, or the Python reference."""
 
     def __init__(self, model: bytes, bench: Benchmark, target: str, mode: str, board: str | None):
         self._port = None
         if target.startswith("sim://tflm"):
-            if mode != "accuracy":
-                raise UsageError(
-                    "sim://tflm runs the reference kernels in Python: it has no device clock",
-                    "Measure performance on sim://host or sim://qemu-m4.",
-                )
             from tinyflow.mlperf.reference import ReferenceDut
 
             self.dut = ReferenceDut(model, bench)

@@ -22,8 +22,12 @@ def open_serial(url: str, *, timeout: float, baud: int = DEFAULT_BAUD):
     # A device path is locked for exclusive use: a second program on the same board is refused
     # with a clear message instead of both silently stealing each other's bytes.
     extra = {} if "://" in url else {"exclusive": True}
+    # pyserial's rfc2217 client refuses a write timeout (NotImplementedError); its socket's own
+    # 5 s timeout bounds its writes instead.
+    if not url.startswith("rfc2217:"):
+        extra["write_timeout"] = max(timeout, 5.0)
     try:
-        return serial.serial_for_url(url, baudrate=baud, timeout=timeout, write_timeout=max(timeout, 5.0), **extra)
+        return serial.serial_for_url(url, baudrate=baud, timeout=timeout, **extra)
     except serial.SerialException as exc:
         raise _link_error(url, exc) from exc
     except (OSError, ValueError) as exc:

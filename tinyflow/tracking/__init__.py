@@ -43,7 +43,8 @@ def track(uri: str, verb: str, params: dict, report: dict) -> str | None:
         return None
     record = build_record(verb, params, report)
     try:
-        client = open_client(uri)  # first: a missing mlflow or a dead server is said at once
+        with guarded(uri, "open the tracking store"):
+            client = open_client(uri)  # first: a missing mlflow or a dead server is said at once
         fit_tags = {}
         if record.register:
             from tinyflow.tracking.fits import board_fits

@@ -15,7 +15,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from tinyflow.errors import TinyflowError, UsageError
+from tinyflow.errors import DataError, TinyflowError, UsageError
 from tinyflow.report import to_json
 from tinyflow.tracking.record import RunRecord
 
@@ -27,15 +27,27 @@ REQUEST_TIMEOUT = "30"  # seconds per MLflow HTTP request (artifacts included)
 MAX_ARTIFACT_BYTES = 200 * 2**20  # a report folder's file or a model larger than this is not uploaded
 INSTALL_HINT = 'Install the tracking extra: pip install "tinyflow[tracking]" (or pip install mlflow), or drop --track.'
 KEPT = "The command's own outputs were written."
+URI_HINT = "Give an http(s)://host:port or sqlite:///FILE URI (--track / $TINYFLOW_TRACKING_URI)."
 
 
-def open_client(uri: str):
+def open_client(uri: str, must_exist: bool = False):
     """An MlflowClient on `uri` (tracking and model registry), after checking a server answers.
 
+    Args:
+        must_exist: refuse a sqlite:/// store whose file does not exist (verbs that only read:
+            MLflow would create an empty database, a file the user did not ask for).
     Raises:
-        UsageError: mlflow is not installed.
+        UsageError: mlflow is not installed, or a URI with control characters or spaces.
+        DataError: must_exist and there is no store file.
         TinyflowError: the tracking server does not answer within CONNECT_TIMEOUT seconds.
     """
+    if not uri or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in uri):
+        raise UsageError(f"Tracking URI {uri[:100]!r} is empty or has spaces or control characters", URI_HINT)
+    if must_exist and uri.startswith("sqlite:///") and not os.path.isfile(uri[len("sqlite:///") :]):
+        raise DataError(
+            f"There is no tracking store at {uri[len('sqlite:///') :][:200]}",
+            "Log a run first (tinyflow --track ...), or give the store's URI with --track.",
+        )
     require_mlflow()
     import logging
 
@@ -77,14 +89,17 @@ def check_server(uri: str, timeout: float = CONNECT_TIMEOUT) -> None:
 def guarded(uri: str, what: str):
     """Turn what MLflow and its HTTP stack raise inside the block into one TinyflowError."""
     require_mlflow()
+    from http.client import HTTPException
+
     from mlflow.exceptions import MlflowException
     from requests import RequestException  # MLflow's HTTP client
+    from sqlalchemy.exc import SQLAlchemyError  # a sqlite:/// store that is not an MLflow database
 
     try:
         yield
-    except (MlflowException, RequestException, OSError) as exc:
+    except (MlflowException, RequestException, SQLAlchemyError, HTTPException, OSError) as exc:
         raise TinyflowError(
-            f"MLflow at {uri} failed to {what} ({type(exc).__name__}: {str(exc)[:300]})",
+            f"MLflow at {uri} failed to {what} ({type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:200]})",
             f"Check the tracking store (--track / ${ENV}) and run the command again.",
         ) from None
 

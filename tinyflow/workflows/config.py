@@ -158,7 +158,9 @@ class DemoConfig:
     board: str = "nano33ble"
     calibration: int = 200
     name: str = "digits_cnn"  # C identifier stem of the exported array
-    target: str = "sim://host"  # where the int8 model is evaluated; sim://host falls back to sim://tflm without cc
+    # Where the int8 model is evaluated: the same default as EvalConfig (works with no compiler);
+    # sim://host runs the compiled firmware and falls back to sim://tflm without cc.
+    target: str = "sim://tflm"
 
     def __post_init__(self):
         _set(self, "out", Path(self.out))
