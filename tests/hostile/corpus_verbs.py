@@ -187,7 +187,14 @@ def _sparse(rel: str, size: int):
 @functools.lru_cache(maxsize=None)
 def _wide_csv(columns: int = 10**7) -> bytes:
     """One CSV line of `columns` numbers (built when a case is set up, not at import)."""
-    return (",".join(str(k % 1000) for k in range(columns)) + "\n").encode()
+    # by repetition: a list of 10^7 strings would take the harness (and so each forked child's
+    # ru_maxrss) past 800 MiB
+    return (b"17," * columns)[:-1] + b"\n"
+
+
+@functools.lru_cache(maxsize=None)
+def _dense_csv() -> bytes:
+    return (b"1," * 33_000_000)[:-1] + b"\n"
 
 
 LIE = _wav(TONE[:2000], declared=0x7FFFFFF0)
@@ -207,6 +214,10 @@ STORES = {
     "wav-rate-0": _good(_row("samples/yes/r0.wav", _wav(TONE, rate=0)), {"samples/yes/r0.wav": _wav(TONE, rate=0)}),
     "csv-10m-columns": _good(
         lambda: f"samples/yes/w.csv,yes,{_sha(_wide_csv())},imu,50,,,train,\n", {"samples/yes/w.csv": _wide_csv}
+    ),
+    # the densest CSV line a store accepts by size (64 MiB): 33 M one-digit columns
+    "csv-33m-columns": _good(
+        lambda: f"samples/yes/d.csv,yes,{_sha(_dense_csv())},imu,50,,,train,\n", {"samples/yes/d.csv": _dense_csv}
     ),
     "npy-pickle": _good(
         _row("samples/yes/p.npy", b"", sha="1" * 64),
@@ -400,6 +411,9 @@ def _recording_cases() -> list[Case]:
         }[name]
         take = ["data", "segment", "{W}/in/take.wav", "-o", STORE_OUT, "--label", "yes"]
         cases.append(Case(f"recording/{name}/segment", take, setup))
+    for name, setup in {"take-wav-1g": _silent_wav(1 << 30), "take-wav-120m": _silent_wav(120 << 20)}.items():
+        argv = ["data", "segment", "{W}/in/take.wav", "-o", STORE_OUT, "--label", "yes"]
+        cases.append(Case(f"recording/{name}/segment", argv, setup, allow_ok=True, timeout=30))
     cases.append(
         Case(
             "recording/take-sparse-2g/segment",
@@ -408,6 +422,19 @@ def _recording_cases() -> list[Case]:
         )
     )
     return cases
+
+
+def _silent_wav(size: int):
+    """A take of `size` bytes of silence (a sparse file: nothing is written but the header)."""
+
+    def setup(work: Path) -> None:
+        header = bytearray(_wav(b"", declared=size - 44))
+        header[4:8] = struct.pack("<I", size - 8)  # the RIFF size too: a consistent file
+        with open(work / "in/take.wav", "wb") as fh:
+            fh.write(header)
+            fh.truncate(size)
+
+    return setup
 
 
 # -- MLPerf runner folders -----------------------------------------------------------------

@@ -25,7 +25,10 @@ from tinyflow.errors import DataError, UsageError
 from tinyflow.inputs import read_regular
 
 FRAME_SECONDS = 0.01
-MAX_TAKE_BYTES = 1 << 30  # an hour of 16 kHz mono is 115 MB
+# Decoding and framing peak at ~10x a WAV file and ~14x a CSV file (8-byte values from 2-byte
+# text), so these keep a take under the 2 GiB the hostile corpus allows.
+MAX_TAKE_BYTES = 128 << 20  # WAV: an hour of 16 kHz mono is 115 MB
+MAX_CSV_TAKE_BYTES = 32 << 20
 
 
 @dataclass
@@ -118,7 +121,7 @@ def segment_take(
     fmt = {".wav": "wav", ".csv": "csv"}.get(take.suffix.lower())
     if fmt is None:
         raise UsageError(f"{take} is not a .wav or .csv recording", "Give a WAV (audio) or CSV (time series) take.")
-    raw = read_regular(take, "Recording", MAX_TAKE_BYTES, DataError)
+    raw = read_regular(take, "Recording", MAX_TAKE_BYTES if fmt == "wav" else MAX_CSV_TAKE_BYTES, DataError)
     got = decode_sample(raw, fmt, str(take))
     if fmt == "wav":
         rate, sensor = got.sample_rate, "audio"
