@@ -23,17 +23,26 @@ PROJECT_COMMAND = "tinyflow firmware generate"
 
 
 # -- the generated-file banner -------------------------------------------------------------------
-def banner_text(source: str, version: str = __version__, command: str = PROJECT_COMMAND) -> str:
+def banner_text(source: str, version: str = __version__, command: str = PROJECT_COMMAND, editable: bool = False) -> str:
     """What the first line of every generated file says: generated, from what, by which version.
-    Raw text: each generator escapes it for its language (generated_banner, ini, py_literal)."""
+    Raw text: each generator escapes it for its language (generated_banner, ini, py_literal).
+    `editable`: a file the user owns after it is written (ci init's tests and workflows)."""
+    if editable:
+        return (
+            f"{GENERATED_MARK} {version} from {source}. Yours to edit: `{command}` keeps your changes unless --force."
+        )
     return f"{GENERATED_MARK} {version} from {source}. Do not edit: `{command}` rewrites it."
 
 
 def generated_banner(
-    source: str, version: str = __version__, comment: str = "/*", command: str = PROJECT_COMMAND
+    source: str,
+    version: str = __version__,
+    comment: str = "/*",
+    command: str = PROJECT_COMMAND,
+    editable: bool = False,
 ) -> str:
     """banner_text() as one comment line: "/*" or "//" (C, C++), "#" or ";" (Python, INI), "<!--" (Markdown)."""
-    text = banner_text(source, version, command)
+    text = banner_text(source, version, command, editable)
     if comment == "/*":
         return f"/* {c_comment(text, limit=None)} */"
     if comment == "//":
