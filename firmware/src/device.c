@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "tinyflow/core.h"
 #include "tinyflow/device.h"
 #include "tinyflow/hal.h"
 #include "tinyflow/model.h"
@@ -42,6 +43,14 @@ static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p
 
 static uint32_t get_u32(const uint8_t *p) { return get_u16(p) | (get_u16(p + 2) << 16); }
 
+int tinyflow_core_write(const uint8_t *buf, size_t len) { return tinyflow_hal_write(buf, len); }
+
+uint32_t tinyflow_core_get_u16(const uint8_t *p) { return get_u16(p); }
+
+uint32_t tinyflow_core_get_u32(const uint8_t *p) { return get_u32(p); }
+
+uint32_t tinyflow_core_boot_count(void) { return s_boot_count; }
+
 static uint32_t to_micros(uint32_t ticks) {
   uint32_t tps = tinyflow_hal_ticks_per_second();
   return tps == 0 ? 0u : (uint32_t)(((uint64_t)ticks * 1000000u) / tps);
@@ -56,6 +65,11 @@ static void send_error(uint16_t seq, uint8_t code, uint8_t req_type, uint16_t ta
   tinyflow_frame_put_u32(&w, detail);
   tinyflow_frame_put_str(&w, msg);
   (void)tinyflow_frame_end(&w);
+}
+
+void tinyflow_core_send_error(uint16_t seq, uint8_t code, uint8_t req_type, uint16_t tag, uint32_t detail,
+                              const char *msg) {
+  send_error(seq, code, req_type, tag, detail, msg);
 }
 
 static void put_spec(tinyflow_frame_writer_t *w, const tinyflow_tensor_spec_t *s) {

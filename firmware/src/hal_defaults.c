@@ -23,3 +23,21 @@ TINYFLOW_WEAK uint32_t tinyflow_hal_stack_high_water(void) { return 0u; }
 TINYFLOW_WEAK uint32_t tinyflow_hal_boot_count(void) { return 0u; }
 
 TINYFLOW_WEAK void tinyflow_hal_idle(void) {}
+
+TINYFLOW_WEAK int tinyflow_hal_sensor_open(uint32_t rate_hz, uint8_t channels, tinyflow_sensor_info_t *info) {
+  (void)rate_hz;
+  (void)channels;
+  (void)info;
+  return TINYFLOW_SENSOR_ENONE;
+}
+
+TINYFLOW_WEAK int tinyflow_hal_sensor_read(int16_t *buf, uint32_t max_frames, uint64_t *ticks64) {
+  (void)buf;
+  (void)max_frames;
+  (void)ticks64;
+  return TINYFLOW_SENSOR_ENOTOPEN;
+}
+
+TINYFLOW_WEAK uint32_t tinyflow_hal_sensor_dropped(void) { return 0u; }
+
+TINYFLOW_WEAK void tinyflow_hal_sensor_close(void) {}

@@ -53,6 +53,50 @@ uint32_t tinyflow_hal_boot_count(void);
  * Must return within a bounded time. Default: returns at once. */
 void tinyflow_hal_idle(void);
 
+
+/* ---- Sensors (optional; docs/protocol.md "Capture", docs/data.md). Defaults: no sensor. ----
+ * A sensor delivers frames: one int16 per channel, interleaved (audio: 1 channel; IMU: ax, ay,
+ * az[, gx, gy, gz]; ADC: one per input). Hosted and emulated ports play a file instead
+ * (a "played sensor", see tinyflow/targets/played.py for the file format). */
+enum {
+  TINYFLOW_SENSOR_NONE = 0,
+  TINYFLOW_SENSOR_AUDIO = 1,
+  TINYFLOW_SENSOR_IMU = 2,
+  TINYFLOW_SENSOR_ADC = 3
+};
+
+enum {
+  TINYFLOW_SENSOR_ENONE = -1,        /* the port has no sensor (or none was given to play) */
+  TINYFLOW_SENSOR_EUNSUPPORTED = -2, /* that rate / channel count is not available */
+  TINYFLOW_SENSOR_EIO = -3,          /* the hardware (or the played file) failed */
+  TINYFLOW_SENSOR_ENDED = -4,        /* a played stream has no more frames */
+  TINYFLOW_SENSOR_ENOTOPEN = -5
+};
+
+typedef struct {
+  uint8_t kind;      /* TINYFLOW_SENSOR_* */
+  uint8_t channels;  /* int16 values per frame */
+  uint32_t rate_hz;  /* frames per second */
+} tinyflow_sensor_info_t;
+
+/* Open (or reopen: the stream restarts) the sensor at `rate_hz` with `channels` channels; 0 for
+ * either means the sensor's own. Fills *info with what was opened. Returns 0 or a negative
+ * TINYFLOW_SENSOR_E*. Default: TINYFLOW_SENSOR_ENONE. */
+int tinyflow_hal_sensor_open(uint32_t rate_hz, uint8_t channels, tinyflow_sensor_info_t *info);
+
+/* Copy up to `max_frames` frames that have already been sampled into buf (max_frames x
+ * channels int16); never blocks. *ticks64 receives the tinyflow_hal_ticks64() time at which
+ * the first returned frame was sampled. Returns the frames copied (0 when none is ready) or a
+ * negative TINYFLOW_SENSOR_E* (ENDED when a played stream is exhausted). Default: ENOTOPEN. */
+int tinyflow_hal_sensor_read(int16_t *buf, uint32_t max_frames, uint64_t *ticks64);
+
+/* Frames the port had to drop since open because nobody read them in time (0 when it cannot
+ * drop: a played file waits for its reader). Default: 0. */
+uint32_t tinyflow_hal_sensor_dropped(void);
+
+/* Stop sampling. Default: nothing. */
+void tinyflow_hal_sensor_close(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,14 @@ enum {
   TINYFLOW_MSG_PROFILE = 0x04,
   TINYFLOW_MSG_STATS = 0x05,
   TINYFLOW_MSG_SYNC = 0x06, /* u32 nonce -> u32 nonce, u32 boot_count: the host's short resync barrier */
+  TINYFLOW_MSG_PIPELINE = 0x07,      /* the front end the firmware runs before the model (pipeline.c) */
+  TINYFLOW_MSG_CAPTURE_START = 0x08, /* open the sensor, start a capture stream (capture.c) */
+  TINYFLOW_MSG_CAPTURE_READ = 0x09,  /* frames from an offset; acknowledges everything before it */
+  TINYFLOW_MSG_CAPTURE_STOP = 0x0A,
+  TINYFLOW_MSG_CLASSIFY_START = 0x0B, /* application mode: sensor -> front end -> model (app.c) */
+  TINYFLOW_MSG_PREDICTIONS = 0x0C,    /* predictions from an index; acknowledges everything before it */
+  TINYFLOW_MSG_CLASSIFY_STOP = 0x0D,
+  TINYFLOW_MSG_MONITOR = 0x0E,        /* running statistics of what the model saw (monitor.c) */
   TINYFLOW_MSG_BOOT = 0x10,
   TINYFLOW_MSG_ERROR = 0x7F
 };
@@ -38,7 +46,9 @@ enum {
   TINYFLOW_ERR_BAD_OFFSET = 6,
   TINYFLOW_ERR_NOT_STAGED = 7,
   TINYFLOW_ERR_MODEL_FAILED = 8,
-  TINYFLOW_ERR_NOT_READY = 9
+  TINYFLOW_ERR_NOT_READY = 9,
+  TINYFLOW_ERR_NO_SENSOR = 10,  /* detail = -TINYFLOW_SENSOR_E* from tinyflow_hal_sensor_open/read */
+  TINYFLOW_ERR_NOT_RUNNING = 11 /* CAPTURE_READ / PREDICTIONS without a started stream */
 };
 
 /* CRC-32/IEEE (zlib.crc32): start with crc = 0, feed pieces, the result is the CRC. */
