@@ -32,8 +32,10 @@ SECTIONS = {
     "qemu": ("Instructions per inference on sim://qemu-m4 (Cortex-M4F, mps2-an386)", "bench.qemu"),
     "cores": ("Instructions per inference on every emulated Cortex-M core (sim://qemu-m0 ... -m55)", "bench.cores"),
     "frontends": ("Feature front ends: instructions per second of signal on sim://qemu-m4", "bench.frontends"),
+    "monitor": ("Monitor mode: instructions per inference on sim://qemu-m4", "bench.monitor"),
     "link": ("Link efficiency", "bench.link"),
     "overhead": ("Host overhead per sample", "bench.overhead"),
+    "qat": ("Quantization-aware training vs post-training quantization; distillation", "bench.qat"),
     "demo": ("`tinyflow demo` end to end", None),
     "eval_host": ("Evaluation throughput on sim://host", None),
 }

@@ -52,7 +52,13 @@ ALLOWED = {
     "tracking": FORMATS | MIDDLE | {"inspection"},
     # CI gates (pytest plugin, budget assertions, ci init files, the RFC 2217 board server): as a workflow.
     "testing": FORMATS | MIDDLE | {"inspection", "workflows"},
-    "cli": FORMATS | MIDDLE | {"inspection", "workflows", "mlperf", "tracking", "testing"},
+    # Field monitoring (device statistics, drift, `tinyflow monitor`): opens devices as workflows do,
+    # renders its page with the reports' template, logs through tracking.
+    "monitor": FORMATS | MIDDLE | {"workflows", "tracking"},
+    # Search (`tinyflow sweep`; Optuna and Ray imported lazily, only here): trials compose model/ and
+    # the workflows (evaluate, profile) and inspection's fit; every trial is logged through tracking.
+    "search": FORMATS | MIDDLE | {"inspection", "workflows", "tracking"},
+    "cli": FORMATS | MIDDLE | {"inspection", "workflows", "mlperf", "tracking", "testing", "monitor", "search"},
 }
 # Sibling imports still to be turned into data exchanged by a workflow (docs/architecture.md):
 # none left; a new one needs a reason here, and the test below fails once it is gone.

@@ -63,6 +63,24 @@ def test_02_device_notebook_runs(tmp_path, monkeypatch):
     assert _charts(nb) >= {"Memory timeline", "Time per op"}
 
 
+@pytest.mark.tf
+@pytest.mark.slow
+def test_03_sweep_notebook_runs(tf, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("TINYFLOW_NB_QUICK", "1")
+    monkeypatch.setenv("TINYFLOW_NB_OUT", str(tmp_path))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    nb = nbformat.read(ROOT / "notebooks" / "03_sweep.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "Sweep of 6 trials on serial (this process): 6 completed, 0 failed" in text
+    assert "trials on the front" in text and "Pareto front (" in text
+    assert (tmp_path / "sweep" / "pareto.html").is_file() and (tmp_path / "sweep" / "study.journal").is_file()
+    assert _charts(nb) >= {"accuracy vs ram", "accuracy vs latency"}
+
+
 def _charts(nb) -> set[str]:
     """Titles of the SVG charts a notebook displayed (charts.py names them in aria-label; pyplot writes each text as an SVG comment)."""
     import re

@@ -246,8 +246,17 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
     else:
         report.aot_memory = _aot_memory(m.data, measure_tflm=bool(arena))
     if b is not None:
-        report.fit = _fit(report, b)
+        report.fit = _fit(report, b, _frontend_footprint(model, m))
     return report
+
+
+def _frontend_footprint(model, m):
+    """The sidecar's front end (firmware generate links it, so the fit counts it), or None."""
+    from tinyflow.export.frontend_tables import frontend_footprint
+    from tinyflow.frontends import read_sidecar
+
+    config = read_sidecar(model) if isinstance(model, (str, Path)) else None
+    return frontend_footprint(config, m.tensors[m.inputs[0]])
 
 
 def _aot_memory(data: bytes, measure_tflm: bool = True) -> dict:
@@ -261,11 +270,12 @@ def _aot_memory(data: bytes, measure_tflm: bool = True) -> dict:
     return {**d, "ram_bytes": d["activation_bytes"]}
 
 
-def _fit(report: InspectReport, board) -> FitReport:
+def _fit(report: InspectReport, board, frontend=None) -> FitReport:
     """The board fit through boards.fit_model, with the figures firmware generate uses, so the
     verdict here is the one `firmware generate` acts on (tflm: measured arena + margin; aot: the
     compiled weights and planned activations; the board's runtime estimate adds kernels and core)."""
     ram = int(report.ram_for_runtime)  # inspect_model measured it: --board needs the arena
     if report.runtime == "tflm":
-        return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=ram)
-    return fit_model(board, "aot", model_flash=int(report.aot_memory["weights_bytes"]), ram=ram, flash_label="weights")
+        return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=ram, frontend=frontend)
+    weights = int(report.aot_memory["weights_bytes"])
+    return fit_model(board, "aot", model_flash=weights, ram=ram, flash_label="weights", frontend=frontend)

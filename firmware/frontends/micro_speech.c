@@ -146,8 +146,8 @@ static uint16_t finish_channel(tinyflow_micro_speech_t* fe, unsigned c, uint32_t
   return (uint16_t)(signal < 0xFFFFu ? signal : 0xFFFFu);
 }
 
-int tinyflow_micro_speech_frame(tinyflow_micro_speech_t* fe, const int16_t* samples, uint16_t* out) {
-  if (fe == 0 || fe->plan == 0 || samples == 0 || out == 0) {
+int tinyflow_micro_speech_energy(const tinyflow_micro_speech_t* fe, const int16_t* samples, uint32_t* energy) {
+  if (fe == 0 || fe->plan == 0 || samples == 0 || energy == 0) {
     return TINYFLOW_FRONTEND_EINVAL;
   }
   const tinyflow_micro_speech_plan_t* p = fe->plan;
@@ -158,9 +158,25 @@ int tinyflow_micro_speech_frame(tinyflow_micro_speech_t* fe, const int16_t* samp
   }
   filterbank(p);
   for (unsigned c = 0; c < p->num_channels; ++c) {
-    out[c] = finish_channel(fe, c, tinyflow_fixed_sqrt64(s_work[c + 1]) >> shift);
+    energy[c] = tinyflow_fixed_sqrt64(s_work[c + 1]) >> shift;
   }
   return TINYFLOW_FRONTEND_OK;
+}
+
+int tinyflow_micro_speech_finish(tinyflow_micro_speech_t* fe, const uint32_t* energy, uint16_t* out) {
+  if (fe == 0 || fe->plan == 0 || energy == 0 || out == 0) {
+    return TINYFLOW_FRONTEND_EINVAL;
+  }
+  for (unsigned c = 0; c < fe->plan->num_channels; ++c) {
+    out[c] = finish_channel(fe, c, energy[c]);
+  }
+  return TINYFLOW_FRONTEND_OK;
+}
+
+int tinyflow_micro_speech_frame(tinyflow_micro_speech_t* fe, const int16_t* samples, uint16_t* out) {
+  static uint32_t energy[TINYFLOW_FRONTEND_MAX_CHANNELS];
+  const int status = tinyflow_micro_speech_energy(fe, samples, energy);
+  return status != TINYFLOW_FRONTEND_OK ? status : tinyflow_micro_speech_finish(fe, energy, out);
 }
 
 int tinyflow_micro_speech_run(tinyflow_micro_speech_t* fe, const int16_t* audio, uint32_t n, uint16_t* out,

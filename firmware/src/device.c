@@ -9,7 +9,7 @@
 #include "tinyflow/core.h"
 #include "tinyflow/device.h"
 #include "tinyflow/hal.h"
-#include "tinyflow/model.h"
+#include "tinyflow/pipeline.h"
 #include "tinyflow/protocol.h"
 
 #define MAX_TENSORS 16 /* inputs/outputs beyond this make the model NOT_READY */
@@ -50,6 +50,8 @@ uint32_t tinyflow_core_get_u16(const uint8_t *p) { return get_u16(p); }
 uint32_t tinyflow_core_get_u32(const uint8_t *p) { return get_u32(p); }
 
 uint32_t tinyflow_core_boot_count(void) { return s_boot_count; }
+
+int tinyflow_core_model_status(void) { return s_model_status; }
 
 static uint32_t to_micros(uint32_t ticks) {
   uint32_t tps = tinyflow_hal_ticks_per_second();
@@ -124,12 +126,13 @@ static void handle_hello(uint16_t seq) {
 static void write_input(uint32_t offset, const uint8_t *data, uint32_t len) {
   uint32_t base = 0;
   uint16_t i;
+  tinyflow_pipeline_input_changed(); /* the front end recomputes every row of a host's window */
   for (i = 0; i < s_info->num_inputs && len > 0; ++i) {
     uint32_t size = s_info->inputs[i].bytes;
     if (offset < base + size) {
       uint32_t at = offset - base;
       uint32_t n = size - at < len ? size - at : len;
-      memcpy(tinyflow_model_input(i) + at, data, n);
+      memcpy(tinyflow_pipeline_input(i) + at, data, n);
       data += n;
       offset += n;
       len -= n;
@@ -150,7 +153,7 @@ static void send_infer_reply(uint16_t seq, uint32_t ticks, uint32_t count, int f
     tinyflow_frame_put(&w, s_cache_out, s_output_total);
   } else {
     for (i = 0; i < s_info->num_outputs; ++i) {
-      tinyflow_frame_put(&w, tinyflow_model_output(i), s_info->outputs[i].bytes);
+      tinyflow_frame_put(&w, tinyflow_pipeline_output(i), s_info->outputs[i].bytes);
     }
   }
   (void)tinyflow_frame_end(&w);
@@ -164,7 +167,7 @@ static void cache_outputs(uint16_t seq, uint32_t ticks) {
     return;
   }
   for (i = 0; i < s_info->num_outputs; ++i) {
-    memcpy(s_cache_out + at, tinyflow_model_output(i), s_info->outputs[i].bytes);
+    memcpy(s_cache_out + at, tinyflow_pipeline_output(i), s_info->outputs[i].bytes);
     at += s_info->outputs[i].bytes;
   }
   s_cache_valid = 1;
@@ -197,8 +200,9 @@ static void handle_infer(uint16_t seq, const uint8_t *body, uint32_t len) {
     return;
   }
   s_staged = 0;
+  tinyflow_monitor_begin();
   t0 = tinyflow_hal_ticks();
-  status = tinyflow_model_invoke(s_info->num_ops <= TINYFLOW_MAX_OPS ? s_op_ticks : 0);
+  status = tinyflow_pipeline_invoke(s_info->num_ops <= TINYFLOW_MAX_OPS ? s_op_ticks : 0);
   ticks = tinyflow_hal_ticks() - t0;
   if (status != 0) {
     s_cache_valid = 0;
@@ -206,6 +210,7 @@ static void handle_infer(uint16_t seq, const uint8_t *body, uint32_t len) {
     return;
   }
   s_infer_count++;
+  tinyflow_monitor_observe();
   cache_outputs(seq, ticks);
   send_infer_reply(seq, ticks, s_infer_count, 0);
 }
@@ -257,7 +262,7 @@ static void handle_profile(uint16_t seq) {
   tinyflow_frame_put_u16(&w, n);
   for (i = 0; i < n; ++i) {
     tinyflow_frame_put_u32(&w, n <= TINYFLOW_MAX_OPS ? s_op_ticks[i] : 0u);
-    name = tinyflow_model_op_name(i);
+    name = tinyflow_pipeline_op_name(i);
     tinyflow_frame_put_str(&w, name ? name : "?");
   }
   (void)tinyflow_frame_end(&w);
@@ -279,10 +284,25 @@ static void handle_sync(uint16_t seq, const uint8_t *body, uint32_t len) {
   (void)tinyflow_frame_end(&w);
 }
 
+/* PIPELINE: the front end this firmware runs before the model (docs/protocol.md). */
+static void handle_pipeline(uint16_t seq) {
+  tinyflow_frame_writer_t w;
+  int ready = s_model_status == 0 && s_info != 0;
+  uint8_t kind = ready ? tinyflow_pipeline_kind() : (uint8_t)TINYFLOW_PIPELINE_NONE;
+  tinyflow_frame_begin(&w, hal_write_fn, TINYFLOW_MSG_PIPELINE, TINYFLOW_FLAG_REPLY, seq);
+  tinyflow_frame_put_u8(&w, kind);
+  tinyflow_frame_put_u8(&w, kind ? tinyflow_pipeline_channels() : 0u);
+  tinyflow_frame_put_u32(&w, kind ? tinyflow_pipeline_sample_rate() : 0u);
+  tinyflow_frame_put_u32(&w, kind ? tinyflow_pipeline_window_frames() : 0u);
+  /* the features are the output after the model's own: the last one */
+  tinyflow_frame_put_u16(&w, kind ? (uint16_t)(s_info->num_outputs - 1u) : 0xFFFFu);
+  (void)tinyflow_frame_end(&w);
+}
+
 static void handle_stats(uint16_t seq) {
   tinyflow_frame_writer_t w;
   tinyflow_frame_begin(&w, hal_write_fn, TINYFLOW_MSG_STATS, TINYFLOW_FLAG_REPLY, seq);
-  tinyflow_frame_put_u32(&w, s_model_status == 0 ? tinyflow_model_arena_used() : 0u);
+  tinyflow_frame_put_u32(&w, s_model_status == 0 ? tinyflow_pipeline_arena_used() : 0u);
   tinyflow_frame_put_u32(&w, tinyflow_hal_stack_high_water());
   tinyflow_frame_put_u32(&w, s_boot_count);
   tinyflow_frame_put_u32(&w, s_infer_count);
@@ -325,7 +345,16 @@ static void dispatch(const uint8_t *frame, size_t len) {
     case TINYFLOW_MSG_UPLOAD: handle_upload(seq, flags, body, body_len); break;
     case TINYFLOW_MSG_PROFILE: handle_profile(seq); break;
     case TINYFLOW_MSG_STATS: handle_stats(seq); break;
+    case TINYFLOW_MSG_PIPELINE: handle_pipeline(seq); break;
     case TINYFLOW_MSG_SYNC: handle_sync(seq, body, body_len); break;
+    case TINYFLOW_MSG_CAPTURE_START: /* fall through: capture.c tells the three apart */
+    case TINYFLOW_MSG_CAPTURE_READ:
+    case TINYFLOW_MSG_CAPTURE_STOP: tinyflow_capture_handle(type, seq, body, body_len); break;
+    case TINYFLOW_MSG_MONITOR: tinyflow_monitor_handle(seq, body, body_len); break;
+    case TINYFLOW_MSG_CLASSIFY_START: tinyflow_app_handle_start(seq, body, body_len); break;
+    case TINYFLOW_MSG_PREDICTIONS: tinyflow_app_handle_predictions(seq, body, body_len); break;
+    case TINYFLOW_MSG_CLASSIFY_STOP: tinyflow_app_handle_stop(seq); break;
+    case TINYFLOW_MSG_WINDOW: tinyflow_app_handle_window(seq, body, body_len); break;
     default: send_error(seq, TINYFLOW_ERR_UNKNOWN_TYPE, type, 0, type, "unknown request type"); break;
   }
 }
@@ -375,8 +404,8 @@ int tinyflow_device_init(void) {
   s_staged = 0;
   s_cache_valid = 0;
   memset(s_op_ticks, 0, sizeof s_op_ticks);
-  s_model_status = tinyflow_model_init();
-  s_info = s_model_status == 0 ? tinyflow_model_info() : 0;
+  s_model_status = tinyflow_pipeline_init();
+  s_info = s_model_status == 0 ? tinyflow_pipeline_info() : 0;
   if (s_model_status == 0) {
     s_model_status = check_model(s_info);
   }

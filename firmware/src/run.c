@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tinyflow/core.h"
 #include "tinyflow/device.h"
 #include "tinyflow/hal.h"
 
@@ -35,7 +36,10 @@ int tinyflow_device_start(uint32_t boot_count) {
 
 int tinyflow_device_step(void) {
   int n = tinyflow_device_poll();
-  if (n == 0) {
+  int busy;
+  tinyflow_capture_pump(); /* sensor frames into the capture ring between requests (capture.c) */
+  busy = tinyflow_app_step(); /* application mode: sensor windows between polls (app.c) */
+  if (n == 0 && !busy) {
     tinyflow_hal_idle();
   }
   return n;

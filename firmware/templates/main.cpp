@@ -1,6 +1,9 @@
 /* tinyflow firmware entry for $board_id ($runtime runtime): the shared device loop of the
  * portable core (tinyflow/device.h). The core reaches the hardware only through hal.h (the env's
  * port library) and the model only through model.h (the runtime library).
+ * A project generated with --mode app (TINYFLOW_APP_AUTOSTART) runs the same loop: each step also
+ * reads the sensor and classifies its windows (tinyflow/app.h), calling tinyflow_on_prediction()
+ * in src/on_prediction.c, the application's own file.
  * Both branches call tinyflow_hal_boot_count(), which each port library defines in its hal
  * file: that reference makes the linker take the port's HAL from its library archive whatever
  * order PlatformIO links the libraries in. */

@@ -2,7 +2,8 @@
 
 Families here: models (broken bytes, flatbuffer mutations, odd-but-valid models, payloads in
 tensor names and file names, special files) and datasets. Journals, project folders, devices
-and command-line options are in corpus_env.py.
+and command-line options are in corpus_env.py; the newer verbs in corpus_verbs.py; capture,
+classify, monitor, raw-signal eval and their inputs in corpus_session4.py.
 """
 
 from __future__ import annotations
@@ -308,10 +309,11 @@ def _dataset_cases() -> list[Case]:
 def all_cases() -> list[Case]:
     """Every hostile case, in a stable order."""
     from .corpus_env import env_cases
+    from .corpus_session4 import session4_cases
     from .corpus_verbs import verb_cases
 
     cases = _model_cases() + _file_name_cases() + _special_file_cases() + _dataset_cases() + env_cases()
-    cases += verb_cases()
+    cases += verb_cases() + session4_cases()
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return cases

@@ -91,7 +91,7 @@ def test_random_inputs_are_made_lazily():
 
 def test_results_kept_in_memory_bound_the_sample_count():
     wide = [TensorSpec("o", (1, 100_000), np.dtype(np.int8))]  # 100 KB of output a sample
-    with pytest.raises(UsageError, match=r"at most [0-9,]+ samples of this model.*--limit"):
+    with pytest.raises(UsageError, match=r"at most [0-9,]+ samples of this model.*--count"):
         load_eval_data("random:100000", [INT8], outputs=wide)
     assert len(load_eval_data("random:100000", [INT8], outputs=wide, limit=100)) == 100
 

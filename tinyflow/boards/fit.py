@@ -157,7 +157,15 @@ def arena_with_margin(measured_bytes: int) -> int:
     return (int(measured_bytes) + margin + 15) // 16 * 16
 
 
-def fit_model(board: Board | str, runtime: str, *, model_flash: int, ram: int, flash_label: str = "model") -> FitReport:
+def fit_model(
+    board: Board | str,
+    runtime: str,
+    *,
+    model_flash: int,
+    ram: int,
+    flash_label: str = "model",
+    frontend=None,
+) -> FitReport:
     """THE fit of a model on a board under `runtime`: what inspect, firmware generate and the simulators check.
 
     Args:
@@ -165,6 +173,9 @@ def fit_model(board: Board | str, runtime: str, *, model_flash: int, ram: int, f
         ram: tflm: the host-measured arena (the margin is added here, as the firmware reserves
             it); aot: the compiler's planned activation memory (exact, no margin).
         flash_label: how the flash part is named in the report.
+        frontend: the model's front end footprint (anything with flash and ram bytes,
+            tinyflow.export.frontend_tables.FrontendFootprint), or None: the raw window, its
+            buffers and scratch count in RAM, its tables and code in flash.
     Raises:
         BoardError: unknown board, or no size estimate for `runtime` on it.
     """
@@ -177,6 +188,9 @@ def fit_model(board: Board | str, runtime: str, *, model_flash: int, ram: int, f
         ram_parts = {"planned activations": int(ram)}
     ram_parts[f"{runtime} runtime"] = rt.ram_bytes
     flash_parts = {flash_label: int(model_flash), f"{runtime} runtime": rt.flash_bytes}
+    if frontend is not None:
+        flash_parts["front end"] = int(frontend.flash)
+        ram_parts["front end"] = int(frontend.ram)
     fit = check_fit(b, sum(flash_parts.values()), sum(ram_parts.values()), flash_parts=flash_parts, ram_parts=ram_parts)
     fit.margin_bytes = ram_parts.get("arena margin", 0)
     return fit

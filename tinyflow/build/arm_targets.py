@@ -120,7 +120,11 @@ TARGETS = {
         ram_origin=0x20000000,
         ram_max=16 << 10,
         stack_bytes=2048,
-        defines=(("TINYFLOW_RX_QUEUE_BYTES", 256), ("TINYFLOW_RX_BYTES", 1024)),
+        defines=(
+            ("TINYFLOW_RX_QUEUE_BYTES", 256),
+            ("TINYFLOW_RX_BYTES", 1024),
+            ("TINYFLOW_CAPTURE", 0),  # no sensor on this port: capture's 4.6 KiB ring stays out
+        ),
     ),
 }
 DEFAULT_TARGET = "mps2-an386"

@@ -104,6 +104,7 @@ def build_host(compiled=None, options: FirmwareOptions | None = None, *, board_i
         defines["TINYFLOW_BOARD_ID"] = c_string(f"host-{board_id}")
     defines.update(eembc_defines(options))
     model = None if options.fake else compiled
+    defines.update(compiled_defines(model))
     exe = build_host_firmware(model, sanitize=options.sanitize, eembc=options.eembc, defines=defines)
     return Firmware(path=exe, board=board_id)
 
@@ -149,10 +150,20 @@ def build_mps2(
         memory,
         include_dirs=[src_dir, fw_dir / "src"],
         # QEMU starts the firmware once the host connects, so the reference boot lines reach it.
-        defines={**port_defines(budget, ticks_per_second), **eembc_defines(options or FirmwareOptions(), banner=True)},
+        defines={
+            **port_defines(budget, ticks_per_second),
+            **eembc_defines(options or FirmwareOptions(), banner=True),
+            **compiled_defines(compiled),
+        },
         name=f"qemu-{name}-{digest}{label}",
     )
     return Firmware(path=fw.elf, memory=fw.memory, board=budget.id)
+
+
+def compiled_defines(compiled) -> dict[str, int]:
+    """The -D a compiled model's generated sources need (`compiled.defines`): e.g. TINYFLOW_FRONTEND_KIND
+    when it carries a front end (its plan and C are among its sources: frontend_tables.with_frontend)."""
+    return dict(getattr(compiled, "defines", None) or {})
 
 
 def port_defines(budget: BoardBudget, ticks_per_second: int) -> dict[str, str]:

@@ -415,6 +415,7 @@ def build_native(project: str | Path, timeout: float = 300) -> Path:
             f"Use `{pio_hint('run', '-d', project, '-e', 'native')}`, or generate with --runtime aot.",
         )
     c_files = sorted(p for lib in libs for p in (lib / "src").rglob("*.c"))
+    c_files += sorted((root / "src").glob("*.c"))  # the user's own (app mode's on_prediction.c), as pio builds them
     cxx_files = [root / "src" / "main.cpp"]
     incs = [f"-I{root / 'include'}", *(f"-I{lib / 'include'}" for lib in libs if (lib / "include").is_dir())]
     common = [

@@ -116,6 +116,28 @@ def dataset_option(dest: str = "dataset", *, help: str, aliases=("--data",), **k
     return click.option("--dataset", "-d", dest, cls=AliasedOption, hidden_aliases=aliases, help=help, **kwargs)
 
 
+def count_option(dest: str = "count", *, help: str, aliases=(), **kwargs):
+    """`--count/-n N` for how many items a verb processes, records or shows (samples, windows,
+    predictions, runs); `-n` means nothing else in any verb. Old spellings (`--limit`) are hidden aliases."""
+    return click.option("--count", "-n", dest, cls=AliasedOption, hidden_aliases=aliases, help=help, **kwargs)
+
+
+def report_option(page: str, *, help: str):
+    """`--report DIR` for a verb that writes DIR/<page> after long work (training, quantization): a
+    folder that cannot be written fails when the options are parsed, not after the work."""
+
+    def check(ctx, param, value):
+        if value is not None and not ctx.resilient_parsing:
+            from pathlib import Path
+
+            from tinyflow.outputs import check_file_target
+
+            check_file_target(Path(value) / page)
+        return value
+
+    return click.option("--report", "report_dir", type=click.Path(file_okay=False), callback=check, help=help)
+
+
 def board_option(help: str = "Board id (tinyflow boards list); the same as ?board=ID in a sim:// target URL."):
     """`--board/-b` for verbs that run on a target; merge it with the URL through target_board()."""
     return click.option("--board", "-b", default=None, help=help)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import emit, output_option
+from tinyflow.cli._common import AliasedOption, emit, output_option
 
 
 @click.command("compile")
@@ -17,7 +17,14 @@ from tinyflow.cli._common import emit, output_option
     help="Folder for <name>.c, kernels/ and include/ (new, empty, or written by tinyflow compile before).",
 )
 @click.option("--force", is_flag=True, help="Write into a folder with files tinyflow did not write, overwriting them.")
-@click.option("--name", "-n", default=None, help="Model name (C file name and info string); default: the file name.")
+@click.option(
+    "--name",
+    "name",
+    cls=AliasedOption,
+    hidden_aliases=("-n",),  # -n is --count in every verb (cli/_common.py count_option)
+    default=None,
+    help="Model name (C file name and info string); default: the file name.",
+)
 @click.option(
     "--board",
     "-b",

@@ -12,6 +12,7 @@ from tinyflow.cli._common import (
     SEED,
     FiniteFloat,
     board_option,
+    count_option,
     dataset_option,
     emit,
     note,
@@ -40,7 +41,7 @@ from tinyflow.cli._common import (
     help="Which part of the dataset: default the held-out test split of digits/sine/gestures "
     "(as train, prune and quantize split it with the same --seed), all samples of a file.",
 )
-@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N samples.")
+@count_option("limit", aliases=("--limit",), type=click.IntRange(min=1), help="Evaluate only the first N samples.")
 @click.option(
     "--report",
     "report_dir",
@@ -87,6 +88,17 @@ from tinyflow.cli._common import (
     type=FiniteFloat(0, 1e9, min_open=True),
     help="Pass/fail threshold: highest accepted p99 latency per inference, in milliseconds.",
 )
+@click.option(
+    "--frontend",
+    type=click.Choice(["micro_speech", "mfcc", "imu"]),
+    help="The model's feature front end when it has no <model>.frontend.json: the device computes "
+    "the features from raw signals (WAV/CSV) and eval compares them with the host's.",
+)
+@click.option(
+    "--class-names",
+    metavar="A,B,...",
+    help="The model's output classes in order, for a model that carries none (dataset labels are matched by name).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")
 @click.pass_context
@@ -108,6 +120,8 @@ def eval_(
     min_accuracy,
     min_agreement,
     max_latency_ms,
+    frontend,
+    class_names,
     as_json,
     no_progress,
 ):
@@ -130,6 +144,8 @@ def eval_(
         baud=baud,
         seed=seed,
         timeout=timeout,
+        frontend=frontend,
+        class_names=tuple(n.strip() for n in class_names.split(",")) if class_names else (),
     )
     limits = {"min_accuracy": min_accuracy, "min_agreement": min_agreement, "max_latency_ms": max_latency_ms}
     try:
@@ -179,9 +195,9 @@ def _rebuild(params: dict) -> list[str]:
     and the words come out quoted for the shell whatever the user typed."""
     argv = ["eval", str(params["model"]), "--target", params["target"], "--dataset", params["dataset"]]
     argv += ["--report", str(params["report_dir"])]
-    for name in ("board", "split", "limit", "faults", "baud", "seed", "timeout", "window"):
+    for name in ("board", "split", "limit", "faults", "baud", "seed", "timeout", "window", "frontend", "class_names"):
         value = params.get(name)
         if value is not None:
-            flag = "--inject-faults" if name == "faults" else f"--{name}"
+            flag = {"faults": "--inject-faults", "limit": "--count"}.get(name, f"--{name.replace('_', '-')}")
             argv += [flag, str(value)]
     return argv

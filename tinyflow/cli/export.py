@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import emit, output_option
+from tinyflow.cli._common import AliasedOption, emit, output_option
 from tinyflow.export import DEFAULT_FORMAT, FORMATS, Option
 
 
@@ -35,20 +35,26 @@ def _help(variants: list[tuple[Option, str]]) -> str:
     return help_
 
 
+# Short forms that mean something else in the other verbs: `-n` is --count everywhere
+# (cli/_common.py count_option), so --name's old `-n` still parses here but is not shown.
+HIDDEN_SHORTS = {"-n"}
+
+
 def _click_option(opt: Option, help_: str):
-    names = [opt.flag, *([opt.short] if opt.short else [])]
+    names = [opt.flag, *([opt.short] if opt.short and opt.short not in HIDDEN_SHORTS else [])]
+    old = {"cls": AliasedOption, "hidden_aliases": (opt.short,)} if opt.short in HIDDEN_SHORTS else {}
     if opt.type is bool:
         # default None: the option reaches the format only when given on the command line.
         if opt.default is False:
-            return click.option(*names, opt.name, is_flag=True, default=None, help=help_)
-        return click.option(f"{opt.flag}/--no-{opt.flag[2:]}", *names[1:], opt.name, default=None, help=help_)
+            return click.option(*names, opt.name, is_flag=True, default=None, help=help_, **old)
+        return click.option(f"{opt.flag}/--no-{opt.flag[2:]}", *names[1:], opt.name, default=None, help=help_, **old)
     if opt.choices:
         kind = click.Choice(opt.choices)
     elif opt.type is int:
         kind = click.IntRange(opt.minimum, None)
     else:
         kind = click.STRING
-    return click.option(*names, opt.name, type=kind, default=None, help=help_)
+    return click.option(*names, opt.name, type=kind, default=None, help=help_, **old)
 
 
 def _format_options(command):

@@ -52,12 +52,21 @@ def firmware():
     default=None,
     help="tflm: use this arena instead of measuring it on the host (the margin is still added).",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["link", "app"]),
+    default="link",
+    show_default=True,
+    help="link: the firmware waits for the host (eval, profile, classify); app: it also classifies its sensor "
+    "from boot and calls tinyflow_on_prediction() in src/on_prediction.c (yours: never regenerated).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def generate(model, board, runtime, out_dir, name, protocol, benchmark, arena_bytes, as_json):
+def generate(model, board, runtime, out_dir, name, protocol, benchmark, arena_bytes, mode, as_json):
     """Write a PlatformIO project that runs MODEL on a board; refuses models that do not fit."""
     from tinyflow.export import get_format
 
     options = {"board": board, "runtime": runtime, "name": name, "protocol": protocol, "arena_bytes": arena_bytes}
+    options["mode"] = mode
     if benchmark is not None:
         options["benchmark"] = benchmark
     emit(get_format("platformio").write(model, out_dir, **options), as_json)

@@ -33,8 +33,13 @@ VERBS = {
     "demo": ("demo", "demo", "Run the whole pipeline on a simulated board."),
     "cache": ("cache", "cache", "Show or clean the build cache (tinyflow cache info|clean)."),
     "data": ("data", "data", "Dataset stores: info, split, check, import, segment, synth-kws."),
+    "capture": ("capture", "capture", "Record labelled windows from a device's sensor into a dataset store."),
     "mlperf": ("mlperf", "mlperf", "MLPerf Tiny: serve a DUT to the official runner, or run its modes."),
     "runs": ("runs", "runs", "Runs logged with --track (MLflow): list, compare side by side."),
+    "classify": ("classify", "classify", "Live predictions from a device's sensor (application mode)."),
+    "monitor": ("monitor", "monitor", "Watch a device's model for drift against its reference profile."),
+    "sweep": ("sweep", "sweep", "Search architecture and compression for accuracy x latency x memory (Optuna on Ray)."),
+    "retrain": ("retrain", "retrain", "Fine-tune a deployed model on new labelled data; gate it; new firmware."),
 }
 
 

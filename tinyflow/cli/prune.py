@@ -44,4 +44,7 @@ def prune(model, data, out, ratio, sparsity, epochs, seed, as_json):
 
     with rendering():  # one Progress event per fine-tuning epoch
         report = prune_file(model, data, out, ratio=ratio, sparsity=sparsity, epochs=epochs, seed=seed)
+    from tinyflow.workflows.retrain import record_step  # what `tinyflow retrain` repeats
+
+    record_step(model, out, "prune", {"ratio": ratio, "sparsity": sparsity, "epochs": epochs})
     emit(report, as_json)

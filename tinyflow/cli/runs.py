@@ -15,7 +15,7 @@ import os
 
 import click
 
-from tinyflow.cli._common import TRACK_KEY, emit, note
+from tinyflow.cli._common import TRACK_KEY, count_option, emit, note
 
 # Repeated from tinyflow/tracking/store.py (ENV, LOCAL_URI) so that `tinyflow --help` loads no
 # tracking code; a test checks the two agree.
@@ -93,7 +93,14 @@ def runs():
 
 
 @runs.command("list")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Newest runs shown.")
+@count_option(
+    "limit",
+    aliases=("--limit",),
+    type=click.IntRange(1, 1000),
+    default=50,
+    show_default=True,
+    help="Newest runs shown.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_context
 def list_(ctx, limit, as_json):

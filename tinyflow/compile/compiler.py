@@ -44,6 +44,10 @@ class CompiledModel:
     kernels: tuple[str, ...]
     const_bytes: int
     lowered: list[Lowered] = field(default_factory=list)
+    # The front end the firmware runs before the model, and the -D its generated sources need
+    # (tinyflow.export.frontend_tables.with_frontend); builds apply `defines`.
+    frontend: object = None
+    defines: dict[str, int] = field(default_factory=dict)
 
     def kernel_sources(self, variant: str | None = None) -> list[Path]:
         """firmware/kernels/ .c files the model needs (compile them with firmware/include on the path):
@@ -230,7 +234,20 @@ def compile_model(
         kernels=kernels,
         const_bytes=ctx.const_bytes,
         lowered=lowered,
+        defines=monitor_defines(m),
     )
+
+
+def monitor_defines(m) -> dict[str, int]:
+    """The firmware monitor's sizes for this model (firmware/src/monitor.c keeps static statistics
+    per feature column, input 0's last axis, and per class, output 0's values; at most 64 and 32):
+    a small board does not pay for columns its model does not have."""
+    if not m.inputs or not m.outputs:
+        return {}
+    shape_in, shape_out = m.tensors[m.inputs[0]].shape, m.tensors[m.outputs[0]].shape
+    columns = int(shape_in[-1]) if len(shape_in) else 1
+    classes = int(np.prod(shape_out)) if len(shape_out) else 1
+    return {"TINYFLOW_MONITOR_COLUMNS": max(1, min(64, columns)), "TINYFLOW_MONITOR_CLASSES": max(1, min(32, classes))}
 
 
 def _alias_closure(tensors: set[int], aliases: list[tuple[int, int]]) -> set[int]:

@@ -104,7 +104,8 @@ def decode_sample(raw: bytes, fmt: str, where: str) -> Decoded:
             return _decode_csv(raw, where)
         if fmt == "npy":
             return _decode_npy(raw, where)
-    except (wave.Error, EOFError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+    # RuntimeError: wave's chunk reader raises it for a chunk size past the end of the file
+    except (wave.Error, EOFError, ValueError, UnicodeDecodeError, csv.Error, RuntimeError) as exc:
         text = str(exc)[:120] or type(exc).__name__
         raise DataError(f"{where} is not a valid .{fmt} sample ({text})", "Remove it from the store.") from None
     raise DataError(f"{where} has the unknown format {fmt[:20]!r}", f"Use one of {', '.join(FORMATS)}.")

@@ -87,7 +87,9 @@ NAME = Option(
 FORCE = Option(
     "force", "Overwrite files of the same name that tinyflow did not write (or that were edited).", bool, default=False
 )
-BOARD = Option("board", "Board id (tinyflow boards list): c: picks its core's kernel variants; platformio: required.")
+BOARD = Option(
+    "board", "Board id (tinyflow boards list): c: picks its core's kernel variants; platformio: required.", short="-b"
+)
 
 # The package formats' runtime (PlatformIO projects default to tflm, where the pinned library is known).
 RUNTIME = Option(
@@ -167,6 +169,13 @@ FORMATS: dict[str, ExportFormat] = {
                 ),
                 Option(
                     "arena_bytes", "tflm: this arena instead of measuring it (the margin is added).", int, minimum=1
+                ),
+                Option(
+                    "mode",
+                    "link: the firmware waits for the host; app: it classifies its sensor from boot and calls "
+                    "tinyflow_on_prediction() in src/on_prediction.c (yours, never regenerated; needs a front end).",
+                    choices=("link", "app"),
+                    default="link",
                 ),
             ),
             "tinyflow.export.platformio:write_platformio",

@@ -94,6 +94,13 @@ def write_compiled_c(
     name = name or (Path(model).stem if isinstance(model, (str, os.PathLike)) else "model")
     variant = _board_variant(board)
     compiled = compile_model(data, name=name, reference=reference, namespace=namespace)
+    if isinstance(model, (str, os.PathLike)) and not namespace:
+        from tinyflow.export.frontend_tables import with_frontend
+        from tinyflow.frontends import read_sidecar
+
+        # The sidecar's front end: its plan and C join the folder (build firmware/src with
+        # -DTINYFLOW_FRONTEND_KIND=<kind>, as compiled.defines says, to run it before the model).
+        compiled = with_frontend(compiled, read_sidecar(model))
     written = write_outputs(bundle_files(compiled, variant), out_dir, force=force, exclusive=True)
     arena = None
     if tflm_arena:

@@ -9,6 +9,8 @@ configuration summary is JSON of numbers and fixed keys, passed through cemit's 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from tinyflow.frontends.config import (
     validate,
 )
 from tinyflow.frontends.fixed import complex_plan, real_twiddles
+from tinyflow.frontends.mapping import PIPELINE_KINDS
 from tinyflow.frontends.mfcc import plan_mfcc
 from tinyflow.frontends.micro_speech import MicroSpeechPlan, plan_micro_speech
 
@@ -142,3 +145,160 @@ def render_mfcc(config: MfccConfig, name: str = "tinyflow_mfcc_plan") -> str:
     head = f"{plan.window_size}u, {plan.step}u, {config.num_mel_bins}u, {config.num_mfcc}u, {plan.out_frac_bits}u"
     rest = "mfcc_band_start, mfcc_band_width, mfcc_band_offset, mfcc_weights, mfcc_eps, mfcc_dct"
     return text + f"\nconst tinyflow_mfcc_plan_t {name} = {{{head}, mfcc_window, {fft_init}, {rest}}};\n"
+
+
+# -- the pipeline plan: front end + mapping + buffers, for one model (firmware/src/pipeline.c) ----
+PLAN_FILE = "frontend_plan.c"
+_FEATURE_CTYPES = {"micro_speech": "uint16_t", "mfcc": "int16_t", "imu": "int32_t"}
+_C_FILES = {"micro_speech": "micro_speech.c", "mfcc": "mfcc.c", "imu": "imu.c"}
+_RENDERERS = {"micro_speech": render_micro_speech, "mfcc": render_mfcc, "imu": render_imu}
+
+
+def pipeline_defines(config: FrontendConfig | None) -> dict[str, int]:
+    """The -D a build with this front end needs (none without one: pipeline.c forwards to the model)."""
+    return {} if config is None else {"TINYFLOW_FRONTEND_KIND": PIPELINE_KINDS[config.name]}
+
+
+def render_pipeline_plan(config: FrontendConfig, model_input, symbol: str = "tinyflow_pipeline_plan") -> str:
+    """C source of `tinyflow_pipeline_plan` for a model whose input 0 is `model_input`.
+
+    Args:
+        symbol: the plan's name (a package renames it with its model's: several link into one program;
+            everything else in the file is static).
+        model_input: the model's input tensor (tinyflow.tflite.reader.Tensor or anything with
+            shape, dtype, scale, zero_point): its shape gives the rows, its type the mapping.
+    Raises:
+        UsageError: the input does not hold whole feature rows, or has a type the mapping does not fill.
+    """
+    from tinyflow.frontends import mapping
+
+    dtype = np.dtype(model_input.dtype).name
+    if dtype not in ("float32", "int8", "int16"):
+        raise UsageError(
+            f"A front end feeds float32, int8 or int16 model inputs; this model's input 0 is {dtype}",
+            "Quantize the model with an int8 input, or run it without a front end.",
+        )
+    rows = mapping.feature_rows(config, model_input.shape)
+    width = mapping.feature_width(config)
+    scale = float(np.asarray(model_input.scale, dtype=np.float64).reshape(-1)[0]) if dtype != "float32" else None
+    plan = mapping.column_plan(config, scale)
+    multiplier, exponent = plan.multiplier or (0,) * width, plan.exponent or (0,) * width
+    fscale = [plan.gain * 2.0**-k for k in plan.shift]
+    frames = mapping.raw_window_frames(config, model_input.shape)
+    channels = mapping.raw_channels(config)
+    copy_bytes = rows * width * np.dtype(dtype).itemsize
+    if not symbol.isidentifier() or not symbol.isascii():
+        raise UsageError(f"{symbol!r:.60} is not a C identifier", "Give a plan name of letters, digits and _.")
+    body = _RENDERERS[config.name](config, name="tf_pipeline_frontend")
+    body = body.replace("\nconst tinyflow_", "\nstatic const tinyflow_")  # file-local: one per model
+    text = body.replace('#include "tinyflow/frontend', '#include "tinyflow/pipeline.h"\n#include "tinyflow/frontend', 1)
+    text += "\n" + _array("int32_t", "tf_pipeline_mean", plan.mean)
+    text += f"static const float tf_pipeline_fscale[{width}] = {render_values('float', fscale)};\n"
+    text += _array("int32_t", "tf_pipeline_multiplier", multiplier) + _array("int8_t", "tf_pipeline_exponent", exponent)
+    text += f"static int16_t tf_pipeline_raw[{frames * channels}];\n"
+    text += f"static {_FEATURE_CTYPES[config.name]} tf_pipeline_features[{rows * width}];\n"
+    # int32_t storage: the float32 or int16 copy is aligned for its element type.
+    text += f"static int32_t tf_pipeline_copy[{(copy_bytes + 3) // 4}];\n"
+    # micro_speech's rows are stateful: the stateless half of each (its filterbank output) is cached.
+    cache = config.name == "micro_speech"
+    if cache:
+        text += f"static uint32_t tf_pipeline_frame_cache[{rows * width}];\n"
+    fields = [
+        f"{PIPELINE_KINDS[config.name]}u",
+        f"{channels}u",
+        f"{int(mapping.uses_micro_int8(config))}u",
+        f"{mapping.raw_sample_rate(config)}u",
+        f"{frames}u",
+        f"{rows}u",
+        f"{width}u",
+        "&tf_pipeline_frontend",
+        "tf_pipeline_mean",
+        "tf_pipeline_fscale",
+        "tf_pipeline_multiplier",
+        "tf_pipeline_exponent",
+        "tf_pipeline_raw",
+        "tf_pipeline_features",
+        "(uint8_t *)tf_pipeline_copy",
+        f"{copy_bytes}u",
+        "tf_pipeline_frame_cache" if cache else "0",
+    ]
+    return text + f"\nconst tinyflow_pipeline_plan_t {symbol} = {{\n    " + ",\n    ".join(fields) + "};\n"
+
+
+def frontend_files(config: FrontendConfig, model_input) -> dict[str, str]:
+    """{file name: C text}: the plan for `model_input` and the front end C it links
+    (firmware/frontends/, copied so a build or an exported folder carries everything it compiles)."""
+    from tinyflow.resources import firmware_dir
+
+    files = {PLAN_FILE: render_pipeline_plan(config, model_input)}
+    # Only this front end's C: each keeps kilobytes of static scratch a linker may not drop.
+    for name in ("fft_q15.c", "fixed.c", _C_FILES[config.name]):
+        files[f"tinyflow_frontend_{name}"] = (firmware_dir() / "frontends" / name).read_text()
+    return files
+
+
+def with_frontend(compiled, config: FrontendConfig | None):
+    """`compiled` (a tinyflow.compile.CompiledModel) carrying `config`: its sources gain the plan
+    and the front end C, and builds add pipeline_defines(compiled.frontend). None: unchanged."""
+    from dataclasses import replace
+
+    if config is None:
+        return compiled
+    model_input = compiled.model.tensors[compiled.model.inputs[0]]
+    sources = {**compiled.sources, **frontend_files(config, model_input)}
+    return replace(compiled, sources=sources, frontend=config, defines={**compiled.defines, **pipeline_defines(config)})
+
+
+# -- what the front end costs a board: flash (tables + code) and static RAM (buffers + scratch) --
+# Code and file-static scratch of each C file a front end firmware links (arm-none-eabi-size of
+# the object: .text, .bss; -O2, Cortex-M4F, the default TINYFLOW_FRONTEND_MAX_* limits).
+# tests/frontends/test_pipeline_fit.py rebuilds the objects and holds these within 10 %.
+C_FILE_COST = {
+    "fft_q15.c": (1076, 2048),
+    "fixed.c": (372, 0),
+    "micro_speech.c": (1712, 4880),
+    "mfcc.c": (1460, 8712),
+    "imu.c": (1092, 8196),
+    "pipeline.c": (1837, 1636),  # with a front end; without one it forwards (52 B, nothing static)
+}
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4}
+_CTYPE_BYTES.update({"uint64_t": 8, "int64_t": 8, "float": 4, "tinyflow_cpx16_t": 4})
+_DECLARED = re.compile(r"^static (const )?(\w+) \w+\[(\d+)\]", re.M)
+
+
+@dataclass(frozen=True)
+class FrontendFootprint:
+    """Bytes a front end adds to a firmware: flash = tables + code, RAM = buffers + scratch."""
+
+    tables: int  # the plan's const arrays (frontend_plan.c)
+    code: int  # the front end C + pipeline.c
+    buffers: int  # the plan's static arrays: raw window, features, input copy, frame cache
+    scratch: int  # the front end C's file-static scratch + pipeline.c's
+
+    @property
+    def flash(self) -> int:
+        return self.tables + self.code
+
+    @property
+    def ram(self) -> int:
+        return self.buffers + self.scratch
+
+
+def plan_footprint(plan_text: str, config: FrontendConfig) -> FrontendFootprint:
+    """The footprint of a rendered frontend_plan.c: its arrays as declared, and the fixed cost of
+    the C files it links (C_FILE_COST)."""
+    tables = buffers = 0
+    for const, ctype, count in _DECLARED.findall(plan_text):
+        size = _CTYPE_BYTES[ctype] * int(count)
+        tables, buffers = (tables + size, buffers) if const else (tables, buffers + size)
+    files = ("fft_q15.c", "fixed.c", _C_FILES[config.name], "pipeline.c")
+    code = sum(C_FILE_COST[f][0] for f in files)
+    scratch = sum(C_FILE_COST[f][1] for f in files)
+    return FrontendFootprint(tables=tables, code=code, buffers=buffers, scratch=scratch)
+
+
+def frontend_footprint(config: FrontendConfig | None, model_input) -> FrontendFootprint | None:
+    """What the front end of a model whose input 0 is `model_input` costs (None without one)."""
+    if config is None:
+        return None
+    return plan_footprint(render_pipeline_plan(config, model_input), config)

@@ -43,6 +43,7 @@ class PackageSources:
     arena_bytes: int
     origin: str  # where the model came from, for banners
     files: dict[str, bytes] = field(default_factory=dict)
+    frontend: str | None = None  # the sidecar's front end: <name>_pipeline.h runs it before the model
 
     def sources(self, under: str = "src/") -> list[str]:
         """The files a build compiles (.c/.cpp under `under`; the kernels' .inc files are included, not compiled)."""
@@ -75,8 +76,73 @@ def package_sources(
     origin = (Path(model).name if is_path else "model bytes")[:COMMENT_LIMIT]
     m = read_model(data)
     if runtime == "aot":
-        return _aot(m, name, origin, shared_arena)
-    return _tflm(m, name, origin, pinned_tflm)
+        sources = _aot(m, name, origin, shared_arena)
+    else:
+        sources = _tflm(m, name, origin, pinned_tflm)
+    if is_path:
+        from tinyflow.frontends import read_sidecar
+
+        config = read_sidecar(model)
+        if config is not None:
+            sources.files.update(frontend_package_files(config, m.tensors[m.inputs[0]], sources))
+            sources.frontend = config.name
+    return sources
+
+
+# The functions pipeline.c defines and the model.h ones it calls: a package renames both after its
+# model (#define before including pipeline.c), so several models with front ends link into one program.
+PIPELINE_FUNCTIONS = (
+    "init", "info", "input", "output", "invoke", "op_name", "arena_used",
+    "window_frames", "channels", "sample_rate", "kind", "slide", "input_changed",
+)  # fmt: skip
+_MODEL_FUNCTIONS = ("init", "info", "input", "output", "invoke", "op_name", "arena_used")
+_PIPELINE_TYPES = {
+    "init": "int {}(void)", "info": "const tinyflow_model_info_t *{}(void)", "input": "uint8_t *{}(int index)",
+    "output": "const uint8_t *{}(int index)", "invoke": "int {}(uint32_t *op_ticks)",
+    "op_name": "const char *{}(int index)", "arena_used": "uint32_t {}(void)", "window_frames": "uint32_t {}(void)",
+    "channels": "uint8_t {}(void)", "sample_rate": "uint32_t {}(void)", "kind": "uint8_t {}(void)",
+    "slide": "void {}(uint32_t frames)", "input_changed": "void {}(void)",
+}  # fmt: skip
+
+
+def frontend_package_files(config, model_input, s: PackageSources) -> dict[str, bytes]:
+    """What a package adds for the model's front end (the sidecar): the plan, pipeline.c under the
+    package's names (<name>_pipeline_*() in <name>_pipeline.h: raw window in, model outputs and
+    features out), the front end C (src/frontends/: identical in every package, so archives link
+    each object once) and the headers. The one helper every package format uses."""
+    from tinyflow.export.frontend_tables import frontend_files, pipeline_defines, render_pipeline_plan
+    from tinyflow.resources import firmware_dir
+
+    fw, n, banner = firmware_dir(), s.name, generated_banner(s.origin, command="tinyflow deploy")
+    files = {f"src/{n}_frontend_plan.c": render_pipeline_plan(config, model_input, symbol=f"{n}_pipeline_plan")}
+    for fname, text in frontend_files(config, model_input).items():
+        if fname.startswith("tinyflow_frontend_"):
+            files[f"src/frontends/{fname[len('tinyflow_frontend_') :]}"] = text
+    files["src/frontends/tinyflow_pipeline.inc"] = (fw / "src" / "pipeline.c").read_text()
+    renames = [f"#define tinyflow_pipeline_{f} {n}_pipeline_{f}" for f in PIPELINE_FUNCTIONS]
+    renames.append(f"#define tinyflow_pipeline_plan {n}_pipeline_plan")
+    if s.api != "tinyflow_model":
+        renames += [f"#define tinyflow_model_{f} {s.api}_{f}" for f in _MODEL_FUNCTIONS]
+    kind = "".join(f"#define {k} {v}\n" for k, v in pipeline_defines(config).items())
+    files[f"src/{n}_pipeline.c"] = (
+        f"{banner}\n/* firmware/src/pipeline.c for the model {n}: its front end before {s.api}_invoke(). */\n"
+        + kind
+        + "\n".join(renames)
+        + '\n#include "frontends/tinyflow_pipeline.inc"\n'
+    )
+    guard = f"TINYFLOW_PIPELINE_{n}_H"
+    decls = "\n".join(_PIPELINE_TYPES[f].format(f"{n}_pipeline_{f}") + ";" for f in PIPELINE_FUNCTIONS)
+    files[f"include/{n}_pipeline.h"] = (
+        f"{banner}\n#ifndef {guard}\n#define {guard}\n"
+        f"/* The model {n} behind its front end ({config.name}): tinyflow/pipeline.h under this model's\n"
+        f" * names. Input 0 is the raw int16 window; the last output is the features as the model got them. */\n"
+        f'#include "tinyflow/pipeline.h"\n#ifdef __cplusplus\nextern "C" {{\n#endif\n{decls}\n'
+        f"#ifdef __cplusplus\n}}\n#endif\n#endif /* {guard} */\n"
+    )
+    include = fw / "include" / "tinyflow"
+    for header in ("config.h", "model.h", "hal.h", "pipeline.h", "frontend.h", f"frontend_{config.name}.h"):
+        files[f"include/tinyflow/{header}"] = (include / header).read_text()
+    return {rel: text.encode() for rel, text in files.items()}
 
 
 def _aot(m, name: str, origin: str, shared_arena: str | None) -> PackageSources:
@@ -156,6 +222,7 @@ class PackageReport:
             "api": s.api,
             "header": s.header,
             "arena_bytes": s.arena_bytes,
+            "frontend": s.frontend,
             "out_dir": str(self.out_dir),
             "files": [str(p) for p in self.written],
             "build": self.build,
@@ -167,7 +234,12 @@ class PackageReport:
             f"wrote the {self.format} package of {s.name} ({len(self.written)} file"
             f"{'' if len(self.written) == 1 else 's'}) into {self.out_dir}\n"
             f"  model {s.name}: runtime {s.runtime}, functions {s.api}_*() in {s.header}, arena {s.arena_bytes:,} B\n"
-            f"  {self.build}"
+            + (
+                f"  front end {s.frontend}: {s.name}_pipeline_*() in {s.name}_pipeline.h (raw in)\n"
+                if s.frontend
+                else ""
+            )
+            + f"  {self.build}"
         )
 
 

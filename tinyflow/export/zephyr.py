@@ -32,7 +32,8 @@ def module_yml(s: PackageSources) -> str:
 
 def module_cmake(s: PackageSources) -> str:
     n, sym = f"tinyflow_{s.name}", kconfig_symbol(s)  # prefixed: clear of Zephyr's and the app's targets
-    kernels = [p for p in s.sources() if p.startswith("src/kernels/")]
+    # The kernels and the front end C: the same objects in every model's package.
+    kernels = [p for p in s.sources() if p.startswith(("src/kernels/", "src/frontends/"))]
     model = [p for p in s.sources() if p not in kernels]
     lines = [
         generated_banner(s.origin, comment="#", command=COMMAND),
@@ -43,7 +44,7 @@ def module_cmake(s: PackageSources) -> str:
     ]
     if kernels:
         lines += [
-            "  # Kernels: an ordinary archive, so a kernel two models share is linked once.",
+            "  # Kernels (and front end C): an ordinary archive, so what two models share is linked once.",
             f"  add_library({n}_kernels STATIC",
             *(f"    {p}" for p in kernels),
             "  )",

@@ -42,6 +42,8 @@ class MicroSpeechConfig:
     enable_log: bool = True
     scale_shift: int = 6
     int8_output: bool = True  # micro_speech's (feature * 256 + 333) / 666 - 128 conversion
+    input_mean: tuple[int, ...] = ()  # per channel, with input_shift: see tinyflow.frontends.mapping
+    input_shift: tuple[int, ...] = ()
 
     name = "micro_speech"
 
@@ -58,6 +60,8 @@ class MfccConfig:
     lower_hz: float = 20.0
     upper_hz: float = 4000.0
     out_frac_bits: int = 8  # output int16 = round(mfcc * 2**out_frac_bits)
+    input_mean: tuple[int, ...] = ()  # per coefficient, with input_shift: see tinyflow.frontends.mapping
+    input_shift: tuple[int, ...] = ()
 
     name = "mfcc"
 
@@ -72,6 +76,8 @@ class ImuConfig:
     scale_q15: tuple[int, ...] = (32767, 32767, 32767)  # per-axis gain, Q15
     features: tuple[str, ...] = ("rms", "zero_crossings", "fft")
     fft_bins: int = 8  # magnitude bins 1..fft_bins of a window-point real FFT
+    input_mean: tuple[int, ...] = ()  # per feature column, with input_shift: see tinyflow.frontends.mapping
+    input_shift: tuple[int, ...] = ()
 
     name = "imu"
 
@@ -79,6 +85,9 @@ class ImuConfig:
 FrontendConfig = MicroSpeechConfig | MfccConfig | ImuConfig
 CONFIGS: dict[str, type] = {c.name: c for c in (MicroSpeechConfig, MfccConfig, ImuConfig)}
 IMU_FEATURES = ("rms", "zero_crossings", "fft")
+# Per feature column: model input = (feature - input_mean) * 2**-input_shift (empty = 0s).
+_COLUMN_RANGES = {"input_mean": (-(2**31), 2**31 - 1), "input_shift": (0, 31)}
+MAX_COLUMNS = 16 * (2 + 512)  # the widest feature row: 16 IMU axes x (RMS, crossings, 512 bins)
 
 # (low, high) for every numeric field; the C twins size their static buffers for these maxima.
 _RANGES = {
@@ -139,11 +148,15 @@ def _checked(key: str, value: object, default: object) -> object:
             raise DataError(f"Front end setting {key} must be true or false, got {value!r}")
         return value
     if isinstance(default, tuple):
-        if not isinstance(value, list) or len(value) > 64:
-            raise DataError(f"Front end setting {key} must be a list of at most 64 items, got {value!r:.80}")
-        kind = type(default[0])
+        limit = MAX_COLUMNS if key in _COLUMN_RANGES else 64
+        if not isinstance(value, list) or len(value) > limit:
+            raise DataError(f"Front end setting {key} must be a list of at most {limit} items, got {value!r:.80}")
+        kind = type(default[0]) if default else int
         if not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
             raise DataError(f"Front end setting {key} must hold {kind.__name__} values, got {value!r:.80}")
+        low, high = _COLUMN_RANGES.get(key, (None, None))
+        if low is not None and not all(low <= v <= high for v in value):
+            raise DataError(f"Front end setting {key} must hold values in {low}..{high}, got {value!r:.80}")
         return tuple(value)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if isinstance(default, int) and not isinstance(value, int):
@@ -180,6 +193,33 @@ def validate(config: FrontendConfig) -> None:
             )
         if not config.features or set(config.features) - set(IMU_FEATURES) or config.fft_bins > config.window // 2:
             raise UsageError(f"IMU features are {', '.join(IMU_FEATURES)} with fft_bins <= window/2")
+    _validate_columns(config)
+
+
+def feature_width(config: FrontendConfig) -> int:
+    """Values per feature row (the last axis of the front end's output)."""
+    if isinstance(config, MicroSpeechConfig):
+        return config.num_channels
+    if isinstance(config, MfccConfig):
+        return config.num_mfcc
+    per_axis = ("rms" in config.features) + ("zero_crossings" in config.features)
+    return config.axes * (per_axis + config.fft_bins * ("fft" in config.features))
+
+
+def _validate_columns(config: FrontendConfig) -> None:
+    """input_mean / input_shift: one value per feature column or none; in range (also when built in code)."""
+    width = feature_width(config)
+    for key, (low, high) in _COLUMN_RANGES.items():
+        values = getattr(config, key)
+        if values and len(values) != width:
+            raise UsageError(f"{key} needs {width} values (one per feature column) or none, got {len(values)}")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in values):
+            raise UsageError(f"{key} values must be integers in {low}..{high}")
+    if isinstance(config, MicroSpeechConfig) and config.int8_output and (config.input_mean or config.input_shift):
+        raise UsageError(
+            "input_mean/input_shift do not apply with int8_output (micro_speech's own scale)",
+            "Set int8_output to false to use them.",
+        )
 
 
 def sidecar_path(model: str | os.PathLike) -> Path:

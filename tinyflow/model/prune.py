@@ -50,12 +50,13 @@ def polynomial_sparsity(step: int, begin: int, end: int, initial: float, final: 
 
 def _kernels(model):
     """(layer, kernel variable) of every prunable layer."""
-    out = []
-    for layer in model.layers:
-        if type(layer).__name__ in PRUNABLE:
-            var = layer.depthwise_kernel if type(layer).__name__ == "DepthwiseConv2D" else layer.kernel
-            out.append((layer, var))
-    return out
+    return [(layer, _kernel(layer)) for layer in model.layers if type(layer).__name__ in PRUNABLE]
+
+
+def _kernel(layer):
+    # Keras 3 names every kernel `kernel`, DepthwiseConv2D's too (tf.keras 2 said `depthwise_kernel`).
+    kernel = getattr(layer, "depthwise_kernel", None)
+    return layer.kernel if kernel is None else kernel
 
 
 def _magnitude_mask(w: np.ndarray, sparsity: float) -> np.ndarray:
@@ -438,7 +439,7 @@ def compare(before, after, method: str) -> PruneReport:
 
 def _int8_bytes(layer) -> int:
     """Bytes of a layer's weights in an int8 .tflite: int8 kernel, int32 bias (BatchNorm folds in)."""
-    kernel = layer.depthwise_kernel if type(layer).__name__ == "DepthwiseConv2D" else layer.kernel
+    kernel = _kernel(layer)
     n_out = int(kernel.shape[-1]) * (int(kernel.shape[-2]) if type(layer).__name__ == "DepthwiseConv2D" else 1)
     return int(np.prod(kernel.shape)) + 4 * n_out
 

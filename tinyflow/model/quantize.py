@@ -20,11 +20,13 @@ from tinyflow.model.noise import silenced
 from tinyflow.runtimes import litert, tflm
 
 
-def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
+def to_tflite(model, calibration: np.ndarray | None = None, qat: bool = False) -> bytes:
     """Convert a Keras model to .tflite bytes: int8 when `calibration` samples are given, else float32.
 
     Args:
         calibration: float samples (e.g. `tinyflow.data.representative(train, 200)`), fed one by one.
+        qat: `model` is a QAT graph (tinyflow.model.qat): int8 with the ranges its FakeQuant ops
+            learned; a representative dataset would make the converter calibrate them over again.
     """
     import tensorflow as tf
 
@@ -35,7 +37,11 @@ def to_tflite(model, calibration: np.ndarray | None = None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="tinyflow-export-") as tmp:
         model.export(tmp, format="tf_saved_model", input_signature=spec, verbose=False)
         conv = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        if calibration is not None:
+        if qat:  # no INT8-only op set: the converter would then demand a representative dataset
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+        elif calibration is not None:
             calib = np.asarray(calibration, np.float32)
             if len(calib) == 0:
                 raise ModelError("The calibration set is empty", "Give representative samples (e.g. 100-500).")
@@ -87,6 +93,8 @@ class QuantizeReport:
     # LiteRT's optimized kernels vs the TFLM reference kernels on the same int8 model
     litert_tflm_identical: float = 1.0  # fraction of samples with identical int8 outputs
     litert_tflm_max_steps: int = 0  # largest output difference, in int8 steps
+    layer_samples: int = 0  # test samples the per-layer SQNR was measured on
+    qat_epochs: int = 0  # > 0: the int8 model came from quantization-aware training (tinyflow.model.qat)
 
     @property
     def worst_layer(self) -> LayerError | None:
@@ -108,6 +116,8 @@ class QuantizeReport:
         rows.append(
             f"model bytes: float {self.float_bytes:,} -> int8 {self.int8_bytes:,} ({self.samples} test samples)"
         )
+        if self.qat_epochs:
+            rows.append(f"int8 ranges and weights from quantization-aware training ({self.qat_epochs} epochs)")
         rows.append(
             f"LiteRT vs TFLM: {self.litert_tflm_identical:.1%} of outputs identical, "
             f"at most {self.litert_tflm_max_steps} int8 steps apart (TFLM is the reference)"
@@ -121,11 +131,13 @@ class QuantizeReport:
         return "\n".join(rows)
 
 
-def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int = 16):
+def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int = 16, qat_model=None):
     """Quantize to int8 and measure it.
 
     Args:
         calibration: representative float samples for the int8 ranges.
+        qat_model: a fine-tuned QAT graph of `model` (tinyflow.model.qat): the int8 model is
+            converted from it with its learned ranges; the float metrics stay `model`'s.
         test: the test split; metrics are measured with Keras (float), LiteRT and TFLM (int8).
         layer_samples: test samples used for the per-layer SQNR.
     Returns:
@@ -133,7 +145,7 @@ def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int =
     """
     from tinyflow.model.train import evaluate, metrics_of, targets
 
-    int8 = to_tflite(model, calibration)
+    int8 = to_tflite(qat_model, qat=True) if qat_model is not None else to_tflite(model, calibration)
     flt = to_tflite(model)
     want = targets(model, test)
     lite, micro = litert.run_float(int8, test.x), tflm.run_float(int8, test.x)
@@ -146,6 +158,7 @@ def quantize(model, calibration: np.ndarray, test: Dataset, layer_samples: int =
         int8_bytes=len(int8),
         samples=len(test),
         layers=layer_errors(flt, int8, test.x[:layer_samples]),
+        layer_samples=min(layer_samples, len(test)),
         litert_tflm_identical=float(np.mean(steps.max(axis=1) == 0)) if len(test) else 1.0,
         litert_tflm_max_steps=int(steps.max()) if steps.size else 0,
     )

@@ -33,6 +33,9 @@ class TrainReport:
     seconds: float = 0.0
     path: str | None = None
     metrics_on: str = "validation"  # the split `metrics` were measured on ("training" without one)
+    class_names: list[str] = field(default_factory=list)  # output i is class_names[i] (classification)
+    frontend: dict | None = None  # the front end configuration the model was trained on (its sidecar)
+    teacher: dict | None = None  # distillation: the teacher's name, temperature and alpha
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -44,6 +47,11 @@ class TrainReport:
         ]
         width = max((len(f"{self.metrics_on} {k}") for k in self.metrics), default=0)
         lines += [f"  {f'{self.metrics_on} {k}':<{width}}  {v:.4f}" for k, v in self.metrics.items()]
+        if self.teacher:
+            t = self.teacher
+            lines.append(f"  distilled from {t['model']} (temperature {t['temperature']:g}, alpha {t['alpha']:g})")
+        if self.frontend:
+            lines.append(f"  front end {self.frontend['frontend']} (features as the device computes them)")
         if self.path:
             lines.append(f"  saved to {self.path}")
         return "\n".join(lines)
@@ -85,6 +93,9 @@ def train(
     patience: int = 5,
     out: str | Path | None = None,
     verbose: bool = True,
+    teacher=None,
+    temperature: float = 4.0,
+    alpha: float = 0.5,
 ) -> TrainReport:
     """Fit `model` on `train_ds`, stop early on the validation loss, keep the best weights.
 
@@ -93,6 +104,8 @@ def train(
         seed: seeds Python, numpy and TensorFlow (keras.utils.set_random_seed).
         out: save the trained model here as `.keras`.
         verbose: one Progress("train", epoch, epochs) event per epoch (tinyflow.events; the CLI shows them).
+        teacher: a trained classifier to distill from (tinyflow.model.distill): the loss becomes
+            alpha x hard-label loss + (1 - alpha) x T^2 x KL at `temperature`.
     """
     import keras
 
@@ -103,7 +116,16 @@ def train(
     if val_ds is not None:
         validate(val_ds, model.input_shape[1:], _classes(model, val_ds))
     keras.utils.set_random_seed(seed)
-    if not model.compiled:
+    y_train = targets(model, train_ds)
+    y_val = None if val_ds is None else targets(model, val_ds)
+    if teacher is not None:
+        from tinyflow.model import distill
+
+        distill.check_teacher(teacher, model, train_ds)
+        distill.compile_student(model, lr, temperature, alpha)
+        y_train = distill.with_teacher(teacher, train_ds)
+        y_val = None if val_ds is None else distill.with_teacher(teacher, val_ds)
+    elif not model.compiled:
         compile_for(model, train_ds.task, lr)
     monitor = "val_loss" if val_ds is not None else "loss"
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
@@ -112,10 +134,10 @@ def train(
     start = time.monotonic()
     hist = model.fit(
         train_ds.x,
-        targets(model, train_ds),
+        y_train,
         batch_size=batch_size,
         epochs=epochs,
-        validation_data=None if val_ds is None else (val_ds.x, targets(model, val_ds)),
+        validation_data=None if val_ds is None else (val_ds.x, y_val),
         callbacks=callbacks,
         verbose=0,
         shuffle=True,
@@ -131,7 +153,11 @@ def train(
         evaluate(model, val_ds if val_ds is not None else train_ds),
         time.monotonic() - start,
         metrics_on="validation" if val_ds is not None else "training",
+        class_names=list(train_ds.class_names) if train_ds.task == "classification" else [],
     )
+    if teacher is not None:
+        report.teacher = {"model": teacher.name, "temperature": temperature, "alpha": alpha}
+        compile_for(model, train_ds.task, lr)  # the saved file carries a standard loss, not the closure
     if out is not None:
         report.path = str(save_keras(model, out))
     return report

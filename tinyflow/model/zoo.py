@@ -8,6 +8,7 @@
 | mobilenet_v1 | 96x96x3 (MLPerf Tiny VWW, alpha 0.25) | 221,794 |
 | resnet8 | 32x32x3 (MLPerf Tiny IC) | 78,666 |
 | autoencoder | 640 (MLPerf Tiny AD) | 269,992 |
+| kws_cnn | 49x10 or 49x40 front end features (frames x channels) | 1,908 for 49x40 and 4 classes |
 
 `width` scales every layer's filters/units (the reference's own knob: DS-CNN filters, MobileNet
 alpha, ResNet base filters, autoencoder units); width=1 is the reference. The references follow
@@ -27,6 +28,7 @@ REFERENCE = {
     "mobilenet_v1": ((96, 96, 3), 2),
     "resnet8": ((32, 32, 3), 10),
     "autoencoder": ((640,), 0),
+    "kws_cnn": ((49, 40), 4),
 }
 # The MLPerf Tiny reference parameter counts at width=1 and the reference shapes.
 REFERENCE_PARAMS = {"ds_cnn": 24_908, "mobilenet_v1": 221_794, "resnet8": 78_666, "autoencoder": 269_992}
@@ -52,7 +54,7 @@ def build_model(
         raise UsageError(f"width must be positive, got {width}", "Use e.g. --width 0.5 or 1.0.")
     shape = tuple(int(d) for d in (input_shape or REFERENCE[name][0]))
     classes = int(num_classes or REFERENCE[name][1])
-    if name in ("tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8") and len(shape) not in (2, 3):
+    if name in ("tiny_cnn", "ds_cnn", "mobilenet_v1", "resnet8", "kws_cnn") and len(shape) not in (2, 3):
         raise UsageError(
             f"Model '{name}' needs an HxWxC or HxW input, got shape {shape}",
             "Use mlp for flat inputs, or reshape the data.",
@@ -71,6 +73,7 @@ def build_model(
         "mobilenet_v1": _mobilenet_v1,
         "resnet8": _resnet8,
         "autoencoder": _autoencoder,
+        "kws_cnn": _kws_cnn,
     }[name]
     return builder(shape, classes, width)
 
@@ -215,3 +218,31 @@ def _autoencoder(shape, classes, width):
     if len(shape) > 1:
         out = layers.Reshape(shape)(out)
     return keras.Model(inp, out, name="autoencoder")
+
+
+def _kws_cnn(shape, classes, width):
+    """A small DS-CNN for front end features [frames, channels]: conv 10x4/2, two separable blocks of 16.
+
+    BatchNorm momentum 0.9 (Keras: 0.99): a few hundred clips give a few hundred steps, too few
+    for the slower moving averages to settle, and validation then scores chance.
+    """
+    import keras
+    from keras import layers
+
+    filters = _w(16, width)
+    inp, x = _input(shape)
+    x = layers.Conv2D(filters, (10, 4), strides=2, padding="same", name="conv0_conv")(x)
+    x = layers.BatchNormalization(momentum=0.9, name="conv0_bn")(x)
+    x = layers.ReLU(name="conv0_relu")(x)
+    for i in (1, 2):
+        x = layers.DepthwiseConv2D(3, padding="same", name=f"block{i}_dw")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"block{i}_dwbn")(x)
+        x = layers.ReLU(name=f"block{i}_dwrelu")(x)
+        x = layers.Conv2D(filters, 1, name=f"block{i}_pw_conv")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"block{i}_pw_bn")(x)
+        x = layers.ReLU(name=f"block{i}_pw_relu")(x)
+    x = layers.AveragePooling2D(pool_size=tuple(x.shape[1:3]), name="avg_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.2, name="dropout")(x)
+    out = layers.Dense(classes, activation="softmax", name="logits")(x)
+    return keras.Model(inp, out, name="kws_cnn")

@@ -381,3 +381,379 @@ def encode_boot(boot_count: int) -> bytes:
 
 def decode_boot(body: bytes) -> int:
     return _Cursor(body, "BOOT").unpack(struct.Struct("<I"))[0]
+
+
+# -- MONITOR (0x0E): running statistics of what the model saw (firmware/src/monitor.c) ---------
+MONITOR = 0x0E
+TYPE_NAMES[MONITOR] = "MONITOR"
+MONITOR_RESET = 0x01  # request flag: reset the statistics after reading them
+MONITOR_FEATURES, MONITOR_REPLAYED, MONITOR_FRONTEND = 0x01, 0x02, 0x04  # reply flags
+MONITOR_BINS = 16
+_MONITOR_HEAD = struct.Struct("<BBBBIIIQQHHHB")
+_MONITOR_COLUMN = struct.Struct("<IqQ16I")
+# Bounds of a believable reply (the firmware's defaults are 64 columns, 32 classes).
+MONITOR_MAX_COLUMNS, MONITOR_MAX_CLASSES = 4096, 4096
+
+
+@dataclass
+class MonitorStats:
+    """The MONITOR reply: counts, sums and histograms only (docs/protocol.md)."""
+
+    version: int
+    flags: int
+    input_dtype: int
+    output_dtype: int
+    epoch: int  # resets since boot
+    windows: int  # inferences observed since the last reset
+    ticks: int  # device ticks spent in the monitor since the last reset (its own cost)
+    elements: int  # input elements observed (tracked columns)
+    saturated: int  # of those, at the dtype's minimum or maximum
+    feature_dim: int  # the input's last axis (columns beyond the tracked ones are not observed)
+    confidence_hist: list[int]
+    class_counts: list[int]
+    class_other: int  # top-1 classes beyond the tracked ones
+    column_count: list[int] = field(default_factory=list)
+    column_sum: list[int] = field(default_factory=list)
+    column_sumsq: list[int] = field(default_factory=list)
+    column_hist: list[list[int]] = field(default_factory=list)
+
+    @property
+    def replayed(self) -> bool:
+        """The request's seq had already reset the statistics: this shows what came after."""
+        return bool(self.flags & MONITOR_REPLAYED)
+
+
+def encode_monitor(reset: bool) -> bytes:
+    return bytes([MONITOR_RESET if reset else 0])
+
+
+def encode_monitor_reply(s: MonitorStats) -> bytes:
+    """The MONITOR reply body (tests and simulated devices)."""
+    cols = len(s.column_count)
+    out = bytearray(
+        _MONITOR_HEAD.pack(
+            s.version, s.flags, s.input_dtype, s.output_dtype, s.epoch, s.windows, s.ticks,
+            s.elements, s.saturated, cols, min(s.feature_dim, 0xFFFF), len(s.class_counts), MONITOR_BINS,
+        )
+    )  # fmt: skip
+    out += struct.pack(f"<{MONITOR_BINS}I", *s.confidence_hist)
+    out += struct.pack(f"<{len(s.class_counts)}II", *s.class_counts, s.class_other)
+    for c in range(cols):
+        out += _MONITOR_COLUMN.pack(s.column_count[c], s.column_sum[c], s.column_sumsq[c], *s.column_hist[c])
+    return bytes(out)
+
+
+def decode_monitor_reply(body: bytes) -> MonitorStats:
+    """Parse a MONITOR reply; every count is checked against the body's length first."""
+    cur = _Cursor(body, "MONITOR")
+    head = cur.unpack(_MONITOR_HEAD)
+    version, flags, in_dtype, out_dtype, epoch, windows, ticks, elements, saturated, cols, dim, classes, bins = head
+    if version != 1 or bins != MONITOR_BINS or cols > MONITOR_MAX_COLUMNS or classes > MONITOR_MAX_CLASSES:
+        raise FrameError(
+            f"MONITOR reply of version {version} with {bins} bins, {cols} columns and {classes} classes "
+            f"is not one this host reads (version 1, {MONITOR_BINS} bins)"
+        )
+    need = _MONITOR_HEAD.size + 4 * MONITOR_BINS + 4 * (classes + 1) + cols * _MONITOR_COLUMN.size
+    if len(body) != need:
+        raise FrameError(f"MONITOR reply has {len(body)} bytes; its header announces {need}")
+    conf = list(cur.unpack(struct.Struct(f"<{MONITOR_BINS}I")))
+    *counts, other = cur.unpack(struct.Struct(f"<{classes + 1}I"))
+    s = MonitorStats(version, flags, in_dtype, out_dtype, epoch, windows, ticks, elements, saturated, dim, conf,
+                     list(counts), other)  # fmt: skip
+    for _ in range(cols):
+        count, total, sq, *hist = cur.unpack(_MONITOR_COLUMN)
+        s.column_count.append(count)
+        s.column_sum.append(total)
+        s.column_sumsq.append(sq)
+        s.column_hist.append(hist)
+    return s
+
+
+# -- Live classification (application mode, firmware/src/app.c; docs/protocol.md) ------------------
+CLASSIFY_START, PREDICTIONS, CLASSIFY_STOP = 0x0B, 0x0C, 0x0D
+TYPE_NAMES.update({CLASSIFY_START: "CLASSIFY_START", PREDICTIONS: "PREDICTIONS", CLASSIFY_STOP: "CLASSIFY_STOP"})
+ERR_NO_SENSOR, ERR_NOT_RUNNING = 10, 11
+ERROR_NAMES.update({ERR_NO_SENSOR: "NO_SENSOR", ERR_NOT_RUNNING: "NOT_RUNNING"})
+# Sensor statuses (hal.h TINYFLOW_SENSOR_E*, negated in ERROR details).
+SENSOR_ERRORS = {
+    1: "no sensor",
+    2: "rate or channels unsupported",
+    3: "sensor I/O error",
+    4: "stream ended",
+    5: "not open",
+}
+SENSOR_ENDED = 4
+CLASSIFY_MODEL_FAILED = 108  # NOT_RUNNING detail: an invoke failed and stopped the classification
+_CLASSIFY_START = struct.Struct("<I")
+_CLASSIFY_INFO = struct.Struct("<IBIH")
+_PREDICTIONS = struct.Struct("<IB")
+_PREDICTIONS_HEAD = struct.Struct("<IBI")
+_PREDICTION = struct.Struct("<IQIIIH")
+_CLASSIFY_STOP = struct.Struct("<II")
+
+
+@dataclass
+class ClassifyInfo:
+    """The CLASSIFY_START reply: the window the device classifies and the signal it reads."""
+
+    window_frames: int
+    channels: int
+    rate_hz: int
+    num_classes: int
+
+
+@dataclass
+class Prediction:
+    """One queued prediction; `output` is output 0's bytes as the model wrote them."""
+
+    index: int
+    ticks64: int  # device time (ticks) of the window's first frame
+    read_ticks: int
+    frontend_ticks: int
+    model_ticks: int
+    top1: int
+    output: bytes
+    window: bytes | None = None  # the raw window (int16 frames x channels), when opt-in sampling kept it
+
+
+@dataclass
+class PredictionBatch:
+    """The PREDICTIONS reply."""
+
+    first_index: int
+    dropped_total: int
+    predictions: list[Prediction]
+
+
+def encode_classify_start(stride_frames: int) -> bytes:
+    """CLASSIFY_START body: frames between window starts (0 = the window: no overlap)."""
+    return _CLASSIFY_START.pack(stride_frames & 0xFFFFFFFF)
+
+
+def decode_classify_start(body: bytes) -> int:
+    return _Cursor(body, "CLASSIFY_START").unpack(_CLASSIFY_START)[0]
+
+
+def encode_classify_info(info: ClassifyInfo) -> bytes:
+    return _CLASSIFY_INFO.pack(info.window_frames, info.channels, info.rate_hz, info.num_classes)
+
+
+def decode_classify_info(body: bytes) -> ClassifyInfo:
+    return ClassifyInfo(*_Cursor(body, "CLASSIFY_START reply").unpack(_CLASSIFY_INFO))
+
+
+def encode_predictions_request(next_index: int, max_count: int) -> bytes:
+    """PREDICTIONS body: acknowledges every index below next_index, asks for up to max_count."""
+    return _PREDICTIONS.pack(next_index & 0xFFFFFFFF, max(0, min(255, max_count)))
+
+
+def decode_predictions_request(body: bytes) -> tuple[int, int]:
+    return _Cursor(body, "PREDICTIONS").unpack(_PREDICTIONS)
+
+
+def encode_predictions(batch: PredictionBatch) -> bytes:
+    out = bytearray(_PREDICTIONS_HEAD.pack(batch.first_index, len(batch.predictions), batch.dropped_total))
+    for p in batch.predictions:
+        out += _PREDICTION.pack(p.index, p.ticks64, p.read_ticks, p.frontend_ticks, p.model_ticks, p.top1)
+        out += bytes(p.output)
+    return bytes(out)
+
+
+def decode_predictions(body: bytes, output_bytes: int) -> PredictionBatch:
+    """Parse a PREDICTIONS reply whose predictions carry `output_bytes` of output 0 each (HELLO)."""
+    c = _Cursor(body, "PREDICTIONS reply")
+    first, count, dropped = c.unpack(_PREDICTIONS_HEAD)
+    preds = []
+    for i in range(count):
+        p = Prediction(*c.unpack(_PREDICTION), c.take(output_bytes))
+        if p.index != first + i:
+            raise FrameError(f"PREDICTIONS reply: prediction {i} has index {p.index}, expected {first + i}")
+        preds.append(p)
+    if c.pos != len(body):
+        raise FrameError(f"PREDICTIONS reply has {len(body) - c.pos} bytes after its {count} predictions")
+    return PredictionBatch(first, dropped, preds)
+
+
+def encode_classify_stop_reply(predictions: int, dropped_total: int) -> bytes:
+    return _CLASSIFY_STOP.pack(predictions & 0xFFFFFFFF, dropped_total & 0xFFFFFFFF)
+
+
+def decode_classify_stop_reply(body: bytes) -> tuple[int, int]:
+    """(predictions made, dropped_total) of a CLASSIFY_STOP reply."""
+    return _Cursor(body, "CLASSIFY_STOP reply").unpack(_CLASSIFY_STOP)
+
+
+# -- Capture (0x08-0x0A, firmware/src/capture.c; docs/protocol.md "Capture") -----------------------
+CAPTURE_START, CAPTURE_READ, CAPTURE_STOP = 0x08, 0x09, 0x0A
+TYPE_NAMES.update({CAPTURE_START: "CAPTURE_START", CAPTURE_READ: "CAPTURE_READ", CAPTURE_STOP: "CAPTURE_STOP"})
+CAPTURE_ENDED, CAPTURE_LOST = 0x01, 0x02  # CAPTURE_READ reply flags
+_CAPTURE_START = struct.Struct("<IB")
+_CAPTURE_INFO = struct.Struct("<BBIH")
+_CAPTURE_READ = struct.Struct("<IH")
+_CAPTURE_BLOCK = struct.Struct("<IHBIQ")
+_CAPTURE_STOP = struct.Struct("<I")
+
+
+@dataclass
+class CaptureInfo:
+    """The CAPTURE_START reply: the sensor as opened, and the most frames one read returns."""
+
+    kind: int  # hal.h TINYFLOW_SENSOR_*: 1 audio, 2 IMU, 3 ADC
+    channels: int
+    rate_hz: int
+    max_frames: int
+
+
+@dataclass
+class CaptureBlock:
+    """A CAPTURE_READ reply: `frames` frames from frame `offset` on, `data` their int16 LE values
+    interleaved (frame 0 channel 0, frame 0 channel 1, ...)."""
+
+    offset: int
+    frames: int
+    flags: int
+    lost_total: int  # frames the device lost since CAPTURE_START before frame `offset` (a sensor overrun)
+    ticks64: int  # device ticks when frame `offset` was sampled
+    data: bytes
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.flags & CAPTURE_ENDED)
+
+    @property
+    def lost_before(self) -> bool:
+        return bool(self.flags & CAPTURE_LOST)
+
+
+def encode_capture_start(rate_hz: int, channels: int) -> bytes:
+    """CAPTURE_START body: the rate and channel count wanted (0: the sensor's own)."""
+    return _CAPTURE_START.pack(rate_hz & 0xFFFFFFFF, channels & 0xFF)
+
+
+def decode_capture_start(body: bytes) -> tuple[int, int]:
+    return _Cursor(body, "CAPTURE_START").unpack(_CAPTURE_START)
+
+
+def encode_capture_info(info: CaptureInfo) -> bytes:
+    return _CAPTURE_INFO.pack(info.kind, info.channels, info.rate_hz, info.max_frames)
+
+
+def decode_capture_info(body: bytes) -> CaptureInfo:
+    info = CaptureInfo(*_Cursor(body, "CAPTURE_START reply").unpack(_CAPTURE_INFO))
+    if info.channels == 0 or info.rate_hz == 0 or info.max_frames == 0:
+        raise FrameError(
+            f"CAPTURE_START reply: {info.channels} channels at {info.rate_hz} Hz, {info.max_frames} frames per read"
+        )
+    return info
+
+
+def encode_capture_read(offset: int, max_frames: int) -> bytes:
+    """CAPTURE_READ body: the frame wanted next (acknowledges every frame before it), at most how many."""
+    return _CAPTURE_READ.pack(offset & 0xFFFFFFFF, max(0, min(0xFFFF, max_frames)))
+
+
+def decode_capture_read(body: bytes) -> tuple[int, int]:
+    return _Cursor(body, "CAPTURE_READ").unpack(_CAPTURE_READ)
+
+
+def encode_capture_block(block: CaptureBlock) -> bytes:
+    return _CAPTURE_BLOCK.pack(block.offset, block.frames, block.flags, block.lost_total, block.ticks64) + block.data
+
+
+def decode_capture_block(body: bytes, channels: int) -> CaptureBlock:
+    """A CAPTURE_READ reply of a `channels`-channel stream; its frame count is checked against its length."""
+    c = _Cursor(body, "CAPTURE_READ reply")
+    offset, frames, flags, lost, ticks = c.unpack(_CAPTURE_BLOCK)
+    raw = c.take(frames * channels * 2)
+    if c.pos != len(body):
+        raise FrameError(f"CAPTURE_READ reply has {len(body) - c.pos} bytes after its {frames} frames")
+    return CaptureBlock(offset, frames, flags, lost, ticks, raw)
+
+
+def encode_capture_stop_reply(frames: int) -> bytes:
+    return _CAPTURE_STOP.pack(frames & 0xFFFFFFFF)
+
+
+def decode_capture_stop_reply(body: bytes) -> int:
+    """Frames the device sampled in the capture that stopped."""
+    return _Cursor(body, "CAPTURE_STOP reply").unpack(_CAPTURE_STOP)[0]
+
+
+# -- PIPELINE (0x07): the front end the firmware runs before the model (firmware/src/pipeline.c) --
+PIPELINE = 0x07
+TYPE_NAMES[PIPELINE] = "PIPELINE"
+_PIPELINE = struct.Struct("<BBIIH")
+PIPELINE_NO_FEATURES = 0xFFFF
+PIPELINE_KIND_NAMES = {0: "", 1: "micro_speech", 2: "mfcc", 3: "imu"}
+
+
+@dataclass
+class PipelineInfo:
+    """The PIPELINE reply: kind 0 = no front end (the model takes its own input)."""
+
+    kind: int
+    channels: int
+    sample_rate: int
+    window_frames: int
+    features_output: int  # index of the features output, PIPELINE_NO_FEATURES when none
+
+    @property
+    def frontend(self) -> str:
+        """The front end's name ("" for none, "kind-N" for a kind this host does not know)."""
+        return PIPELINE_KIND_NAMES.get(self.kind, f"kind-{self.kind}")
+
+
+def encode_pipeline_reply(p: PipelineInfo) -> bytes:
+    return _PIPELINE.pack(p.kind, p.channels, p.sample_rate, p.window_frames, p.features_output)
+
+
+def decode_pipeline_reply(body: bytes) -> PipelineInfo:
+    kind, channels, rate, frames, features = _Cursor(body, "PIPELINE").unpack(_PIPELINE)
+    return PipelineInfo(kind, channels, rate, frames, features)
+
+
+# -- Opt-in sampling (WINDOW 0x0F, firmware/src/app.c; docs/protocol.md "Opt-in sampling") ---------
+WINDOW = 0x0F
+TYPE_NAMES.update({WINDOW: "WINDOW"})
+_CLASSIFY_START_SAMPLING = struct.Struct("<If")
+_WINDOW = struct.Struct("<IIH")
+_WINDOW_HEAD = struct.Struct("<IBIIH")
+
+
+@dataclass
+class WindowChunk:
+    """A WINDOW reply: bytes [offset, offset + len(data)) of the raw window kept for prediction `index`
+    (`held` False: the device does not hold it: not kept, or overwritten by a later one)."""
+
+    index: int
+    held: bool
+    total: int
+    offset: int
+    data: bytes
+
+
+def encode_classify_start_sampling(stride_frames: int, sample_below: float) -> bytes:
+    """CLASSIFY_START body with the opt-in: also keep windows whose top-1 confidence < sample_below."""
+    return _CLASSIFY_START_SAMPLING.pack(stride_frames & 0xFFFFFFFF, sample_below)
+
+
+def encode_window_request(index: int, offset: int, max_bytes: int) -> bytes:
+    return _WINDOW.pack(index & 0xFFFFFFFF, offset & 0xFFFFFFFF, max(0, min(0xFFFF, max_bytes)))
+
+
+def decode_window_request(body: bytes) -> tuple[int, int, int]:
+    return _Cursor(body, "WINDOW").unpack(_WINDOW)
+
+
+def encode_window_chunk(chunk: WindowChunk) -> bytes:
+    head = _WINDOW_HEAD.pack(chunk.index, int(chunk.held), chunk.total, chunk.offset, len(chunk.data))
+    return head + bytes(chunk.data)
+
+
+def decode_window_chunk(body: bytes) -> WindowChunk:
+    c = _Cursor(body, "WINDOW reply")
+    index, held, total, offset, n = c.unpack(_WINDOW_HEAD)
+    data = c.take(n)
+    if c.pos != len(body) or (held and offset + n > total) or (not held and (total or n)):
+        raise FrameError(f"WINDOW reply: {n} bytes at {offset} of {total} (held {held}) do not add up")
+    return WindowChunk(index, bool(held), total, offset, data)

@@ -125,6 +125,7 @@ class PythonDevice:
             m.PROFILE: self._profile,
             m.STATS: self._stats,
             m.SYNC: self._sync,
+            m.PIPELINE: self._pipeline,
         }.get(f.type)
         if handler is None:
             return self._error(f.seq, m.ERR_UNKNOWN_TYPE, f.type, 0, f.type, "unknown request type")
@@ -218,6 +219,21 @@ class PythonDevice:
     def _profile(self, f):
         return self._reply(f, m.encode_profile(self.op_ticks, self.info.op_names))
 
+    def _pipeline(self, f):
+        pipe = getattr(self.runtime, "pipeline", None)
+        info = pipe() if pipe else m.PipelineInfo(0, 0, 0, 0, m.PIPELINE_NO_FEATURES)
+        return self._reply(f, m.encode_pipeline_reply(info))
+
+    def attach_frontend(self, config) -> None:
+        """Run `config`'s front end before the model, as firmware/src/pipeline.c does (no reboot)."""
+        if config is not None:
+            self.runtime = FrontendRuntime(self.runtime, config)
+            self.info = self.runtime.model_info()
+            self.input_total = sum(s.bytes for s in self.info.inputs)
+            self.staged, self.staged_count = bytearray(self.input_total), 0
+            self.op_ticks = [0] * len(self.info.op_names)
+            self.cache = None
+
     def _stats(self, f):
         s = m.Stats(
             self.runtime.arena_used(),
@@ -229,6 +245,76 @@ class PythonDevice:
             self.uptime_ticks,
         )
         return self._reply(f, m.encode_stats(s))
+
+
+class FrontendRuntime(Runtime):
+    """A runtime behind a front end: the contract of firmware/include/tinyflow/pipeline.h in numpy.
+
+    Input 0 is the raw int16 window [window_frames, channels]; the outputs are the model's plus
+    the features (the model's input 0 as filled by tinyflow.frontends.mapping); op 0 is FRONTEND.
+    """
+
+    def __init__(self, inner: Runtime, config):
+        from tinyflow.frontends import mapping
+
+        self.inner, self.config, self._mapping = inner, config, mapping
+        self.board_id, self.cpu_hz, self.ticks_per_second = inner.board_id, inner.cpu_hz, inner.ticks_per_second
+        model = inner.model_info()
+        self._in0 = model.inputs[0]
+        self.frames = mapping.raw_window_frames(config, self._in0.shape)  # UsageError: not whole rows
+        self.channels = mapping.raw_channels(config)
+        self._dtype = {0: "float32", 7: "int16", 9: "int8"}.get(self._in0.dtype)
+        if self._dtype is None:
+            from tinyflow.errors import UsageError
+
+            raise UsageError(f"A front end feeds float32, int8 or int16 model inputs, not {self._in0.dtype_name}")
+        raw = m.TensorSpec(7, (self.frames, self.channels), 0.0, 0, self.frames * self.channels * 2)
+        self._info = ModelInfo(
+            **{
+                **model.__dict__,
+                "inputs": [raw, *model.inputs[1:]],
+                "outputs": [*model.outputs, self._in0],
+                "op_names": ["FRONTEND", *model.op_names],
+            }
+        )
+
+    def model_info(self) -> ModelInfo:
+        return self._info
+
+    def pipeline(self) -> m.PipelineInfo:
+        return m.PipelineInfo(
+            self._mapping.PIPELINE_KINDS[self.config.name],
+            self.channels,
+            self._mapping.raw_sample_rate(self.config),
+            self.frames,
+            len(self._info.outputs) - 1,
+        )
+
+    def invoke(self, inputs: list[bytes]) -> tuple[list[bytes], list[int]]:
+        import numpy as np
+
+        raw = np.frombuffer(bytes(inputs[0]), dtype="<i2").astype(np.int16).reshape(self.frames, self.channels)
+        features = self._mapping.raw_features(self.config, self._mapping.raw_signal(self.config, raw))
+        x = self._mapping.features_to_model_input(
+            self.config, features, self._dtype, self._in0.scale, self._in0.zero_point
+        )
+        data = x.astype(x.dtype.newbyteorder("<")).tobytes()
+        outputs, ticks = self.inner.invoke([data, *inputs[1:]])
+        return [*outputs, data], [0, *ticks]  # the numpy front end's time is not the device's: 0
+
+    def arena_used(self) -> int:
+        return self.inner.arena_used()
+
+    def stack_high_water(self) -> int:
+        return self.inner.stack_high_water()
+
+    def reset(self) -> None:
+        self.inner.reset()
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close:
+            close()
 
 
 class SimPort(Port):

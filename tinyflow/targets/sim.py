@@ -28,12 +28,26 @@ _BOARD = "board id"
 # The MLPerf Tiny benchmarks whose reference I/O conventions the EEMBC firmware follows (docs/mlperf.md).
 _BENCHMARK = ("kws01", "ic01", "vww01", "ad01")
 _EEMBC = {"protocol": ("tinyflow", "eembc"), "benchmark": _BENCHMARK}
+# A played sensor (tinyflow/targets/played.py, docs/data.md "Capture"): the file, how it is
+# perturbed, how fast it plays. _FILE, _REAL...: checked by the functions of the same name below.
+_FILE, _REAL, _NONNEG, _DROPOUTS = "sensor file", "number", "number >= 0", "rate[:frames]"
+_SENSOR = {
+    "sensor": _FILE,
+    "sensor_gain": _REAL,
+    "sensor_offset": _REAL,
+    "sensor_noise": _NONNEG,
+    "sensor_dropouts": _DROPOUTS,
+    "sensor_pace": ("realtime", "fast"),
+    "sensor_rate": range(1, 1_000_001),
+    "sensor_kind": ("imu", "adc"),
+    "sensor_seed": range(0, 2**32),
+}
 # Query keys per simulator -> the values they take (_BOARD: an id from boards/*.toml; a tuple:
 # the choices; a range: a whole number in it).
 SIM_OPTIONS = {
     "tflm": {"board": _BOARD},
-    "host": {"board": _BOARD, "sanitize": _FLAG, "fake": _FLAG, "rx": range(64, 65536), **_EEMBC},
-    "qemu-m4": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC},
+    "host": {"board": _BOARD, "sanitize": _FLAG, "fake": _FLAG, "rx": range(64, 65536), **_EEMBC, **_SENSOR},
+    "qemu-m4": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC, **_SENSOR},
     # M0 and M3 have no DSP extension: the portable kernels are their only kernels.
     "qemu-m0": {"board": _BOARD, **_EEMBC},
     "qemu-m3": {"board": _BOARD, **_EEMBC},
@@ -90,23 +104,57 @@ def sim_options(name: str, query: str, url: str) -> dict[str, str]:
             raise UsageError(f"{url} gives {key!r} twice", "Give each option once.")
         _check_value(name, key, value, valid[key], url)
         params[key] = value
+    loose = sorted(k for k in params if k.startswith("sensor_") and "sensor" not in params)
+    if loose:
+        raise UsageError(f"{url} gives {loose[0]} without a sensor to play", "Add ?sensor=FILE.wav|FILE.csv.")
     return params
 
 
 def _check_value(name: str, key: str, value: str, choices, url: str) -> None:
     if choices == _BOARD:
         _check_board(value, url)
+    elif choices == _FILE:
+        _check_sensor_file(value, url)
+    elif choices in (_REAL, _NONNEG, _DROPOUTS):
+        _check_number(key, value, choices, url)
     elif isinstance(choices, range):
         if not value.isdigit() or int(value) not in choices:
+            what = "a byte count" if key == "rx" else "a whole number"
             raise UsageError(
-                f"sim://{name} {key}={value} must be a byte count between {choices.start} and {choices.stop - 1}",
-                f"For example ?{key}=1024.",
+                f"sim://{name} {key}={value} must be {what} between {choices.start} and {choices.stop - 1}",
+                f"For example ?{key}={max(choices.start, min(1024, choices.stop - 1))}.",
             )
     elif value.lower() not in choices:
         raise UsageError(
             f"{url}: {key}={value} is not one of {', '.join(choices)}",
             f"For example sim://{name}?{key}={choices[1]}.",
         )
+
+
+def _check_sensor_file(value: str, url: str) -> None:
+    import os
+
+    if not value.lower().endswith((".wav", ".csv", ".tfps")) or not os.path.isfile(value):
+        raise UsageError(
+            f"{url}: sensor={value} is not an existing .wav, .csv or .tfps file",
+            "Give the path of a recording to play, e.g. ?sensor=yes.wav.",
+        )
+
+
+def _check_number(key: str, value: str, kind: str, url: str) -> None:
+    import math
+
+    rate, _, frames = value.partition(":") if kind == _DROPOUTS else (value, "", "")
+    try:
+        number = float(rate)
+    except ValueError:
+        number = math.nan
+    ok = math.isfinite(number) and (kind == _REAL or number >= 0)
+    if kind == _DROPOUTS:
+        ok = ok and number <= 1 and (not frames or (frames.isdigit() and 1 <= int(frames) <= 1_000_000))
+    if not ok:
+        example = {"sensor_dropouts": "0.001:32", "sensor_noise": "50", "sensor_gain": "0.5"}.get(key, "100")
+        raise UsageError(f"{url}: {key}={value} is not a {kind}", f"For example ?{key}={example}.")
 
 
 def _check_board(value: str, url: str) -> None:

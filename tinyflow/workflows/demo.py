@@ -1,4 +1,9 @@
-"""`tinyflow demo`: digits -> tiny_cnn -> structured + unstructured pruning -> int8 -> inspect -> C array -> eval.
+"""`tinyflow demo`: data -> model -> structured + unstructured pruning -> int8 -> inspect -> C array -> eval.
+
+`--task` picks the data and model (tinyflow.workflows.demo_tasks): digits -> tiny_cnn (the
+default); kws: synthesized speech -> a front end (mfcc or micro_speech) -> kws_cnn; har:
+basic-motions IMU -> the imu front end -> mlp. With a front end every model file gets its
+`.frontend.json` sidecar and the evaluation sends raw signals: the device computes the features.
 
 Each stage is a function `stage_<name>(state)` that reads and extends one `DemoState`; `STAGES`
 lists them in order so more stages can be appended (e.g. an evaluation on a simulated board)
@@ -19,6 +24,7 @@ from tinyflow import events
 from tinyflow.outputs import make_dir
 from tinyflow.report import to_json
 from tinyflow.workflows.config import DemoConfig, EvalConfig
+from tinyflow.workflows.demo_tasks import TASKS
 
 __all__ = ["STAGES", "DemoConfig", "DemoReport", "DemoState", "run_demo"]
 
@@ -33,6 +39,8 @@ class DemoState:
     pruned: Any = None  # structured + unstructured pruned, fine-tuned
     int8_unpruned: bytes = b""
     int8: bytes = b""
+    frontend: Any = None  # the front end configuration (kws, har), input scaling fitted on train
+    store: Path | None = None  # the raw recordings (kws, har): what the evaluation sends
     report: dict = field(default_factory=dict)
     artifacts: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
@@ -43,8 +51,17 @@ class DemoState:
         self.artifacts[key] = str(path)
         return path
 
+    def model_file(self, path: str | Path) -> None:
+        """A model was written at `path`: give it its front end sidecar (or drop a stale one)."""
+        from tinyflow.frontends import write_sidecar
+        from tinyflow.model.pipeline import drop_sidecar
+
+        write_sidecar(path, self.frontend) if self.frontend is not None else drop_sidecar(path)
+
 
 def stage_data(state: DemoState) -> str:
+    if state.config.task != "digits":
+        return _stage_raw_data(state)
     from tinyflow.data import load_dataset, split, validate
 
     ds = validate(load_dataset("digits"))
@@ -61,18 +78,58 @@ def stage_data(state: DemoState) -> str:
     return f"digits: {len(tr)} train / {len(va)} val / {len(te)} test samples of 8x8x1"
 
 
+def _stage_raw_data(state: DemoState) -> str:
+    """kws / har: raw recordings into a store, then the front end's features of each split."""
+    from tinyflow.frontends import config_to_dict
+    from tinyflow.workflows.demo_tasks import featurize, make_store
+
+    cfg = state.config
+    state.store = make_store(cfg.task, cfg.out / f"{cfg.task}-store", cfg.seed)
+    state.frontend, state.splits = featurize(state.store, cfg.frontend, cfg.seed)
+    tr, va, te = state.splits
+    state.artifacts["store"] = str(state.store)
+    state.report["data"] = {
+        "dataset": TASKS[cfg.task].dataset,
+        "store": str(state.store),
+        "version": tr.version,
+        "train": len(tr),
+        "val": len(va),
+        "test": len(te),
+        "classes": list(tr.class_names),
+        "frontend": config_to_dict(state.frontend),
+        "input_shape": list(tr.input_shape),
+    }
+    shape = "x".join(map(str, tr.input_shape))
+    return (
+        f"{TASKS[cfg.task].dataset}: {len(tr)} train / {len(va)} val / {len(te)} test recordings "
+        f"-> {cfg.frontend} features {shape}"
+    )
+
+
 def stage_train(state: DemoState) -> str:
     from tinyflow.model import train, zoo
 
-    cfg, (tr, va, te) = state.config, state.splits
-    state.model = zoo.build_model("tiny_cnn", tr.input_shape, tr.num_classes, seed=cfg.seed)
+    cfg, (tr, va, te), task = state.config, state.splits, TASKS[state.config.task]
+    state.model = zoo.build_model(task.model, tr.input_shape, tr.num_classes, width=task.width, seed=cfg.seed)
     rep = train.train(
-        state.model, tr, va, epochs=cfg.epochs, seed=cfg.seed, patience=8, out=cfg.out / "model.keras", verbose=True
+        state.model,
+        tr,
+        va,
+        epochs=cfg.epochs,
+        batch_size=task.batch_size,
+        lr=task.lr,
+        seed=cfg.seed,
+        patience=task.patience,
+        out=cfg.out / "model.keras",
+        verbose=True,
     )
+    state.model_file(rep.path)
     state.artifacts["model"] = rep.path
     acc = train.evaluate(state.model, te)["accuracy"]
     state.report["train"] = {**rep.to_dict(), "params": state.model.count_params(), "test_accuracy": acc}
-    return f"tiny_cnn: {state.model.count_params():,} params, {rep.epochs_run} epochs, float test accuracy {acc:.3f}"
+    return (
+        f"{task.model}: {state.model.count_params():,} params, {rep.epochs_run} epochs, float test accuracy {acc:.3f}"
+    )
 
 
 def stage_prune(state: DemoState) -> str:
@@ -93,8 +150,9 @@ def stage_prune(state: DemoState) -> str:
         prune.compare(small, state.pruned, f"unstructured {cfg.sparsity:.0%}"), small, state.pruned, te, calib
     )
     train.save_keras(state.pruned, cfg.out / "pruned.keras")
+    state.model_file(cfg.out / "pruned.keras")
     state.artifacts["pruned_model"] = str(cfg.out / "pruned.keras")
-    state.save("int8_unpruned", "model_int8_unpruned.tflite", state.int8_unpruned)
+    state.model_file(state.save("int8_unpruned", "model_int8_unpruned.tflite", state.int8_unpruned))
     state.report["prune"] = {"structured": structured.to_dict(), "unstructured": unstructured.to_dict()}
     return (
         f"structured {cfg.ratio:.0%}: params {structured.params_before:,} -> {structured.params_after:,}, "
@@ -118,7 +176,7 @@ def stage_quantize(state: DemoState) -> str:
 
     cfg, (tr, _, te) = state.config, state.splits
     state.int8, rep = quantize.quantize(state.pruned, representative(tr, cfg.calibration, cfg.seed), te)
-    state.save("int8", "model_int8.tflite", state.int8)
+    state.model_file(state.save("int8", "model_int8.tflite", state.int8))
     state.report["quantize"] = rep.to_dict()
     worst = rep.worst_layer
     return (
@@ -150,7 +208,10 @@ def stage_export(state: DemoState) -> str:
 
 
 def stage_evaluate(state: DemoState) -> str:
-    """Stream the test split to the int8 model on a simulated board and compare with the TFLM reference."""
+    """Stream the test split to the int8 model on a simulated board and compare with the TFLM reference.
+
+    With a front end (kws, har) the raw test recordings are streamed and the device computes the
+    features; the report then also compares the device's features with the host's."""
     import shutil
 
     import numpy as np
@@ -158,9 +219,12 @@ def stage_evaluate(state: DemoState) -> str:
     from tinyflow.workflows.evaluate import evaluate
 
     cfg, te = state.config, state.splits[2]
-    test = cfg.out / "test_split.npz"
-    np.savez(test, x=te.x, y=te.y)
-    state.artifacts["test_split"] = str(test)
+    if state.store is None:
+        test = cfg.out / "test_split.npz"
+        np.savez(test, x=te.x, y=te.y)
+        state.artifacts["test_split"] = str(test)
+    else:  # the store's raw test recordings: the model's sidecar makes the device compute the features
+        test = state.store
     target, note = cfg.target, ""
     if target.startswith("sim://host") and shutil.which("cc") is None:
         target, note = "sim://tflm", " (no C compiler found: fell back from sim://host to sim://tflm)"
@@ -184,9 +248,11 @@ def stage_evaluate(state: DemoState) -> str:
     acc = d.get("metrics", {}).get("accuracy")
     agree = d.get("agreement", {}).get("exact_match_rate")
     link = d.get("link", {})
+    features = d.get("feature_agreement", {}).get("exact_match_rate")
     return (
-        f"{target}: {d.get('samples', len(te))} samples, accuracy {acc:.3f}, agreement with TFLM {agree:.3f}, "
-        f"lost {link.get('lost', 0)}{note}"
+        f"{target}: {d.get('samples', len(te))} samples, accuracy {acc:.3f}, agreement with TFLM {agree:.3f}"
+        + (f", features equal to the host's {features:.3f}" if features is not None else "")
+        + f", lost {link.get('lost', 0)}{note}"
     )
 
 
@@ -270,7 +336,9 @@ def write_report(state: DemoState) -> Path:
 def _summary(config: DemoConfig, r: dict) -> str:
     """A short text summary of a finished demo."""
     q, s = r.get("quantize", {}), r.get("prune", {}).get("structured", {})
-    lines = ["tinyflow demo: digits -> tiny_cnn -> pruned -> int8 -> " + config.board]
+    task = TASKS[config.task]
+    via = f" -> {config.frontend}" if config.frontend else ""
+    lines = [f"tinyflow demo: {task.dataset}{via} -> {task.model} -> pruned -> int8 -> {config.board}"]
     if q:
         lines.append(
             f"  accuracy   float {q['float_metrics']['accuracy']:.3f}  int8 (TFLM) {q['tflm_metrics']['accuracy']:.3f}"
@@ -287,5 +355,10 @@ def _summary(config: DemoConfig, r: dict) -> str:
             f"agreement with TFLM {e['agreement'].get('exact_match_rate', 0):.3f}, "
             f"samples lost {e['link'].get('lost', 0)}"
         )
+        if e.get("feature_agreement"):
+            lines.append(
+                f"  features   computed on the device from raw signals, equal to the host's "
+                f"{e['feature_agreement'].get('exact_match_rate', 0):.3f}"
+            )
     lines.append(f"  artifacts in {config.out}/ (report.json)")
     return "\n".join(lines)

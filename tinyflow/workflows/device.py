@@ -16,29 +16,78 @@ from tinyflow.targets.device import model_bytes
 from tinyflow.targets.sim import flag, machine
 
 
-def open_device(url: str, *, model=None, board=None, timeout: float = 2.0, baud: int = targets.DEFAULT_BAUD):
+def open_device(
+    url: str,
+    *,
+    model=None,
+    board=None,
+    timeout: float = 2.0,
+    baud: int = targets.DEFAULT_BAUD,
+    frontend=None,
+):
     """Open `url` for `model` (bytes or path) and return a pyserial-like port.
 
     sim://host and sim://qemu-m4 get their firmware built first (cached by content); every other
     URL opens as tinyflow.targets.open_target opens it. Options are checked before any build.
+    The front end (a tinyflow.frontends config; default: the sidecar next to a model file) runs on
+    the simulated device before the model: input 0 is then the raw signal (pipeline.h).
 
     Raises:
         UsageError: a bad URL or option, or a simulator that needs a model and got none.
         ModelError, BoardError, ToolchainError: from compiling, fitting or building the firmware.
     """
     firmware = None
+    frontend = frontend if frontend is not None else model_frontend(model)
     if url and url.startswith("sim:"):
         name, params = targets.parse_sim_url(url)
-        firmware = build_for(name, params, model, board if board is not None else params.get("board"))
+        if params.get("protocol") == "eembc":
+            frontend = None  # the MLPerf Tiny runner sends the model's own input
+        board = board if board is not None else params.get("board")
+        firmware = build_for(name, params, model, board, frontend=frontend)
     # Through the module: tests replace targets.open_target to prove a device was never opened.
-    return targets.open_target(url, model=model, firmware=firmware, board=board, timeout=timeout, baud=baud)
+    port = targets.open_target(url, model=model, firmware=firmware, board=board, timeout=timeout, baud=baud)
+    device = getattr(port, "device", None)
+    if firmware is None and frontend is not None and hasattr(device, "attach_frontend"):
+        try:  # sim://tflm: the Python device runs the numpy twin of pipeline.c
+            device.attach_frontend(frontend)
+        except BaseException:
+            port.close()
+            raise
+    return port
 
 
-def build_for(name: str, params: dict[str, str], model, board) -> Firmware | None:
+def model_frontend(model):
+    """The front end configuration stored next to a model file (its sidecar), or None."""
+    if model is None or isinstance(model, (bytes, bytearray, memoryview)):
+        return None
+    from tinyflow.frontends import read_sidecar
+
+    return read_sidecar(model)
+
+
+def resolve_frontend(model, name: str | None):
+    """The front end a model runs with: its sidecar, else the default configuration of `name`.
+
+    Raises:
+        UsageError: `name` names another front end than the sidecar's.
+    """
+    from tinyflow.frontends import default_config
+
+    stored = model_frontend(model)
+    if name and stored is not None and stored.name != name:
+        raise UsageError(
+            f"--frontend {name} conflicts with the model's sidecar, which names {stored.name}",
+            "Drop --frontend (the sidecar is used), or delete the sidecar.",
+        )
+    return stored if stored is not None else (default_config(name) if name else None)
+
+
+def build_for(name: str, params: dict[str, str], model, board, *, frontend=None) -> Firmware | None:
     """The firmware simulator `name` runs for `model` with the URL's options; None when it runs
     the model itself (sim://tflm)."""
     if name == "host":
-        return build_host_firmware(model, host_options(params), board=board)
+        extra = {"frontend": frontend} if frontend is not None else {}  # only when set: as before otherwise
+        return build_host_firmware(model, host_options(params), board=board, **extra)
     spec = getattr(machine(name), "MACHINE", None)
     if spec is None:
         return None
@@ -50,6 +99,7 @@ def build_for(name: str, params: dict[str, str], model, board) -> Firmware | Non
         dsp=params.get("kernels", "dsp") != "portable",
         machine_name=name,
         options=protocol_options(params, FirmwareOptions()),
+        **({"frontend": frontend} if frontend is not None else {}),
     )
 
 
@@ -75,7 +125,7 @@ def host_options(params: dict[str, str]) -> FirmwareOptions:
     return protocol_options(params, options)
 
 
-def build_host_firmware(model, options: FirmwareOptions, *, board=None) -> Firmware:
+def build_host_firmware(model, options: FirmwareOptions, *, board=None, frontend=None) -> Firmware:
     """The host executable for `model` (or the fake model with options.fake)."""
     from tinyflow.build.firmware import build_host
 
@@ -90,11 +140,27 @@ def build_host_firmware(model, options: FirmwareOptions, *, board=None) -> Firmw
 
     # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
     compiled = compile_model(model_bytes(model), name="model", preserve_inputs=options.eembc)
-    return build_host(compiled, options, board_id=board_id)
+    return build_host(attach(compiled, None if options.eembc else frontend), options, board_id=board_id)
+
+
+def attach(compiled, frontend):
+    """`compiled` carrying the front end's plan and C (unchanged without one)."""
+    if frontend is None:
+        return compiled
+    from tinyflow.export.frontend_tables import with_frontend
+
+    return with_frontend(compiled, frontend)
 
 
 def build_qemu_firmware(
-    model, board, *, name: str = "model", dsp: bool = True, machine_name: str = "qemu-m4", options=None
+    model,
+    board,
+    *,
+    name: str = "model",
+    dsp: bool = True,
+    machine_name: str = "qemu-m4",
+    options=None,
+    frontend=None,
 ):
     """Cross-build the firmware for `model` on `board`, for an emulated machine.
 
@@ -103,6 +169,7 @@ def build_qemu_firmware(
         dsp: the core's DSP kernel variants (bit-identical outputs); False builds the portable
             kernels (the bench compares both).
         options: a FirmwareOptions for the protocol (?protocol=eembc&benchmark=); default tinyflow frames.
+        frontend: a front end configuration the firmware runs before the model (not with EEMBC).
     Returns:
         tinyflow.build.firmware.Firmware (ELF path, memory figures, board id).
     Raises:
@@ -118,7 +185,7 @@ def build_qemu_firmware(
     budget = board_budget(board if isinstance(board, BoardBudget) else spec.check_board(board))
     eembc = options is not None and options.eembc
     # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
-    compiled = compile_model(data, name=name, preserve_inputs=eembc)
+    compiled = attach(compile_model(data, name=name, preserve_inputs=eembc), None if eembc else frontend)
     # The machine's core picks the kernels, as it does for a generated project for the board.
     kernels = kernel_sources(list(compiled.kernels), variant_for(spec.core, dsp))
     return build_mps2(
@@ -127,7 +194,9 @@ def build_qemu_firmware(
         kernels=kernels,
         ticks_per_second=spec.ticks_per_second_for(budget.clock_hz),
         name=name,
-        label=("" if dsp else "-portable") + (f"-eembc-{options.benchmark or 'generic'}" if eembc else ""),
+        label=("" if dsp else "-portable")
+        + (f"-eembc-{options.benchmark or 'generic'}" if eembc else "")
+        + (f"-{compiled.frontend.name}" if compiled.frontend is not None else ""),
         options=options,
         target=spec.qemu_machine,
     )

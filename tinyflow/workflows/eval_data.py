@@ -146,18 +146,18 @@ def load_eval_data(
         raise UsageError(f"--limit must be at least 1, got {limit}", "Pass a positive number of samples.")
     parsed = parse_spec(spec)
     check_seed(seed)
-    _check_sample_size(inputs)
+    check_sample_size(inputs)
     if parsed.kind == "random":
-        data = _random(parsed, inputs, seed, limit)
+        data = random_data(parsed, inputs, seed, limit)
     else:
         data = _dataset(parsed, inputs, seed, limit, split)
-    _check_count(len(data), outputs or [], parsed)
+    check_count(len(data), outputs or [], parsed)
     if outputs and data.task == "classification" and data.labels is not None:
-        _check_classes(data, outputs[0])
+        check_classes(data, outputs[0])
     return data
 
 
-def _check_sample_size(inputs: list[TensorSpec]) -> None:
+def check_sample_size(inputs: list[TensorSpec]) -> None:
     for s in inputs:
         if any(d < 0 for d in s.shape):
             raise DataError(
@@ -172,18 +172,18 @@ def _check_sample_size(inputs: list[TensorSpec]) -> None:
             )
 
 
-def _check_count(n: int, outputs: list[TensorSpec], spec: DatasetSpec) -> None:
+def check_count(n: int, outputs: list[TensorSpec], spec: DatasetSpec) -> None:
     per_sample = 2 * sum(s.nbytes for s in outputs) + _RESULT_OVERHEAD
     most = min(MAX_SAMPLES, RESULTS_BUDGET // per_sample)
     if n > most:
         what = "random:N allows" if spec.kind == "random" else f"{spec} has {n:,} samples; tinyflow evaluates"
         raise UsageError(
             f"{what} at most {most:,} samples of this model (every sample's outputs are kept for the report)",
-            "Use --limit to evaluate fewer samples, or split the run.",
+            "Use --count N to evaluate fewer samples, or split the run.",
         )
 
 
-def _check_classes(data: EvalData, out: TensorSpec) -> None:
+def check_classes(data: EvalData, out: TensorSpec) -> None:
     values = out.nbytes // np.dtype(out.dtype).itemsize
     classes = 2 if values == 1 else values  # one sigmoid unit: classes 0 and 1
     check_labels(
@@ -225,7 +225,7 @@ def _dataset(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int 
             "Evaluate the model on the dataset it was trained for, or use --dataset random:N.",
         )
     x = np.ascontiguousarray(x, dtype=np.float32)
-    h = hashlib.sha256(json.dumps(["dataset", _spec_dict(want)]).encode())
+    h = hashlib.sha256(json.dumps(["dataset", spec_dict(want)]).encode())
     h.update(x.data)
     return EvalData(
         # a store's version (its manifest hash) rides in the name, so every report records it
@@ -239,10 +239,10 @@ def _dataset(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int 
     )
 
 
-def _random(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int | None) -> EvalData:
+def random_data(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int | None) -> EvalData:
     n = spec.count if limit is None else min(spec.count, limit)
     # v2: sample i seeded by (seed, i); the generator's name is part of the journal's identity
-    key = json.dumps(["random-v2", seed, n, [_spec_dict(s) for s in inputs]])
+    key = json.dumps(["random-v2", seed, n, [spec_dict(s) for s in inputs]])
     return EvalData(
         name=spec.text,
         inputs=random_samples(n, inputs, seed),
@@ -250,5 +250,18 @@ def _random(spec: DatasetSpec, inputs: list[TensorSpec], seed: int, limit: int |
     )
 
 
-def _spec_dict(s: TensorSpec) -> dict:
+def spec_dict(s: TensorSpec) -> dict:
     return {"shape": list(s.shape), "dtype": np.dtype(s.dtype).str, "scale": s.scale, "zero_point": s.zero_point}
+
+
+# The loaders of raw signals for a model behind a front end live in eval_raw.py; these names
+# were importable from here and still are.
+_MOVED = ("AUDIO_FULL_SCALE", "raw_input_spec", "host_model_input", "load_raw_eval_data", "remap_labels")
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from tinyflow.workflows import eval_raw
+
+        return getattr(eval_raw, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -57,6 +57,8 @@ class EvalReport:
     generated: str = field(default_factory=_utc_now)
     outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)  # per sample, raw
     reference: list[list[np.ndarray]] = field(default_factory=list, repr=False)
+    # Behind a front end: the device's features against the host's (exact_match_rate, mismatched, ...).
+    feature_agreement: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         from tinyflow import __version__
@@ -123,6 +125,12 @@ class EvalReport:
             ("agreement top-1", a.get("top1_agreement")),
             ("agreement max |diff|", a.get("max_abs_diff")),
         ]
+        fa = self.feature_agreement
+        if fa:
+            rows += [
+                (f"feature agreement ({fa.get('frontend')})", fa.get("exact_match_rate")),
+                ("feature max |diff|", fa.get("max_abs_diff")),
+            ]
         lat = self.latency
         if lat.get("samples"):
             rows += [

@@ -22,6 +22,7 @@ from tinyflow import events, metrics
 from tinyflow.errors import LinkError, ModelError
 from tinyflow.workflows.config import EvalConfig
 from tinyflow.workflows.eval_data import EvalData, TensorSpec, load_eval_data, model_specs
+from tinyflow.workflows.eval_raw import host_model_input, load_raw_eval_data, remap_labels
 from tinyflow.workflows.eval_report import EvalReport, task_metrics
 from tinyflow.workflows.journal import COUNTERS, Entry, Journal, lock_folder, outputs_to_arrays
 
@@ -47,15 +48,18 @@ def evaluate(config: EvalConfig) -> EvalReport:
     model_bytes = bytes(source) if isinstance(source, (bytes, bytearray)) else read_model_file(source)
     model = read_model(model_bytes)
     in_specs, out_specs = model_specs(model)
-    # lazy: every size and label check runs here, the inputs are made one by one while streaming
-    data = load_eval_data(
-        config.dataset, in_specs, seed=config.seed, limit=config.limit, split=config.split, outputs=out_specs
-    )
+    from tinyflow.workflows.device import resolve_frontend
+
+    frontend = resolve_frontend(None if isinstance(source, (bytes, bytearray)) else source, config.frontend)
+    data = _load_data(config, frontend, in_specs, out_specs)
+    pipe = _Pipeline(frontend, in_specs[0], out_specs) if frontend is not None else None
+    # The device's outputs: the model's, then (behind a front end) the features it computed.
+    device_specs = out_specs if pipe is None else [*out_specs, in_specs[0]]
     name = "model.tflite" if isinstance(source, (bytes, bytearray)) else Path(source).name
     target_url, report_dir = config.target, config.report_dir
     if report_dir is None:
-        entries, run = _stream(model_bytes, target_url, data, out_specs, None, config)
-        return _report(name, target_url, data, out_specs, entries, run, model_bytes)
+        entries, run = _stream(model_bytes, target_url, data, device_specs, None, config, frontend)
+        return _report(name, target_url, data, device_specs, entries, run, model_bytes, pipe)
     with lock_folder(report_dir):  # one run per folder: two would interleave one journal
         header = {
             "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
@@ -65,15 +69,42 @@ def evaluate(config: EvalConfig) -> EvalReport:
             "samples": len(data),
             "inputs_sha256": data.digest(),
             "target": str(target_url),
-            "output_bytes": [s.nbytes for s in out_specs],
+            "output_bytes": [s.nbytes for s in device_specs],
         }
+        if frontend is not None:  # only then: journals of runs without one stay resumable
+            header["frontend"] = frontend.name
         with Journal.open(report_dir / "journal.jsonl", header, config.resume) as journal:
-            entries, run = _stream(model_bytes, target_url, data, out_specs, journal, config)
+            entries, run = _stream(model_bytes, target_url, data, device_specs, journal, config, frontend)
         run.duplicated += journal.duplicates
         run.damaged = journal.damaged
-        report = _report(name, target_url, data, out_specs, entries, run, model_bytes)
+        report = _report(name, target_url, data, device_specs, entries, run, model_bytes, pipe)
         report.write(report_dir)
     return report
+
+
+def _load_data(config: EvalConfig, frontend, in_specs, out_specs) -> EvalData:
+    """The samples (lazy: every size and label check runs here, inputs are made while streaming):
+    raw windows when the device runs a front end, the model's own inputs otherwise."""
+    common = {"seed": config.seed, "limit": config.limit, "split": config.split, "outputs": out_specs}
+    if frontend is not None:
+        if len(in_specs) != 1:
+            raise ModelError(f"A front end feeds one model input; this model has {len(in_specs)}")
+        return load_raw_eval_data(config.dataset, frontend, in_specs[0], class_names=config.class_names, **common)
+    data = load_eval_data(config.dataset, in_specs, **common)
+    if config.class_names and data.labels is not None:
+        data.class_names, data.labels = remap_labels(data.class_names, data.labels, config.class_names, data.name)
+    return data
+
+
+class _Pipeline:
+    """The host's twin of the device's front end: model inputs and features from raw windows."""
+
+    def __init__(self, frontend, model_input: TensorSpec, out_specs: list[TensorSpec]):
+        self.frontend, self.model_input, self.count = frontend, model_input, len(out_specs)
+
+    def model_inputs(self, data: EvalData, index):
+        """Per sample, [model input] as the host's front end makes it (one at a time)."""
+        return ([host_model_input(self.frontend, self.model_input, data.inputs[i][0])] for i in index)
 
 
 @dataclass
@@ -94,7 +125,7 @@ class _Run:
 
 
 def _stream(
-    model_bytes, target_url, data: EvalData, out_specs, journal, config: EvalConfig
+    model_bytes, target_url, data: EvalData, out_specs, journal, config: EvalConfig, frontend=None
 ) -> tuple[dict[int, Entry], _Run]:
     """Send every sample not yet in the journal; returns all entries by sample index."""
     window, faults, baud, seed, timeout = config.window, config.faults, config.baud, config.seed, config.timeout
@@ -116,7 +147,7 @@ def _stream(
     from tinyflow.workflows.device import open_device
 
     with events.stage("open", open_detail(target_url)):
-        port = open_device(target_url, model=model_bytes, timeout=timeout)
+        port = open_device(target_url, model=model_bytes, timeout=timeout, frontend=frontend)
     run.latency_basis = _latency_basis(port)
     if faults or baud:
         from tinyflow.targets.faults import parse_faults, wrap_port
@@ -131,7 +162,7 @@ def _stream(
         # drop=1e-4 fail ~2 times in 3), so the bound on failures in a row is raised for them.
         client = DeviceClient(port, timeout=timeout, max_retries=MAX_RETRIES_FAULTS if faults else MAX_RETRIES)
         info = client.handshake()
-        _check_device(info, model_bytes, data, out_specs)
+        _check_device(info, model_bytes, data, out_specs, lambda: _check_frontend(client, frontend))
         run.device = info.to_dict()
         before = _counters(client)
         last = time.monotonic()
@@ -185,8 +216,11 @@ def _entry(index: int, result, info, wall: float, counters) -> Entry:
     return Entry(index=index, outputs=raw, ticks=ticks, microseconds=float(us), wall=wall, counters=tuple(counters))
 
 
-def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[TensorSpec]) -> None:
-    """Refuse a device that runs another model: its results would be meaningless."""
+def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[TensorSpec], explain=None) -> None:
+    """Refuse a device that runs another model: its results would be meaningless.
+
+    `explain()` runs before the output sizes are refused: it may raise a clearer error (a front end
+    on one side only)."""
     want = hashlib.sha256(model_bytes).digest()[:8]
     if info.model_sha256 and bytes(info.model_sha256) != want:
         raise ModelError(
@@ -196,9 +230,32 @@ def _check_device(info, model_bytes: bytes, data: EvalData, out_specs: list[Tens
         )
     sizes = [s.nbytes for s in out_specs]
     if [s.bytes for s in info.outputs] != sizes:
+        if explain is not None:
+            explain()
         raise ModelError(
             f"The device's outputs are {[s.bytes for s in info.outputs]} bytes but the model's are {sizes}",
             "Rebuild the firmware for this model.",
+        )
+
+
+def _check_frontend(client, frontend) -> None:
+    """UsageError when the device runs a front end and eval has none, or the reverse."""
+    from tinyflow.errors import UsageError
+
+    try:
+        pipe = client.pipeline()
+    except LinkError:  # no answer: the size error says enough
+        return
+    if pipe.kind and (frontend is None or frontend.name != pipe.frontend):
+        raise UsageError(
+            f"The device runs the {pipe.frontend} front end (raw input of {pipe.window_frames} frames) "
+            f"but eval was given {'none' if frontend is None else frontend.name}",
+            f"Pass --frontend {pipe.frontend}, or put the model's .frontend.json sidecar next to it.",
+        )
+    if not pipe.kind and frontend is not None:
+        raise UsageError(
+            f"Eval was given the {frontend.name} front end but the device runs the bare model",
+            "Flash a firmware generated with the model's sidecar, or drop --frontend.",
         )
 
 
@@ -235,12 +292,27 @@ def open_detail(target_url: str) -> str:
 
 
 def _report(
-    name, target_url, data: EvalData, out_specs, entries: dict[int, Entry], run: _Run, model_bytes: bytes
+    name,
+    target_url,
+    data: EvalData,
+    out_specs,
+    entries: dict[int, Entry],
+    run: _Run,
+    model_bytes: bytes,
+    pipe: _Pipeline | None = None,
 ) -> EvalReport:
     n = len(data)
     done = [entries[i] for i in range(n) if i in entries]
     outputs = [outputs_to_arrays(e.outputs, out_specs) for e in done]
-    reference = reference_outputs(model_bytes, (data.inputs[e.index] for e in done))  # made one at a time
+    feature_agreement = {}
+    if pipe is None:
+        reference = reference_outputs(model_bytes, (data.inputs[e.index] for e in done))  # made one at a time
+    else:  # the reference runs on the host's features; the device's own features are compared apart
+        host = list(pipe.model_inputs(data, [e.index for e in done]))
+        reference = reference_outputs(model_bytes, host)
+        device_features = [[o[-1]] for o in outputs]
+        outputs, out_specs = [o[:-1] for o in outputs], out_specs[: pipe.count]
+        feature_agreement = _feature_agreement(device_features, host, pipe)
     wall = sum(e.wall for e in done)
     latency = metrics.latency([e.microseconds for e in done], wall_seconds=wall or None)
     counts, edges = metrics.histogram([e.microseconds for e in done])
@@ -273,6 +345,7 @@ def _report(
         class_names=list(data.class_names),
         outputs=outputs,
         reference=reference,
+        feature_agreement=feature_agreement,
     )
     report.metrics = task_metrics(data, [e.index for e in done], outputs, out_specs, report.notes)
     if _get(run.device, "runtime") == "tflm" and not str(target_url).startswith("sim://tflm"):
@@ -285,6 +358,17 @@ def _report(
     if run.damaged:
         report.notes.append(f"{run.damaged} damaged journal line(s) were dropped and their samples measured again")
     return report
+
+
+def _feature_agreement(device: list, host: list, pipe: _Pipeline) -> dict:
+    """The device's features against the host front end's (bit for bit), as output agreement."""
+    got = metrics.agreement(device, host)
+    return {
+        "exact_match_rate": got["exact_match_rate"],
+        "max_abs_diff": got["max_abs_diff"],
+        "mismatched": got["mismatched"],
+        "frontend": pipe.frontend.name,
+    }
 
 
 def _reference_label() -> str:

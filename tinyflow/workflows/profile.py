@@ -230,12 +230,15 @@ def profile_model(config: ProfileConfig) -> ProfileReport:
 
     from tinyflow.targets.client import DeviceClient
     from tinyflow.tflite import read_model_file
+    from tinyflow.workflows.device import model_frontend
     from tinyflow.workflows.evaluate import open_detail
 
     path, target, runs, timeout = Path(config.model), config.target, config.runs, config.timeout
     model_bytes = read_model_file(path)
     with events.stage("open", open_detail(target)):
-        port = _open(target, model_bytes, config.board, timeout)
+        # The sidecar's front end runs on the device too: PROFILE then shows it as op 0, FRONTEND.
+        frontend = model_frontend(path)
+        port = _open(target, model_bytes, config.board, timeout, **({"frontend": frontend} if frontend else {}))
     try:
         client = DeviceClient(port, timeout=timeout)
         info = client.handshake()
@@ -276,10 +279,10 @@ def _target_notes(target: str) -> list[str]:
     return []
 
 
-def _open(target: str, model: bytes, board: str | None, timeout: float):
+def _open(target: str, model: bytes, board: str | None, timeout: float, frontend=None):
     from tinyflow.workflows.device import open_device
 
-    return open_device(target, model=model, board=board, timeout=timeout)
+    return open_device(target, model=model, board=board, timeout=timeout, frontend=frontend)
 
 
 def random_inputs(info, rng) -> list:

@@ -106,13 +106,15 @@ RATES = {"accuracy", "macro_f1", "exact_match_rate", "top1_agreement"}  # shown 
 BAD_WHEN_NONZERO = {"lost", "duplicated", "journal_damaged"}
 
 
-def _page(template: str, report: dict, **context) -> str:
-    """Render one of TEMPLATES with the header every report shares (model, target, date, version)."""
+def _page(template: str, report: dict, templates: dict[str, str] | None = None, **context) -> str:
+    """Render one of TEMPLATES (or of `templates`, pages that extend base.html) with the header every
+    report shares (model, target, date, version)."""
     from jinja2 import DictLoader, Environment
 
     from tinyflow import __version__
 
-    env = Environment(loader=DictLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True)
+    loader = DictLoader({**TEMPLATES, **(templates or {})})
+    env = Environment(loader=loader, autoescape=True, keep_trailing_newline=True)
     generated = report.get("generated") or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return env.get_template(template).render(
         r=report,

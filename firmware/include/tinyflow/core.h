@@ -23,6 +23,30 @@ uint32_t tinyflow_core_boot_count(void);
 uint32_t tinyflow_core_get_u16(const uint8_t *p);
 uint32_t tinyflow_core_get_u32(const uint8_t *p);
 
+/* Monitor mode (monitor.c; empty when built with TINYFLOW_MONITOR=0): tinyflow_monitor_begin()
+ * just before an invoke (the model's own input, before the runtime reuses its memory),
+ * tinyflow_monitor_observe() after every successful invoke (INFER and application mode), and the
+ * MONITOR request handler. */
+void tinyflow_monitor_begin(void);
+void tinyflow_monitor_observe(void);
+void tinyflow_monitor_handle(uint16_t seq, const uint8_t *body, uint32_t len);
+
+/* Capture (capture.c, docs/protocol.md "Capture"): CAPTURE_START/READ/STOP requests, and the
+ * pump tinyflow_device_step() calls between polls to move sensor frames into the ring. */
+void tinyflow_capture_handle(uint8_t type, uint16_t seq, const uint8_t *body, uint32_t len);
+void tinyflow_capture_pump(void);
+
+/* 0 when the model initialised and passed the core's checks, else its negative status (device.c). */
+int tinyflow_core_model_status(void);
+
+/* Application mode (app.c, tinyflow/app.h): tinyflow_app_step() between polls (nonzero when it read
+ * frames or classified a window, so the loop does not idle), and the request handlers. */
+int tinyflow_app_step(void);
+void tinyflow_app_handle_start(uint16_t seq, const uint8_t *body, uint32_t len);
+void tinyflow_app_handle_predictions(uint16_t seq, const uint8_t *body, uint32_t len);
+void tinyflow_app_handle_stop(uint16_t seq);
+void tinyflow_app_handle_window(uint16_t seq, const uint8_t *body, uint32_t len); /* WINDOW: a kept raw window */
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,7 +38,14 @@ typedef struct {
 /* Checks the plan against the compiled limits and zeroes the noise estimate. */
 int tinyflow_micro_speech_init(tinyflow_micro_speech_t* fe, const tinyflow_micro_speech_plan_t* plan);
 
-/* One frame from plan->window_size samples; writes plan->num_channels uint16 features. */
+/* A frame in two halves. The stateless one (window, FFT, filterbank, square root: num_channels
+ * uint32 values, the noise reduction's input) depends on the samples only, so a stream may keep
+ * it per frame and reuse it in overlapping windows (firmware/src/pipeline.c); the stateful one
+ * (noise reduction, PCAN, log) carries fe's noise estimate from frame to frame. */
+int tinyflow_micro_speech_energy(const tinyflow_micro_speech_t* fe, const int16_t* samples, uint32_t* energy);
+int tinyflow_micro_speech_finish(tinyflow_micro_speech_t* fe, const uint32_t* energy, uint16_t* out);
+
+/* One frame from plan->window_size samples (energy, then finish); writes plan->num_channels uint16 features. */
 int tinyflow_micro_speech_frame(tinyflow_micro_speech_t* fe, const int16_t* samples, uint16_t* out);
 
 /* Every frame of `audio` (frames = (n - window) / step + 1): out holds frames * num_channels

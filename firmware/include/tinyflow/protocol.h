@@ -33,6 +33,7 @@ enum {
   TINYFLOW_MSG_PREDICTIONS = 0x0C,    /* predictions from an index; acknowledges everything before it */
   TINYFLOW_MSG_CLASSIFY_STOP = 0x0D,
   TINYFLOW_MSG_MONITOR = 0x0E,        /* running statistics of what the model saw (monitor.c) */
+  TINYFLOW_MSG_WINDOW = 0x0F,         /* a low-confidence raw window kept by opt-in sampling (app.c) */
   TINYFLOW_MSG_BOOT = 0x10,
   TINYFLOW_MSG_ERROR = 0x7F
 };

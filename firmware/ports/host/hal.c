@@ -1,6 +1,7 @@
 /* Host (POSIX) port of hal.h: the link is stdin/stdout (a pseudo-terminal or pipes set up by
  * tinyflow/targets/sim_host.py, or a generated project's `native` env), ticks are
- * CLOCK_MONOTONIC microseconds (the default rate), 64-bit in tinyflow_hal_ticks64(). Stack high water: the default (unknown). */
+ * CLOCK_MONOTONIC microseconds (the default rate), 64-bit in tinyflow_hal_ticks64(). Stack high water: the default (unknown).
+ * The sensor: a played file named on the command line (played.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>

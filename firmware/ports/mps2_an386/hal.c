@@ -102,12 +102,155 @@ uint32_t tinyflow_hal_stack_high_water(void) {
 /* Written by the launcher (tinyflow/targets/sim_qemu.py) into no-init RAM before each boot. */
 uint32_t tinyflow_hal_boot_count(void) { return tinyflow_mps2_boot_count; }
 
+/* ---- Played sensor (hal.h "Sensors"): the file of `--sensor PATH [--sensor-pace realtime|fast]`
+ * on the semihosting command line (tinyflow/targets/machines/qemu.py puts it there), read with
+ * SYS_READ. Realtime: frame i is available i/rate seconds after open by the tick clock (virtual
+ * time under -icount); fast: at once. The file is untrusted: its header is checked against its
+ * length. A played file waits for its reader: nothing is dropped. */
+#define SENSOR_HEADER_BYTES 16
+#define SENSOR_MAX_CHANNELS 16u
+#define SENSOR_WAKE_TICKS (TINYFLOW_MPS2_PCLK_HZ / 100u) /* idle wakes every 10 ms while realtime plays */
+
+static char s_cmdline[512];
+static const char *s_sensor_path;
+static uint8_t s_sensor_fast;
+static uint8_t s_cmdline_read;
+static int s_sensor = -1;
+static tinyflow_sensor_info_t s_sensor_info;
+static uint32_t s_sensor_frames;
+static uint32_t s_sensor_delivered;
+static uint64_t s_sensor_t0;
+
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static int same(const char *a, const char *b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+/* Split the command line at spaces (in place) and pick out the sensor's arguments. */
+static void read_cmdline(void) {
+  char *words[16];
+  uint32_t n = 0, i;
+  char *p = s_cmdline;
+  s_cmdline_read = 1;
+  if (tinyflow_mps2_semihost_cmdline(s_cmdline, sizeof s_cmdline) != 0) {
+    return;
+  }
+  s_cmdline[sizeof s_cmdline - 1] = '\0';
+  for (i = 0; i < sizeof s_cmdline && *p != '\0' && n < 16u; ++i) {
+    while (*p == ' ') {
+      *p++ = '\0';
+    }
+    if (*p == '\0') {
+      break;
+    }
+    words[n++] = p;
+    while (*p != '\0' && *p != ' ') {
+      ++p;
+    }
+  }
+  for (i = 0; i + 1 < n; ++i) {
+    if (same(words[i], "--sensor")) {
+      s_sensor_path = words[i + 1];
+    } else if (same(words[i], "--sensor-pace")) {
+      s_sensor_fast = (uint8_t)same(words[i + 1], "fast");
+    }
+  }
+}
+
+int tinyflow_hal_sensor_open(uint32_t rate_hz, uint8_t channels, tinyflow_sensor_info_t *info) {
+  uint8_t head[SENSOR_HEADER_BYTES];
+  tinyflow_hal_sensor_close();
+  if (!s_cmdline_read) {
+    read_cmdline();
+  }
+  if (s_sensor_path == 0) {
+    return TINYFLOW_SENSOR_ENONE;
+  }
+  s_sensor = tinyflow_mps2_semihost_open(s_sensor_path);
+  if (s_sensor < 0) {
+    return TINYFLOW_SENSOR_EIO;
+  }
+  if (tinyflow_mps2_semihost_read(s_sensor, head, sizeof head) != sizeof head || head[0] != 'T' ||
+      head[1] != 'F' || head[2] != 'P' || head[3] != 'S' || head[4] != 1u || head[5] != 0u ||
+      head[6] < TINYFLOW_SENSOR_AUDIO || head[6] > TINYFLOW_SENSOR_ADC || head[7] == 0u ||
+      head[7] > SENSOR_MAX_CHANNELS || le32(head + 8) == 0u ||
+      (uint64_t)(uint32_t)tinyflow_mps2_semihost_flen(s_sensor) !=
+          SENSOR_HEADER_BYTES + (uint64_t)le32(head + 12) * head[7] * 2u) {
+    tinyflow_hal_sensor_close();
+    return TINYFLOW_SENSOR_EIO;
+  }
+  if ((rate_hz != 0u && rate_hz != le32(head + 8)) || (channels != 0u && channels != head[7])) {
+    tinyflow_hal_sensor_close();
+    return TINYFLOW_SENSOR_EUNSUPPORTED; /* a played file has one rate and channel count */
+  }
+  s_sensor_info.kind = head[6];
+  s_sensor_info.channels = head[7];
+  s_sensor_info.rate_hz = le32(head + 8);
+  s_sensor_frames = le32(head + 12);
+  s_sensor_delivered = 0;
+  s_sensor_t0 = tinyflow_hal_ticks64();
+  if (info != 0) {
+    *info = s_sensor_info;
+  }
+  return 0;
+}
+
+int tinyflow_hal_sensor_read(int16_t *buf, uint32_t max_frames, uint64_t *ticks64) {
+  uint64_t now, avail;
+  uint32_t n, i, values;
+  uint32_t tps = tinyflow_hal_ticks_per_second();
+  if (s_sensor < 0) {
+    return TINYFLOW_SENSOR_ENOTOPEN;
+  }
+  if (s_sensor_delivered >= s_sensor_frames) {
+    return TINYFLOW_SENSOR_ENDED;
+  }
+  now = tinyflow_hal_ticks64();
+  avail = s_sensor_fast ? s_sensor_frames : (now - s_sensor_t0) * s_sensor_info.rate_hz / tps;
+  avail = avail < s_sensor_frames ? avail : s_sensor_frames;
+  n = avail > s_sensor_delivered ? (uint32_t)(avail - s_sensor_delivered) : 0u;
+  n = n < max_frames ? n : max_frames;
+  if (n == 0u) {
+    return 0;
+  }
+  values = n * s_sensor_info.channels;
+  if (tinyflow_mps2_semihost_read(s_sensor, buf, values * 2u) != values * 2u) {
+    return TINYFLOW_SENSOR_EIO;
+  }
+  for (i = 0; i < values; ++i) {
+    const uint8_t *b = (const uint8_t *)&buf[i]; /* the file is little-endian, like the core */
+    buf[i] = (int16_t)(uint16_t)(b[0] | (b[1] << 8));
+  }
+  /* Frame i's time is i/rate after open, paced or not (fast: ahead of the clock, as the frames are). */
+  *ticks64 = s_sensor_t0 + (uint64_t)s_sensor_delivered * tps / s_sensor_info.rate_hz;
+  s_sensor_delivered += n;
+  return (int)n;
+}
+
+uint32_t tinyflow_hal_sensor_dropped(void) { return 0u; }
+
+void tinyflow_hal_sensor_close(void) {
+  if (s_sensor >= 0) {
+    tinyflow_mps2_semihost_close(s_sensor);
+    s_sensor = -1;
+  }
+}
+
 void tinyflow_hal_idle(void) {
+  /* A realtime played sensor makes frames while the core sleeps: wake up to move them. */
+  uint32_t wake = (s_sensor >= 0 && !s_sensor_fast) ? SENSOR_WAKE_TICKS : IDLE_WAKE_TICKS;
   (void)tinyflow_hal_ticks64();
   /* Timer1 interrupts only while asleep, so no interrupt lands inside an inference and
    * instruction counts stay deterministic. */
-  TINYFLOW_MPS2_TIMER1_RELOAD = IDLE_WAKE_TICKS;
-  TINYFLOW_MPS2_TIMER1_VALUE = IDLE_WAKE_TICKS;
+  TINYFLOW_MPS2_TIMER1_RELOAD = wake;
+  TINYFLOW_MPS2_TIMER1_VALUE = wake;
   TINYFLOW_MPS2_TIMER1_CTRL = 0x9u; /* enable, interrupt */
   tinyflow_mps2_wait_for_input();
   TINYFLOW_MPS2_TIMER1_CTRL = 0u;

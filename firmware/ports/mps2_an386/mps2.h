@@ -78,4 +78,12 @@ extern volatile uint32_t tinyflow_mps2_boot_count;
 void tinyflow_mps2_semihost_write(const char *text);
 void tinyflow_mps2_semihost_exit(uint32_t code) __attribute__((noreturn));
 
+/* Host files through semihosting (the played sensor): the command line (0 or -1), open for
+ * reading (a handle, -1 on failure), length (-1 on failure), read (bytes read), close. */
+int tinyflow_mps2_semihost_cmdline(char *buf, uint32_t cap);
+int tinyflow_mps2_semihost_open(const char *path);
+int32_t tinyflow_mps2_semihost_flen(int handle);
+uint32_t tinyflow_mps2_semihost_read(int handle, void *buf, uint32_t len);
+void tinyflow_mps2_semihost_close(int handle);
+
 #endif /* TINYFLOW_MPS2_H */

@@ -34,6 +34,7 @@ class FirmwareProjectReport:
             "directory": str(self.directory),
             "board": p.board.id,
             "runtime": p.runtime,
+            "mode": p.mode,
             "model": p.model_name,
             "arena_bytes": p.arena_bytes,
             "measured_arena_bytes": p.measured_arena_bytes,
@@ -50,29 +51,33 @@ class FirmwareProjectReport:
             ["project", str(self.directory)],
             ["board", f"{p.board.id} ({p.board.name})"],
             ["runtime", p.runtime],
+            ["mode", p.mode],
             ["model", p.model_name],
             ["arena" if p.runtime == "tflm" else "activations", arena],
             ["fit", p.fit.verdict],
         ]
-        for kind in ("created", "updated", "unchanged", "kept", "removed"):
+        for kind in ("created", "updated", "unchanged", "kept", "removed", "yours"):
             items = getattr(w, kind)
             if items:
                 rows.append(
                     [
                         kind,
-                        f"{len(items)}" + (": " + ", ".join(items) if kind in ("updated", "kept", "removed") else ""),
+                        f"{len(items)}"
+                        + (": " + ", ".join(items) if kind in ("updated", "kept", "removed", "yours") else ""),
                     ]
                 )
         text = table(["firmware project", ""], rows) + "\n" + p.fit.explain("flash") + "\n" + p.fit.explain("ram")
         if w.kept:
             text += "\nEdited files were kept; their new versions are beside them as *.tinyflow-new."
+        if p.mode == "app":
+            text += "\nApplication mode: your code goes in src/on_prediction.c (never regenerated)."
         return text
 
 
 def generate_project(model, board, runtime: str, out_dir: str | os.PathLike, **options) -> FirmwareProjectReport:
-    """Plan and write a project (options: name, protocol, measured_arena_bytes; see plan_project)."""
+    """Plan and write a project (options: name, protocol, measured_arena_bytes, mode; see plan_project)."""
     plan = plan_project(model, board, runtime, **options)
-    written = write_project(plan.files, out_dir)
+    written = write_project(plan.files, out_dir, plan.user_files)
     return FirmwareProjectReport(directory=Path(out_dir), plan=plan, written=written)
 
 
@@ -86,6 +91,7 @@ def write_platformio(
     protocol: str = "native",
     arena_bytes: int | None = None,
     benchmark: str | None = None,
+    mode: str = "link",
 ) -> FirmwareProjectReport:
     """The `platformio` format's writer (tinyflow.export.FORMATS): generate_project with keywords."""
     return generate_project(
@@ -97,6 +103,7 @@ def write_platformio(
         protocol=protocol,
         measured_arena_bytes=arena_bytes,
         benchmark=benchmark,
+        mode=mode,
     )
 
 

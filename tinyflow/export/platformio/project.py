@@ -32,6 +32,10 @@ from tinyflow.tflite.device_io import check_device_io
 
 RUNTIMES = ("tflm", "aot")
 PROTOCOLS = ("native", "eembc")
+# link: the firmware waits for the host (eval, profile, classify); app: it also classifies its sensor
+# from boot and calls the user's tinyflow_on_prediction() (firmware/src/app.c).
+MODES = ("link", "app")
+USER_APP_FILE = "src/on_prediction.c"  # the user's from the first generation on: never rewritten
 DEFAULT_RX_BYTES = 1024
 
 
@@ -47,6 +51,8 @@ class ProjectPlan:
     arena_bytes: int  # what the firmware reserves (tflm: measured + margin; aot: planned)
     measured_arena_bytes: int | None = None  # tflm: the host measurement the arena came from
     notes: list[str] = field(default_factory=list)
+    mode: str = "link"
+    user_files: dict[str, str] = field(default_factory=dict)  # written only where absent (the user's)
 
 
 def plan_project(
@@ -59,6 +65,7 @@ def plan_project(
     measured_arena_bytes: int | None = None,
     source: str | None = None,
     benchmark: str | None = None,
+    mode: str = "link",
 ) -> ProjectPlan:
     """All files of the project; raises BoardError (with the numbers) when the model does not fit.
 
@@ -68,6 +75,8 @@ def plan_project(
         source: how the banner names the model (default: the file name or the model name).
         benchmark: eembc only: the MLPerf Tiny benchmark (kws01, ic01, vww01, ad01) whose model
             string and I/O conventions the firmware follows (docs/mlperf.md).
+        mode: "app" builds with TINYFLOW_APP_AUTOSTART (sensor -> front end -> model from boot) and
+            plans src/on_prediction.c as the user's file (ProjectPlan.user_files); needs a front end.
 
     Raises:
         UsageError: unknown runtime or protocol. BoardError: unknown board or no fit.
@@ -82,6 +91,7 @@ def plan_project(
             f"Benchmark {benchmark!r} needs --protocol eembc and one of {', '.join(EEMBC_BENCHMARK_IDS)}",
             "For example --protocol eembc --benchmark kws01.",
         )
+    _check_mode(mode, protocol, model)
     b = load_board(board)
     m = model if isinstance(model, TfliteModel) else read_model(model)
     check_device_io(m)  # a project whose firmware could not serve the model is refused now
@@ -90,13 +100,21 @@ def plan_project(
     source = source or (Path(str(model)).name if isinstance(model, (str, Path)) else f"{name}.tflite")
     # Raw text from a file name or the caller: each generator escapes it for its own language.
     source = f"{str(source)[:COMMENT_LIMIT]} (sha256 {m.sha256[:12]}), board {b.id}, runtime {runtime}"
+    frontend = _frontend_footprint(m, model) if protocol == "native" else None
     if runtime == "tflm":
-        files, arena, measured, fit = _tflm_files(m, b, name, source, measured_arena_bytes)
+        files, arena, measured, fit = _tflm_files(m, b, name, source, measured_arena_bytes, frontend)
     else:
-        files, arena, fit = _aot_files(m, b, name, source)
+        files, arena, fit = _aot_files(m, b, name, source, frontend)
         measured = None
     input_bytes = sum(int(m.tensors[i].nbytes) for i in m.inputs)
     files.update(_common_files(b, runtime, name, source, protocol, arena, input_bytes, benchmark=benchmark))
+    if protocol == "native":  # the MLPerf Tiny runner sends the model's own input
+        _add_frontend(files, m, model, source)
+    user_files = {}
+    if mode == "app":
+        config_h = files["include/tinyflow_config.h"]
+        files["include/tinyflow_config.h"] = _with_define(config_h, "TINYFLOW_APP_AUTOSTART", "1")
+        user_files[USER_APP_FILE] = app_callback_file(source)
     return ProjectPlan(
         board=b,
         runtime=runtime,
@@ -105,10 +123,67 @@ def plan_project(
         fit=fit,
         arena_bytes=arena,
         measured_arena_bytes=measured,
+        mode=mode,
+        user_files=user_files,
     )
 
 
-def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int | None):
+def _check_mode(mode: str, protocol: str, model) -> None:
+    if mode not in MODES:
+        raise UsageError(f"Unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}.")
+    if mode != "app":
+        return
+    if protocol != "native":
+        raise UsageError("--mode app needs --protocol native", "The MLPerf Tiny protocol has no application mode.")
+    from tinyflow.frontends import read_sidecar
+
+    if not isinstance(model, (str, Path)) or read_sidecar(model) is None:
+        raise UsageError(
+            "--mode app needs the model's front end: the application classifies raw sensor windows",
+            f"Put its configuration beside the model ({Path(str(model)).name}.frontend.json; docs/frontends.md).",
+        )
+
+
+def _with_define(config_h: str, key: str, value: str) -> str:
+    end = "\n#endif /* TINYFLOW_GENERATED_CONFIG_H */"
+    return config_h.replace(end, f"#define {key} {value}\n{end}")
+
+
+def app_callback_file(source: str) -> str:
+    """src/on_prediction.c: the application's hook, an example the user edits (never regenerated)."""
+    # The editable banner, minus its "unless --force": firmware generate has no way to rewrite it.
+    banner = generated_banner(source, __version__, editable=True).replace(" unless --force.", ".")
+    return f"{banner}\n{_read('templates/on_prediction.c')}"
+
+
+def _add_frontend(files: dict[str, str], m: TfliteModel, model, source: str) -> None:
+    """The model's front end (its sidecar, when `model` is a file with one): the plan and the
+    front end C in the model library, TINYFLOW_FRONTEND_KIND in the force-included config."""
+    from tinyflow.export.frontend_tables import frontend_files, pipeline_defines
+    from tinyflow.frontends import read_sidecar
+
+    config = read_sidecar(model) if isinstance(model, (str, Path)) else None
+    if config is None:
+        return
+    for fname, text in frontend_files(config, m.tensors[m.inputs[0]]).items():
+        files[f"lib/tinyflow_model/src/{fname}"] = text if fname == "frontend_plan.c" else _banner_copy(text, source)
+    defines = "".join(f"#define {k} {v}\n" for k, v in pipeline_defines(config).items())
+    config_h = files["include/tinyflow_config.h"]
+    files["include/tinyflow_config.h"] = config_h.replace(
+        "\n#endif /* TINYFLOW_GENERATED_CONFIG_H */", defines + "\n#endif /* TINYFLOW_GENERATED_CONFIG_H */"
+    )
+
+
+def _frontend_footprint(m: TfliteModel, model):
+    """The sidecar's front end's flash and RAM (None without one): the fit counts them."""
+    from tinyflow.export.frontend_tables import frontend_footprint
+    from tinyflow.frontends import read_sidecar
+
+    config = read_sidecar(model) if isinstance(model, (str, Path)) else None
+    return frontend_footprint(config, m.tensors[m.inputs[0]])
+
+
+def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int | None, frontend=None):
     methods = tflm_glue.resolver_methods(m)  # refuse ops the pinned library lacks before measuring
     tflm_library.check_model(m, b.id)  # and quantizations it would silently get wrong
     if measured is None:
@@ -116,7 +191,7 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
 
         measured = measure_arena(m).arena_bytes
     arena = arena_with_margin(measured)
-    fit = fit_model(b, "tflm", model_flash=len(m.data), ram=measured)  # the one fit inspect shows too
+    fit = fit_model(b, "tflm", model_flash=len(m.data), ram=measured, frontend=frontend)  # as inspect
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
     files = {
@@ -134,13 +209,13 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
     return files, arena, measured, fit
 
 
-def _aot_files(m: TfliteModel, b: Board, name: str, source: str):
+def _aot_files(m: TfliteModel, b: Board, name: str, source: str, frontend=None):
     from tinyflow.compile import compile_model
     from tinyflow.compile.kernels import project_kernel_files, variant_for
 
     compiled = compile_model(m, name=name)
     arena = int(compiled.plan.arena_bytes)
-    fit = fit_model(b, "aot", model_flash=compiled.const_bytes, ram=arena, flash_label="weights")
+    fit = fit_model(b, "aot", model_flash=compiled.const_bytes, ram=arena, flash_label="weights", frontend=frontend)
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
     files = {

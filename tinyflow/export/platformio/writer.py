@@ -4,6 +4,8 @@
 a file is overwritten only when it still has that hash (the user did not touch it); an edited file
 is kept and the new text goes to `<file>.tinyflow-new`. Files of the previous generation that the
 new plan no longer has (e.g. after switching runtime) are removed when unedited.
+`user_files` (the application's src/on_prediction.c) are the user's from the start: written only
+where absent, never recorded in the manifest, so never updated or removed.
 
 The manifest and the folder are untrusted (a project may come from anywhere): every path, planned
 or listed in the manifest, is checked by tinyflow.outputs.inside() before anything is written or
@@ -42,13 +44,17 @@ class WriteResult:
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # edited by the user: left alone, new text beside it
     removed: list[str] = field(default_factory=list)
+    yours: list[str] = field(default_factory=list)  # the user's files, already there: not touched
 
     def to_dict(self) -> dict:
-        return {k: list(getattr(self, k)) for k in ("created", "updated", "unchanged", "kept", "removed")}
+        return {k: list(getattr(self, k)) for k in ("created", "updated", "unchanged", "kept", "removed", "yours")}
 
 
-def write_project(files: dict[str, str], out_dir: str | os.PathLike) -> WriteResult:
-    """Write `files` (relative path -> text) under `out_dir`, keeping files the user edited.
+def write_project(
+    files: dict[str, str], out_dir: str | os.PathLike, user_files: dict[str, str] | None = None
+) -> WriteResult:
+    """Write `files` (relative path -> text) under `out_dir`, keeping files the user edited, and
+    each of `user_files` only where no file is.
 
     Raises:
         UsageError: out_dir holds files but is not a tinyflow project (no manifest, not empty); the
@@ -65,7 +71,8 @@ def write_project(files: dict[str, str], out_dir: str | os.PathLike) -> WriteRes
             "Pick a new or empty folder with -o.",
         )
     # Every path is checked before the first write, so a hostile manifest changes nothing.
-    for rel in files:
+    user_files = {rel: text for rel, text in (user_files or {}).items() if rel not in files}
+    for rel in [*files, *user_files]:
         inside(root, rel)
     stale = {rel: inside(root, rel, where=MANIFEST) for rel in sorted(set(old) - set(files))}
     make_dir(root)
@@ -78,11 +85,22 @@ def write_project(files: dict[str, str], out_dir: str | os.PathLike) -> WriteRes
             for rel, text in sorted(files.items()):
                 manifest[rel] = _write_one(root, rel, text.encode(), old.get(rel), result)
             _remove_stale(stale, old, result)
+            _write_user_files(root, user_files, result)
         except OSError:
             save_manifest(root, {**old, **manifest})
             raise
         save_manifest(root, manifest)
     return result
+
+
+def _write_user_files(root: Path, user_files: dict[str, str], result: WriteResult) -> None:
+    for rel, text in sorted(user_files.items()):
+        path = inside(root, rel)
+        if os.path.lexists(path):
+            result.yours.append(rel)
+        else:
+            atomic_write(path, text.encode())
+            result.created.append(rel)
 
 
 def _remove_stale(stale: dict[str, Path], old: dict[str, str], result: WriteResult) -> None:

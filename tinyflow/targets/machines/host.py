@@ -8,6 +8,8 @@ the boot counter + 1. Latencies are host CPU time.
 Query options (checked by tinyflow.targets.sim; they change the build, not the run):
 `?sanitize=1` (ASan/UBSan build), `?fake=1` (the fake model of firmware/tests/, no model
 needed), `?protocol=eembc&benchmark=kws01|ic01|vww01|ad01` (MLPerf Tiny text protocol), `?rx=<bytes>` (receive buffer).
+The run's own options: `?sensor=FILE` and its `sensor_*` settings, a played sensor
+(tinyflow/targets/played.py) written into a temporary folder the port removes when it closes.
 """
 
 from __future__ import annotations
@@ -96,6 +98,10 @@ class ProcessPort(Port):
 
     def close(self) -> None:
         self._stop()
+        folder = getattr(self, "sensor_folder", None)
+        if folder is not None:
+            folder.cleanup()  # the played sensor file of this run
+            self.sensor_folder = None
 
     @property
     def is_open(self) -> bool:
@@ -202,7 +208,18 @@ def open(url_parts=None, *, firmware=None, timeout: float = 2.0, **_ignored) -> 
             "sim://host runs a built firmware, and none was given",
             "Open it through tinyflow.workflows.device.open_device, which builds the firmware for the model.",
         )
-    return ProcessPort([firmware_path(firmware)], timeout=timeout)
+    from tinyflow.targets.played import prepare_sensor
+    from tinyflow.targets.sim import query_params
+
+    folder = tempfile.TemporaryDirectory(prefix="tinyflow-sensor-")
+    try:
+        sensor = prepare_sensor(query_params(url_parts), folder.name)
+        port = ProcessPort([firmware_path(firmware), *sensor], timeout=timeout)
+    except BaseException:
+        folder.cleanup()
+        raise
+    port.sensor_folder = folder
+    return port
 
 
 def firmware_path(firmware) -> Path:

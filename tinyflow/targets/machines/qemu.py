@@ -5,6 +5,8 @@ converts to instructions and board time; a machine's own module (qemu_m4.py) is 
 plus a QemuPort subclass. Under `-icount`, virtual time is a fixed function of the instructions
 executed, so the device's tick counts per inference are deterministic (docs/qemu.md). The
 firmware arrives built (tinyflow.build.firmware, driven by tinyflow.workflows.device).
+`?sensor=FILE` (sim://qemu-m4): a played sensor (tinyflow/targets/played.py) written into a
+temporary folder the port owns, named on the firmware's semihosting command line.
 """
 
 from __future__ import annotations
@@ -56,16 +58,21 @@ class QemuMachine:
         """The tick rate the firmware reports so that device microseconds = estimated board time."""
         return int(round(self.ticks_per_instruction * clock_hz / self.cycles_per_instruction))
 
-    def command(self, elf: Path, tcp_port: int, boot_count: int = 0) -> list[str]:
-        """The emulator command line: UART0 on a TCP server that waits for the host to connect."""
+    def command(self, elf: Path, tcp_port: int, boot_count: int = 0, args: tuple[str, ...] = ()) -> list[str]:
+        """The emulator command line: UART0 on a TCP server that waits for the host to connect.
+
+        `args`: the firmware's command line, which it reads through semihosting SYS_GET_CMDLINE
+        (the played sensor's `--sensor PATH --sensor-pace P`)."""
         addr = symbol_address(elf, self.boot_count_symbol)
+        # QEMU joins the args with spaces for SYS_GET_CMDLINE; a ',' in an option value is ',,'.
+        cmdline = "".join(",arg=" + a.replace(",", ",,") for a in (("tinyflow", *args) if args else ()))
         # The generic loader writes the boot counter into the firmware's .noinit word before reset.
         loader = ["-device", f"loader,addr={addr:#x},data={boot_count},data-len=4"] if addr is not None else []
         return [
             self.qemu,
             *("-M", self.qemu_machine, "-nographic", "-monitor", "none", "-kernel", str(elf), *loader),
             *("-icount", f"shift={self.icount_shift},align=off,sleep=on"),
-            *("-semihosting-config", "enable=on,target=native"),
+            *("-semihosting-config", "enable=on,target=native" + cmdline),
             # nodelay: without it Nagle holds every small reply ~40 ms.
             *("-serial", f"tcp:127.0.0.1:{tcp_port},server=on,wait=on,nodelay=on"),
         ]
@@ -126,8 +133,18 @@ class QemuPort(Port):
 
     machine: QemuMachine
 
-    def __init__(self, elf: Path, *, timeout: float = 2.0, emulation: Emulation | None = None, boot_count: int = 0):
+    def __init__(
+        self,
+        elf: Path,
+        *,
+        timeout: float = 2.0,
+        emulation: Emulation | None = None,
+        boot_count: int = 0,
+        args: tuple[str, ...] = (),
+    ):
         self.elf = Path(elf)
+        self.args = tuple(args)  # the firmware's semihosting command line (a played sensor)
+        self.sensor_folder = None  # the temporary folder of the played sensor file, removed on close
         self.boot_count = boot_count
         self.emulation = emulation
         self._timeout = timeout
@@ -148,7 +165,7 @@ class QemuPort(Port):
             tcp_port = _free_port()
             self._log = tempfile.TemporaryFile()
             self._proc = subprocess.Popen(
-                self.machine.command(self.elf, tcp_port, self.boot_count),
+                self.machine.command(self.elf, tcp_port, self.boot_count, self.args),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
@@ -197,6 +214,9 @@ class QemuPort(Port):
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self.sensor_folder is not None:
+            self.sensor_folder.cleanup()
+            self.sensor_folder = None
 
     def reset(self) -> None:
         """Restart the emulator: the device reboots with its boot counter one higher."""
@@ -335,7 +355,29 @@ def open_machine(port_cls, url_parts=None, *, firmware=None, board=None, timeout
             ticks_per_instruction=machine.ticks_per_instruction,
             cycles_per_instruction=machine.cycles_per_instruction,
         )
-    return port_cls(elf, timeout=timeout, emulation=emulation)
+    return _start_with_sensor(port_cls, elf, params, timeout=timeout, emulation=emulation)
+
+
+def _start_with_sensor(port_cls, elf: Path, params: dict[str, str], **kwargs) -> QemuPort:
+    """Start the port, with the played sensor of `?sensor=` written into a temporary folder it owns."""
+    from tinyflow.targets.played import prepare_sensor
+
+    if "sensor" not in params:
+        return port_cls(elf, **kwargs)
+    folder = tempfile.TemporaryDirectory(prefix="tinyflow-sensor-")
+    try:
+        if any(c.isspace() for c in folder.name):  # SYS_GET_CMDLINE separates arguments by spaces
+            raise UsageError(
+                f"The temporary folder {folder.name!r} has a space in its path, which QEMU's semihosting "
+                "command line cannot carry",
+                "Set TMPDIR to a folder without spaces.",
+            )
+        port = port_cls(elf, args=tuple(prepare_sensor(params, folder.name)), **kwargs)
+    except BaseException:
+        folder.cleanup()
+        raise
+    port.sensor_folder = folder
+    return port
 
 
 def machine_api(machine) -> tuple[type[QemuPort], Callable[..., QemuPort]]:
