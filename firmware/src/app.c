@@ -8,7 +8,7 @@
  * No malloc; every loop is bounded by a buffer size, the queue length or READS_PER_STEP. */
 #include "tinyflow/config.h"
 
-#if !TINYFLOW_PROTOCOL_EEMBC
+#if !TINYFLOW_PROTOCOL_EEMBC && TINYFLOW_APP
 
 #include <string.h>
 
@@ -513,6 +513,40 @@ void tinyflow_app_handle_window(uint16_t seq, const uint8_t *body, uint32_t len)
   (void)tinyflow_frame_end(&w);
 }
 
+#elif !TINYFLOW_PROTOCOL_EEMBC
+/* Built with TINYFLOW_APP=0: the loop still calls the step; the requests are unknown here. */
+#include "tinyflow/core.h"
+#include "tinyflow/protocol.h"
+
+static void not_built(uint16_t seq, uint8_t type) {
+  tinyflow_core_send_error(seq, TINYFLOW_ERR_UNKNOWN_TYPE, type, 0, type, "application mode not built (TINYFLOW_APP=0)");
+}
+
+int tinyflow_app_step(void) { return 0; }
+
+int tinyflow_app_running(void) { return 0; }
+
+void tinyflow_app_stop(void) {}
+
+void tinyflow_app_handle_start(uint16_t seq, const uint8_t *body, uint32_t len) {
+  (void)body;
+  (void)len;
+  not_built(seq, TINYFLOW_MSG_CLASSIFY_START);
+}
+
+void tinyflow_app_handle_predictions(uint16_t seq, const uint8_t *body, uint32_t len) {
+  (void)body;
+  (void)len;
+  not_built(seq, TINYFLOW_MSG_PREDICTIONS);
+}
+
+void tinyflow_app_handle_stop(uint16_t seq) { not_built(seq, TINYFLOW_MSG_CLASSIFY_STOP); }
+
+void tinyflow_app_handle_window(uint16_t seq, const uint8_t *body, uint32_t len) {
+  (void)body;
+  (void)len;
+  not_built(seq, TINYFLOW_MSG_WINDOW);
+}
 #else
 /* EEMBC build: no application mode; the shared loop still calls the step. */
 int tinyflow_app_step(void);

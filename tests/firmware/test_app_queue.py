@@ -16,7 +16,7 @@ import pytest
 
 from conftest import require_tool
 from tinyflow.build.cc import CBuild, build_executable, stage_sources
-from tinyflow.errors import BoardError, ModelError
+from tinyflow.errors import BoardError, LinkError, ModelError
 from tinyflow.protocol import messages as m
 from tinyflow.resources import firmware_dir
 from tinyflow.targets.client import DeviceClient
@@ -398,3 +398,22 @@ def test_a_failing_model_stops_the_classification_and_says_so():
     finally:
         port.close()
     assert [p.index for p in got] == [0, 1, 2] and client.classify_end == "the model failed"
+
+
+def test_a_build_without_application_mode_answers_unknown_type():
+    """TINYFLOW_APP=0 (the micro:bit's 16 KiB): the requests are refused as unknown, the rest works."""
+    from tinyflow.build.host import build_host_firmware
+
+    require_tool("cc")
+    exe = build_host_firmware(None, defines={"TINYFLOW_APP": 0})
+    port = ProcessPort([exe], timeout=5.0)
+    try:
+        client = DeviceClient(port, timeout=5.0)
+        info = client.handshake()
+        for request in (lambda: client.classify_start(0), lambda: client.classify_start(0, sample_below=0.5)):
+            with pytest.raises(LinkError, match="no application mode.*TINYFLOW_APP=0"):
+                request()
+        sample = np.zeros(info.inputs[0].shape, dtype=np.int8)
+        assert len(list(client.infer_many([sample]))) == 1  # inference is untouched
+    finally:
+        port.close()

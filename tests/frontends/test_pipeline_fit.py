@@ -101,3 +101,50 @@ def test_plan_text_declares_what_the_footprint_counts():
     text = render_pipeline_plan(MicroSpeechConfig(), SPEC)
     assert "static int16_t tf_pipeline_raw[16000];" in text
     assert plan_footprint(text, MicroSpeechConfig()) == frontend_footprint(MicroSpeechConfig(), SPEC)
+
+
+def _small_ram(ram_needed: int):
+    """nano33ble with RAM for `ram_needed` + 8 KiB: room for the model, not for a raw window."""
+    b = load_board("nano33ble")
+    return dataclasses.replace(b, id="small-ram", ram_bytes=ram_needed + b.reserved_ram_bytes + 8192)
+
+
+def test_sim_tflm_fit_counts_the_front_end(model):
+    from tinyflow.runtimes.tflm import measure_arena
+    from tinyflow.tflite import read_model, read_model_file
+    from tinyflow.workflows.device import open_device
+
+    m = read_model(read_model_file(model))
+    bare = fit_model("nano33ble", "tflm", model_flash=model.stat().st_size, ram=measure_arena(m).arena_bytes)
+    small = _small_ram(bare.ram_needed)
+    open_device("sim://tflm", model=model, board=small).close()  # the bare model fits
+    write_sidecar(model, MicroSpeechConfig())
+    with pytest.raises(BoardError, match="front end"):
+        open_device("sim://tflm", model=model, board=small)
+    open_device("sim://tflm", model=model, board="nano33ble").close()  # with its front end on the real board
+
+
+def test_qemu_pre_build_check_counts_the_front_end(model, monkeypatch):
+    from tinyflow.build import arm
+    from tinyflow.build.firmware import BoardBudget
+    from tinyflow.compile import compile_model
+    from tinyflow.tflite import read_model_file
+    from tinyflow.workflows.device import build_qemu_firmware
+
+    class Built(Exception):
+        pass
+
+    def build(*args, **kwargs):
+        raise Built
+
+    monkeypatch.setattr(arm, "build_firmware", build)
+    arena = compile_model(read_model_file(model)).plan.arena_bytes
+    stack = arm.MemoryMap(1, 1).stack_bytes
+    budget = BoardBudget("small-ram", 64e6, 1 << 20, arena + stack + 8192)  # the model fits, its raw window not
+    with pytest.raises(Built):
+        build_qemu_firmware(model, budget)
+    with pytest.raises(BoardError, match="micro_speech front end"):
+        build_qemu_firmware(model, budget, frontend=MicroSpeechConfig())
+    roomy = BoardBudget("roomy", 64e6, 1 << 20, arena + stack + 8192 + 60_000)
+    with pytest.raises(Built):
+        build_qemu_firmware(model, roomy, frontend=MicroSpeechConfig())

@@ -25,7 +25,6 @@ from .harness import Case
 from .models import C_COMMENT_PAYLOAD, NEWLINE_PAYLOAD
 
 MODEL = "{W}/in/m.tflite"  # micro_speech, with a micro_speech sidecar unless a case says otherwise
-SIDECAR = "in/m.tflite.frontend.json"
 SENSOR = "sim://host?sensor_pace=fast&sensor={W}/in/"  # + the recording's file name (and options)
 GOOD_WAV = _wav(TONE)
 FAST = ("--timeout", "0.2")  # a mute device: each of the 10 attempts gives up after 0.2 s
@@ -83,11 +82,9 @@ RECORDINGS = {
     "csv-ragged": ("s.csv", b"1,2\n3\n4,5,6\n", "&sensor_rate=100", False),
     "csv-1m-columns": ("s.csv", _wide, "&sensor_rate=100", False),
     "csv-17-channels": ("s.csv", b",".join([b"1"] * 17) + b"\n", "&sensor_rate=100", False),
-    "csv-empty": ("s.csv", b"", "&sensor_rate=100", False),
     "csv-no-rate": ("s.csv", b"1,2\n3,4\n", "", False),
     "tfps-frames-lie": ("s.tfps", _tfps(frames=0xFFFFFFFF), "", False),
     "tfps-short": ("s.tfps", _tfps(frames=1000), "", False),
-    "tfps-channels-0": ("s.tfps", _tfps(channels=0), "", False),
     "fifo": ("s.wav", lambda w: os.mkfifo(w / "in/s.wav"), "", False),
     "dev-zero": ("s.wav", lambda w: (w / "in/s.wav").symlink_to("/dev/zero"), "", False),
 }
@@ -108,7 +105,8 @@ def _recording(name: str):
 
 
 def _capture(target: str, *extra: str) -> list[str]:
-    return ["capture", "-t", target, "--label", "yes", "-n", "2", "-o", "{W}/out/store", "--no-progress", *extra]
+    # one window: a good one-second recording holds exactly that, so odd-but-valid inputs reach the store
+    return ["capture", "-t", target, "--label", "yes", "-n", "1", "-o", "{W}/out/store", "--no-progress", *extra]
 
 
 def _recording_cases() -> list[Case]:
@@ -134,11 +132,9 @@ SENSOR_OPTIONS = {
     "noise-huge": ("&sensor_noise=1e300", True),
     "dropouts-2": ("&sensor_dropouts=2", False),
     "dropouts-0-frames": ("&sensor_dropouts=0.5:0", False),
-    "dropouts-huge-frames": ("&sensor_dropouts=0.5:99999999999", False),
     "dropouts-all": ("&sensor_dropouts=1:1000000", True),  # all silence
     "pace-unknown": ("&sensor_pace=warp", False),
     "rate-0": ("&sensor_rate=0", False),
-    "rate-huge": ("&sensor_rate=99999999999999999999", False),
     "kind-unknown": ("&sensor_kind=gyro", False),
     "sensor-traversal": ("", False),
 }
@@ -170,8 +166,8 @@ def _capture_cases() -> list[Case]:
     }
     cases = []
     for name, (extra, setup, ok) in into.items():
-        argv = _capture(GOOD)[:-1] + ["--no-progress"]
-        argv[argv.index("-o") : argv.index("-o") + 2] = []
+        argv = _capture(GOOD)
+        argv[argv.index("-o") : argv.index("-o") + 2] = []  # each case gives its own -o
         precious = ("out/f",) if "file" in name else ()
         cases.append(Case(f"capture/{name}", [*argv, *extra], _both(base, setup), ok, 30, precious=precious))
     labels = {"label-control": "a\x1b[2J\nb", "label-traversal": "../../sandbox", "label-payload": C_COMMENT_PAYLOAD}
@@ -188,9 +184,7 @@ def _capture_cases() -> list[Case]:
     for name, (where, setup, ok) in outputs.items():
         precious = ("out/f",) if "file" in name else ()
         argv = [*sample, "--output", where]
-        cases.append(
-            Case(f"classify/{name}", argv, _both(_model(), setup or (lambda w: None)), ok, 30, precious=precious)
-        )
+        cases.append(Case(f"classify/{name}", argv, _both(_model(), setup), ok, 30, precious=precious))
     return cases
 
 
@@ -232,12 +226,10 @@ def _target_cases() -> list[Case]:
 CLASS_NAMES = {
     # name -> (--class-names value, exit 0 allowed on classify)
     "empty": (",,", False),
-    "blank": (" ", False),
     "duplicates": ("yes,yes,no,no", False),
     "control": ("a\x1b[2J\x07,b\rc,\x7fd,e", True),  # argv cannot hold NUL
     "quotes-newlines": (f'"q{NEWLINE_PAYLOAD}",{C_COMMENT_PAYLOAD},c\'\\,d', True),
     "10k-names": (",".join(f"c{k}" for k in range(10_000)), False),
-    "file-missing": ("@{W}/in/none.txt", False),
     "file-dev-zero": ("@{W}/in/zero.txt", False),
     "file-100k-names": ("@{W}/in/many.txt", False),
     "file-not-utf8": ("@{W}/in/latin1.txt", True),
@@ -256,7 +248,7 @@ def _class_name_cases() -> list[Case]:
     for name, (names, ok) in CLASS_NAMES.items():
         classify = ["classify", MODEL, "-t", GOOD, "-n", "2", "--class-names", names]
         cases.append(Case(f"names/{name}/classify", classify, setup, allow_ok=ok, timeout=30))
-        if not names.startswith("@") and name != "blank":  # eval takes a list only
+        if not names.startswith("@"):  # eval takes a list only
             eval_ = ["eval", MODEL, "-t", "sim://host", "--dataset", "{W}/in/wavs", "--class-names", names]
             cases.append(Case(f"names/{name}/eval", [*eval_, "--no-progress"], _both(setup, _wav_folder()), ok, 30))
     return cases
@@ -300,12 +292,24 @@ FOLDERS = {
 NAMES4 = "silence,unknown,yes,no"
 
 
+def _store_8k(work: Path) -> None:
+    """A store of two 8 kHz takes (its manifest says so) for a 16 kHz front end."""
+    from .corpus_verbs import HEADER, _row, _store
+
+    a, b = _wav(TONE[:16000], rate=8000), _wav(TONE[16000:], rate=8000)
+    rows = HEADER + _row("samples/yes/a.wav", a, rate="8000") + _row("samples/no/b.wav", b, label="no", rate="8000")
+    _store(rows, {"samples/yes/a.wav": a, "samples/no/b.wav": b})(work)
+
+
 def _folder_cases() -> list[Case]:
     cases = []
     for name, (setup, ok) in FOLDERS.items():
         argv = ["eval", "{W}/in/bare.tflite", "-t", "sim://host", "--frontend", "micro_speech"]
         argv += ["--class-names", NAMES4, "--dataset", "{W}/in/wavs", "--no-progress"]
         cases.append(Case(f"raw-folder/{name}/eval", argv, _both(_model(None, "bare.tflite"), setup), ok, 30))
+    store = ["eval", "{W}/in/bare.tflite", "-t", "sim://host", "--frontend", "micro_speech", "--class-names", NAMES4]
+    store += ["--dataset", "{W}/in/store", "--split", "all", "--no-progress"]
+    cases.append(Case("raw-store/wav-8k-rate/eval", store, _both(_model(None, "bare.tflite"), _store_8k), timeout=30))
     bare = ["eval", "{W}/in/bare.tflite", "--dataset", "random:2", "--no-progress"]
     for name, extra in {"frontend-unknown": ["--frontend", "fft"], "frontend-on-tflm": ["--frontend", "imu"]}.items():
         cases.append(Case(f"raw-folder/{name}/eval", [*bare, *extra], _model(None, "bare.tflite"), timeout=30))
@@ -323,7 +327,7 @@ SIDECARS = {
     "mean-2e31": _sidecar(int8_output=False, input_mean=[2**31] * 40),
     "mean-floats": _sidecar(int8_output=False, input_mean=[0.5] * 40),
     "mean-strings": _sidecar(int8_output=False, input_mean=["*/ int tinyflow_pwned; /*"] * 40),
-    "mean-100k": b'{"frontend": "micro_speech", "version": 1, "int8_output": false, "input_mean": ['
+    "mean-20k": b'{"frontend": "micro_speech", "version": 1, "int8_output": false, "input_mean": ['
     + b"0," * 20_000
     + b"0]}",
     "mean-nested": _sidecar(int8_output=False, input_mean=[[0]] * 40),
@@ -422,12 +426,9 @@ REFERENCES = {
     "hist-rows-mismatch": lambda: json.dumps(_cols(hist=[[0] * 16] * 3)).encode(),
     "hist-row-short": lambda: json.dumps(_cols(hist=[[0] * 15] * COLUMNS)).encode(),
     "columns-1m": lambda: json.dumps(_reference(columns=1)).encode().replace(b"[490]", b"[" + b"1," * 999_999 + b"1]"),
-    "columns-5000": lambda: json.dumps(_reference(columns=5000)).encode(),
     "classes-1m": lambda: json.dumps(_reference(class_counts=[0] * 1_000_000)).encode(),
     "class-names-objects": lambda: json.dumps(_reference(class_names=[{"a": 1}])).encode(),
-    "class-names-1m": lambda: json.dumps(_reference(class_names=["n"] * 1_000_000)).encode(),
     "int-5000-digits": b'{"format": "tinyflow-monitor-profile", "version": 1, "windows": ' + b"9" * 5000 + b"}",
-    "not-utf8": b'{"format": "\xff\xfe"}',
 }
 
 
@@ -464,20 +465,14 @@ SPACE = '[space]\nmodel = ["tiny_cnn"]\n'
 SWEEPS = {
     # name -> CONFIG.toml bytes; each must be refused before a trial runs
     "not-toml": b"[sweep\ntrials = ",
-    "not-utf8": b'[sweep]\ndataset = "\xff\xfe"\n',
     "unknown-key": b'[sweep]\ntrials = 2\nrm_rf = "/"\n',
-    "unknown-table": b"[evil]\nx = 1\n",
     "sweep-not-table": b"sweep = 3\n",
     "trials-huge": b"[sweep]\ntrials = 1000000000000\n",
-    "trials-zero": b"[sweep]\ntrials = 0\n",
     "trials-string": b'[sweep]\ntrials = "12"\n',
-    "trials-bool": b"[sweep]\ntrials = true\n",
     "timeout-nan": b"[sweep]\ntrial_timeout = nan\n",
     "prune-negative": b"[space]\nprune = [-0.5, 0.5]\n",
     "width-negative": b"[space]\nwidth = [-1.0]\n",
-    "width-inf": b"[space]\nwidth = [inf]\n",
     "resolution-huge": b"[space]\nresolution = [99999999999]\n",
-    "space-empty-list": b"[space]\nmodel = []\n",
     "space-1000-values": ("[space]\nwidth = [" + ", ".join(f"0.{k:04d}1" for k in range(1000)) + "]\n").encode(),
     "space-duplicates": b"[space]\nprune = [0.5, 0.5]\n",
     "model-unknown": b'[space]\nmodel = ["../../sandbox/x"]\n',
@@ -494,11 +489,7 @@ SWEEPS = {
 def _sweep_cases() -> list[Case]:
     argv = ["sweep", "{W}/in/sweep.toml", "-o", "{W}/out/sweep", "--serial"]
     cases = [Case(f"sweep/{name}", argv, write_file("in/sweep.toml", data)) for name, data in SWEEPS.items()]
-    special = {
-        "fifo": lambda w: os.mkfifo(w / "in/sweep.toml"),
-        "dev-zero": lambda w: (w / "in/sweep.toml").symlink_to("/dev/zero"),
-    }
-    cases += [Case(f"sweep/{name}", argv, setup) for name, setup in special.items()]
+    cases.append(Case("sweep/fifo", argv, lambda w: os.mkfifo(w / "in/sweep.toml")))
     into_file = ["sweep", "{W}/in/sweep.toml", "-o", "{W}/out/f", "--serial"]
     setup = _both(write_file("in/sweep.toml", b"[sweep]\ntrials = 2\n"), write_file("out/f", b"mine\n"))
     cases.append(Case("sweep/out-is-file", into_file, setup, precious=("out/f",)))
@@ -510,18 +501,12 @@ RECIPES = {
     # name -> recipe bytes; each must be refused before TensorFlow trains anything
     "not-json": b"{format: 1",
     "list": b"[1, 2, 3]",
-    "string": b'"tinyflow-recipe/1"',
     "nested-deep": b"[" * 60_000,  # under the 64 KiB bound
-    "int-5000-digits": b'{"format": "tinyflow-recipe/1", "dataset": "x", "train": {"epochs": ' + b"9" * 5000 + b"}}",
-    "wrong-format": json.dumps({**RECIPE, "format": "tinyflow-recipe/9"}).encode(),
     "parts-list": json.dumps({**RECIPE, "train": [1]}).encode(),
     "value-list": json.dumps({**RECIPE, "train": {"epochs": [1]}}).encode(),
     "value-nan": json.dumps({**RECIPE, "train": {"epochs": float("nan")}}).encode(),
-    "value-long": json.dumps({**RECIPE, "quantize": {"mode": "q" * 1000}}).encode(),
     "runtime-unknown": json.dumps({**RECIPE, "runtime": "*/ evil"}).encode(),
     "dataset-traversal": json.dumps({**RECIPE, "dataset": "../../sandbox"}).encode(),
-    "dataset-number": json.dumps({**RECIPE, "dataset": 7}).encode(),
-    "over-64k": json.dumps({**RECIPE, "pad": "x" * (80 << 10)}).encode(),
     "not-utf8": b'{"format": "\xff"}',
 }
 
@@ -552,12 +537,11 @@ def _retrain_cases() -> list[Case]:
     special = {
         "missing": None,
         "fifo": lambda w: os.mkfifo(w / "in/model.keras.recipe.json"),
-        "dev-zero": lambda w: (w / "in/model.keras.recipe.json").symlink_to("/dev/zero"),
     }
     for name, extra in special.items():
         cases.append(Case(f"recipe/{name}/retrain", argv, _both(_retrain_setup(None), extra or (lambda w: None))))
     good = json.dumps(RECIPE).encode()
-    new_data = {"new-is-file": "{W}/in/model.tflite", "new-missing": "{W}/in/none", "new-random": "random:99999999999"}
+    new_data = {"new-is-file": "{W}/in/model.tflite", "new-random": "random:99999999999"}
     for name, spec in new_data.items():
         cases.append(Case(f"recipe/{name}/retrain", [*argv[:3], spec, *argv[4:]], _retrain_setup(good)))
     return cases

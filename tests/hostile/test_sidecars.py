@@ -1,8 +1,9 @@
 """Hostile front end sidecars (`<model>.frontend.json`): read_sidecar must return a checked
 configuration or raise a TinyflowError, never another exception, and read at most its ceiling.
 
-No CLI verb reads sidecars yet, so these run read_sidecar directly rather than through the
-harness; they are fast and need neither TensorFlow nor a compiler.
+These call read_sidecar directly (fast, no TensorFlow, no compiler); the verbs that read sidecars
+(eval, classify, firmware generate --mode app) get hostile sidecars through the harness in
+corpus_session4.py.
 """
 
 from __future__ import annotations

@@ -104,7 +104,6 @@ def test_unsupported_layer_is_refused_in_one_line(tf):
         qat.qat_model(model)
 
 
-@pytest.mark.slow
 def test_qat_recovers_what_ptq_loses_on_the_stress_case(tf):
     # The depthwise stress net of bench/qat.py: PTQ loses ~20 points there (measured: float 87.7,
     # PTQ 66.9, QAT 85.9). Demand PTQ lose >= 5 points and QAT win back at least half of it.
@@ -126,3 +125,23 @@ def test_qat_recovers_what_ptq_loses_on_the_stress_case(tf):
     got = acc(tflm.run_float(to_tflite(q, qat=True), te.x))
     assert flt - ptq >= 0.05, (flt, ptq)
     assert got - ptq >= 0.5 * (flt - ptq), (flt, ptq, got)
+
+
+def test_residual_add_converts_and_matches(tf):
+    # ResNet-8's ADD + fused ReLU: the int8 model is full integer and runs as the QAT graph did.
+    from tinyflow.data import Dataset
+    from tinyflow.model import qat, zoo
+    from tinyflow.model.quantize import to_tflite
+    from tinyflow.runtimes import tflm
+    from tinyflow.tflite import read_model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (64, 16, 16, 3)).astype(np.float32)
+    ds = Dataset(x, rng.integers(0, 4, 64), "classification", list("abcd"), "random")
+    q = qat.qat_model(zoo.build_model("resnet8", (16, 16, 3), 4, width=0.25, seed=0))
+    qat.fine_tune(q, ds, None, x[:32], epochs=1, verbose=False)
+    data = to_tflite(q, qat=True)
+    ops = read_model(data).op_names()
+    assert ops.count("ADD") == 3 and "RELU" not in ops and not {"QUANTIZE", "DEQUANTIZE"} & set(ops)
+    steps = np.abs(q.predict(x[:16], verbose=0) - tflm.run_float(data, x[:16])) * 256
+    assert steps.mean() < 0.15 and steps.max() <= 2

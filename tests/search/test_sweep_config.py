@@ -48,6 +48,7 @@ def test_a_good_config_is_read_with_its_directions(tmp_path):
         ({"sweep": {"trials": True}}, "sweep.trials must be a int, got bool"),
         ({"sweep": {"trials": 0}}, "sweep.trials must be in [1, 10000]"),
         ({"sweep": {"seed": -1}}, "sweep.seed must be in"),
+        ({"sweep": {"qat_epochs": 0}}, "sweep.qat_epochs must be in [1, 1000]"),
         ({"sweep": {"trial_timeout": float("inf")}}, "finite"),
         ({"sweep": {"objectives": ["accuracy", "speed"]}}, "Unknown objective 'speed'"),
         ({"sweep": {"objectives": ["fit"]}}, "names no metric"),

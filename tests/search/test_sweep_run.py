@@ -136,3 +136,20 @@ def test_cli_sweep_prints_the_front_and_logs_every_trial_in_mlflow(fake, tmp_pat
     assert run.data.metrics["ram"] == first["metrics"]["ram"] and run.data.params["width"] == str(
         first["params"]["width"]
     )
+
+
+def test_a_dead_or_malformed_ray_address_fails_at_once_with_one_line(tmp_path):
+    import socket
+    import time
+
+    from tinyflow.errors import TinyflowError, UsageError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    start = time.monotonic()
+    with pytest.raises(TinyflowError, match=f"Nothing answers at the Ray address 127.0.0.1:{port}") as err:
+        sweep(CONFIG, tmp_path / "a", ray_address=f"127.0.0.1:{port}")
+    assert time.monotonic() - start < 15 and "ray start --head" in err.value.hint
+    with pytest.raises(UsageError, match="is not HOST:PORT"):
+        sweep(CONFIG, tmp_path / "b", ray_address="headnode")

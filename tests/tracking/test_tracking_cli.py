@@ -81,6 +81,23 @@ def test_bare_track_logs_to_a_sqlite_store_in_the_working_folder(tmp_path, monke
     assert "output/hello_world_int8.c" in _artifacts(client, run.info.run_id, "output")
 
 
+def test_a_sqlite_store_keeps_its_artifacts_beside_it_not_in_the_working_folder(tmp_path, monkeypatch):
+    """MLflow's default artifact root for a SQLite store is ./mlruns of the current folder: a run
+    from anywhere would scatter artifacts there. They go to mlartifacts/ beside the store file."""
+    require_mlflow()
+    work, store = tmp_path / "work", tmp_path / "store"
+    work.mkdir()
+    store.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("TINYFLOW_TRACKING_URI", raising=False)
+    r = _run(["--track", f"sqlite:///{store / 't.db'}", "inspect", str(corpus_path(HELLO)), "--no-arena"])
+    assert r.exit_code == 0, r.output
+    assert list(work.iterdir()) == []
+    (run,) = _runs(f"sqlite:///{store / 't.db'}")[1]
+    assert run.info.artifact_uri.startswith((store / "mlartifacts").as_uri())
+    assert any((store / "mlartifacts").rglob("report.json"))
+
+
 def test_the_environment_variable_turns_tracking_on(tmp_path, monkeypatch):
     require_mlflow()
     monkeypatch.chdir(tmp_path)

@@ -129,6 +129,25 @@ def test_classify_text_output_and_count(kws):
     assert "predictions: 2 in" in result.stdout
 
 
+def test_a_model_without_a_sidecar_classifies_with_frontend(kws, tmp_path):
+    """--frontend NAME for a third-party model that carries no front end: the firmware is built with
+    that front end's defaults, and the labels are the ones the sidecar run gives."""
+    model, wav, signal = kws
+    bare = tmp_path / "micro_speech.tflite"
+    shutil.copyfile(model, bare)  # no sidecar beside this copy
+    args = ["classify", "-t", f"sim://host?sensor={wav}&sensor_pace=fast", "-n", "3", "--json"]
+    names = ["--class-names", ",".join(NAMES)]
+    refused = CliRunner().invoke(cli, ["classify", str(bare), *args[1:], *names])
+    assert refused.exit_code == 1 and "no front end" in refused.stderr and "--frontend NAME" in refused.stderr
+    result = CliRunner().invoke(cli, ["classify", str(bare), *args[1:], *names, "--frontend", "micro_speech"])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line)["label"] for line in result.stdout.splitlines() if line.startswith("{")]
+    expected = _host_reference(model, signal, [0, RATE, 2 * RATE])
+    assert got == [NAMES[int(np.argmax(y))] for y in expected]
+    conflict = CliRunner().invoke(cli, ["classify", str(model), *args[1:], "--frontend", "mfcc"])
+    assert conflict.exit_code == 2 and "conflicts with the model's sidecar" in conflict.stderr
+
+
 def test_classify_without_a_sensor_says_how_to_give_one(kws):
     model, _, _ = kws
     result = CliRunner().invoke(cli, ["classify", str(model), "--target", "sim://host", "-n", "1"])

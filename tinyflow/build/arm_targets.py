@@ -123,7 +123,10 @@ TARGETS = {
         defines=(
             ("TINYFLOW_RX_QUEUE_BYTES", 256),
             ("TINYFLOW_RX_BYTES", 1024),
-            ("TINYFLOW_CAPTURE", 0),  # no sensor on this port: capture's 4.6 KiB ring stays out
+            # No sensor on this port: capture's 4.6 KiB ring and application mode's window queue and
+            # kept windows (~5 KiB on M0) stay out of the micro:bit's 16 KiB.
+            ("TINYFLOW_CAPTURE", 0),
+            ("TINYFLOW_APP", 0),
         ),
     ),
 }

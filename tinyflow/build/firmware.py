@@ -119,6 +119,7 @@ def build_mps2(
     label: str = "",
     options: FirmwareOptions | None = None,
     target: str = arm.DEFAULT_TARGET,
+    frontend=None,
 ) -> Firmware:
     """Cross-build the core + `compiled` + the port of QEMU machine `target` into an ELF for `board`.
 
@@ -128,13 +129,15 @@ def build_mps2(
         label: appended to the build's name (e.g. "-portable"), to tell cached variants apart.
         options: the protocol (options.eembc, options.benchmark); the other fields are host-only.
         target: the QEMU machine (a key of tinyflow.build.arm.TARGETS: core flags, port, memories).
+        frontend: the footprint of the front end `compiled` carries (flash and ram bytes:
+            tinyflow.export.frontend_tables.frontend_footprint, as boards.fit_model takes it), or None.
     Raises:
         BoardError: the firmware does not fit the board (with the numbers; before building when
-            the model's constants or arena alone exceed the machine's memories).
+            the model's constants or arena alone, plus its front end, exceed the machine's memories).
     """
     budget = board_budget(board)
     memory = memory_map(budget, target)
-    memory.check_fit(compiled.const_bytes, compiled.plan.arena_bytes, "The model")
+    memory.check_fit(*prebuild_needs(compiled, frontend))
     # Keyed by the generated C (which embeds the model's hash): a newer compiler never reuses a stale model.c.
     staged = stage_sources(compiled.sources, "qemu-src")
     src_dir, digest = staged[0].parent, staged[0].parent.name[:16]
@@ -158,6 +161,18 @@ def build_mps2(
         name=f"qemu-{name}-{digest}{label}",
     )
     return Firmware(path=fw.elf, memory=fw.memory, board=budget.id)
+
+
+def prebuild_needs(compiled, frontend=None) -> tuple[int, int, str]:
+    """(flash, RAM, what) the pre-build check compares with the machine: the model's constants and
+    arena, plus its front end's tables and code, buffers and scratch (`frontend`: its footprint)."""
+    flash, ram = compiled.const_bytes, compiled.plan.arena_bytes
+    if frontend is None:
+        return flash, ram, "The model"
+    config = getattr(compiled, "frontend", None)
+    kind = f"{config.name} " if config is not None else ""
+    what = f"The model with its {kind}front end ({frontend.ram:,} B RAM, {frontend.flash:,} B flash)"
+    return flash + frontend.flash, ram + frontend.ram, what
 
 
 def compiled_defines(compiled) -> dict[str, int]:

@@ -138,6 +138,18 @@ def report_option(page: str, *, help: str):
     return click.option("--report", "report_dir", type=click.Path(file_okay=False), callback=check, help=help)
 
 
+def timeout_option():
+    """`--timeout S` for verbs that talk to a device: how long a complete reply frame may take
+    before the request is retried (the link's per-request deadline)."""
+    return click.option(
+        "--timeout",
+        type=FiniteFloat(0.1, 3600),
+        default=5.0,
+        show_default=True,
+        help="Seconds for a complete reply frame before the request is retried.",
+    )
+
+
 def board_option(help: str = "Board id (tinyflow boards list); the same as ?board=ID in a sim:// target URL."):
     """`--board/-b` for verbs that run on a target; merge it with the URL through target_board()."""
     return click.option("--board", "-b", default=None, help=help)

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, board_option, emit, output_option, rendering, target_board
+from tinyflow.cli._common import (
+    SEED,
+    FiniteFloat,
+    board_option,
+    emit,
+    output_option,
+    rendering,
+    target_board,
+    timeout_option,
+)
 
 MAX_RETRIES = 10
 MAX_RETRIES_FAULTS = 60  # as eval's: injected faults garble many exchanges in a row
@@ -54,13 +63,7 @@ MAX_RETRIES_FAULTS = 60  # as eval's: injected faults garble many exchanges in a
 )
 @click.option("--baud", type=click.IntRange(min=300), help="Testing aid: emulate this serial line rate (8N1).")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the fault injector.")
-@click.option(
-    "--timeout",
-    type=FiniteFloat(0.1, 3600),
-    default=5.0,
-    show_default=True,
-    help="Seconds for a complete reply frame before the request is retried.",
-)
+@timeout_option()
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar and level meter on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def capture(

@@ -6,7 +6,16 @@ import sys
 
 import click
 
-from tinyflow.cli._common import FiniteFloat, board_option, emit, output_option, rendering, target_board
+from tinyflow.cli._common import (
+    AliasedOption,
+    FiniteFloat,
+    board_option,
+    emit,
+    output_option,
+    rendering,
+    target_board,
+    timeout_option,
+)
 from tinyflow.escaping import terminal_text
 
 BAR_WIDTH = 30
@@ -30,19 +39,22 @@ SHOWN_CLASSES = 10
     help="Frames between window starts; 0 = the window (no overlap).",
 )
 @click.option("--count", "-n", type=click.IntRange(1, None), default=None, help="Stop after N predictions.")
-@click.option("--seconds", type=FiniteFloat(0.001, 1e7), default=None, help="Stop after S seconds.")
+@click.option(
+    "--duration",
+    "seconds",
+    cls=AliasedOption,
+    hidden_aliases=("--seconds",),
+    type=FiniteFloat(0.001, 1e7),
+    default=None,
+    help="Stop after S seconds (--seconds is a window's length in capture and data segment).",
+)
 @click.option(
     "--class-names",
     default=None,
-    help="Labels of output 0 in order: yes,no,up,down or @FILE (one per line). Default: class indices.",
+    help="Labels of output 0 in order: yes,no,up,down or @FILE (one per line). Default: the model's "
+    "sidecar's (<model>.frontend.json), else class indices; names that differ from the sidecar's are refused.",
 )
-@click.option(
-    "--timeout",
-    type=FiniteFloat(0.1, 3600),
-    default=5.0,
-    show_default=True,
-    help="Seconds for a complete reply frame before the request is retried.",
-)
+@timeout_option()
 @click.option(
     "--sample-below",
     type=FiniteFloat(0, 1, min_open=True),
@@ -55,8 +67,17 @@ SHOWN_CLASSES = 10
     default=None,
     help="Dataset store the sampled windows go into, labelled 'unlabelled' (created if missing).",
 )
+@click.option(
+    "--frontend",
+    type=click.Choice(["micro_speech", "mfcc", "imu"]),
+    default=None,
+    help="The model's feature front end when it has no <model>.frontend.json (its default settings); "
+    "the firmware is built with it. A different one than the sidecar's is refused.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per prediction, one per line (no summary).")
-def classify(model, target, board, stride, count, seconds, class_names, timeout, sample_below, output, as_json):
+def classify(
+    model, target, board, stride, count, seconds, class_names, timeout, sample_below, output, frontend, as_json
+):
     """Run MODEL's front end and model on the device's sensor; show each prediction as it comes.
 
     Stops after --count or --seconds, when a played sensor file ends, or on Ctrl-C. Without a
@@ -76,6 +97,7 @@ def classify(model, target, board, stride, count, seconds, class_names, timeout,
         timeout=timeout,
         sample_below=sample_below or 0.0,
         output=output,
+        frontend=frontend,
     )
     if as_json:
         from tinyflow.report import to_json

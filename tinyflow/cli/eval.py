@@ -18,6 +18,7 @@ from tinyflow.cli._common import (
     note,
     rendering,
     target_board,
+    timeout_option,
 )
 
 
@@ -66,13 +67,7 @@ from tinyflow.cli._common import (
 @click.option(
     "--seed", type=SEED, default=0, show_default=True, help="Seed of random:N, generated datasets and faults."
 )
-@click.option(
-    "--timeout",
-    type=FiniteFloat(0.1, 3600),
-    default=5.0,
-    show_default=True,
-    help="Seconds for a complete reply frame before the request is retried.",
-)
+@timeout_option()
 @click.option(
     "--min-accuracy",
     type=FiniteFloat(0, 1),
@@ -97,7 +92,8 @@ from tinyflow.cli._common import (
 @click.option(
     "--class-names",
     metavar="A,B,...",
-    help="The model's output classes in order, for a model that carries none (dataset labels are matched by name).",
+    help="The model's output classes in order (dataset labels are matched by name). Default: the names in "
+    "the model's <model>.frontend.json, if any; names that differ from them are refused.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import TRACK_KEY, FiniteFloat, board_option, count_option, emit, note, target_board
+from tinyflow.cli._common import (
+    TRACK_KEY,
+    FiniteFloat,
+    board_option,
+    count_option,
+    emit,
+    note,
+    target_board,
+    timeout_option,
+)
 from tinyflow.escaping import terminal_text
 from tinyflow.report import to_json
 
@@ -58,13 +67,7 @@ from tinyflow.report import to_json
     show_default=True,
     help="--once: longest wait in seconds for --windows inferences.",
 )
-@click.option(
-    "--timeout",
-    type=FiniteFloat(0.1, 3600),
-    default=5.0,
-    show_default=True,
-    help="Seconds for a complete reply frame before the request is retried.",
-)
+@timeout_option()
 @count_option(
     "polls",
     aliases=("--polls",),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import DEFAULT_TARGET, FiniteFloat, board_option, emit, note, rendering, target_board
+from tinyflow.cli._common import (
+    DEFAULT_TARGET,
+    board_option,
+    emit,
+    note,
+    rendering,
+    target_board,
+    timeout_option,
+)
 
 
 @click.command("profile")
@@ -24,13 +32,7 @@ from tinyflow.cli._common import DEFAULT_TARGET, FiniteFloat, board_option, emit
     type=click.IntRange(1, 100),
     help="Inferences to profile; the median per op is shown (real boards jitter, QEMU does not).",
 )
-@click.option(
-    "--timeout",
-    type=FiniteFloat(0.1, 3600),
-    default=5.0,
-    show_default=True,
-    help="Seconds for a complete reply frame before the request is retried.",
-)
+@timeout_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--report",

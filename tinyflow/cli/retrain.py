@@ -1,14 +1,31 @@
-"""`tinyflow retrain MODEL.keras --dataset NEW -o DIR`: fine-tune, shrink and gate a candidate model."""
+"""`tinyflow retrain MODEL.keras --dataset NEW -o DIR`: fine-tune, shrink and gate a candidate model.
+
+tinyflow --track sqlite:///mlruns.db retrain --run 3f2a9c -d labelled -o out   # from the deployed model's run
+"""
 
 from __future__ import annotations
 
 import click
 
-from tinyflow.cli._common import SEED, FiniteFloat, board_option, dataset_option, emit, note, output_option, rendering
+from tinyflow.cli._common import (
+    SEED,
+    TRACK_KEY,
+    FiniteFloat,
+    board_option,
+    dataset_option,
+    emit,
+    note,
+    output_option,
+    rendering,
+)
 
 
 @click.command("retrain")
-@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.argument("model", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--run", "run_ref", default=None, metavar="RUN",
+              help="Instead of MODEL: the deployed model's run in the tracking store (--track / "
+              "$TINYFLOW_TRACKING_URI): a run id (6+ characters) or models:/NAME/VERSION. Its model "
+              "and companions are downloaded to OUT/deployed.")  # fmt: skip
 @dataset_option(
     "new_data",
     required=True,
@@ -33,16 +50,30 @@ from tinyflow.cli._common import SEED, FiniteFloat, board_option, dataset_option
               help="Median latency limit on the target (default 1.5x the deployed model's there).")  # fmt: skip
 @click.option("--seed", type=SEED, default=None, help="Seed (default: the recipe's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
 def retrain(
-    model, new_data, out_dir, recipe, golden, target, board, runtime, max_drop, latency_budget_ms, seed, as_json
-):
-    """Fine-tune MODEL on its recipe's data plus NEW, prune and quantize it the same way, and gate
-    the candidate (golden-set regression, agreement 1.0, latency, board fit). Accepted: writes the
-    new firmware. Rejected: exits 1 naming the failed gate. Both write a before/after report."""
-    from tinyflow.errors import ModelError
+    ctx, model, run_ref, new_data, out_dir, recipe, golden, target, board, runtime, max_drop, latency_budget_ms, seed,
+    as_json,
+):  # fmt: skip
+    """Fine-tune MODEL (or --run RUN's, fetched from the tracking store) on its recipe's data plus
+    NEW, prune and quantize it the same way, and gate the candidate (golden-set regression,
+    agreement 1.0, latency, board fit). Accepted: writes the new firmware. Rejected: exits 1
+    naming the failed gate. Both write a before/after report."""
+    from tinyflow.errors import ModelError, UsageError
     from tinyflow.workflows.retrain import RetrainConfig
     from tinyflow.workflows.retrain import retrain as run
 
+    if (model is None) == (run_ref is None):
+        raise UsageError(
+            "Give the deployed MODEL.keras or --run RUN, not both or neither", "See tinyflow retrain --help."
+        )
+    if run_ref is not None:
+        from tinyflow.tracking.fetch import fetch_deployed
+
+        model = str(fetch_deployed(ctx.find_root().meta.get(TRACK_KEY), run_ref, out_dir))
+        # What a tracked retrain run records as its input: its parent is then the run of the
+        # deployed model (lineage by SHA-256, tinyflow/tracking/record.py).
+        ctx.params["model"] = model
     config = RetrainConfig(
         model, new_data, out_dir, recipe=recipe, golden=golden, target=target, board=board, runtime=runtime,
         max_drop=max_drop, latency_budget_ms=latency_budget_ms, seed=seed,

@@ -37,7 +37,7 @@ def _array(ctype: str, name: str, values) -> str:
 
 
 def _header(config: FrontendConfig) -> str:
-    summary = json.dumps(config_to_dict(config), sort_keys=True)
+    summary = json.dumps(config_to_dict(config, class_names=False), sort_keys=True)  # names: never in C
     return generated_banner(f"front end configuration {summary}", command="tinyflow firmware generate") + "\n"
 
 

@@ -44,6 +44,7 @@ class MicroSpeechConfig:
     int8_output: bool = True  # micro_speech's (feature * 256 + 333) / 666 - 128 conversion
     input_mean: tuple[int, ...] = ()  # per channel, with input_shift: see tinyflow.frontends.mapping
     input_shift: tuple[int, ...] = ()
+    class_names: tuple[str, ...] = ()  # the model's outputs in order (never in generated C)
 
     name = "micro_speech"
 
@@ -62,6 +63,7 @@ class MfccConfig:
     out_frac_bits: int = 8  # output int16 = round(mfcc * 2**out_frac_bits)
     input_mean: tuple[int, ...] = ()  # per coefficient, with input_shift: see tinyflow.frontends.mapping
     input_shift: tuple[int, ...] = ()
+    class_names: tuple[str, ...] = ()  # the model's outputs in order (never in generated C)
 
     name = "mfcc"
 
@@ -78,6 +80,7 @@ class ImuConfig:
     fft_bins: int = 8  # magnitude bins 1..fft_bins of a window-point real FFT
     input_mean: tuple[int, ...] = ()  # per feature column, with input_shift: see tinyflow.frontends.mapping
     input_shift: tuple[int, ...] = ()
+    class_names: tuple[str, ...] = ()  # the model's outputs in order (never in generated C)
 
     name = "imu"
 
@@ -88,6 +91,9 @@ IMU_FEATURES = ("rms", "zero_crossings", "fft")
 # Per feature column: model input = (feature - input_mean) * 2**-input_shift (empty = 0s).
 _COLUMN_RANGES = {"input_mean": (-(2**31), 2**31 - 1), "input_shift": (0, 31)}
 MAX_COLUMNS = 16 * (2 + 512)  # the widest feature row: 16 IMU axes x (RMS, crossings, 512 bins)
+MAX_CLASS_NAMES = 1000
+MAX_NAME_CHARS = 64
+_NAMES_HINT = "Give at most 1,000 class names of 1-64 printable characters, each once, in the model's output order."
 
 # (low, high) for every numeric field; the C twins size their static buffers for these maxima.
 _RANGES = {
@@ -117,9 +123,15 @@ _RANGES = {
 }
 
 
-def config_to_dict(config: FrontendConfig) -> dict:
-    """The JSON-ready form: {"frontend": name, "version": 1, <fields>}."""
-    return {"frontend": config.name, "version": FORMAT_VERSION, **_plain(asdict(config))}
+def config_to_dict(config: FrontendConfig, class_names: bool = True) -> dict:
+    """The JSON-ready form: {"frontend": name, "version": 1, <fields>}.
+
+    `class_names` False leaves the names out (what the front end computes: generated C, input
+    identities); empty names are always left out, so a sidecar without them reads as before."""
+    values = _plain(asdict(config))
+    if not class_names or not config.class_names:
+        del values["class_names"]
+    return {"frontend": config.name, "version": FORMAT_VERSION, **values}
 
 
 def config_from_dict(data: object) -> FrontendConfig:
@@ -143,6 +155,10 @@ def config_from_dict(data: object) -> FrontendConfig:
 
 
 def _checked(key: str, value: object, default: object) -> object:
+    if key == "class_names":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise DataError(f"Front end setting class_names must be a list of names, got {value!r:.80}", _NAMES_HINT)
+        return check_class_names(tuple(value), DataError)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise DataError(f"Front end setting {key} must be true or false, got {value!r}")
@@ -194,6 +210,50 @@ def validate(config: FrontendConfig) -> None:
         if not config.features or set(config.features) - set(IMU_FEATURES) or config.fft_bins > config.window // 2:
             raise UsageError(f"IMU features are {', '.join(IMU_FEATURES)} with fft_bins <= window/2")
     _validate_columns(config)
+    check_class_names(config.class_names)
+
+
+def check_class_names(names: tuple[str, ...], error: type = UsageError, hint: str = _NAMES_HINT) -> tuple[str, ...]:
+    """`names` if they can name a model's outputs: at most 1,000, each 1-64 printable characters
+    (no control, format or bidi characters: they are shown in terminals and reports), each once.
+
+    Raises:
+        `error` (UsageError by default; DataError for a sidecar or a dataset's labels).
+    """
+    if len(names) > MAX_CLASS_NAMES:
+        raise error(f"class_names holds {len(names):,} names, at most {MAX_CLASS_NAMES:,} are allowed", hint)
+    seen: set[str] = set()
+    for name in names:
+        if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME_CHARS or not name.isprintable():
+            raise error(f"Class name {name!r:.80} is not 1-64 printable characters", hint)
+        if name in seen:  # two outputs under one name would merge their counts
+            raise error(f"class_names names {name!r:.80} twice", hint)
+        seen.add(name)
+    return tuple(names)
+
+
+def resolve_class_names(stored: FrontendConfig | None, given: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The names of a model's outputs: `given` (--class-names), else its sidecar's (`stored`).
+
+    The rule of --frontend against the sidecar (tinyflow.workflows.device.resolve_frontend):
+    both given and different is a usage error, since one of them describes another model.
+
+    Raises:
+        UsageError: `given` differs from the sidecar's names.
+    """
+    have = stored.class_names if stored is not None else ()
+    given = tuple(given)
+    if given and have and given != have:
+        raise UsageError(
+            f"--class-names {_joined(given)} conflict with the model's sidecar, which names {_joined(have)}",
+            "Drop --class-names (the sidecar's are used), or delete the sidecar.",
+        )
+    return given or have
+
+
+def _joined(names: tuple[str, ...]) -> str:
+    text = ",".join(names)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def feature_width(config: FrontendConfig) -> int:

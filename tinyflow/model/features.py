@@ -23,11 +23,12 @@ import numpy as np
 from tinyflow.data import Dataset
 from tinyflow.errors import DataError, UsageError
 from tinyflow.frontends import CONFIGS, FrontendConfig, ImuConfig, MicroSpeechConfig, default_config
-from tinyflow.frontends.config import feature_width
+from tinyflow.frontends.config import check_class_names, feature_width
 from tinyflow.frontends.mapping import features_to_float, raw_features
 
 AUDIO_FULL_SCALE = 32768.0  # a store's WAV samples load as int16 / 32768 (tinyflow.data.store_dataset)
 IMU_MAX_WINDOW = 128  # the IMU front end's default window; shorter recordings get a shorter one
+_LABELS_HINT = "Rename the labels (the recordings' folder names) to 1-64 printable characters, at most 1,000 of them."
 
 
 def frontend_for(name: str, ds: Dataset) -> FrontendConfig:
@@ -36,11 +37,17 @@ def frontend_for(name: str, ds: Dataset) -> FrontendConfig:
     Audio front ends keep their defaults (16 kHz); micro_speech's fixed int8 conversion is turned
     off so the model's int8 input takes its own calibrated scale through input_mean/input_shift.
     The IMU front end gets one axis per channel and the largest power-of-two window (at most 128)
-    that fits twice in a recording, with half-window steps.
+    that fits twice in a recording, with half-window steps. `class_names` are `ds`'s labels in
+    class-index order (the model's outputs).
+
+    Raises:
+        DataError: labels that cannot name outputs (tinyflow.frontends.config.check_class_names).
     """
     if name not in CONFIGS:
         raise UsageError(f"Unknown front end {name!r}", f"Use one of: {', '.join(CONFIGS)}.")
-    config = default_config(name)
+    # The labels in class-index order name the model's outputs; they travel in its sidecar.
+    names = check_class_names(tuple(ds.class_names), DataError, _LABELS_HINT)
+    config = dataclasses.replace(default_config(name), class_names=names)
     if isinstance(config, MicroSpeechConfig):
         # micro_speech's conversion assumes the corpus model's input scale (0.1016, zero point
         # -128); a model trained here gets another scale from calibration, so it must not be used.

@@ -340,11 +340,14 @@ def fine_tune(
     val_ds: Dataset | None,
     calibration: np.ndarray,
     epochs: int = 3,
-    lr: float = 1e-4,
+    lr: float = 1e-3,
     seed: int = 0,
     verbose: bool = True,
 ):
     """Set the activation ranges from `calibration`, then train the QAT graph `epochs` epochs.
+
+    lr 1e-3 (Adam) is what docs/optimization.md measured (`tinyflow quantize --qat` uses it); on a
+    few hundred samples a lower rate keeps a model PTQ already quantizes well from drifting.
 
     Returns the TrainReport (the best epoch's weights and ranges are kept).
     """

@@ -19,14 +19,16 @@ import numpy as np
 from tinyflow.errors import DataError
 from tinyflow.inputs import read_regular
 from tinyflow.outputs import atomic_write
+from tinyflow.tflite.dtypes import LINK_TYPES
 
 BINS = 16
 FORMAT = "tinyflow-monitor-profile"
 MAX_PROFILE_BYTES = 8 << 20  # a profile of 4096 columns is ~1 MiB of JSON
 MAX_COLUMNS = MAX_CLASSES = 4096
-# The wire's dtype codes (.tflite TensorType numbers) and the ones the device keeps statistics of.
-DTYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
-DTYPE_NAMES = {v: k for k, v in DTYPE_CODES.items()}
+# The wire's dtype codes (.tflite TensorType numbers, the one table in tinyflow/tflite/dtypes.py)
+# and the ones the device keeps statistics of.
+DTYPE_CODES = {t.numpy: t.code for t in LINK_TYPES}
+DTYPE_NAMES = {t.code: t.numpy for t in LINK_TYPES}
 FEATURE_DTYPES = ("int8", "uint8", "int16")
 
 

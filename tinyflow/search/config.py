@@ -74,6 +74,7 @@ class SweepConfig:
     population: int = 4  # NSGA-II generation size; also the trials run in parallel per round
     epochs: int = 5
     finetune_epochs: int = 2  # after structured pruning
+    qat_epochs: int = 2  # quantization-aware fine-tuning of the trials with quantization "qat"
     calibration: int = 100
     eval_samples: int = 0  # 0: the whole test split
     target: str = "sim://tflm"  # where the int8 accuracy is measured
@@ -104,6 +105,7 @@ _SWEEP_KEYS = {
     "population": int,
     "epochs": int,
     "finetune_epochs": int,
+    "qat_epochs": int,
     "calibration": int,
     "eval_samples": int,
     "target": str,
@@ -115,6 +117,7 @@ _RANGES = {
     "population": (2, 1000),
     "epochs": (1, 1000),
     "finetune_epochs": (0, 1000),
+    "qat_epochs": (1, 1000),
     "calibration": (1, 100_000),
     "eval_samples": (0, 10_000_000),
     "trial_timeout": (1.0, 7 * 86400.0),

@@ -12,8 +12,25 @@ import time
 from tinyflow.errors import TinyflowError, UsageError
 from tinyflow.search.trial import run_trial
 
+CONNECT_TIMEOUT = 10.0  # seconds for the cluster's head to accept a connection
 RETRIES = 3  # Ray re-runs a task this many times when its worker process or node dies
 CONNECT_HINT = "Start the cluster (ray start --head), check --ray-address HOST:PORT, or drop it for a local Ray."
+
+
+def check_address(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse a malformed HOST:PORT (UsageError) or one where nothing answers within `timeout` s (TinyflowError)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--ray-address {address[:100]!r} is not HOST:PORT", "Give e.g. --ray-address 10.0.0.5:6379.")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise TinyflowError(
+            f"Nothing answers at the Ray address {address[:100]} within {timeout:g} s ({exc.strerror or exc})",
+            CONNECT_HINT,
+        ) from None
 
 
 class SerialExecutor:
@@ -38,6 +55,8 @@ class RayExecutor:
     """Trials as Ray tasks, one CPU each, retried when a worker dies."""
 
     def __init__(self, address: str | None = None, workers: int | None = None):
+        if address:
+            check_address(address)  # ray.init retries a dead address for minutes, logging each try
         try:
             import ray
         except ImportError:

@@ -40,7 +40,7 @@ class SweepReport:
     completed: int = 0
     failed: int = 0
     resumed: int = 0  # trials already finished in OUT when this run started
-    reused: int = 0  # trials whose parameters had been trained before (read back)
+    reused: int = 0  # trials whose parameters an earlier round had trained (read back, not trained again)
     seconds: float = 0.0
     objectives: list[str] = field(default_factory=list)
     front: list[dict] = field(default_factory=list)
@@ -154,8 +154,9 @@ class _Runner:
         import optuna
 
         stale = [t for t in self.study.trials if t.state == optuna.trial.TrialState.RUNNING]
-        if stale:  # asked by an interrupted run: the same parameters, run again
-            self._round([(t.number, optuna.trial.Trial(self.study, t._trial_id), dict(t.params)) for t in stale])
+        if stale:  # asked by an interrupted run: the same parameters (suggesting again returns them), run again
+            trials = [optuna.trial.Trial(self.study, t._trial_id) for t in stale]
+            self._round([(t.number, t, self._suggest(t)) for t in trials])
         while len(self.study.trials) < self.config.trials:
             first = len(self.study.trials)
             self.study.sampler = _sampler(self.config, first)

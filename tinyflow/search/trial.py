@@ -39,12 +39,32 @@ def run_trial(params: dict, settings: dict) -> dict:
 
 
 def _measure(params: dict, settings: dict) -> tuple[dict, bytes]:
+    from tinyflow.model.noise import silenced
+
+    _deterministic()
+    objectives = settings["objectives"]
+    tr, va, te = (resize(ds, int(params["resolution"])) for ds in _splits(settings["dataset"], int(settings["seed"])))
+    with silenced():  # TensorFlow's native lines (tf.data, the converter): replayed only if a step fails
+        int8, float_accuracy = _train_and_compress(params, settings, tr, va, te)
+    metrics = {"float_accuracy": float_accuracy, **_fit(int8, params["board"])}
+    with tempfile.TemporaryDirectory(prefix="tinyflow-trial-") as tmp:
+        path = Path(tmp) / "model_int8.tflite"
+        path.write_bytes(int8)
+        if "accuracy" in objectives:
+            metrics["accuracy"] = _accuracy(path, te, settings, Path(tmp))
+        if "latency" in objectives:
+            metrics["latency"] = _profile(path, f"sim://tflm?board={params['board']}", params["board"]).latency_ms
+        if "instructions" in objectives:
+            metrics["instructions"] = _profile(path, f"sim://qemu-m4?board={params['board']}", None).instructions
+    return metrics, int8
+
+
+def _train_and_compress(params: dict, settings: dict, tr, va, te) -> tuple[bytes, float]:
+    """Build, train, prune and quantize the trial's model: (int8 .tflite, float test accuracy)."""
     from tinyflow.data import representative
     from tinyflow.model import prune, quantize, train, zoo
 
-    _deterministic()
-    seed, objectives = int(settings["seed"]), settings["objectives"]
-    tr, va, te = (resize(ds, int(params["resolution"])) for ds in _splits(settings["dataset"], seed))
+    seed = int(settings["seed"])
     model = zoo.build_model(params["model"], tr.input_shape, tr.num_classes, width=float(params["width"]), seed=seed)
     train.train(model, tr, va, epochs=int(settings["epochs"]), seed=seed, verbose=False)
     if float(params["prune"]) > 0:
@@ -56,18 +76,7 @@ def _measure(params: dict, settings: dict) -> tuple[dict, bytes]:
         int8 = _qat(model, tr, va, calibration, int(settings["qat_epochs"]), seed)
     else:
         int8 = quantize.to_tflite(model, calibration)
-    metrics = {"float_accuracy": round(train.evaluate(model, te)["accuracy"], 6)}
-    metrics.update(_fit(int8, params["board"]))
-    with tempfile.TemporaryDirectory(prefix="tinyflow-trial-") as tmp:
-        path = Path(tmp) / "model_int8.tflite"
-        path.write_bytes(int8)
-        if "accuracy" in objectives:
-            metrics["accuracy"] = _accuracy(path, te, settings, Path(tmp))
-        if "latency" in objectives:
-            metrics["latency"] = _profile(path, f"sim://tflm?board={params['board']}", params["board"]).latency_ms
-        if "instructions" in objectives:
-            metrics["instructions"] = _profile(path, f"sim://qemu-m4?board={params['board']}", None).instructions
-    return metrics, int8
+    return int8, round(train.evaluate(model, te)["accuracy"], 6)
 
 
 def _qat(model, tr, va, calibration, epochs: int, seed: int) -> bytes:

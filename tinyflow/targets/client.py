@@ -720,12 +720,13 @@ def _classify_error(err: m.ErrorReply) -> Exception:
         return ModelError(
             f"The device cannot classify: {err.message}",
             "Put its front end configuration beside the model (MODEL.tflite.frontend.json, docs/frontends.md) "
-            "and rebuild the firmware.",
+            "or give --frontend NAME, and rebuild the firmware.",
         )
     if err.code == m.ERR_UNKNOWN_TYPE:
         return LinkError(
-            "The device's firmware has no application mode (it answered UNKNOWN_TYPE)",
-            "Rebuild and flash it with this tinyflow.",
+            "The device's firmware has no application mode (it answered UNKNOWN_TYPE: built before it, "
+            "or with TINYFLOW_APP=0 as for the micro:bit)",
+            "Rebuild and flash it with this tinyflow, on a board with a sensor port.",
         )
     return LinkError(f"The device answered {err.name}: {err.message}", "Check the firmware build and try again.")
 

@@ -263,7 +263,10 @@ class FrontendRuntime(Runtime):
         self._in0 = model.inputs[0]
         self.frames = mapping.raw_window_frames(config, self._in0.shape)  # UsageError: not whole rows
         self.channels = mapping.raw_channels(config)
-        self._dtype = {0: "float32", 7: "int16", 9: "int8"}.get(self._in0.dtype)
+        from tinyflow.tflite.dtypes import LINK_BY_CODE
+
+        link = LINK_BY_CODE.get(self._in0.dtype)
+        self._dtype = link.numpy if link is not None and link.numpy in ("float32", "int16", "int8") else None
         if self._dtype is None:
             from tinyflow.errors import UsageError
 

@@ -60,6 +60,11 @@ HEADLINES: dict[str, tuple[tuple[str, str], ...]] = {
         ("arena", "arena_used"),
     ),
     "inspect": (("arena", "arena.arena_bytes"), ("ram", "fit.ram.needed"), ("flash", "fit.flash.needed")),
+    "retrain": (
+        ("int8_accuracy", "after.golden.accuracy"),
+        ("int8_accuracy_before", "before.golden.accuracy"),
+        ("new_accuracy", "after.new.accuracy"),
+    ),
 }
 # Options that change how a result is shown or written, not what it is.
 _NOT_PARAMS = {"as_json", "no_progress", "force", "tensors", "resume"}
@@ -67,6 +72,14 @@ _NOT_PARAMS = {"as_json", "no_progress", "force", "tensors", "resume"}
 _DATASET_OPTIONS = ("data", "dataset")
 _OUTPUT_FILE_VERBS = {"train": ".keras", "prune": ".keras", "quantize": ".tflite"}
 _OUTPUT_DIRS = {"out_dir": "output", "report_dir": "report"}  # option -> artifact folder
+# retrain's MODEL is the deployed .keras; the model it replaces, whose run is its parent, is the
+# int8 .tflite beside it (the output of that run).
+_INPUT_SUFFIX = {"retrain": ".tflite"}
+# What travels with a model file, beside it (tinyflow/frontends sidecar_path, workflows/retrain
+# recipe_path, monitor/reference reference_path; tests/workflows/test_retrain_run.py checks they agree): logged with
+# the model in its artifact folder, so `retrain --run` gets back what the files route reads.
+COMPANION_SUFFIXES = (".frontend.json", ".recipe.json")  # <model>.frontend.json, <model>.recipe.json
+MONITOR_SUFFIX = ".monitor.json"  # <stem>.monitor.json, written by quantize for its int8 model
 MAX_METRICS = 300  # a report with thousands of numbers (per-op tables are lists, skipped) stays bounded
 MAX_DEPTH = 4
 MAX_PARAM_CHARS = 500  # MLflow refuses longer parameter values
@@ -124,6 +137,8 @@ def build_record(verb: str, params: dict, report: dict) -> RunRecord:
     record.tags["tinyflow.verb"] = verb
     if model:
         record.input_model = Path(str(model))
+        if verb in _INPUT_SUFFIX:
+            record.input_model = record.input_model.with_suffix(_INPUT_SUFFIX[verb])
         record.tags["tinyflow.input_sha256"] = file_sha256(record.input_model)
     out = params.get("out")
     if verb in _OUTPUT_FILE_VERBS and out and Path(str(out)).is_file():
@@ -135,6 +150,15 @@ def build_record(verb: str, params: dict, report: dict) -> RunRecord:
         record.dataset = dataset_ref(str(spec), int(params.get("seed") or 0))
         record.tags["tinyflow.dataset_version"] = record.dataset.version
     return record
+
+
+def companions(model: Path) -> list[Path]:
+    """The files beside `model` that describe it and exist: front end sidecar, recipe, and for an
+    int8 model its monitor profile (a float model's stem may share a stale profile of its .tflite)."""
+    paths = [Path(f"{model}{suffix}") for suffix in COMPANION_SUFFIXES]
+    if model.suffix == ".tflite":
+        paths.append(model.with_name(model.stem + MONITOR_SUFFIX))
+    return [p for p in paths if p.is_file() and not p.is_symlink()]
 
 
 def headline_metrics(verb: str, report: dict) -> dict[str, float]:

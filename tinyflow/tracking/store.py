@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tinyflow.errors import DataError, TinyflowError, UsageError
 from tinyflow.report import to_json
-from tinyflow.tracking.record import RunRecord
+from tinyflow.tracking.record import RunRecord, companions
 
 ENV = "TINYFLOW_TRACKING_URI"
 LOCAL_URI = "sqlite:///mlruns.db"  # a bare --track: a SQLite store in the working folder
@@ -59,6 +59,8 @@ def open_client(uri: str, must_exist: bool = False):
     # MLflow retries a refused request for minutes by default; one bounded try is enough here.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", REQUEST_TIMEOUT)
+    # Its download progress bars would interleave with tinyflow's own on stderr (retrain --run).
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if uri.startswith(("http://", "https://")):
         check_server(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -105,9 +107,21 @@ def guarded(uri: str, what: str):
 
 
 def experiment_id(client) -> str:
-    """The id of the `tinyflow` experiment, created on first use."""
+    """The id of the `tinyflow` experiment, created on first use.
+
+    A SQLite store keeps its artifacts in `mlartifacts/` beside its file (what `mlflow server`
+    does), not in MLflow's default `./mlruns` of whatever folder the command ran in."""
     found = client.get_experiment_by_name(EXPERIMENT)
-    return found.experiment_id if found else client.create_experiment(EXPERIMENT)
+    if found:
+        return found.experiment_id
+    return client.create_experiment(EXPERIMENT, artifact_location=local_artifact_root(str(client.tracking_uri)))
+
+
+def local_artifact_root(uri: str) -> str | None:
+    """file:// URI of the artifacts folder beside a sqlite:///FILE store; None for a server."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri[len("sqlite:///") :]).resolve().parent / "mlartifacts").as_uri()
 
 
 def find_parent(client, experiment: str, record: RunRecord) -> str | None:
@@ -169,7 +183,10 @@ def _log_artifacts(client, run_id: str, record: RunRecord) -> None:
     if isinstance(record.report.get("memory"), dict):  # the compiler's memory plan
         client.log_text(run_id, to_json(record.report["memory"]) + "\n", "memory_map.json")
     if record.output_model is not None and _uploadable(record.output_model):
-        client.log_artifact(run_id, str(record.output_model), "model")
+        # The companions go in the same folder: a registered version's source is that folder.
+        for path in [record.output_model, *companions(record.output_model)]:
+            if _uploadable(path):
+                client.log_artifact(run_id, str(path), "model")
     for folder, where in record.artifact_dirs:
         # The top level only: an eval's report.json/html, a compiled model's .c (not a project tree).
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():

@@ -44,6 +44,7 @@ class ClassifyConfig:
     timeout: float = 5.0
     sample_below: float = 0.0  # opt-in: keep windows whose top-1 confidence is below this (0 = none)
     output: str | None = None  # the store sampled windows are written into
+    frontend: str | None = None  # a front end by name for a model without a sidecar (the sidecar wins)
 
     def __post_init__(self):
         if not Path(self.model).is_file():
@@ -58,11 +59,20 @@ class ClassifyConfig:
         if self.count is not None and self.count < 1:
             raise UsageError(f"Count {self.count} must be at least 1", "Give --count N with N >= 1.")
         if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
-            raise UsageError(f"Seconds {self.seconds} must be a positive number", "Give --seconds S with S > 0.")
+            raise UsageError(f"Seconds {self.seconds} must be a positive number", "Give --duration S with S > 0.")
         if not (math.isfinite(self.timeout) and self.timeout > 0):
             raise UsageError(f"Timeout {self.timeout} must be a positive number", "Give --timeout S with S > 0.")
         if len(self.class_names) > MAX_CLASS_NAMES:
             raise UsageError(f"{len(self.class_names)} class names are too many", f"Give at most {MAX_CLASS_NAMES}.")
+        from tinyflow.frontends.config import CONFIGS, resolve_class_names
+        from tinyflow.workflows.device import resolve_frontend
+
+        if self.frontend is not None and self.frontend not in CONFIGS:
+            raise UsageError(f"Unknown front end {self.frontend[:40]!r}", f"Use one of: {', '.join(CONFIGS)}.")
+        # The front end and the labels as eval resolves them: the sidecar's, else --frontend /
+        # --class-names; a --frontend or names that contradict the sidecar are usage errors.
+        frontend = resolve_frontend(self.model, self.frontend)
+        object.__setattr__(self, "class_names", resolve_class_names(frontend, self.class_names))
         if not (math.isfinite(self.sample_below) and 0 <= self.sample_below <= 1):
             raise UsageError(f"--sample-below {self.sample_below} is not a confidence", "Give a value in (0, 1].")
         if (self.sample_below > 0) != (self.output is not None):
@@ -160,12 +170,18 @@ def classify_live(config: ClassifyConfig, on_prediction: Callable[[LivePredictio
         LinkError: the device stopped answering; UsageError: bad config or target URL.
     """
     from tinyflow.targets.client import DeviceClient
-    from tinyflow.workflows.device import open_device
+    from tinyflow.workflows.device import open_device, resolve_frontend
     from tinyflow.workflows.evaluate import open_detail
 
     sink = _Sampler(config) if config.output else None  # a bad --output fails before the device opens
     with events.stage("open", open_detail(config.target)):
-        port = open_device(config.target, model=config.model, board=config.board, timeout=config.timeout)
+        port = open_device(
+            config.target,
+            model=config.model,
+            board=config.board,
+            timeout=config.timeout,
+            frontend=resolve_frontend(config.model, config.frontend),
+        )
     try:
         client = DeviceClient(port, timeout=config.timeout)
         info = client.handshake()
@@ -202,9 +218,9 @@ class _Sampler:
 
     def __init__(self, config: ClassifyConfig):
         from tinyflow.data import create_store
-        from tinyflow.frontends import read_sidecar
+        from tinyflow.workflows.device import resolve_frontend
 
-        frontend = read_sidecar(config.model)
+        frontend = resolve_frontend(config.model, config.frontend)
         self.sensor = "audio" if frontend is not None and frontend.name != "imu" else "imu"
         self.device = config.target
         self.store = create_store(config.output)

@@ -5,8 +5,8 @@ default); kws: synthesized speech -> a front end (mfcc or micro_speech) -> kws_c
 basic-motions IMU -> the imu front end -> mlp. With a front end every model file gets its
 `.frontend.json` sidecar and the evaluation sends raw signals: the device computes the features.
 
-Each stage is a function `stage_<name>(state)` that reads and extends one `DemoState`; `STAGES`
-lists them in order so more stages can be appended (e.g. an evaluation on a simulated board)
+Each stage is a function `stage_<name>(state)` that reads and extends one `DemoState` (the data
+stage, which differs by task, is demo_tasks'); `STAGES` lists them in order so more stages can be appended (e.g. an evaluation on a simulated board)
 without touching the others. `run_demo(DemoConfig(...))` runs them, emits one StageStarted /
 StageFinished event pair per stage (tinyflow.events; the CLI prints a line per stage), writes the
 artifacts plus `report.json` to the output directory and returns a `DemoReport`.
@@ -24,7 +24,7 @@ from tinyflow import events
 from tinyflow.outputs import make_dir
 from tinyflow.report import to_json
 from tinyflow.workflows.config import DemoConfig, EvalConfig
-from tinyflow.workflows.demo_tasks import TASKS
+from tinyflow.workflows.demo_tasks import TASKS, stage_data
 
 __all__ = ["STAGES", "DemoConfig", "DemoReport", "DemoState", "run_demo"]
 
@@ -57,53 +57,6 @@ class DemoState:
         from tinyflow.model.pipeline import drop_sidecar
 
         write_sidecar(path, self.frontend) if self.frontend is not None else drop_sidecar(path)
-
-
-def stage_data(state: DemoState) -> str:
-    if state.config.task != "digits":
-        return _stage_raw_data(state)
-    from tinyflow.data import load_dataset, split, validate
-
-    ds = validate(load_dataset("digits"))
-    state.splits = split(ds, seed=state.config.seed)
-    tr, va, te = state.splits
-    state.report["data"] = {
-        "dataset": "digits",
-        "train": len(tr),
-        "val": len(va),
-        "test": len(te),
-        "input_shape": list(ds.input_shape),
-        "classes": ds.num_classes,
-    }
-    return f"digits: {len(tr)} train / {len(va)} val / {len(te)} test samples of 8x8x1"
-
-
-def _stage_raw_data(state: DemoState) -> str:
-    """kws / har: raw recordings into a store, then the front end's features of each split."""
-    from tinyflow.frontends import config_to_dict
-    from tinyflow.workflows.demo_tasks import featurize, make_store
-
-    cfg = state.config
-    state.store = make_store(cfg.task, cfg.out / f"{cfg.task}-store", cfg.seed)
-    state.frontend, state.splits = featurize(state.store, cfg.frontend, cfg.seed)
-    tr, va, te = state.splits
-    state.artifacts["store"] = str(state.store)
-    state.report["data"] = {
-        "dataset": TASKS[cfg.task].dataset,
-        "store": str(state.store),
-        "version": tr.version,
-        "train": len(tr),
-        "val": len(va),
-        "test": len(te),
-        "classes": list(tr.class_names),
-        "frontend": config_to_dict(state.frontend),
-        "input_shape": list(tr.input_shape),
-    }
-    shape = "x".join(map(str, tr.input_shape))
-    return (
-        f"{TASKS[cfg.task].dataset}: {len(tr)} train / {len(va)} val / {len(te)} test recordings "
-        f"-> {cfg.frontend} features {shape}"
-    )
 
 
 def stage_train(state: DemoState) -> str:

@@ -8,7 +8,10 @@
 
 kws and har write their raw recordings into a dataset store inside the demo folder, so the int8
 model is evaluated the way a board runs it: eval sends the store's raw test signals and the device
-computes the features (the model's `.frontend.json` sidecar names the front end).
+computes the features (the model's `.frontend.json` sidecar names the front end, and the classes).
+
+`stage_data` is the demo's data stage (tinyflow.workflows.demo.STAGES): it fills a DemoState's
+splits, report["data"] and, for kws and har, its store and front end configuration.
 """
 
 from __future__ import annotations
@@ -82,3 +85,51 @@ def featurize(store: Path, frontend: str, seed: int):
     config = frontend_for(frontend, raw)
     config, splits = featurize_splits(split(raw, seed=seed), config, signal_scale(config, "store"), fit=True)
     return config, splits
+
+
+def stage_data(state) -> str:
+    """The demo's data stage for `state.config.task` (a tinyflow.workflows.demo.DemoState)."""
+    if state.config.task != "digits":
+        return _raw_data(state)
+    from tinyflow.data import load_dataset, split, validate
+
+    ds = validate(load_dataset("digits"))
+    state.splits = split(ds, seed=state.config.seed)
+    tr, va, te = state.splits
+    state.report["data"] = {
+        "dataset": "digits",
+        "train": len(tr),
+        "val": len(va),
+        "test": len(te),
+        "input_shape": list(ds.input_shape),
+        "classes": ds.num_classes,
+    }
+    return f"digits: {len(tr)} train / {len(va)} val / {len(te)} test samples of 8x8x1"
+
+
+def _raw_data(state) -> str:
+    """kws / har: raw recordings into a store, then the front end's features of each split (its
+    configuration, with the input scaling fitted on train and the class names, goes to state.frontend)."""
+    from tinyflow.frontends import config_to_dict
+
+    cfg = state.config
+    state.store = make_store(cfg.task, cfg.out / f"{cfg.task}-store", cfg.seed)
+    state.frontend, state.splits = featurize(state.store, cfg.frontend, cfg.seed)
+    tr, va, te = state.splits
+    state.artifacts["store"] = str(state.store)
+    state.report["data"] = {
+        "dataset": TASKS[cfg.task].dataset,
+        "store": str(state.store),
+        "version": tr.version,
+        "train": len(tr),
+        "val": len(va),
+        "test": len(te),
+        "classes": list(tr.class_names),
+        "frontend": config_to_dict(state.frontend),
+        "input_shape": list(tr.input_shape),
+    }
+    shape = "x".join(map(str, tr.input_shape))
+    return (
+        f"{TASKS[cfg.task].dataset}: {len(tr)} train / {len(va)} val / {len(te)} test recordings "
+        f"-> {cfg.frontend} features {shape}"
+    )

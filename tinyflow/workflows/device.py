@@ -49,6 +49,9 @@ def open_device(
     device = getattr(port, "device", None)
     if firmware is None and frontend is not None and hasattr(device, "attach_frontend"):
         try:  # sim://tflm: the Python device runs the numpy twin of pipeline.c
+            runtime = getattr(port, "runtime", None)
+            if hasattr(runtime, "check_frontend_fit"):  # the board fit, now with the front end's memory
+                runtime.check_frontend_fit(frontend_cost(frontend, runtime.model_input))
             device.attach_frontend(frontend)
         except BaseException:
             port.close()
@@ -143,6 +146,14 @@ def build_host_firmware(model, options: FirmwareOptions, *, board=None, frontend
     return build_host(attach(compiled, None if options.eembc else frontend), options, board_id=board_id)
 
 
+def frontend_cost(frontend, model_input):
+    """The front end's flash and RAM next to a model whose input 0 is `model_input` (None without
+    one): computed here, where rendering its plan is allowed, and handed to the fit checks as data."""
+    from tinyflow.export.frontend_tables import frontend_footprint
+
+    return frontend_footprint(frontend, model_input)
+
+
 def attach(compiled, frontend):
     """`compiled` carrying the front end's plan and C (unchanged without one)."""
     if frontend is None:
@@ -199,4 +210,5 @@ def build_qemu_firmware(
         + (f"-{compiled.frontend.name}" if compiled.frontend is not None else ""),
         options=options,
         target=spec.qemu_machine,
+        frontend=frontend_cost(compiled.frontend, compiled.model.tensors[compiled.model.inputs[0]]),
     )

@@ -88,6 +88,12 @@ def load_raw_eval_data(
             check_count(len(data), outputs or [], parsed)
             return data
         ds = load_dataset(parsed, seed=seed)
+        if parsed.kind == "store":
+            from tinyflow.data import open_store
+            from tinyflow.frontends.mapping import raw_sample_rate
+
+            for entry in open_store(parsed.path).entries:  # the manifest records each sample's rate
+                _check_rate(entry.sample_rate, raw_sample_rate(frontend), parsed.path / entry.path)
         split = split or ("test" if parsed.kind in ("builtin", "store") else "all")
         if split != "all":
             ds = split_dataset(ds, seed=seed)[("train", "val", "test").index(split)]
@@ -117,9 +123,20 @@ def load_raw_eval_data(
 
 
 def remap_labels(names: list[str], labels: np.ndarray, class_names: tuple[str, ...], where: str):
-    """Labels renumbered into the model's class order (`--class-names`); unchanged without one."""
+    """Labels renumbered into the model's class order (`--class-names` or the sidecar's); unchanged
+    without one. Labels without names of their own (a file's 0..k-1) already are output indices:
+    they keep their numbers and take `class_names` as names."""
     if not class_names:
         return list(names), labels
+    if list(names) == [str(i) for i in range(len(names))] and not set(names) & set(class_names):
+        top = int(np.max(labels, initial=-1))
+        if top >= len(class_names):
+            raise DataError(
+                f"Dataset {where} has label {top} but the model has {len(class_names)} classes "
+                f"({', '.join(class_names)[:200]})",
+                "Number the labels by the model's outputs, or name them (class_names in the file).",
+            )
+        return list(class_names), labels
     index = {n: i for i, n in enumerate(class_names)}
     missing = sorted({names[int(y)] for y in labels} - set(index)) if names else []
     if not names or missing:
@@ -134,7 +151,7 @@ def remap_labels(names: list[str], labels: np.ndarray, class_names: tuple[str, .
 def _frontend_key(frontend) -> dict:
     from tinyflow.frontends import config_to_dict
 
-    return config_to_dict(frontend)
+    return config_to_dict(frontend, class_names=False)  # what the inputs depend on: not the names
 
 
 _INT16_HINT = "Give raw int16 sensor counts (whole numbers from -32768 to 32767): the front end takes those"

@@ -48,10 +48,11 @@ def evaluate(config: EvalConfig) -> EvalReport:
     model_bytes = bytes(source) if isinstance(source, (bytes, bytearray)) else read_model_file(source)
     model = read_model(model_bytes)
     in_specs, out_specs = model_specs(model)
+    from tinyflow.frontends.config import resolve_class_names
     from tinyflow.workflows.device import resolve_frontend
 
     frontend = resolve_frontend(None if isinstance(source, (bytes, bytearray)) else source, config.frontend)
-    data = _load_data(config, frontend, in_specs, out_specs)
+    data = _load_data(config, frontend, in_specs, out_specs, resolve_class_names(frontend, config.class_names))
     pipe = _Pipeline(frontend, in_specs[0], out_specs) if frontend is not None else None
     # The device's outputs: the model's, then (behind a front end) the features it computed.
     device_specs = out_specs if pipe is None else [*out_specs, in_specs[0]]
@@ -82,17 +83,18 @@ def evaluate(config: EvalConfig) -> EvalReport:
     return report
 
 
-def _load_data(config: EvalConfig, frontend, in_specs, out_specs) -> EvalData:
+def _load_data(config: EvalConfig, frontend, in_specs, out_specs, class_names: tuple[str, ...] = ()) -> EvalData:
     """The samples (lazy: every size and label check runs here, inputs are made while streaming):
-    raw windows when the device runs a front end, the model's own inputs otherwise."""
+    raw windows when the device runs a front end, the model's own inputs otherwise. Labels are
+    renumbered into `class_names` (--class-names, else the sidecar's) when there are any."""
     common = {"seed": config.seed, "limit": config.limit, "split": config.split, "outputs": out_specs}
     if frontend is not None:
         if len(in_specs) != 1:
             raise ModelError(f"A front end feeds one model input; this model has {len(in_specs)}")
-        return load_raw_eval_data(config.dataset, frontend, in_specs[0], class_names=config.class_names, **common)
+        return load_raw_eval_data(config.dataset, frontend, in_specs[0], class_names=class_names, **common)
     data = load_eval_data(config.dataset, in_specs, **common)
-    if config.class_names and data.labels is not None:
-        data.class_names, data.labels = remap_labels(data.class_names, data.labels, config.class_names, data.name)
+    if class_names and data.labels is not None:
+        data.class_names, data.labels = remap_labels(data.class_names, data.labels, class_names, data.name)
     return data
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tinyflow.errors import UsageError
 from tinyflow.targets.machines.host import PtyDevice
-from tinyflow.workflows.device import build_host_firmware, host_options
+from tinyflow.workflows import device
 
 DEFAULT_URL = "sim://host?protocol=eembc"
 
@@ -30,9 +30,11 @@ def serve(model=None, url: str = DEFAULT_URL) -> PtyDevice:
     name, params = parse_sim_url(url) if url.startswith("sim:") else (None, {})
     if name != "host":
         raise UsageError(f"Only sim://host can be served on a pseudo-terminal, not {url!r}", f"Use {DEFAULT_URL}.")
-    options = host_options(params)
+    options = device.host_options(params)
     options.fake = options.fake or model is None
-    firmware = build_host_firmware(model, options, board=params.get("board"))
+    # Looked up at call time (not bound at import): the builder is the device module's, whatever
+    # replaced it since (tests stub it; a stub must not outlive the test that set it).
+    firmware = device.build_host_firmware(model, options, board=params.get("board"))
     return PtyDevice(firmware.path)
 
 

@@ -26,9 +26,10 @@ extern "C" {
 #define TINYFLOW_APP_OUTPUT_BYTES 64
 #endif
 
-/* Opt-in sampling (CLASSIFY_START with a threshold): the latest windows whose top-1 confidence is
- * below the threshold are kept, raw, for the host to fetch with WINDOW (docs/protocol.md); without
- * the opt-in no raw input ever leaves the device. 0 slots: no sampling (CLASSIFY_START refuses it). */
+/* Opt-in sampling (CLASSIFY_START with a threshold): windows whose top-1 confidence is below the
+ * threshold are kept, raw, in one of these slots until the host has read them (WINDOW, then
+ * acknowledged with PREDICTIONS; docs/protocol.md); without the opt-in no raw input ever leaves
+ * the device. 0 slots: no sampling (CLASSIFY_START refuses it, and the buffers are not built). */
 #ifndef TINYFLOW_APP_SAMPLES
 #define TINYFLOW_APP_SAMPLES 2
 #endif

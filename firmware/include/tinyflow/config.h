@@ -89,4 +89,10 @@
 #define TINYFLOW_EEMBC_LINE_BYTES 256
 #endif
 
+/* Application mode (app.c: sensor -> front end -> model, CLASSIFY_START/PREDICTIONS/WINDOW).
+ * 0 leaves it out (a port without a sensor on a small board): those requests answer UNKNOWN_TYPE. */
+#ifndef TINYFLOW_APP
+#define TINYFLOW_APP 1
+#endif
+
 #endif /* TINYFLOW_CONFIG_H */

@@ -11,7 +11,8 @@ the host drives it exactly like a real board. What it reports:
 
 `?board=` (default nano33ble) picks the clock and the budgets: a model whose flash (model + TFLM
 interpreter) or RAM (arena + margin + interpreter) does not fit the board is refused with the
-numbers, by the same check as `inspect --board` and `firmware generate` (tinyflow.boards.fit_model).
+numbers, by the same check as `inspect --board` and `firmware generate` (tinyflow.boards.fit_model);
+with a front end attached (`check_frontend_fit`), its tables, code, buffers and scratch count too.
 TFLM itself runs in a worker child (tinyflow.runtimes.open_runtime("tflm", cached=False)), so a
 hostile model cannot crash or hang the host; the port's close() stops it.
 """
@@ -97,7 +98,8 @@ class TflmDevice(Runtime):
         outputs = [self._spec(i)[0] for i in self.model.outputs]
         # No TFLM before the fit: the tensors alone must fit, then the measured arena (probe children).
         check_fit(self.board, len(self.model_bytes), arena_lower_bound(self.model), lower_bound=True)
-        check_fit(self.board, len(self.model_bytes), measure_arena(self.model).arena_bytes)
+        self.measured_arena = measure_arena(self.model).arena_bytes
+        check_fit(self.board, len(self.model_bytes), self.measured_arena)
         self._runtime = open_runtime("tflm", self.model, cached=False)  # a worker child of its own
         try:
             self._arena_used = self._runtime.arena_used()
@@ -132,6 +134,17 @@ class TflmDevice(Runtime):
             int(t.nbytes),
         )
         return spec, dtype
+
+    @property
+    def model_input(self):
+        """The model's input 0 (a tinyflow.tflite tensor): what a front end fills."""
+        return self.model.tensors[self.model.inputs[0]]
+
+    def check_frontend_fit(self, frontend) -> None:
+        """Refuse (BoardError) a front end the board has no room for next to the model, by the one
+        fit check; `frontend` is its footprint (tinyflow.export.frontend_tables.frontend_footprint,
+        computed by the workflow that attaches it: targets/ does not render C)."""
+        check_fit(self.board, len(self.model_bytes), self.measured_arena, frontend=frontend)
 
     def model_info(self) -> ModelInfo:
         return self._info
@@ -169,12 +182,13 @@ def arena_lower_bound(model) -> int:
     return int(best)
 
 
-def check_fit(board, model_bytes: int, arena_bytes: int, lower_bound: bool = False) -> None:
+def check_fit(board, model_bytes: int, arena_bytes: int, lower_bound: bool = False, frontend=None) -> None:
     """Refuse (BoardError with the numbers) a model that does not fit the board, through the one fit
-    check inspect and firmware generate use (tinyflow.boards.fit_model: measured arena + margin)."""
+    check inspect and firmware generate use (tinyflow.boards.fit_model: measured arena + margin,
+    and the front end's footprint when there is one)."""
     from tinyflow.boards import fit_model
 
-    fit = fit_model(board, "tflm", model_flash=model_bytes, ram=arena_bytes)
+    fit = fit_model(board, "tflm", model_flash=model_bytes, ram=arena_bytes, frontend=frontend)
     if lower_bound and not fit.fits:
         fit.ram_parts = {
             ("arena (at least: tensors live together)" if k == "arena" else k): v for k, v in fit.ram_parts.items()
