@@ -256,6 +256,15 @@ def _frontend_footprint(model, m):
     from tinyflow.frontends import read_sidecar
 
     config = read_sidecar(model) if isinstance(model, (str, Path)) else None
+    if config is None:
+        return None  # before touching the inputs: a hostile model may have none
+    if not m.inputs:
+        from tinyflow.errors import ModelError
+
+        raise ModelError(
+            f"The model has no input for its {config.name} front end to feed",
+            "Remove the .frontend.json beside it, or give a model that takes the front end's features.",
+        )
     return frontend_footprint(config, m.tensors[m.inputs[0]])
 
 

@@ -4,17 +4,15 @@ when `--class-names` is not given (the device runs pipeline.c + the compiled mod
 from __future__ import annotations
 
 import json
-import shutil
-import wave
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from signals import synth
+from spoken import micro_speech_beside, write_wav
 
-from conftest import corpus_path, require_tool
+from conftest import require_tool
 from tinyflow.cli.main import cli
-from tinyflow.frontends import MicroSpeechConfig, write_sidecar
 
 pytestmark = pytest.mark.firmware
 
@@ -24,16 +22,9 @@ RATE = 16_000
 
 def test_classify_labels_windows_with_the_sidecar_s_names(tmp_path):
     require_tool("cc")
-    model = tmp_path / "kws.tflite"
-    shutil.copyfile(corpus_path("tflm/micro_speech_quantized.tflite"), model)
-    write_sidecar(model, MicroSpeechConfig(class_names=NAMES))
+    model = micro_speech_beside(tmp_path, "kws.tflite", class_names=NAMES)
     signal = np.concatenate([synth(np.random.default_rng(k), RATE, RATE) for k in range(3)])
-    wav = tmp_path / "noise.wav"
-    with wave.open(str(wav), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(RATE)
-        f.writeframes(signal.tobytes())
+    wav = write_wav(tmp_path / "noise.wav", signal)
     args = ["classify", str(model), "-t", f"sim://host?sensor={wav}&sensor_pace=fast", "-n", "3", "--timeout", "10"]
     result = CliRunner().invoke(cli, [*args, "--json"])
     assert result.exit_code == 0, result.output

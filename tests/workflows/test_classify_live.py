@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import wave
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from spoken import micro_speech_beside, spoken_words
 
-from conftest import corpus_path, require_tool
+from conftest import require_tool
 from tinyflow.cli.main import cli
 
 pytestmark = pytest.mark.firmware
@@ -28,28 +28,10 @@ RATE = 16_000
 def kws(tmp_path_factory):
     """micro_speech with its front end beside it (a sidecar) and a played clip of spoken words."""
     require_tool("cc")
-    require_tool("espeak-ng")
-    require_tool("sox")
-    from tinyflow.data.synth import speak
-    from tinyflow.frontends import MicroSpeechConfig, write_sidecar
-
     folder = tmp_path_factory.mktemp("classify")
-    model = folder / "micro_speech.tflite"
-    shutil.copyfile(corpus_path("tflm/micro_speech_quantized.tflite"), model)  # the sidecar sits beside it
-    write_sidecar(model, MicroSpeechConfig())
-    parts = []
-    for i, word in enumerate(WORDS):
-        clip = speak(word, ("en-us+m1", "en+f2", "en-gb-scotland+m3")[i % 3])[: RATE - 2000]
-        second = np.zeros(RATE, np.int16)
-        second[1000 : 1000 + len(clip)] = clip
-        parts.append(second)
-    signal = np.concatenate(parts)
+    model = micro_speech_beside(folder)
     wav = folder / "words.wav"
-    with wave.open(str(wav), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(RATE)
-        f.writeframes(signal.tobytes())
+    signal = spoken_words(wav, WORDS)
     return model, wav, signal
 
 
