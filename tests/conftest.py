@@ -27,6 +27,30 @@ CORPUS = [
 ]
 
 
+# The longest files, longest first. `./run test` gives two xdist workers whole files in collection
+# order (--dist loadfile --no-loadscope-reorder), so these start at once and the many short files
+# fill in around them instead of trailing behind the last long one.
+LONGEST_FIRST = (
+    "tests/hostile/test_hostile.py",
+    "tests/hostile/test_hostile_more.py",
+    "tests/workflows/test_demo_task.py",
+    "tests/test_readme.py",
+    "tests/test_notebooks.py",
+    "tests/search/test_sweep_cluster.py",
+    "tests/workflows/test_demo.py",
+    "tests/workflows/test_retrain_loop.py",
+    "tests/tracking/test_tracking_server.py",
+    "tests/model/test_noise.py",
+    "tests/search/test_sweep_run.py",
+    "tests/test_fuzz.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: files keep their order
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--target",
