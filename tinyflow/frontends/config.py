@@ -191,15 +191,25 @@ def validate(config: FrontendConfig) -> None:
     if isinstance(config, MicroSpeechConfig):
         if not config.lower_band_hz < config.upper_band_hz <= config.sample_rate / 2:
             raise UsageError(
-                f"Band {config.lower_band_hz}-{config.upper_band_hz} Hz does not fit {config.sample_rate} Hz"
+                f"Band {config.lower_band_hz}-{config.upper_band_hz} Hz does not fit {config.sample_rate} Hz",
+                "Keep lower_band_hz < upper_band_hz <= sample_rate / 2 in the front end settings.",
             )
         if config.step_ms > config.window_ms or config.sample_rate * config.window_ms // 1000 > 1024:
-            raise UsageError("The micro frontend needs step <= window and at most 1024 samples per window")
+            raise UsageError(
+                "The micro frontend needs step <= window and at most 1024 samples per window",
+                "Fix the front end settings (the <model>.frontend.json sidecar; docs/frontends.md).",
+            )
     elif isinstance(config, MfccConfig):
         if not config.lower_hz < config.upper_hz <= config.sample_rate / 2 or config.num_mfcc > config.num_mel_bins:
-            raise UsageError("MFCC needs lower_hz < upper_hz <= sample_rate/2 and num_mfcc <= num_mel_bins")
+            raise UsageError(
+                "MFCC needs lower_hz < upper_hz <= sample_rate/2 and num_mfcc <= num_mel_bins",
+                "Fix the front end settings (the <model>.frontend.json sidecar; docs/frontends.md).",
+            )
         if config.sample_rate * config.window_ms // 1000 > 1024 or config.step_ms > config.window_ms:
-            raise UsageError("MFCC needs step <= window and at most 1024 samples per window")
+            raise UsageError(
+                "MFCC needs step <= window and at most 1024 samples per window",
+                "Fix the front end settings (the <model>.frontend.json sidecar; docs/frontends.md).",
+            )
     elif isinstance(config, ImuConfig):
         if len(config.scale_q15) != config.axes or not all(-32768 <= s <= 32767 for s in config.scale_q15):
             raise UsageError(f"scale_q15 needs {config.axes} values in -32768..32767, got {config.scale_q15}")

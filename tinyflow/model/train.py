@@ -64,6 +64,15 @@ def quiet_tf() -> None:
     load_tensorflow()
 
 
+def deterministic() -> None:
+    """TensorFlow's deterministic kernels: the same seed gives the same weights in any process
+    (a sweep's trials, serial or on Ray workers)."""
+    quiet_tf()
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+
+
 def compile_for(model, task: str, lr: float = 1e-3) -> None:
     """Compile `model` with the loss and metric that fit `task`."""
     import keras

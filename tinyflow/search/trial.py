@@ -102,13 +102,10 @@ def _splits(dataset: str, seed: int):
 
 
 def _deterministic() -> None:
-    """TensorFlow's deterministic kernels: the same seed gives the same weights in any process."""
-    from tinyflow.model.train import quiet_tf
+    """TensorFlow's deterministic kernels (set in tinyflow.model, the one place TensorFlow is imported)."""
+    from tinyflow.model.train import deterministic
 
-    quiet_tf()
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
+    deterministic()
 
 
 def resize(ds, resolution: int):
