@@ -15,4 +15,7 @@ for folder in [here / "firmware", *sorted(p for p in (here / "firmware").rglob("
     rel = folder.relative_to(here / "firmware").parts
     data_packages[".".join(("tinyflow._firmware", *rel))] = ["*"]
 
-setup(packages=find_packages(include=["tinyflow", "tinyflow.*"]) + sorted(data_packages), package_data=data_packages)
+setup(
+    packages=find_packages(include=["tinyflow", "tinyflow.*"]) + sorted(data_packages),
+    package_data={**data_packages, "tinyflow.targets.machines": ["plugins/*.c"]},
+)

@@ -29,7 +29,10 @@ CORPUS = ROOT.parent / "shared" / "models"
 # name -> (title, owner module or None for the runner's own end-to-end timings)
 SECTIONS = {
     "memory": ("Compiled runtime vs TFLM: RAM and flash", "bench.memory"),
+    "agreement": ("Agreement with TFLM on informative inputs, every intermediate tensor", "bench.agreement"),
     "qemu": ("Instructions per inference on sim://qemu-m4 (Cortex-M4F, mps2-an386)", "bench.qemu"),
+    "patches": ("Patch-based inference: activation RAM vs instructions (VWW, person_detect)", "bench.patches"),
+    "cycles": ("Instructions and estimated cycles per MAC on sim://qemu-m4, per op type", "bench.cycles"),
     "cores": ("Instructions per inference on every emulated Cortex-M core (sim://qemu-m0 ... -m55)", "bench.cores"),
     "frontends": ("Feature front ends: instructions per second of signal on sim://qemu-m4", "bench.frontends"),
     "monitor": ("Monitor mode: instructions per inference on sim://qemu-m4", "bench.monitor"),

@@ -2,14 +2,17 @@
 
 For every corpus model: build the ARM firmware for the board, run it twice on QEMU (a fresh
 emulator each time), and report the exact instruction count per inference (and whether the two
-runs agree), flash and static RAM from the ELF, the stack high-water mark, int8 agreement with the
-TFLite Micro reference runtime, and the estimated latency on the board. Then compare with the
+runs agree) with its range over AGREEMENT_SAMPLES inputs (data-dependent paths: requantization,
+softmax), flash and static RAM from the ELF, the stack high-water mark, int8 agreement with the
+TFLite Micro reference runtime over those inputs (informative ones: tinyflow.testing.agreement_inputs,
+as bench/agreement.py), and the estimated latency on the board. Then compare with the
 published MLPerf Tiny reference latencies (scaled to the board's clock) and with the speed goal
 (instructions of TFLM + CMSIS-NN on the same emulated board).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -33,7 +36,7 @@ MLPERF_MS_AT_120MHZ = {"KWS": 181.9, "IC": 704.2, "VWW": 600.6, "AD": 10.05}
 # Instructions per inference on mps2-an386, arm-none-eabi-gcc -O2 (reference figures measured once, not rerun here).
 TFLM_REFERENCE = {"KWS": 200.1e6, "IC": 827.2e6, "VWW": 553.5e6, "AD": 1.95e6, "person_detect": 526.2e6}
 TFLM_CMSIS_NN = {"KWS": 7.70e6, "IC": 29.86e6, "VWW": 24.10e6, "AD": 0.583e6, "person_detect": 22.93e6}
-AGREEMENT_SAMPLES = 3
+AGREEMENT_SAMPLES = 5
 
 
 def measure(model_path: Path, board: str = BOARD, samples: int = AGREEMENT_SAMPLES, dsp: bool = True) -> dict:
@@ -42,28 +45,28 @@ def measure(model_path: Path, board: str = BOARD, samples: int = AGREEMENT_SAMPL
     Args:
         dsp: Cortex-M4 DSP kernel variants (the default build) or the portable C kernels.
     """
-    import numpy as np
-
     from tinyflow.targets.client import DeviceClient
     from tinyflow.targets.machines import qemu_m4 as sim_qemu
+    from tinyflow.workflows.cycles import attach_mix
     from tinyflow.workflows.device import open_device
-    from tinyflow.workflows.profile import _get, random_inputs
+    from tinyflow.workflows.profile import _get
 
     data = model_path.read_bytes()
     t0 = time.perf_counter()
     url = "sim://qemu-m4" if dsp else "sim://qemu-m4?kernels=portable"
     port = open_device(url, model=data, board=board, timeout=30.0)
     build_s = time.perf_counter() - t0
+    mix = attach_mix(port)  # the instruction mix, for the cycle model's estimated time
     try:
         client = DeviceClient(port)
-        info = client.handshake()
-        rng = np.random.default_rng(0)
-        batches = [random_inputs(info, rng) for _ in range(samples)]
+        client.handshake()
+        batches = _inputs(data, samples)
         t0 = time.perf_counter()
         results = [client.infer(x) for x in batches]
         wall = (time.perf_counter() - t0) / samples
         stats = client.stats()
         emu = port.emulation
+        estimated_cpi = mix.finish().cpi if mix is not None else None
         return {
             "instructions": sim_qemu.instructions(int(_get(results[0], "ticks"))),
             "instructions_all": [sim_qemu.instructions(int(_get(r, "ticks"))) for r in results],
@@ -73,11 +76,21 @@ def measure(model_path: Path, board: str = BOARD, samples: int = AGREEMENT_SAMPL
             "arena_used": _get(stats, "arena_used"),
             "agreement": _agreement(data, batches, [_get(r, "outputs") for r in results]),
             "clock_hz": emu.clock_hz,
+            "estimated_cpi": estimated_cpi,
             "build_and_boot_s": build_s,
             "wall_s_per_inference": wall,
         }
     finally:
         port.close()
+
+
+@functools.lru_cache(maxsize=4)
+def _inputs(model: bytes, count: int) -> list:
+    """The informative inputs of `model` (seeded; the first is the same whatever `count`), chosen
+    once per model for its three emulator runs."""
+    from tinyflow.testing.agreement_inputs import informative_inputs
+
+    return informative_inputs(model, count=count).samples
 
 
 def _agreement(model: bytes, batches: list, outputs: list) -> float:
@@ -110,6 +123,7 @@ def run(quick: bool = False) -> dict:
                 repeat_instructions=second["instructions"],
                 deterministic=second["instructions"] == first["instructions"],
                 portable_instructions=portable["instructions"],
+                portable_instructions_all=portable["instructions_all"],
                 portable_agreement=portable["agreement"],
                 portable_flash_bytes=portable["flash_bytes"],
             )
@@ -123,29 +137,43 @@ def markdown(results: dict) -> str:
     cpi, board = results["cycles_per_instruction"], results["board"]
     out = [
         f"Compiled runtime, firmware linked for `{board}`, run on QEMU mps2-an386 with `-icount shift=7` "
-        f"(exact instruction counts; see docs/qemu.md). Estimated time = instructions x {cpi} CPI / board clock "
-        "(an estimate, calibrated on MLPerf Tiny's STM32L4R5 figures). sim://qemu-m4 builds the Cortex-M4 DSP "
+        "(exact instruction counts; see docs/qemu.md). Estimated time = instructions x the CPI of the Cortex-M4 "
+        'timing model on the executed instruction mix / board clock (zero wait states; docs/qemu.md, "Estimated '
+        f"cycles\"; {cpi} CPI, calibrated on MLPerf Tiny's STM32L4R5 figures, where the model is missing). "
+        "sim://qemu-m4 builds the Cortex-M4 DSP "
         "kernel variants (firmware/kernels/cortex_m4/) by default; the portable C kernels are measured side by "
-        f"side. Agreement: fraction of {AGREEMENT_SAMPLES} random inputs whose int8 outputs are identical to "
-        "tflite_micro's.",
+        f"side. Instructions are the first input's; the range is over {AGREEMENT_SAMPLES} inputs chosen for "
+        "informative TFLM outputs (not saturated, all distinct where the model allows: "
+        "`tinyflow.testing.agreement_inputs`, the agreement section). Agreement: fraction of those inputs whose "
+        "int8 outputs are identical to tflite_micro's.",
         "",
-        "| model | instructions (DSP) | same on 2nd run | instructions (portable C) | DSP speed-up | "
+        f"| model | instructions (DSP) | range over {AGREEMENT_SAMPLES} inputs (DSP) | same on 2nd run | "
+        "instructions (portable C) | DSP speed-up | "
         "agreement DSP / portable | flash (ELF) | static RAM | stack high-water | est. ms on " + board + " |",
-        "|---|---:|:---:|---:|---:|:---:|---:|---:|---:|---:|",
+        "|---|---:|---:|:---:|---:|---:|:---:|---:|---:|---:|---:|",
     ]
     for r in results["rows"]:
         if "error" in r:
-            out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | | | |")
+            out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | | | | |")
             continue
-        ms = 1e3 * r["instructions"] * cpi / r["clock_hz"]
+        ms = 1e3 * r["instructions"] * (r.get("estimated_cpi") or cpi) / r["clock_hz"]
         out.append(
-            f"| {r['model']} | {r['instructions']:,} | {'yes' if r['deterministic'] else 'NO'} | "
+            f"| {r['model']} | {r['instructions']:,} | {_range(r.get('instructions_all'))} | "
+            f"{'yes' if r['deterministic'] else 'NO'} | "
             f"{r['portable_instructions']:,} | {r['portable_instructions'] / r['instructions']:.2f}x | "
             f"{r['agreement']:.2f} / {r['portable_agreement']:.2f} | {r['flash_bytes']:,} B | "
             f"{r['ram_bytes']:,} B | {_b(r.get('stack_high_water'))} | {ms:.2f} |"
         )
     out += ["", *_speed_goal(results["rows"]), "", *_mlperf(results["rows"], cpi)]
     return "\n".join(out) + "\n"
+
+
+def _range(values) -> str:
+    """min-max of instruction counts, with the spread relative to the minimum."""
+    if not values:
+        return "n/a"
+    lo, hi = min(values), max(values)
+    return f"{lo:,}-{hi:,} (+{(hi - lo) / lo:.2%})" if lo else f"{lo:,}-{hi:,}"
 
 
 def _b(n) -> str:

@@ -154,3 +154,17 @@ def test_aot_ram_is_the_planned_activations_never_the_tflm_arena(monkeypatch):
 
     monkeypatch.setitem(vars(tinyflow.export.compiled_c), "measure_memory", lambda data, **_: Rep())
     assert inspection._aot_memory(b"", measure_tflm=False)["ram_bytes"] == 1234
+
+
+def test_aot_ram_is_the_measured_total_with_kernel_scratch(monkeypatch):
+    """With the Cortex-M4 static RAM measured, inspect's aot RAM (and its board fit) is that total:
+    the arena plus the kernels' scratch, the same figure `tinyflow compile` reports."""
+    import tinyflow.export.compiled_c
+    from tinyflow import inspection
+
+    class Rep:
+        def to_dict(self):
+            return {"activation_bytes": 1234, "static_ram_bytes": 2514, "scratch_bytes": 1280, "weights_bytes": 5}
+
+    monkeypatch.setitem(vars(tinyflow.export.compiled_c), "measure_memory", lambda data, **_: Rep())
+    assert inspection._aot_memory(b"", measure_tflm=False)["ram_bytes"] == 2514

@@ -172,7 +172,8 @@ class InspectReport:
             for k, v in figures.items()
             if isinstance(v, int)
         )
-        return [f"Compiled (aot) memory: RAM {fmt_bytes(self.aot_memory['ram_bytes'])} planned ({parts})"]
+        how = "planned" if self.aot_memory.get("static_ram_bytes") is None else "arena + kernel scratch"
+        return [f"Compiled (aot) memory: RAM {fmt_bytes(self.aot_memory['ram_bytes'])} {how} ({parts})"]
 
 
 def activation_timeline(m) -> list[int]:
@@ -269,14 +270,16 @@ def _frontend_footprint(model, m):
 
 
 def _aot_memory(data: bytes, measure_tflm: bool = True) -> dict:
-    """The compiler's memory report as a dict; `ram_bytes` is its planned activation RAM (never
-    the TFLM arena the same report carries for comparison, measured unless --no-arena)."""
+    """The compiler's memory report as a dict; `ram_bytes` is the RAM it needs beyond the stack:
+    the measured Cortex-M4 static RAM (arena + kernel scratch), or the planned arena when no arm
+    toolchain measured it (never the TFLM arena the report carries for comparison)."""
     from tinyflow.export.compiled_c import measure_memory
     from tinyflow.runtimes.tflm import measure_arena
 
     arena = measure_arena(data).arena_bytes if measure_tflm else None
     d = measure_memory(data, tflm_arena_bytes=arena).to_dict()
-    return {**d, "ram_bytes": d["activation_bytes"]}
+    total = d.get("static_ram_bytes")
+    return {**d, "ram_bytes": d["activation_bytes"] if total is None else total}
 
 
 def _fit(report: InspectReport, board, frontend=None) -> FitReport:
@@ -287,4 +290,7 @@ def _fit(report: InspectReport, board, frontend=None) -> FitReport:
     if report.runtime == "tflm":
         return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=ram, frontend=frontend)
     weights = int(report.aot_memory["weights_bytes"])
-    return fit_model(board, "aot", model_flash=weights, ram=ram, flash_label="weights", frontend=frontend)
+    # The planned arena, as firmware generate fits it: the kernels' measured scratch in ram_bytes is
+    # part of the board's aot runtime estimate, which fit_model adds (counting it twice would differ).
+    arena = int(report.aot_memory["activation_bytes"])
+    return fit_model(board, "aot", model_flash=weights, ram=arena, flash_label="weights", frontend=frontend)

@@ -1,4 +1,4 @@
-"""A 12-trial sweep of a tiny space: serial (interrupted and resumed), and on a two-node Ray cluster on
+"""An 8-trial sweep of a tiny space: serial (interrupted and resumed), and on a two-node Ray cluster on
 localhost whose worker is killed mid-sweep. Both must give the same trials and the same front, and
 the Ray sweep is logged trial by trial in MLflow (a local SQLite store).
 
@@ -17,9 +17,10 @@ from tinyflow.search.config import Space
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
+TRIALS = 8  # two generations of 4: NSGA-II breeds the second from the first
 CONFIG = SweepConfig(
     dataset="digits",
-    trials=12,
+    trials=TRIALS,
     population=4,
     seed=0,
     epochs=1,
@@ -62,9 +63,12 @@ def serial(tmp_path_factory, tf):
         with pytest.raises(KeyboardInterrupt):
             sweep(CONFIG, out, serial=True)
     assert (out / "study.journal").is_file() and not (out / "pareto.json").exists()
-    report = sweep(CONFIG, out, serial=True)
-    assert report.completed == 12 and report.failed == 0, report
-    return {**_doc(out), "reused": report.reused, "calls": len(calls)}
+    interrupted_at = len(calls)
+    with MonkeyPatch.context() as mp:
+        mp.setattr(executor, "run_trial", lambda params, settings: (calls.append(params), real(params, settings))[1])
+        report = sweep(CONFIG, out, serial=True)
+    assert report.completed == TRIALS and report.failed == 0, report
+    return {**_doc(out), "reused": report.reused, "calls": calls, "interrupted_at": interrupted_at}
 
 
 def test_serial_front_is_non_dominated_and_the_space_was_explored(serial):
@@ -84,7 +88,14 @@ def test_serial_front_is_non_dominated_and_the_space_was_explored(serial):
 
 
 def test_the_resumed_sweep_kept_the_trials_finished_before_the_interruption(serial):
-    assert serial["calls"] == 4 and serial["reused"] >= 3  # three trained before Ctrl-C: read back, not redone
+    calls, cut = serial["calls"], serial["interrupted_at"]
+    key = lambda p: json.dumps(p, sort_keys=True)  # noqa: E731
+    finished_before = {key(p) for p in calls[: cut - 1]}  # the last call was the one Ctrl-C cut short
+    assert cut == 4 and len(finished_before) == 3
+    again = [key(p) for p in calls[cut:]]
+    assert not finished_before & set(again)  # read back, not trained again
+    assert len(again) == len(set(again))  # each parameter set trained once
+    assert {key(t["params"]) for t in serial["trials"]} == finished_before | set(again)
 
 
 def test_a_different_config_is_refused_in_the_same_folder(tmp_path):
@@ -119,7 +130,7 @@ def test_two_node_ray_sweep_survives_a_killed_worker_equals_serial_and_is_tracke
     finally:
         cluster.stop()
     assert "2 node(s), 2 CPU(s)" in report.executor and killed
-    assert report.completed == 12 and report.failed == 0, report
+    assert report.completed == TRIALS and report.failed == 0, report
     assert _doc(tmp_path / "sweep") == {k: serial[k] for k in ("front", "trials", "completed", "failed")}
     _assert_tracked(uri, serial)
 
@@ -131,7 +142,7 @@ def _assert_tracked(uri: str, serial: dict) -> None:
     experiment = client.get_experiment_by_name("tinyflow")
     runs = client.search_runs([experiment.experiment_id], "tags.`tinyflow.verb` = 'sweep'", max_results=100)
     by_trial = {int(r.data.tags["tinyflow.trial"]): r for r in runs}
-    assert sorted(by_trial) == list(range(12)) and len(runs) == 12
+    assert sorted(by_trial) == list(range(TRIALS)) and len(runs) == TRIALS
     for t in serial["front"]:
         run = by_trial[t["number"]]
         assert run.data.metrics["accuracy"] == pytest.approx(t["metrics"]["accuracy"])

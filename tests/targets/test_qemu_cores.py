@@ -27,7 +27,7 @@ M0_RUNS = {
 
 
 def test_cores_without_dsp_take_no_kernels_option():
-    with pytest.raises(UsageError, match="does not take the option 'kernels'.*Valid: benchmark, board, protocol"):
+    with pytest.raises(UsageError, match="does not take the option 'kernels'.*Valid: benchmark, board, link, protocol"):
         parse_sim_url("sim://qemu-m3?kernels=dsp")
     assert parse_sim_url("sim://qemu-m55?kernels=portable") == ("qemu-m55", {"kernels": "portable"})
 

@@ -18,7 +18,7 @@ from tinyflow.targets import SIM_OPTIONS, open_target
         ("sim://qemu-m4?board=", r"Unknown board '' in"),
         (
             "sim://host?bord=nano33ble",
-            r"sim://host does not take the option 'bord'.*benchmark, board, fake, protocol, rx, sanitize",
+            r"sim://host does not take the option 'bord'.*benchmark, board, fake, max_ram, protocol, rx, sanitize",
         ),
         ("sim://tflm?bord=", r"sim://tflm does not take the option 'bord'.*Valid: board"),
         ("sim://tflm?board=nano33ble&board=esp32dev", r"gives 'board' twice"),

@@ -15,7 +15,7 @@ from tinyflow.errors import UsageError
 from tinyflow.resources import firmware_dir
 
 DEFAULT_STACK_BYTES = 16 * 1024
-MPS2_SOURCES = ("mps2_an386/startup.c", "mps2_an386/hal.c", "mps2_an386/semihost.c")
+MPS2_SOURCES = ("mps2_an386/startup.c", "mps2_an386/hal.c", "mps2_an386/semihost.c", "mps2_an386/ring.c")
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ TARGETS = {
         "mps3-an547",
         ("-mcpu=cortex-m55", *_HARD),
         port="mps3_an547",
-        sources=("mps2_an386/startup.c", "mps3_an547/hal.c", "mps2_an386/semihost.c"),
+        sources=("mps2_an386/startup.c", "mps3_an547/hal.c", "mps2_an386/semihost.c", "mps2_an386/ring.c"),
         flash_origin=0x10000000,
         flash_max=512 << 10,
         ram_origin=0x21000000,

@@ -56,6 +56,11 @@ class CBuild:
             for p in sorted(Path(d).rglob("*.h")):
                 h.update(str(p.relative_to(d)).encode())
                 h.update(p.read_bytes())
+        # Quoted #includes also find the headers beside each source (a kernel variant's own headers).
+        for d in sorted({Path(s).parent for s in self.sources}):
+            for p in sorted(d.glob("*.h")):
+                h.update(str(p.relative_to(d)).encode())
+                h.update(p.read_bytes())
         return h.hexdigest()[:24]
 
 

@@ -1,8 +1,11 @@
-"""Flash of generated C on Cortex-M4, measured by compiling it: data in (sources), numbers out.
+"""Flash and static RAM of generated C on Cortex-M4, measured by compiling it: data in (sources), numbers out.
 
 The generated sources and the kernel files are compiled with arm-none-eabi-gcc (-O2, Cortex-M4
 with FPU) into one relocatable object, whose allocated PROGBITS sections are summed: .text is the
-code, the rest (.rodata: weights, parameters) is read-only data. Whoever composes a format
+code, the rest (.rodata: weights, parameters) is read-only data. Its writable sections (.data,
+.bss) are the static RAM the model needs beyond the stack: the planned arena plus whatever the
+kernels keep in static buffers (the Cortex-M4 variants' scratch), measured rather than declared
+so a kernel that grows its scratch is counted without anyone updating a table. Whoever composes a format
 (tinyflow.export) picks the kernel files (tinyflow.compile.kernels) and passes them in.
 """
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 COMPILER = "arm-none-eabi-gcc"
+_SHF_WRITE = 0x1  # writable at run time: RAM (.data, .bss)
 _SHF_ALLOC = 0x2  # the section occupies memory at run time (flash for PROGBITS)
 
 
@@ -21,7 +25,8 @@ class FlashSize:
     """Bytes the code needs in flash on Cortex-M4."""
 
     code_bytes: int  # .text*
-    flash_bytes: int  # code + read-only data
+    flash_bytes: int  # code + read-only data (+ .data's initial values)
+    ram_bytes: int = 0  # static RAM: .data + .bss (the arena, kernel scratch, any other static state)
 
 
 def measure_flash(
@@ -51,14 +56,18 @@ def measure_flash(
 
 
 def section_sizes(obj: Path) -> FlashSize:
-    """Code and flash bytes of an ELF object or executable."""
+    """Code, flash and static RAM bytes of an ELF object or executable."""
     from elftools.elf.elffile import ELFFile
 
-    code = flash = 0
+    code = flash = ram = 0
     with open(obj, "rb") as fh:
         for sec in ELFFile(fh).iter_sections():
-            if sec["sh_flags"] & _SHF_ALLOC and sec["sh_type"] == "SHT_PROGBITS":
+            if not sec["sh_flags"] & _SHF_ALLOC:
+                continue
+            if sec["sh_flags"] & _SHF_WRITE and sec["sh_type"] in ("SHT_PROGBITS", "SHT_NOBITS"):
+                ram += sec["sh_size"]
+            if sec["sh_type"] == "SHT_PROGBITS":
                 flash += sec["sh_size"]
                 if sec.name.startswith(".text"):
                     code += sec["sh_size"]
-    return FlashSize(code_bytes=code, flash_bytes=flash)
+    return FlashSize(code_bytes=code, flash_bytes=flash, ram_bytes=ram)

@@ -45,12 +45,27 @@ from tinyflow.cli._common import AliasedOption, emit, output_option
     help="Whose FULLY_CONNECTED arithmetic to follow: the tflite_micro wheel tinyflow checks against, "
     "or released TFLM (bit-exact with TFLM firmware; docs/compiled-runtime.md).",
 )
+@click.option(
+    "--max-ram",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Activation arena budget: run the early layers patch by patch (band by band) with the fewest "
+    "extra instructions that meets it; fails saying the smallest reachable arena otherwise.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def compile_(model, out_dir, name, board, force, tflm_arena, reference, as_json):
+def compile_(model, out_dir, name, board, force, tflm_arena, reference, max_ram, as_json):
     """Compile MODEL to C99: weights in flash, one planned activation buffer, one function per model."""
     from tinyflow.export import get_format
 
-    options = {"name": name, "board": board, "force": force, "tflm_arena": tflm_arena, "reference": reference}
+    options = {
+        "name": name,
+        "board": board,
+        "force": force,
+        "tflm_arena": tflm_arena,
+        "reference": reference,
+        "max_ram": max_ram,
+    }
     emit(get_format("c").write(model, out_dir, **options), as_json)
 
 

@@ -60,13 +60,20 @@ def firmware():
     help="link: the firmware waits for the host (eval, profile, classify); app: it also classifies its sensor "
     "from boot and calls tinyflow_on_prediction() in src/on_prediction.c (yours: never regenerated).",
 )
+@click.option(
+    "--max-ram",
+    type=click.IntRange(1, None),
+    default=None,
+    metavar="BYTES",
+    help="aot: activation arena budget, met by running the early layers patch by patch (docs/compiled-runtime.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def generate(model, board, runtime, out_dir, name, protocol, benchmark, arena_bytes, mode, as_json):
+def generate(model, board, runtime, out_dir, name, protocol, benchmark, arena_bytes, mode, max_ram, as_json):
     """Write a PlatformIO project that runs MODEL on a board; refuses models that do not fit."""
     from tinyflow.export import get_format
 
     options = {"board": board, "runtime": runtime, "name": name, "protocol": protocol, "arena_bytes": arena_bytes}
-    options["mode"] = mode
+    options["mode"], options["max_ram"] = mode, max_ram
     if benchmark is not None:
         options["benchmark"] = benchmark
     emit(get_format("platformio").write(model, out_dir, **options), as_json)

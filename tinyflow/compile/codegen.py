@@ -18,6 +18,9 @@ class OpCall:
 
     name: str
     call: str
+    # None: run `call` and time it as op k. A list: these lines run instead, timing themselves (a
+    # patch-based stage: its first op holds the whole band loop, the others an empty list).
+    block: list[str] | None = None
 
 
 def render_model_c(
@@ -69,6 +72,16 @@ def render_model_c(
             "#define TF_ARENA ((uint8_t *)tf_arena)",
         ]
     lines += [f"#define TF_T{t} (TF_ARENA + {off})" for t, off in sorted(offsets.items())]
+    lines += [
+        "#ifdef TINYFLOW_TRACE_OPS",
+        "/* Debug builds only (tinyflow.runtimes.intermediates): called after each whole op with the arena,",
+        " * so a host harness reads every intermediate tensor the moment it is produced. */",
+        "void tinyflow_trace_op(int op, const uint8_t *arena);",
+        "#define TF_TRACE(k) tinyflow_trace_op((k), TF_ARENA)",
+        "#else",
+        "#define TF_TRACE(k) ((void)0)",
+        "#endif",
+    ]
     lines += ["", *decls, ""]
     lines.append(
         (tensor_specs_c(model, "tf") + model_info_c(model, name, "aot", "TF_ARENA_BYTES", "tf", len(calls))).rstrip()
@@ -170,9 +183,13 @@ def _invoke(calls: list[OpCall], api: str) -> list[str]:
     ]
     for k, c in enumerate(calls):
         out.append(f"  /* {k}: {c_comment(c.name)} */")
+        if c.block is not None:
+            out += c.block
+            continue
         if c.call:
             out.append(f"  status = {c.call};")
             out.append("  if (status != 0) return status;")
+        out.append(f"  TF_TRACE({k});")
         out.append(f"  if (op_ticks != NULL) {{ t1 = tinyflow_hal_ticks(); op_ticks[{k}] = t1 - t0; t0 = t1; }}")
     out += ["  return status;", "}", ""]
     return out

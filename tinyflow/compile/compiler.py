@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from tinyflow.compile.codegen import OpCall, api_header, render_model_c
-from tinyflow.compile.context import LowerContext
+from tinyflow.compile.dilate import prepare_dilated
 from tinyflow.compile.fold import fold_constants
 from tinyflow.compile.ops import Lowered, lowering_for
 from tinyflow.compile.ops.checks import check_arity, check_options
+from tinyflow.compile.patch_plan import Planning, RecordingContext
 from tinyflow.compile.planner import MemoryPlan, plan_memory
 from tinyflow.compile.quant import REFERENCES
 from tinyflow.errors import ModelError, UsageError
@@ -48,6 +49,11 @@ class CompiledModel:
     # (tinyflow.export.frontend_tables.with_frontend); builds apply `defines`.
     frontend: object = None
     defines: dict[str, int] = field(default_factory=dict)
+    # Patch-based stages (tinyflow.compile.patch_plan.Stage) and their schedules (compile.patches).
+    stages: list = field(default_factory=list)
+    schedules: list = field(default_factory=list)
+    # The tensors each op of op_names writes (TF_TRACE(k) in debug builds: tinyflow.runtimes.intermediates).
+    op_outputs: list[tuple[int, ...]] = field(default_factory=list)
 
     def kernel_sources(self, variant: str | None = None) -> list[Path]:
         """firmware/kernels/ .c files the model needs (compile them with firmware/include on the path):
@@ -144,6 +150,8 @@ def compile_model(
     reference: str = "wheel",
     namespace: bool = False,
     shared_arena: str | None = None,
+    max_ram: int | None = None,
+    patches=None,
 ) -> CompiledModel:
     """Compile an int8 .tflite model (bytes, path or TfliteModel) to C.
 
@@ -157,9 +165,16 @@ def compile_model(
             sources) instead of tinyflow_model_*, so several models link into one program.
         shared_arena: a C identifier: use the application's arena of that name
             (TINYFLOW_DEFINE_ARENA) instead of a static one, for models that run one at a time.
+        max_ram: an arena budget in bytes: run the early spatial layers patch by patch
+            (tinyflow.compile.patches) with the fewest extra instructions that meets it; None
+            (default): no patches unless `patches` names them.
+        patches: explicit stages, (first op, last op, band rows) each (steps of the compiled
+            op list), instead of choosing them from max_ram.
 
     Raises:
-        ModelError: an op is not supported (naming it), or the model is malformed.
+        ModelError: an op is not supported (naming it), the model is malformed, or max_ram
+            cannot be met (saying the smallest arena patches reach).
+        UsageError: max_ram below 1, or `patches` that cannot run band by band.
     """
     m = _read(model)
     check_device_io(m, max_tensors=None)  # I/O model.h can describe; the 16-tensor core limit is firmware's
@@ -168,6 +183,7 @@ def compile_model(
         check_arity(op)
         check_options(op)
     ops = fold_constants(m, values)
+    m, ops = prepare_dilated(m, ops, values)  # real batches, and SPACE_TO_BATCH_ND + conv fused where exact
     if len(ops) > MAX_OPS:
         raise ModelError(
             f"The model has {len(ops)} ops; the compiled runtime takes at most {MAX_OPS}",
@@ -183,12 +199,15 @@ def compile_model(
             f"The shared arena name {shared_arena!r} is not a C identifier",
             "Use letters, digits and single underscores, starting with a letter.",
         )
-    ctx = LowerContext(m, values, reference)
+    if max_ram is not None and (isinstance(max_ram, bool) or not isinstance(max_ram, int) or max_ram < 1):
+        raise UsageError(f"max_ram must be a positive number of bytes, got {max_ram!r}", "Give the budget in bytes.")
+    ctx = RecordingContext(m, values, reference)
     lowered = []
     for op in ops:
         ctx.op = op
         lowered.append(lowering_for(op.name)(op, ctx))
     ctx.op = None
+    ctx.recording = False
     sizes, lifetimes = _lifetimes(m, ops, values, preserve_inputs)
     if len(sizes) > MAX_ACTIVATIONS:
         raise ModelError(
@@ -212,10 +231,18 @@ def compile_model(
         for op, lw in zip(ops, lowered)
         if lw.overlap is not None and op.inputs[0] not in keep
     ]
-    plan = plan_memory(sizes, lifetimes, aliases, inplace, overlaps)
+    calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]
+    planning = Planning(sizes, lifetimes, aliases, inplace, overlaps, keep)
+    stages, schedules = [], []
+    if max_ram is not None or patches:
+        from tinyflow.compile.patch_search import budget_error, patch_stages
+
+        stages, planning, calls, schedules = patch_stages(m, ops, lowered, ctx, calls, planning, max_ram, patches)
+    plan = plan_memory(planning.sizes, planning.lifetimes, planning.aliases, planning.inplace, planning.overlaps)
+    if max_ram is not None and plan.arena_bytes > max_ram:
+        raise budget_error(max_ram, plan.arena_bytes, m)
     kernels = sorted({k for lw in lowered for k in lw.kernels})
     kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
-    calls = [OpCall(op.name, lw.call) for op, lw in zip(ops, lowered)]
     ident = c_identifier(name)
     api = f"{ident}_model" if namespace else None
     sources = {
@@ -235,6 +262,9 @@ def compile_model(
         const_bytes=ctx.const_bytes,
         lowered=lowered,
         defines=monitor_defines(m),
+        stages=stages,
+        schedules=schedules,
+        op_outputs=[tuple(op.outputs) for op in ops],
     )
 
 

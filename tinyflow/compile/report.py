@@ -26,6 +26,24 @@ class MemoryReport:
     flash_bytes: int | None  # code + read-only data, Cortex-M4 (None: no arm toolchain)
     tflm_arena_bytes: int | None  # tinyflow.runtimes.tflm.measure_arena on this host (None: not measured)
     planner_strategy: str = ""
+    # Everything the firmware needs in RAM beyond the stack: .data + .bss of the Cortex-M4 object of
+    # model + kernels, i.e. the arena plus the kernels' static scratch (None: no arm toolchain).
+    static_ram_bytes: int | None = None
+
+    @property
+    def scratch_bytes(self) -> int | None:
+        """Static RAM beyond the arena (the kernels' scratch buffers and state), measured."""
+        return None if self.static_ram_bytes is None else self.static_ram_bytes - self.arena_words_bytes
+
+    @property
+    def arena_words_bytes(self) -> int:
+        return 4 * max((self.activation_bytes + 3) // 4, 1)  # the arena is int32 words (codegen)
+
+    @property
+    def total_ram_vs_tflm(self) -> float | None:
+        if self.static_ram_bytes is None or not self.tflm_arena_bytes:
+            return None
+        return self.static_ram_bytes / self.tflm_arena_bytes
 
     @property
     def ram_vs_tflm(self) -> float | None:
@@ -38,6 +56,7 @@ class MemoryReport:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["ram_vs_tflm"], d["ram_vs_lower_bound"] = self.ram_vs_tflm, self.ram_vs_lower_bound
+        d["scratch_bytes"], d["total_ram_vs_tflm"] = self.scratch_bytes, self.total_ram_vs_tflm
         return d
 
     def __str__(self) -> str:
@@ -49,10 +68,13 @@ class MemoryReport:
 
         rows = [
             ("model", f"{self.model_name} (sha256 {self.sha256[:12]}, {self.ops} ops)"),
-            ("activation RAM (planned)", kib(self.activation_bytes)),
+            ("RAM total (Cortex-M4 static)", kib(self.static_ram_bytes)),
+            ("  activations (planned arena)", kib(self.activation_bytes)),
+            ("  kernel scratch + state", kib(self.scratch_bytes)),
             ("lower bound (live tensors)", kib(self.lower_bound_bytes)),
             ("TFLM arena (same model)", kib(self.tflm_arena_bytes)),
-            ("RAM / TFLM arena", ratio(self.ram_vs_tflm)),
+            ("RAM / TFLM arena", ratio(self.total_ram_vs_tflm)),
+            ("activations / TFLM arena", ratio(self.ram_vs_tflm)),
             ("RAM / lower bound", ratio(self.ram_vs_lower_bound)),
             ("weights + params (flash)", kib(self.weights_bytes)),
             ("code (Cortex-M4 -O2)", kib(self.code_bytes)),
@@ -68,14 +90,15 @@ def memory_report(
     tflm_arena_bytes: int | None = None,
     code_bytes: int | None = None,
     flash_bytes: int | None = None,
+    static_ram_bytes: int | None = None,
 ) -> MemoryReport:
     """Compile `model` (bytes, path or TfliteModel; a CompiledModel is used as is) and report its memory.
 
     Args:
         tflm_arena_bytes: TFLM's smallest arena for the same model, for the comparison; the caller
             measures it (tinyflow.runtimes.tflm.measure_arena), so compile/ needs no runtime.
-        code_bytes, flash_bytes: Cortex-M4 code and flash, measured by the caller
-            (tinyflow.build.size.measure_flash), so compile/ runs no toolchain.
+        code_bytes, flash_bytes, static_ram_bytes: Cortex-M4 code, flash and static RAM (.data +
+            .bss), measured by the caller (tinyflow.build.size.measure_flash), so compile/ runs no toolchain.
     """
     # Compiling a 25 MB model takes seconds: `tinyflow compile` passes what it compiled already.
     compiled = model if isinstance(model, CompiledModel) else compile_model(model, name=name)
@@ -91,4 +114,5 @@ def memory_report(
         flash_bytes=flash_bytes,
         tflm_arena_bytes=tflm_arena_bytes,
         planner_strategy=plan.strategy,
+        static_ram_bytes=static_ram_bytes,
     )

@@ -104,7 +104,14 @@ SHARED_ARENA = Option(
     "aot: use the application's activation arena of this C name (TINYFLOW_DEFINE_ARENA) instead of "
     "the model's own, for models that run one at a time.",
 )
-PACKAGE_OPTIONS = (NAME, RUNTIME, FORCE, SHARED_ARENA)
+MAX_RAM = Option(
+    "max_ram",
+    "aot: an activation arena budget in bytes, met by running the early layers patch by patch "
+    "(docs/compiled-runtime.md).",
+    int,
+    minimum=1,
+)
+PACKAGE_OPTIONS = (NAME, RUNTIME, FORCE, SHARED_ARENA, MAX_RAM)
 
 
 def _package(name: str, description: str, module: str) -> ExportFormat:
@@ -141,6 +148,13 @@ FORMATS: dict[str, ExportFormat] = {
                     bool,
                     default=False,
                 ),
+                Option(
+                    "max_ram",
+                    "An activation arena budget in bytes: run the early layers patch by patch (band by band) "
+                    "with the fewest extra instructions that meets it (docs/compiled-runtime.md).",
+                    int,
+                    minimum=1,
+                ),
             ),
             "tinyflow.export.compiled_c:write_compiled_c",
         ),
@@ -170,6 +184,7 @@ FORMATS: dict[str, ExportFormat] = {
                 Option(
                     "arena_bytes", "tflm: this arena instead of measuring it (the margin is added).", int, minimum=1
                 ),
+                MAX_RAM,
                 Option(
                     "mode",
                     "link: the firmware waits for the host; app: it classifies its sensor from boot and calls "

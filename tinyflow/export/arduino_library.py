@@ -123,9 +123,10 @@ def write_arduino_library(
     runtime: str = "aot",
     force: bool = False,
     shared_arena: str | None = None,
+    max_ram: int | None = None,
 ) -> PackageReport:
     """Write `<name>.zip`, the Arduino library of `model`, into `out_dir`."""
-    s = package_sources(model, name, runtime, pinned_tflm=True, shared_arena=shared_arena)
+    s = package_sources(model, name, runtime, pinned_tflm=True, shared_arena=shared_arena, max_ram=max_ram)
     archive = zip_bytes(library_files(s))
     report = write_package("arduino-library", s, {f"{s.name}.zip": archive}, out_dir, force, "", with_sources=False)
     report.build = f"Arduino IDE: Sketch > Include Library > Add .ZIP Library > {report.written[0]}"

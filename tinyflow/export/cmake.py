@@ -91,9 +91,10 @@ def write_cmake(
     runtime: str = "aot",
     force: bool = False,
     shared_arena: str | None = None,
+    max_ram: int | None = None,
 ) -> PackageReport:
     """Write the CMake package of `model` into `out_dir`."""
-    s = package_sources(model, name, runtime, shared_arena=shared_arena)
+    s = package_sources(model, name, runtime, shared_arena=shared_arena, max_ram=max_ram)
     extra = {
         "CMakeLists.txt": cmake_lists(s),
         f"cmake/{s.name}Config.cmake": package_config(s),

@@ -28,19 +28,26 @@ FLASH_CORE = ("cortex-m4", True)
 class CompileReport:
     """What the `c` format (`tinyflow compile`) wrote and the memory it plans."""
 
-    def __init__(self, written: list[Path], memory: MemoryReport):
+    def __init__(self, written: list[Path], memory: MemoryReport, patches: list | None = None):
         self.written, self.memory = written, memory
+        # Patch-based stages (--max-ram): first op, last op, band rows, extra calls, shifted bytes.
+        self.patches = patches or []
 
     def to_dict(self) -> dict:
-        return {"files": [str(p) for p in self.written], "memory": self.memory.to_dict()}
+        return {"files": [str(p) for p in self.written], "memory": self.memory.to_dict(), "patches": self.patches}
 
     def __str__(self) -> str:
         head = f"wrote {self.written[0]} (+{len(self.written) - 1} kernel and header files)"
+        for p in self.patches:
+            head += (
+                f"\npatch by patch: ops {p['first']}-{p['last']} in {p['band_rows']}-row bands "
+                f"({p['extra_calls']} extra kernel calls, {p['shifted_bytes']:,} B of kept rows shifted)"
+            )
         return head + "\n" + str(self.memory)
 
 
 def measure_memory(model, name: str = "model", tflm_arena_bytes: int | None = None, flash: bool = True) -> MemoryReport:
-    """memory_report with the Cortex-M4 flash measured (when arm-none-eabi-gcc is installed).
+    """memory_report with the Cortex-M4 flash and static RAM measured (when arm-none-eabi-gcc is installed).
 
     Args:
         model: .tflite bytes, a path, a TfliteModel or a CompiledModel (used as is).
@@ -60,6 +67,7 @@ def measure_memory(model, name: str = "model", tflm_arena_bytes: int | None = No
         tflm_arena_bytes=tflm_arena_bytes,
         code_bytes=size.code_bytes if size else None,
         flash_bytes=size.flash_bytes if size else None,
+        static_ram_bytes=size.ram_bytes if size else None,
     )
 
 
@@ -73,6 +81,7 @@ def write_compiled_c(
     board: str | None = None,
     tflm_arena: bool = True,
     namespace: bool = False,
+    max_ram: int | None = None,
 ) -> CompileReport:
     """Compile `model` (a .tflite path or bytes) and write the folder; report its memory.
 
@@ -82,6 +91,8 @@ def write_compiled_c(
         tflm_arena: also measure TFLM's arena for the same model, for the comparison.
         namespace: name the model.h functions <name>_model_* (in <name>_model.h), so several
             models link into one program; default tinyflow_model_*, the device loop's contract.
+        max_ram: an activation arena budget in bytes, met by patch-based inference of the early
+            layers (tinyflow.compile.patches); ModelError with the smallest reachable arena if it cannot be.
 
     Raises:
         ModelError: unreadable model or an op the compiled runtime cannot run. BoardError: unknown
@@ -93,7 +104,7 @@ def write_compiled_c(
     data = bytes(model) if isinstance(model, (bytes, bytearray)) else read_model_file(model)
     name = name or (Path(model).stem if isinstance(model, (str, os.PathLike)) else "model")
     variant = _board_variant(board)
-    compiled = compile_model(data, name=name, reference=reference, namespace=namespace)
+    compiled = compile_model(data, name=name, reference=reference, namespace=namespace, max_ram=max_ram)
     if isinstance(model, (str, os.PathLike)) and not namespace:
         from tinyflow.export.frontend_tables import with_frontend
         from tinyflow.frontends import read_sidecar
@@ -107,7 +118,17 @@ def write_compiled_c(
         from tinyflow.runtimes.tflm import measure_arena
 
         arena = measure_arena(data).arena_bytes
-    return CompileReport(written, measure_memory(compiled, name=name, tflm_arena_bytes=arena))
+    patches = [
+        {
+            "first": st.first,
+            "last": st.last,
+            "band_rows": st.band_rows,
+            "extra_calls": sch.extra_calls,
+            "shifted_bytes": sch.shifted_bytes,
+        }
+        for st, sch in zip(compiled.stages, compiled.schedules)
+    ]
+    return CompileReport(written, measure_memory(compiled, name=name, tflm_arena_bytes=arena), patches)
 
 
 def _board_variant(board: str | None) -> str | None:

@@ -53,9 +53,10 @@ def write_esp_idf(
     runtime: str = "aot",
     force: bool = False,
     shared_arena: str | None = None,
+    max_ram: int | None = None,
 ) -> PackageReport:
     """Write the ESP-IDF component of `model` into `out_dir`."""
-    s = package_sources(model, name, runtime, shared_arena=shared_arena)
+    s = package_sources(model, name, runtime, shared_arena=shared_arena, max_ram=max_ram)
     extra = {"CMakeLists.txt": component_cmake(s), "idf_component.yml": component_manifest(s)}
     build = f"copy it to your project's components/{s.name}/ and add {s.name} to your main component's REQUIRES"
     return write_package("esp-idf", s, extra, out_dir, force, build)

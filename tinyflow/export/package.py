@@ -51,7 +51,12 @@ class PackageSources:
 
 
 def package_sources(
-    model, name: str | None = None, runtime: str = "aot", pinned_tflm: bool = False, shared_arena: str | None = None
+    model,
+    name: str | None = None,
+    runtime: str = "aot",
+    pinned_tflm: bool = False,
+    shared_arena: str | None = None,
+    max_ram: int | None = None,
 ) -> PackageSources:
     """The src/ and include/ files of `model` (a .tflite path or bytes) for `runtime`.
 
@@ -60,6 +65,7 @@ def package_sources(
             so models it would compute wrongly are refused (tinyflow.export.platformio.tflm_library).
         shared_arena: aot: the application's arena of this name instead of the model's own
             (docs/deploy.md); models sharing one must run one at a time.
+        max_ram: aot: an activation arena budget met by patch-based inference (compile_model's max_ram).
 
     Raises:
         ModelError: unreadable model, or an op the runtime cannot run. UsageError: unknown runtime.
@@ -70,13 +76,15 @@ def package_sources(
         raise UsageError(f"Unknown runtime {runtime!r}", f"Use one of: {', '.join(RUNTIMES)}.")
     if shared_arena is not None and runtime != "aot":
         raise UsageError("--shared-arena needs --runtime aot", "TFLM keeps its own arena; drop --shared-arena.")
+    if max_ram is not None and runtime != "aot":
+        raise UsageError("--max-ram applies to the compiled runtime only", "Add --runtime aot, or drop --max-ram.")
     is_path = isinstance(model, (str, os.PathLike))
     data = read_model_file(model) if is_path else bytes(model)
     name = c_identifier(name or (Path(model).stem if is_path else "model"))
     origin = (Path(model).name if is_path else "model bytes")[:COMMENT_LIMIT]
     m = read_model(data)
     if runtime == "aot":
-        sources = _aot(m, name, origin, shared_arena)
+        sources = _aot(m, name, origin, shared_arena, max_ram)
     else:
         sources = _tflm(m, name, origin, pinned_tflm)
     if is_path:
@@ -145,11 +153,11 @@ def frontend_package_files(config, model_input, s: PackageSources) -> dict[str, 
     return {rel: text.encode() for rel, text in files.items()}
 
 
-def _aot(m, name: str, origin: str, shared_arena: str | None) -> PackageSources:
+def _aot(m, name: str, origin: str, shared_arena: str | None, max_ram: int | None = None) -> PackageSources:
     from tinyflow.compile import compile_model
     from tinyflow.export.compiled_c import bundle_files
 
-    compiled = compile_model(m, name=name, namespace=True, shared_arena=shared_arena)
+    compiled = compile_model(m, name=name, namespace=True, shared_arena=shared_arena, max_ram=max_ram)
     api = f"{name}_model"
     files: dict[str, bytes] = {}
     for rel, data in bundle_files(compiled, KERNEL_VARIANT).items():

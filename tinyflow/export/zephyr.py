@@ -74,9 +74,10 @@ def write_zephyr(
     runtime: str = "aot",
     force: bool = False,
     shared_arena: str | None = None,
+    max_ram: int | None = None,
 ) -> PackageReport:
     """Write the Zephyr module of `model` into `out_dir`."""
-    s = package_sources(model, name, runtime, shared_arena=shared_arena)
+    s = package_sources(model, name, runtime, shared_arena=shared_arena, max_ram=max_ram)
     extra = {"zephyr/module.yml": module_yml(s), "CMakeLists.txt": module_cmake(s), "Kconfig": module_kconfig(s)}
     build = f"west build -- -DZEPHYR_EXTRA_MODULES={out_dir}, with CONFIG_{kconfig_symbol(s)}=y in prj.conf"
     return write_package("zephyr", s, extra, out_dir, force, build)

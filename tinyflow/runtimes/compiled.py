@@ -30,20 +30,28 @@ uint32_t tinyflow_hal_ticks_per_second(void) { return 1000000000u; }
 """
 
 
-def build_host_library(compiled, sanitize: bool = False, optimize: str = "-O2") -> Path:
-    """Compile model + kernels into a cached shared library; returns its path."""
+def build_host_library(compiled, sanitize: bool = False, optimize: str = "-O2", trace: str | None = None) -> Path:
+    """Compile model + kernels into a cached shared library; returns its path.
+
+    Args:
+        trace: C source defining tinyflow_trace_op: the model is built with TINYFLOW_TRACE_OPS and
+            calls it after each op (tinyflow.runtimes.intermediates).
+    """
     from tinyflow.resources import firmware_dir
 
     flags = ["-std=c99", optimize, "-Wall", "-Wextra", "-Werror", "-fPIC"]
-    staged = stage_sources({**compiled.sources, "tinyflow_host_hal.c": HOST_HAL}, "compiled-src")
+    extra = {"tinyflow_host_hal.c": HOST_HAL, **({"tinyflow_trace.c": trace} if trace else {})}
+    staged = stage_sources({**compiled.sources, **extra}, "compiled-src")
     build = CBuild(
         sources=staged + compiled.kernel_sources(),
         include_dirs=[firmware_dir() / "include"],
+        defines={"TINYFLOW_TRACE_OPS": None} if trace else {},
         cflags=flags,
         ldflags=["-shared", "-lm"],
         sanitize=sanitize,
     )
-    return build_executable(build, f"lib{compiled.name}_aot{'_san' if sanitize else ''}.so")
+    suffix = ("_san" if sanitize else "") + ("_trace" if trace else "")
+    return build_executable(build, f"lib{compiled.name}_aot{suffix}.so")
 
 
 class HostModel:

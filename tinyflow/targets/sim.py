@@ -28,6 +28,10 @@ _BOARD = "board id"
 # The MLPerf Tiny benchmarks whose reference I/O conventions the EEMBC firmware follows (docs/mlperf.md).
 _BENCHMARK = ("kws01", "ic01", "vww01", "ad01")
 _EEMBC = {"protocol": ("tinyflow", "eembc"), "benchmark": _BENCHMARK}
+# The compiled model's activation arena budget (patch-based inference; docs/compiled-runtime.md).
+_PATCH = {"max_ram": range(1, 2**31)}
+# Where a QEMU machine takes its input: guest memory (the default where it can) or the UART.
+_LINK = {"link": ("ring", "uart")}
 # A played sensor (tinyflow/targets/played.py, docs/data.md "Capture"): the file, how it is
 # perturbed, how fast it plays. _FILE, _REAL...: checked by the functions of the same name below.
 _FILE, _REAL, _NONNEG, _DROPOUTS = "sensor file", "number", "number >= 0", "rate[:frames]"
@@ -46,14 +50,14 @@ _SENSOR = {
 # the choices; a range: a whole number in it).
 SIM_OPTIONS = {
     "tflm": {"board": _BOARD},
-    "host": {"board": _BOARD, "sanitize": _FLAG, "fake": _FLAG, "rx": range(64, 65536), **_EEMBC, **_SENSOR},
-    "qemu-m4": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC, **_SENSOR},
+    "host": {"board": _BOARD, "sanitize": _FLAG, "fake": _FLAG, "rx": range(64, 65536), **_EEMBC, **_SENSOR, **_PATCH},
+    "qemu-m4": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC, **_SENSOR, **_LINK, **_PATCH},
     # M0 and M3 have no DSP extension: the portable kernels are their only kernels.
-    "qemu-m0": {"board": _BOARD, **_EEMBC},
-    "qemu-m3": {"board": _BOARD, **_EEMBC},
-    "qemu-m7": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC},
-    "qemu-m33": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC},
-    "qemu-m55": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC},
+    "qemu-m0": {"board": _BOARD, **_EEMBC, **_LINK},
+    "qemu-m3": {"board": _BOARD, **_EEMBC, **_LINK},
+    "qemu-m7": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC, **_LINK},
+    "qemu-m33": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC, **_LINK},
+    "qemu-m55": {"board": _BOARD, "kernels": ("dsp", "portable"), **_EEMBC, **_LINK},
 }
 
 

@@ -88,9 +88,11 @@ def resolve_frontend(model, name: str | None):
 def build_for(name: str, params: dict[str, str], model, board, *, frontend=None) -> Firmware | None:
     """The firmware simulator `name` runs for `model` with the URL's options; None when it runs
     the model itself (sim://tflm)."""
+    # ?max_ram=: compile with patch-based stages meeting that arena (tinyflow.compile.compile_model).
+    patches = {"max_ram": int(params["max_ram"])} if "max_ram" in params else {}
     if name == "host":
         extra = {"frontend": frontend} if frontend is not None else {}  # only when set: as before otherwise
-        return build_host_firmware(model, host_options(params), board=board, **extra)
+        return build_host_firmware(model, host_options(params), board=board, **extra, **patches)
     spec = getattr(machine(name), "MACHINE", None)
     if spec is None:
         return None
@@ -103,6 +105,7 @@ def build_for(name: str, params: dict[str, str], model, board, *, frontend=None)
         machine_name=name,
         options=protocol_options(params, FirmwareOptions()),
         **({"frontend": frontend} if frontend is not None else {}),
+        **patches,
     )
 
 
@@ -128,7 +131,7 @@ def host_options(params: dict[str, str]) -> FirmwareOptions:
     return protocol_options(params, options)
 
 
-def build_host_firmware(model, options: FirmwareOptions, *, board=None, frontend=None) -> Firmware:
+def build_host_firmware(model, options: FirmwareOptions, *, board=None, frontend=None, max_ram=None) -> Firmware:
     """The host executable for `model` (or the fake model with options.fake)."""
     from tinyflow.build.firmware import build_host
 
@@ -142,7 +145,7 @@ def build_host_firmware(model, options: FirmwareOptions, *, board=None, frontend
     from tinyflow.compile import compile_model
 
     # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
-    compiled = compile_model(model_bytes(model), name="model", preserve_inputs=options.eembc)
+    compiled = compile_model(model_bytes(model), name="model", preserve_inputs=options.eembc, max_ram=max_ram)
     return build_host(attach(compiled, None if options.eembc else frontend), options, board_id=board_id)
 
 
@@ -172,15 +175,18 @@ def build_qemu_firmware(
     machine_name: str = "qemu-m4",
     options=None,
     frontend=None,
+    max_ram: int | None = None,
 ):
     """Cross-build the firmware for `model` on `board`, for an emulated machine.
 
     Args:
+        model: .tflite bytes or path, or a CompiledModel (built as it was compiled).
         board: a board id, Board, or tinyflow.build.firmware.BoardBudget (taken as it is).
         dsp: the core's DSP kernel variants (bit-identical outputs); False builds the portable
             kernels (the bench compares both).
         options: a FirmwareOptions for the protocol (?protocol=eembc&benchmark=); default tinyflow frames.
         frontend: a front end configuration the firmware runs before the model (not with EEMBC).
+        max_ram: an activation arena budget met by patch-based inference (compile_model's max_ram).
     Returns:
         tinyflow.build.firmware.Firmware (ELF path, memory figures, board id).
     Raises:
@@ -188,15 +194,20 @@ def build_qemu_firmware(
         ModelError: the compiled runtime cannot compile the model.
     """
     from tinyflow.build.firmware import BoardBudget, board_budget, build_mps2
-    from tinyflow.compile import compile_model
+    from tinyflow.compile import CompiledModel, compile_model
     from tinyflow.compile.kernels import kernel_sources, variant_for
 
-    data = model_bytes(model)
     spec = machine(machine_name).MACHINE
     budget = board_budget(board if isinstance(board, BoardBudget) else spec.check_board(board))
     eembc = options is not None and options.eembc
-    # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
-    compiled = attach(compile_model(data, name=name, preserve_inputs=eembc), None if eembc else frontend)
+    if isinstance(model, CompiledModel):  # compiled with the caller's options (bench: patch stages)
+        compiled = attach(model, None if eembc else frontend)
+    else:
+        # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
+        compiled = attach(
+            compile_model(model_bytes(model), name=name, preserve_inputs=eembc, max_ram=max_ram),
+            None if eembc else frontend,
+        )
     # The machine's core picks the kernels, as it does for a generated project for the board.
     kernels = kernel_sources(list(compiled.kernels), variant_for(spec.core, dsp))
     return build_mps2(

@@ -25,6 +25,7 @@ class OpProfile:
     share: float  # of the whole inference
     microseconds: float
     instructions: int | None = None  # sim://qemu-m4 only (exact)
+    cycles: int | None = None  # sim://qemu-m4 only: estimated by the Cortex-M4 timing model
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -53,6 +54,11 @@ class ProfileReport:
     cycles_per_instruction: float | None = None
     runs: int = 1
     notes: list[str] = field(default_factory=list)
+    # sim://qemu-m4 only: the Cortex-M4 timing model on QEMU's instruction mix (workflows/cycles.py)
+    estimated_cycles: int | None = None
+    estimated_cpi: float | None = None
+    cycle_functions: list[dict] = field(default_factory=list)  # top functions by estimated cycles
+    cycle_classes: dict = field(default_factory=dict)  # timing class -> {instructions, cycles}, inside ops
 
     @property
     def op_ticks(self) -> int:
@@ -79,10 +85,13 @@ class ProfileReport:
 
     def __str__(self) -> str:
         qemu = self.instructions is not None
+        cyc = any(op.cycles is not None for op in self.ops)
         unit, scale = latency_unit(1e3 * self.latency_ms)  # one unit for the column: the whole inference's
         digits = 1 if unit == "µs" else 3
-        head = f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {f'time ({unit})':>11}" + (
-            f" {'instructions':>13}" if qemu else ""
+        head = (
+            f"{'#':>3}  {'op':<20} {'ticks':>12} {'share':>7} {f'time ({unit})':>11}"
+            + (f" {'instructions':>13}" if qemu else "")
+            + (f" {'est. cycles':>13}" if cyc else "")
         )
         show = terminal_text  # the file name, the board id and op names (from the device) are untrusted
         lines = [
@@ -96,12 +105,14 @@ class ProfileReport:
             lines.append(
                 f"{op.index:>3}  {show(op.name):<20} {op.ticks:>12,} {op.share:>7.1%} {op.microseconds / scale:>11.{digits}f}"
                 + (f" {op.instructions:>13,}" if qemu else "")
+                + ((f" {op.cycles:>13,}" if op.cycles is not None else f" {'':>13}") if cyc else "")
             )
         lines.append("-" * len(head))
         lines.append(f"     {'ops total':<20} {self.op_ticks:>12,} {self.coverage:>7.1%}")
         lines.append(
             f"     {'whole inference':<20} {self.total_ticks:>12,} {1:>7.0%} {1e3 * self.latency_ms / scale:>11.{digits}f}"
             + (f" {self.instructions:>13,}" if qemu else "")
+            + (f" {self.estimated_cycles:>13,}" if cyc and self.estimated_cycles is not None else "")
         )
         lines += ["", *self._summary()]
         return "\n".join(lines)
@@ -117,6 +128,7 @@ class ProfileReport:
                 f"estimate basis     {self.cycles_per_instruction} cycles/instruction at "
                 f"{(self.clock_hz or 0) / 1e6:g} MHz (see docs/qemu.md)"
             )
+        out += self._cycles_summary()
         out.append(f"flash              {_bytes(self.flash_bytes)} ({self.memory_source})")
         reserve = f"; + {self.stack_reserve:,} B stack reserve" if self.stack_reserve else ""
         out.append(f"static RAM         {_bytes(self.ram_bytes)} ({self.memory_source}{reserve})")
@@ -134,6 +146,25 @@ class ProfileReport:
         with writing(path):
             atomic_write(path, render_profile({**self.to_dict(), "tinyflow_version": __version__}).encode())
         return path
+
+    def _cycles_summary(self) -> list[str]:
+        if self.estimated_cycles is None:
+            return []
+        ms = (
+            f", {1e3 * self.estimated_cycles / self.clock_hz:.2f} ms at {self.clock_hz / 1e6:g} MHz"
+            if self.clock_hz
+            else ""
+        )
+        out = [
+            f"est. cycles        {self.estimated_cycles:,} per inference (CPI {self.estimated_cpi:.2f}{ms}; "
+            "Cortex-M4 timing model on QEMU's instruction mix, zero wait states, docs/qemu.md)"
+        ]
+        total = sum(f["cycles"] for f in self.cycle_functions) or 1
+        for f in self.cycle_functions[:6]:
+            out.append(
+                f"  {terminal_text(f['name'])[:32]:<32} {f['cycles'] / total:>6.1%} of cycles, CPI {f['cpi']:.2f}"
+            )
+        return out
 
 
 def _bytes(n: int | None) -> str:
@@ -230,6 +261,7 @@ def profile_model(config: ProfileConfig) -> ProfileReport:
 
     from tinyflow.targets.client import DeviceClient
     from tinyflow.tflite import read_model_file
+    from tinyflow.workflows.cycles import apply_cycles, attach_profile_mix
     from tinyflow.workflows.device import model_frontend
     from tinyflow.workflows.evaluate import open_detail
 
@@ -240,6 +272,7 @@ def profile_model(config: ProfileConfig) -> ProfileReport:
         frontend = model_frontend(path)
         port = _open(target, model_bytes, config.board, timeout, **({"frontend": frontend} if frontend else {}))
     try:
+        mix, mix_notes = attach_profile_mix(port)
         client = DeviceClient(port, timeout=timeout)
         info = client.handshake()
         # One input for every run: the spread between runs is then the target's timing jitter.
@@ -264,7 +297,9 @@ def profile_model(config: ProfileConfig) -> ProfileReport:
             stats=stats,
             emulation=getattr(port, "emulation", None),
         )
-        report.notes += _target_notes(target)
+        report.notes += _target_notes(target) + mix_notes
+        if mix is not None and report.instructions is not None:
+            apply_cycles(report, mix.finish(), runs)  # workflows/cycles.py
         return report
     finally:
         port.close()

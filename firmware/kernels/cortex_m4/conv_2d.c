@@ -1,8 +1,10 @@
 /* CONV_2D int8 for Cortex-M4 (DSP): same function and results as firmware/kernels/conv_2d.c.
  * Four output channels share each load of four input bytes: the inputs are widened once
  * (x + input_offset in 16-bit lanes, __sxtab16) and multiplied with four filters by __smlad.
- * When taps along a filter row are contiguous in memory (no dilation, no groups), a whole row
- * of taps is one dot product, so 1-channel inputs (KWS's first layer) vectorise too. */
+ * Most layers go through the two-pixel x two-channel kernel (pointwise.h): pointwise layers
+ * directly, others after laying each window out as a vector (window_pairs.h). The rest (groups,
+ * windows longer than PAIRS_MAX_K) take the paths below: when taps along a filter row are
+ * contiguous in memory, a whole row of taps is one dot product. */
 #include "tinyflow/kernels/conv_2d.h"
 
 #include "pointwise.h"
@@ -164,6 +166,8 @@ static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, i
   }
 }
 
+#include "window_pairs.h"
+
 typedef struct {
   const int32_t *multiplier, *shift, *bias;
   const int8_t *filter;
@@ -225,6 +229,10 @@ int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multipli
   if (!tinyflow_conv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
   if (pointwise_pairs_ok(p)) {
     conv_pointwise_pairs(p, multiplier, shift, input, filter, bias, output);
+    return TINYFLOW_KERNEL_OK;
+  }
+  if (!is_pointwise(p) && window_pairs_ok(p)) {
+    conv_window_pairs(p, multiplier, shift, input, filter, bias, output);
     return TINYFLOW_KERNEL_OK;
   }
   if (is_pointwise(p) || use_gather(p)) {

@@ -1,5 +1,7 @@
 /* DEPTHWISE_CONV_2D int8 for Cortex-M4 (DSP): same function and results as
- * firmware/kernels/depthwise_conv_2d.c. Four output channels are computed together, taps in the
+ * firmware/kernels/depthwise_conv_2d.c. Layers whose bias carries the compiler's table
+ * (dw_block.h: generated code appends it on DSP builds) run from it (dw_3x3.h, dw_any.h); the
+ * rest (channel tails, depth multipliers 2 and 3, dilation, left shifts) below. Four output channels are computed together, taps in the
  * inner loop, accumulators in registers (starting at the bias): with depth multiplier 1 each tap
  * is two word loads, two widenings per operand (__sxtab16 adds the input offset) and four 16x16
  * MACs (__smlabb/__smlatt); 3x3 windows inside the input have their own unrolled path. Depth
@@ -7,6 +9,8 @@
  * a scalar four-channel loop. */
 #include "tinyflow/kernels/depthwise_conv_2d.h"
 
+#include "dw_3x3.h"
+#include "dw_any.h"
 #include "requant.h"
 #include "simd.h"
 
@@ -205,6 +209,15 @@ int tinyflow_depthwise_conv_2d_s8(const tinyflow_dwconv_params_t *p, const int32
                                   const int32_t *shift, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, int8_t *output) {
   if (!tinyflow_dwconv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  const dwb_block_t *table = dwb_table(p, bias);
+  if (table != 0) { /* the compiler's table (dw_block.h): every corpus layer */
+    if (p->filter_h == 3 && p->filter_w == 3 && p->depth_multiplier == 1) {
+      dwb_layer_3x3(p, table, input, output);
+    } else {
+      dwb_layer_any(p, table, input, output);
+    }
+    return TINYFLOW_KERNEL_OK;
+  }
   const int32_t oc_n = p->output_c, off2 = tinyflow_m4_offset2(p->input_offset);
   const int fast_3x3 = p->filter_h == 3 && p->filter_w == 3 && p->depth_multiplier == 1 && p->dilation_h == 1 &&
                        p->dilation_w == 1;

@@ -1,4 +1,5 @@
-/* mps2_an386 implementation of hal.h: CMSDK UART0 (polled; QEMU puts it on a TCP socket),
+/* mps2_an386 implementation of hal.h: CMSDK UART0 (polled; QEMU puts it on a TCP socket) and,
+ * when the host names one on the command line, the memory link (ring.h) for input,
  * CMSDK Timer0 as the free-running 32-bit tick counter (64-bit: extended in software, with
  * Timer1 waking an idle core), and the painted-stack high-water mark.
  *
@@ -9,6 +10,7 @@
 #include "tinyflow/hal.h"
 
 #include "mps2.h"
+#include "ring.h"
 
 /* Timer0 wraps every 2^32 / 25 MHz = 172 s of emulated time; one wrap seen per reading keeps the
  * 64-bit count exact. The core reads it after every inference, and tinyflow_hal_idle() arms
@@ -17,6 +19,7 @@
 static tinyflow_clock_t s_clock;
 
 uint32_t tinyflow_mps2_stack_high_water(void);
+static void read_cmdline(void);
 
 /* The rate the host divides ticks by. sim_qemu.py sets it so that device microseconds are the
  * estimated time on the chosen board (see docs/qemu.md); by default, Timer0's real 25 MHz. */
@@ -31,13 +34,16 @@ int tinyflow_hal_init(void) {
    * waits for QEMU's next idle wake-up (about a second). */
   (void)TINYFLOW_MPS2_UART_DATA;
   TINYFLOW_MPS2_UART_INTCLEAR = 0x2u;
-  TINYFLOW_MPS2_NVIC_ENABLE(TINYFLOW_MPS2_UART_RX_IRQ);
+  /* The RX interrupt is enabled in the NVIC only while the core waits for input
+   * (tinyflow_mps2_wait_for_input), so a byte arriving during an inference never runs a handler
+   * inside it. */
   TINYFLOW_MPS2_TIMER_CTRL = 0u;
   TINYFLOW_MPS2_TIMER_RELOAD = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_VALUE = 0xFFFFFFFFu;
   TINYFLOW_MPS2_TIMER_CTRL = 0x1u; /* enable, PCLK, no interrupt */
   TINYFLOW_MPS2_TIMER1_CTRL = 0u;
   TINYFLOW_MPS2_NVIC_ENABLE(TINYFLOW_MPS2_TIMER1_IRQ);
+  read_cmdline(); /* attaches the memory link when the host named one */
   return 0;
 }
 
@@ -53,16 +59,28 @@ void tinyflow_mps2_uart_rx_irq(void) {
 
 void tinyflow_mps2_wait_for_input(void) {
   /* With interrupts masked, a byte that lands between the check and WFI still leaves its
-   * interrupt pending, and a pending interrupt ends WFI: no lost wake-up. */
+   * interrupt pending, and a pending interrupt ends WFI: no lost wake-up. With the memory link,
+   * the host rings the UART (one doorbell byte) after each write into the ring, for the same
+   * reason: a sleeping core cannot see memory change. */
   __asm__ volatile("cpsid i" ::: "memory");
-  if (!(TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_RX_FULL)) {
+  TINYFLOW_MPS2_NVIC_ENABLE(TINYFLOW_MPS2_UART_RX_IRQ);
+  if (!(TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_RX_FULL) && tinyflow_mps2_ring_pending() == 0u) {
     __asm__ volatile("dsb\n\twfi" ::: "memory");
   }
   __asm__ volatile("cpsie i\n\tisb" ::: "memory");
+  TINYFLOW_MPS2_NVIC_DISABLE(TINYFLOW_MPS2_UART_RX_IRQ);
 }
 
 int tinyflow_hal_read(uint8_t *buf, size_t cap) {
   size_t n = 0;
+  if (tinyflow_mps2_ring_attached()) {
+    /* Input comes through the ring; UART bytes are only the host's doorbells. Reading them
+     * keeps the UART receiving, so the next doorbell can wake the core. */
+    for (n = 0; n < cap && (TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_RX_FULL); ++n) {
+      (void)TINYFLOW_MPS2_UART_DATA;
+    }
+    return (int)tinyflow_mps2_ring_read(buf, cap);
+  }
   /* The CMSDK UART holds one byte; QEMU refills it as soon as it is read, so drain up to cap. */
   while (n < cap && (TINYFLOW_MPS2_UART_STATE & TINYFLOW_MPS2_UART_RX_FULL)) {
     buf[n++] = (uint8_t)TINYFLOW_MPS2_UART_DATA;
@@ -143,6 +161,7 @@ static void read_cmdline(void) {
     return;
   }
   s_cmdline[sizeof s_cmdline - 1] = '\0';
+  (void)tinyflow_mps2_ring_attach_cmdline(s_cmdline); /* before the split below cuts it up */
   for (i = 0; i < sizeof s_cmdline && *p != '\0' && n < 16u; ++i) {
     while (*p == ' ') {
       *p++ = '\0';

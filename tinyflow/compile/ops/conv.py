@@ -175,8 +175,11 @@ def lower_depthwise(op, ctx) -> Lowered:
     params.update(_window(op, ctx, inp, out, fh, fw))
     check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
-    q, m, s, bias = _quant(op, ctx, inp, filt, bias_i, out, oc)
+    if bias_i >= 0 and ctx.expect(bias_i, ("INT32",), constant=True, what="bias").size != oc:
+        ctx.fail(f"bias has {ctx.tensor(bias_i).size} values for {oc} output channels")
+    q, m, s, _ = _quant(op, ctx, inp, filt, -1, out, oc)  # the bias goes out with the DSP tail instead
     params.update(q)
+    bias = _dsp_bias(ctx, params, ctx.value(op.inputs[1]), ctx.value(bias_i) if bias_i >= 0 else None, inp, filt, out)
     p = ctx.struct(DWCONV, params)
     return Lowered(
         f"tinyflow_depthwise_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, "
@@ -184,6 +187,76 @@ def lower_depthwise(op, ctx) -> Lowered:
         kernels=("depthwise_conv_2d",),
         overlap=raster_overlap(params, ic, oc),
     )
+
+
+# -- DEPTHWISE_CONV_2D's Cortex-M4 tables (firmware/kernels/cortex_m4/dw_block.h) ---------------
+DWB_MAGIC = 0x34425744  # "DWB4" little-endian: the tail after the bias is a table of 4-channel blocks
+_DWB_TAPS_BOUND = 255 * 128  # |input + input_offset| * |weight|
+_DWB_MAX_TAPS = 256  # 2 KB of table per 4 channels; beyond, the general kernel (no such model seen)
+
+
+def _dwb_check(params: dict) -> int:
+    """The word after DWB_MAGIC: the filter shape the table was made for (the kernel compares it)."""
+    return (
+        (params["depth_multiplier"] << 20) ^ (params["output_c"] << 8) ^ (params["filter_h"] << 4) ^ params["filter_w"]
+    )
+
+
+def _dwb_blocks(params: dict, weights: np.ndarray, bias: np.ndarray, mults, shifts) -> np.ndarray | None:
+    """The Cortex-M4 kernel's per-4-channel-block table, or None when its fast path does not apply.
+
+    Per block of channels c..c+3, 20 + 2 * taps int32 (the layout of dwb_block_t): the interior
+    bias (doubled bias + 2 * input_offset * sum of the taps); the doubled bias; per channel the
+    multiplier and the rounding term 2^(e-1) + output_offset * 2^e; the exponents e = -shift;
+    then per tap the weights doubled and widened to int16 pairs (c, c+2), (c+1, c+3). The
+    kernel's requantization (SMMLAR, ADD, ASR) equals TFLM's only when every e is in [1, 30], no
+    multiplier is negative and the largest accumulator leaves room for the rounding term:
+    checked here, once. Depth multiplier 1 or a multiple of 4 (a block reads one input channel).
+    """
+    oc, dm, taps = params["output_c"], params["depth_multiplier"], params["filter_h"] * params["filter_w"]
+    if (dm != 1 and dm % 4) or (params["dilation_h"], params["dilation_w"]) != (1, 1) or oc % 4 or taps > _DWB_MAX_TAPS:
+        return None
+    e = -np.asarray(shifts, dtype=np.int64)
+    m = np.asarray(mults, dtype=np.int64)
+    acc = np.abs(bias.astype(np.int64)) + taps * _DWB_TAPS_BOUND
+    if e.min() < 1 or e.max() > 30 or m.min() < 0 or (2 * acc).max() >= 2**31:
+        return None
+    if (acc + (1 << (e - 1)) + (128 << e) + 1).max() >= 2**31:
+        return None
+    w = weights.reshape(taps, oc).astype(np.int64)  # [tap][channel]
+    off, out_off = params["input_offset"], params["output_offset"]
+    ib = 2 * bias.astype(np.int64) + 2 * off * w.sum(axis=0)
+    rnd = (1 << (e - 1)) + out_off * (1 << e)
+    blocks = []
+    for c in range(0, oc, 4):
+        k = slice(c, c + 4)
+        wb = 2 * w[:, k] & 0xFFFF  # doubled int16 lanes
+        pairs = np.stack([wb[:, 0] | wb[:, 2] << 16, wb[:, 1] | wb[:, 3] << 16], axis=1).reshape(-1)
+        mr = np.stack([m[k], rnd[k]], axis=1).reshape(-1)
+        blocks.append(np.concatenate([ib[k], 2 * bias[k].astype(np.int64), mr, e[k], pairs]))
+    return np.concatenate(blocks).astype(np.uint32).view(np.int32)
+
+
+def _dsp_bias(ctx, params: dict, weights, bias, inp, filt, out) -> str:
+    """The bias argument: the bias (zeros when the model has none) followed, on DSP builds only
+    (the kernel variant's preprocessor guard), by the Cortex-M4 kernel's tail: DWB_MAGIC, a check
+    word and the block table, or two zeros when its fast path does not apply (the kernel always
+    reads those two words; the portable kernel reads only the bias)."""
+    from tinyflow.compile.cemit import render_values
+    from tinyflow.compile.kernels import VARIANT_GUARDS
+
+    oc = params["output_c"]
+    b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
+    mults, shifts = conv_multipliers(qparams(inp)[0], filt.scale, qparams(out)[0], oc)
+    table = _dwb_blocks(params, np.asarray(weights), b, mults, shifts)
+    tail = np.zeros(2, dtype=np.int64) if table is None else np.concatenate([[DWB_MAGIC, _dwb_check(params)], table])
+    tail = tail.astype(np.uint32).view(np.int32)
+    sym = ctx._symbol("dwb")
+    body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (b.astype(np.int32), tail))
+    guard = VARIANT_GUARDS["cortex_m4"]
+    ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
+    ctx.const_bytes += 4 * (oc + tail.size)
+    return sym
 
 
 LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

@@ -92,6 +92,7 @@ def write_platformio(
     arena_bytes: int | None = None,
     benchmark: str | None = None,
     mode: str = "link",
+    max_ram: int | None = None,
 ) -> FirmwareProjectReport:
     """The `platformio` format's writer (tinyflow.export.FORMATS): generate_project with keywords."""
     return generate_project(
@@ -104,6 +105,7 @@ def write_platformio(
         measured_arena_bytes=arena_bytes,
         benchmark=benchmark,
         mode=mode,
+        max_ram=max_ram,
     )
 
 

@@ -66,6 +66,7 @@ def plan_project(
     source: str | None = None,
     benchmark: str | None = None,
     mode: str = "link",
+    max_ram: int | None = None,
 ) -> ProjectPlan:
     """All files of the project; raises BoardError (with the numbers) when the model does not fit.
 
@@ -77,6 +78,7 @@ def plan_project(
             string and I/O conventions the firmware follows (docs/mlperf.md).
         mode: "app" builds with TINYFLOW_APP_AUTOSTART (sensor -> front end -> model from boot) and
             plans src/on_prediction.c as the user's file (ProjectPlan.user_files); needs a front end.
+        max_ram: aot only: an activation arena budget (tinyflow.compile.compile_model's max_ram).
 
     Raises:
         UsageError: unknown runtime or protocol. BoardError: unknown board or no fit.
@@ -92,6 +94,8 @@ def plan_project(
             "For example --protocol eembc --benchmark kws01.",
         )
     _check_mode(mode, protocol, model)
+    if max_ram is not None and runtime != "aot":
+        raise UsageError("--max-ram applies to the compiled runtime only", "Add --runtime aot, or drop --max-ram.")
     b = load_board(board)
     m = model if isinstance(model, TfliteModel) else read_model(model)
     check_device_io(m)  # a project whose firmware could not serve the model is refused now
@@ -104,7 +108,7 @@ def plan_project(
     if runtime == "tflm":
         files, arena, measured, fit = _tflm_files(m, b, name, source, measured_arena_bytes, frontend)
     else:
-        files, arena, fit = _aot_files(m, b, name, source, frontend)
+        files, arena, fit = _aot_files(m, b, name, source, frontend, max_ram)
         measured = None
     input_bytes = sum(int(m.tensors[i].nbytes) for i in m.inputs)
     files.update(_common_files(b, runtime, name, source, protocol, arena, input_bytes, benchmark=benchmark))
@@ -209,11 +213,11 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
     return files, arena, measured, fit
 
 
-def _aot_files(m: TfliteModel, b: Board, name: str, source: str, frontend=None):
+def _aot_files(m: TfliteModel, b: Board, name: str, source: str, frontend=None, max_ram: int | None = None):
     from tinyflow.compile import compile_model
     from tinyflow.compile.kernels import project_kernel_files, variant_for
 
-    compiled = compile_model(m, name=name)
+    compiled = compile_model(m, name=name, max_ram=max_ram)
     arena = int(compiled.plan.arena_bytes)
     fit = fit_model(b, "aot", model_flash=compiled.const_bytes, ram=arena, flash_label="weights", frontend=frontend)
     fit.raise_if_not_fit()

@@ -7,6 +7,9 @@ executed, so the device's tick counts per inference are deterministic (docs/qemu
 firmware arrives built (tinyflow.build.firmware, driven by tinyflow.workflows.device).
 `?sensor=FILE` (sim://qemu-m4): a played sensor (tinyflow/targets/played.py) written into a
 temporary folder the port owns, named on the firmware's semihosting command line.
+Input goes through the memory link (qemu_ring.py: a ring in guest RAM the host shares with QEMU)
+on machines that have a RAM region to share and firmware that takes it; `?link=uart` keeps it
+on the UART. Replies always come back on the UART.
 """
 
 from __future__ import annotations
@@ -22,10 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyflow.errors import BoardError, LinkError, ToolchainError, UsageError
+from tinyflow.targets.machines.qemu_ring import DEFAULT_CAPACITY, HOST_CAN_SHARE, HostRing
 from tinyflow.targets.port import Port
 
 START_TIMEOUT = 10.0
 EXIT_FAULT = 0x7F
+# How long a write may wait for the firmware to make room in the memory link's ring: far longer
+# than any inference, so only a firmware that stopped taking input reaches it.
+WRITE_TIMEOUT = 30.0
+RING_SYMBOL = "tinyflow_mps2_ring_attach"  # in the ELF: the firmware takes input from the ring
+DOORBELL = b"\x00"  # one UART byte after each ring write: wakes a core sleeping in WFI
+LINKS = ("auto", "ring", "uart")
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,9 @@ class QemuMachine:
     default_board: str
     qemu: str = "qemu-system-arm"
     boot_count_symbol: str = "tinyflow_mps2_boot_count"
+    # The RAM region QEMU builds from -machine memory-backend (machine->ram): (address, size), the
+    # memory link's home; None where the machine has none to share (the micro:bit).
+    link_ram: tuple[int, int] | None = None
 
     @property
     def ticks_per_instruction(self) -> float:
@@ -111,6 +124,16 @@ def symbol_address(elf: Path, name: str) -> int | None:
         return syms[0]["st_value"] if syms else None
 
 
+def _has_symbol(elf: Path, name: str) -> bool:
+    """Whether `elf` is an ELF with symbol `name`; a missing or broken file is left for QEMU to report."""
+    from elftools.common.exceptions import ELFError
+
+    try:
+        return elf.is_file() and symbol_address(elf, name) is not None
+    except ELFError:
+        return False
+
+
 @dataclass
 class Emulation:
     """What the target knows beyond the serial link (profile and bench read it)."""
@@ -141,17 +164,92 @@ class QemuPort(Port):
         emulation: Emulation | None = None,
         boot_count: int = 0,
         args: tuple[str, ...] = (),
+        link: str = "auto",
+        ring_bytes: int = DEFAULT_CAPACITY,
+        write_timeout: float = WRITE_TIMEOUT,
     ):
         self.elf = Path(elf)
         self.args = tuple(args)  # the firmware's semihosting command line (a played sensor)
         self.sensor_folder = None  # the temporary folder of the played sensor file, removed on close
         self.boot_count = boot_count
         self.emulation = emulation
+        self.qemu_args: tuple[str, ...] = ()  # extra emulator options (a TCG plugin: restart_with)
         self._timeout = timeout
         self._proc = None
         self._serial = None
         self._log = None
-        self._start()
+        self.write_timeout = write_timeout
+        self._ring = None
+        self._link_folder = None  # the ring's backing file lives here; removed on close
+        self.link = self._resolve_link(link)
+        if self.link == "ring":
+            self._open_ring(ring_bytes)
+        try:
+            self._start()
+        except BaseException:
+            self._close_ring()
+            raise
+
+    # -- the memory link ------------------------------------------------------------------
+    def _resolve_link(self, link: str) -> str:
+        """The link to use, "ring" or "uart": auto takes the ring where the machine and the firmware can."""
+        if link not in LINKS:
+            raise UsageError(f"Unknown link {link!r} for sim://{self.machine.name}", f"Use one of: {', '.join(LINKS)}.")
+        able = HOST_CAN_SHARE and self.machine.link_ram is not None and _has_symbol(self.elf, RING_SYMBOL)
+        if link == "ring" and not able:
+            why = "the machine has no RAM region to share" if self.machine.link_ram is None else "the firmware lacks it"
+            raise UsageError(
+                f"sim://{self.machine.name} cannot take input through guest memory: {why}",
+                "Use ?link=uart.",
+            )
+        return "ring" if able and link != "uart" else "uart"
+
+    def _open_ring(self, ring_bytes: int) -> None:
+        _, size = self.machine.link_ram
+        self._link_folder = tempfile.TemporaryDirectory(prefix="tinyflow-qemu-link-")
+        try:
+            self._ring = HostRing(Path(self._link_folder.name) / "link-ram.bin", size, ring_bytes)
+        except BaseException:
+            self._close_ring()
+            raise
+
+    def _close_ring(self) -> None:
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
+        if self._link_folder is not None:
+            self._link_folder.cleanup()
+            self._link_folder = None
+
+    def _command(self, tcp_port: int) -> list[str]:
+        if self._ring is None:
+            return self.machine.command(self.elf, tcp_port, self.boot_count, self.args)
+        self._ring.clear()  # the emulator is not running: nothing reads the ring now
+        args = (*self.args, "--link-ring", f"{self.machine.link_ram[0]:#x}")
+        return [*self.machine.command(self.elf, tcp_port, self.boot_count, args), *self._ring.backend_args()]
+
+    def _write_ring(self, data) -> int:
+        """Put `data` into the ring, waiting (bounded) for the firmware to make room."""
+        view = memoryview(data).cast("B")
+        sent, pause = 0, 0.0002
+        deadline = time.monotonic() + self.write_timeout
+        while sent < len(view):
+            n = self._ring.put(view[sent:])
+            if n:
+                sent += n
+                pause = 0.0002
+                self._guard(lambda s: s.write(DOORBELL))
+                continue
+            self.check()
+            if time.monotonic() >= deadline:
+                raise LinkError(
+                    f"The firmware on {self.machine.qemu_machine} took no input for {self.write_timeout:g} s "
+                    f"({self._ring.unread()} B unread in its {self._ring.capacity} B memory-link ring)",
+                    "The firmware is stuck; open the target again to restart it (?link=uart to rule out the link).",
+                )
+            time.sleep(pause)  # waiting for an inference to finish: back off to a few ms
+            pause = min(pause * 2, 0.005)
+        return sent
 
     # -- life cycle -------------------------------------------------------------------
     def _start(self) -> None:
@@ -165,7 +263,7 @@ class QemuPort(Port):
             tcp_port = _free_port()
             self._log = tempfile.TemporaryFile()
             self._proc = subprocess.Popen(
-                self.machine.command(self.elf, tcp_port, self.boot_count, self.args),
+                [*self._command(tcp_port), *self.qemu_args],
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
@@ -211,6 +309,7 @@ class QemuPort(Port):
 
     def close(self) -> None:
         self._kill()
+        self._close_ring()
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -222,6 +321,13 @@ class QemuPort(Port):
         """Restart the emulator: the device reboots with its boot counter one higher."""
         self._kill()
         self.boot_count += 1
+        self._start()
+
+    def restart_with(self, qemu_args: tuple[str, ...]) -> None:
+        """Restart the emulator with extra options (e.g. `-plugin`), before any exchange; the boot
+        counter stays, so the device cannot tell."""
+        self._kill()
+        self.qemu_args = tuple(qemu_args)
         self._start()
 
     def __del__(self):  # never leave an emulator behind
@@ -256,6 +362,10 @@ class QemuPort(Port):
         return data
 
     def write(self, data) -> int:
+        if self._ring is not None:
+            if self._serial is None:
+                raise LinkError(f"The sim://{self.machine.name} port is closed", "Open the target again.")
+            return self._write_ring(data)
         return self._guard(lambda s: s.write(data))
 
     def flush(self) -> None:
@@ -355,7 +465,8 @@ def open_machine(port_cls, url_parts=None, *, firmware=None, board=None, timeout
             ticks_per_instruction=machine.ticks_per_instruction,
             cycles_per_instruction=machine.cycles_per_instruction,
         )
-    return _start_with_sensor(port_cls, elf, params, timeout=timeout, emulation=emulation)
+    link = params.get("link", "auto").lower()
+    return _start_with_sensor(port_cls, elf, params, timeout=timeout, emulation=emulation, link=link)
 
 
 def _start_with_sensor(port_cls, elf: Path, params: dict[str, str], **kwargs) -> QemuPort:

@@ -28,6 +28,7 @@ MACHINE = CoreMachine(
     icount_shift=7,  # CMSDK Timer0 at 25 MHz: 3.2 ticks per instruction
     timer_hz=25_000_000,
     cycles_per_instruction=scaled_cpi(3.34),  # CoreMark/MHz 3.34
+    link_ram=(0x21000000, 16 << 20),  # machine->ram: the 16 MiB the firmware does not use (memory link)
     default_board=BOARD.id,
     board=BOARD,
 )

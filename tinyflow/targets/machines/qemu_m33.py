@@ -21,6 +21,7 @@ MACHINE = CoreMachine(
     icount_shift=7,  # the SSE-200's CMSDK Timer0 at 20 MHz: 2.56 ticks per instruction
     timer_hz=20_000_000,
     cycles_per_instruction=scaled_cpi(4.02),  # CoreMark/MHz 4.02
+    link_ram=(0x80000000, 16 << 20),  # machine->ram: the 16 MiB the firmware does not use (memory link)
     default_board=BOARD.id,
     board=BOARD,
 )

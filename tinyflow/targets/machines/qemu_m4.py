@@ -31,6 +31,7 @@ MACHINE = qemu.QemuMachine(
     # counts of the same build on mps2-an386 (KWS 2.83, IC 2.83, VWW 2.99, AD 2.07; the median of
     # the four, 2.83). It folds in flash wait states and pipeline stalls; an estimate, not a model.
     cycles_per_instruction=2.83,
+    link_ram=(0x21000000, 16 << 20),  # machine->ram: the 16 MiB the firmware does not use (memory link)
     default_board="nano33ble",
 )
 QEMU = MACHINE.qemu

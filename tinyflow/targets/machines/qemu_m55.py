@@ -21,6 +21,7 @@ MACHINE = CoreMachine(
     icount_shift=7,  # the FPGA I/O COUNTER at 20 MHz (measured): 2.56 ticks per instruction
     timer_hz=20_000_000,
     cycles_per_instruction=scaled_cpi(4.2),  # CoreMark/MHz 4.2
+    link_ram=(0x60000000, 2 << 30),  # machine->ram: the 2 GiB DDR behind its MPC (memory link)
     default_board=BOARD.id,
     board=BOARD,
 )

@@ -21,6 +21,7 @@ MACHINE = CoreMachine(
     icount_shift=7,  # CMSDK Timer0 at 25 MHz: 3.2 ticks per instruction
     timer_hz=25_000_000,
     cycles_per_instruction=scaled_cpi(5.01),  # CoreMark/MHz 5.01
+    link_ram=(0x60000000, 16 << 20),  # machine->ram: the 16 MiB the firmware does not use (memory link)
     default_board=BOARD.id,
     board=BOARD,
 )

@@ -1,0 +1,133 @@
+"""Agreement with TFLite Micro that means something: informative inputs, every intermediate tensor.
+
+For every corpus model: choose SAMPLES inputs whose TFLM outputs are neither saturated nor all
+alike (tinyflow.testing.agreement_inputs, seeded) and say how many distinct outputs they give,
+next to what the same number of uniform random inputs (the old choice) gives; then compare every
+op's output tensor of the compiled runtime (host build, its real memory plan, portable kernels)
+with TFLM's for those inputs (tinyflow.runtimes.intermediates) and name the first that differs.
+The Cortex-M4 DSP kernels are checked on their final outputs over the same inputs in the qemu
+section (bench/qemu.py).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "models"
+MODELS = [
+    "tflm/hello_world_int8.tflite",
+    "tflm/micro_speech_quantized.tflite",
+    "tflm/keyword_scrambled_8bit.tflite",
+    "tflm/person_detect.tflite",
+    "mlperf_tiny/kws_ref_model.tflite",
+    "mlperf_tiny/vww_96_int8.tflite",
+    "mlperf_tiny/pretrainedResnet_quant.tflite",
+    "mlperf_tiny/ad01_int8.tflite",
+]
+SAMPLES = 5
+
+
+def _uniform(data: bytes, model, count: int) -> tuple[int, float]:
+    """(distinct TFLM outputs, mean saturated share) over `count` uniform random inputs (seed 0),
+    the choice before."""
+    import numpy as np
+
+    from tinyflow.runtimes import tflm
+    from tinyflow.testing.agreement_inputs import output_limits, saturation
+
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(count):
+        sample = []
+        for i in model.inputs:
+            t = model.tensors[i]
+            info = np.iinfo(t.dtype)
+            sample.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True, dtype=t.dtype))
+        samples.append(sample)
+    outputs = tflm.run(data, samples)
+    limits = output_limits(model, outputs)
+    distinct = len({b"".join(np.ascontiguousarray(o).tobytes() for o in out) for out in outputs})
+    return distinct, float(np.mean([saturation(out, limits)[0] for out in outputs]))
+
+
+def measure(rel: str, samples: int = SAMPLES) -> dict:
+    """One model: the chosen inputs and the intermediate-tensor comparison."""
+    from tinyflow.compile import compile_model
+    from tinyflow.runtimes.intermediates import compare_intermediates
+    from tinyflow.testing.agreement_inputs import informative_inputs
+
+    data = (CORPUS / rel).read_bytes()
+    t0 = time.perf_counter()
+    compiled = compile_model(data, name=Path(rel).stem)
+    sel = informative_inputs(data, count=samples)
+    report = compare_intermediates(compiled, sel.samples)
+    distinct, saturated = _uniform(data, compiled.model, samples)
+    return {
+        "model": rel,
+        "selection": sel.to_dict(),
+        "uniform_distinct": distinct,
+        "uniform_saturated": saturated,
+        "intermediates": report.to_dict(),
+        "first_difference": str(report.first_difference) if report.first_difference else None,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def run(quick: bool = False) -> dict:
+    """Every corpus model present (the first four with quick=True); a failure is recorded per model."""
+    from tinyflow.errors import TinyflowError
+
+    rows = []
+    for rel in MODELS[:4] if quick else MODELS:
+        if not (CORPUS / rel).exists():
+            rows.append({"model": rel, "error": "missing"})
+            continue
+        try:
+            rows.append(measure(rel))
+        except (TinyflowError, OSError) as exc:
+            rows.append({"model": rel, "error": f"{type(exc).__name__}: {exc}"})
+    return {"samples": SAMPLES, "rows": rows}
+
+
+def _cell(text: str | None) -> str:
+    """A table cell from text carrying a model's tensor name (untrusted)."""
+    from tinyflow.escaping import text_line
+
+    return text_line(text).replace("|", "\\|") if text else ""
+
+
+def markdown(results: dict) -> str:
+    n = results["samples"]
+    out = [
+        f"{n} inputs per model, chosen from a seeded pool of candidates (uniform, zero-point-centred normals, "
+        "a random sub-range, smooth low-frequency noise over the spatial axes) for TFLM outputs that are neither "
+        "saturated (all values at the type's limits, or a one-hot probability) nor all alike "
+        "(`tinyflow.testing.agreement_inputs.informative_inputs`; bench/qemu.py runs the same inputs on "
+        "sim://qemu-m4). Every op's output tensor of the compiled runtime (host build, its real memory plan, "
+        "read the moment the op finishes) is compared with TFLM's (`kPreserveAllTensors`) for those inputs.",
+        "",
+        f"| model | distinct outputs: chosen / {n} uniform random | saturated output values: chosen / uniform | "
+        "informative (not saturated) | pool: distinct / candidates | families | ops compared | tensors compared | "
+        "first difference |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for r in results["rows"]:
+        if "error" in r:
+            out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | | |")
+            continue
+        s, i = r["selection"], r["intermediates"]
+        out.append(
+            f"| {Path(r['model']).stem} | {s['distinct_outputs']} / {r['uniform_distinct']} | "
+            f"{sum(s['saturated_fraction']) / len(s['saturated_fraction']):.0%} / {r['uniform_saturated']:.0%} | "
+            f"{s['informative']} of {s['count']} | {s['pool_distinct_outputs']} / {s['pool']} | "
+            f"{', '.join(sorted(set(s['families'])))} | {i['ops_compared']} (+{i['ops_not_traced']} in patches) | "
+            f"{i['tensors_compared']} x {i['samples']} | {_cell(r['first_difference']) or 'none: bit-exact'} |"
+        )
+    out += [
+        "",
+        "A model whose every candidate gives the same output (informative 0) saturates inside whatever its "
+        "input; its agreement says only that both runtimes saturate alike, and the intermediates carry the check.",
+    ]
+    return "\n".join(out) + "\n"
