@@ -22,7 +22,7 @@ BOARD = "nano33ble"
 REFERENCE_BOARD = "nucleo_l4r5zi"
 MODELS = [
     ("tflm/hello_world_int8.tflite", None),
-    ("tflm/micro_speech_quantized.tflite", None),
+    ("tflm/micro_speech_quantized.tflite", "micro_speech"),
     ("tflm/keyword_scrambled_8bit.tflite", None),
     ("mlperf_tiny/ad01_int8.tflite", "AD"),
     ("mlperf_tiny/kws_ref_model.tflite", "KWS"),
@@ -35,7 +35,18 @@ QUICK_MODELS = 4
 MLPERF_MS_AT_120MHZ = {"KWS": 181.9, "IC": 704.2, "VWW": 600.6, "AD": 10.05}
 # Instructions per inference on mps2-an386, arm-none-eabi-gcc -O2 (reference figures measured once, not rerun here).
 TFLM_REFERENCE = {"KWS": 200.1e6, "IC": 827.2e6, "VWW": 553.5e6, "AD": 1.95e6, "person_detect": 526.2e6}
-TFLM_CMSIS_NN = {"KWS": 7.70e6, "IC": 29.86e6, "VWW": 24.10e6, "AD": 0.583e6, "person_detect": 22.93e6}
+# micro_speech: the sum of its ops' instructions (TFLM's per-op profile; the whole invoke adds TFLM's own overhead).
+TFLM_CMSIS_NN = {
+    "KWS": 7.70e6,
+    "IC": 29.86e6,
+    "VWW": 24.10e6,
+    "AD": 0.583e6,
+    "person_detect": 22.93e6,
+    "micro_speech": 1.49e6,
+}
+# Issue 18's goal per model: instructions <= this x TFLM + CMSIS-NN.
+SPEED_GOAL = {"micro_speech": 1.0}
+DEFAULT_SPEED_GOAL = 0.7
 AGREEMENT_SAMPLES = 5
 
 
@@ -183,22 +194,25 @@ def _b(n) -> str:
 def _speed_goal(rows: list) -> list[str]:
     out = [
         "### Speed goal: instructions vs TFLM on the same emulated board",
-        "Goal: compiled <= TFLM + CMSIS-NN on every model (stretch 0.7x). TFLM figures measured separately on the same "
-        "board (arm-none-eabi-gcc -O2, mps2-an386).",
+        "Goal: compiled <= 0.7x the instructions of TFLM + CMSIS-NN on the MLPerf Tiny models and person_detect, "
+        "<= 1.0x on micro_speech (against the sum of its ops). TFLM figures measured by hand once on the same board "
+        "(arm-none-eabi-gcc -O2, mps2-an386), not rerun here.",
         "",
         "| model | compiled, DSP kernels | compiled, portable C | TFLM reference kernels | TFLM + CMSIS-NN | "
-        "DSP / CMSIS-NN | goal met (<= 1.0; stretch 0.7) |",
-        "|---|---:|---:|---:|---:|---:|:---:|",
+        "DSP / CMSIS-NN | goal | met |",
+        "|---|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in rows:
         key = r.get("key")
         if key not in TFLM_CMSIS_NN or "error" in r:
             continue
         ratio = r["instructions"] / TFLM_CMSIS_NN[key]
-        met = "stretch" if ratio <= 0.7 else ("yes" if ratio <= 1 else "no")
+        goal = SPEED_GOAL.get(key, DEFAULT_SPEED_GOAL)
+        reference = f"{TFLM_REFERENCE[key] / 1e6:.1f} M" if key in TFLM_REFERENCE else "n/a"
         out.append(
             f"| {key} | {r['instructions'] / 1e6:.2f} M | {r['portable_instructions'] / 1e6:.2f} M | "
-            f"{TFLM_REFERENCE[key] / 1e6:.1f} M | {TFLM_CMSIS_NN[key] / 1e6:.2f} M | {ratio:.2f}x | {met} |"
+            f"{reference} | {TFLM_CMSIS_NN[key] / 1e6:.2f} M | {ratio:.2f}x | <= {goal:.1f}x | "
+            f"{'yes' if ratio <= goal else 'no'} |"
         )
     return out
 

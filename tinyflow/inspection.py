@@ -289,7 +289,10 @@ def _fit(report: InspectReport, board, frontend=None) -> FitReport:
     ram = int(report.ram_for_runtime)  # inspect_model measured it: --board needs the arena
     if report.runtime == "tflm":
         return fit_model(board, "tflm", model_flash=len(report.analysis.model.data), ram=ram, frontend=frontend)
-    weights = int(report.aot_memory["weights_bytes"])
+    # The DSP kernels' tables are compiled only on a core with the extension (CompiledModel.flash_constants).
+    weights = int(report.aot_memory["weights_bytes"]) - (
+        0 if board.dsp else int(report.aot_memory.get("dsp_weights_bytes", 0))
+    )
     # The planned arena, as firmware generate fits it: the kernels' measured scratch in ram_bytes is
     # part of the board's aot runtime estimate, which fit_model adds (counting it twice would differ).
     arena = int(report.aot_memory["activation_bytes"])

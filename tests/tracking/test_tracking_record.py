@@ -99,3 +99,13 @@ def test_a_bare_track_gets_the_local_store(args, expected):
 
 def test_the_cli_repeats_the_tracking_constants_faithfully():
     assert (cli_runs.TRACK_ENV, cli_runs.LOCAL_URI) == (store.ENV, store.LOCAL_URI)
+
+
+def test_compiled_ram_is_the_arena_plus_the_kernels_scratch_when_measured():
+    from tinyflow.tracking.record import headline_metrics
+
+    measured = {"memory": {"activation_bytes": 10_124, "static_ram_bytes": 11_532, "flash_bytes": 60_000}}
+    assert headline_metrics("compile", measured)["ram"] == 11_532
+    unmeasured = {"memory": {"activation_bytes": 10_124, "static_ram_bytes": None}}  # no arm toolchain
+    assert headline_metrics("compile", unmeasured)["ram"] == 10_124
+    assert headline_metrics("export", {"memory": measured["memory"]})["ram"] == 11_532

@@ -120,6 +120,7 @@ def build_mps2(
     options: FirmwareOptions | None = None,
     target: str = arm.DEFAULT_TARGET,
     frontend=None,
+    dsp: bool = True,
 ) -> Firmware:
     """Cross-build the core + `compiled` + the port of QEMU machine `target` into an ELF for `board`.
 
@@ -131,13 +132,14 @@ def build_mps2(
         target: the QEMU machine (a key of tinyflow.build.arm.TARGETS: core flags, port, memories).
         frontend: the footprint of the front end `compiled` carries (flash and ram bytes:
             tinyflow.export.frontend_tables.frontend_footprint, as boards.fit_model takes it), or None.
+        dsp: the machine's core has the DSP extension, so it compiles the DSP-guarded kernel tables.
     Raises:
         BoardError: the firmware does not fit the board (with the numbers; before building when
             the model's constants or arena alone, plus its front end, exceed the machine's memories).
     """
     budget = board_budget(board)
     memory = memory_map(budget, target)
-    memory.check_fit(*prebuild_needs(compiled, frontend))
+    memory.check_fit(*prebuild_needs(compiled, frontend, dsp))
     # Keyed by the generated C (which embeds the model's hash): a newer compiler never reuses a stale model.c.
     staged = stage_sources(compiled.sources, "qemu-src")
     src_dir, digest = staged[0].parent, staged[0].parent.name[:16]
@@ -163,10 +165,11 @@ def build_mps2(
     return Firmware(path=fw.elf, memory=fw.memory, board=budget.id)
 
 
-def prebuild_needs(compiled, frontend=None) -> tuple[int, int, str]:
+def prebuild_needs(compiled, frontend=None, dsp: bool = True) -> tuple[int, int, str]:
     """(flash, RAM, what) the pre-build check compares with the machine: the model's constants and
-    arena, plus its front end's tables and code, buffers and scratch (`frontend`: its footprint)."""
-    flash, ram = compiled.const_bytes, compiled.plan.arena_bytes
+    arena, plus its front end's tables and code, buffers and scratch (`frontend`: its footprint).
+    `dsp`: the core compiles the DSP-guarded kernel tables (CompiledModel.flash_constants)."""
+    flash, ram = compiled.flash_constants(dsp), compiled.plan.arena_bytes
     if frontend is None:
         return flash, ram, "The model"
     config = getattr(compiled, "frontend", None)

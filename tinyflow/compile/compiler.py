@@ -54,6 +54,11 @@ class CompiledModel:
     schedules: list = field(default_factory=list)
     # The tensors each op of op_names writes (TF_TRACE(k) in debug builds: tinyflow.runtimes.intermediates).
     op_outputs: list[tuple[int, ...]] = field(default_factory=list)
+    dsp_const_bytes: int = 0  # of const_bytes: the DSP-guarded kernel tables (compile.context)
+
+    def flash_constants(self, dsp: bool = True) -> int:
+        """Bytes of constants in flash on a core with (dsp) or without the DSP extension."""
+        return self.const_bytes - (0 if dsp else self.dsp_const_bytes)
 
     def kernel_sources(self, variant: str | None = None) -> list[Path]:
         """firmware/kernels/ .c files the model needs (compile them with firmware/include on the path):
@@ -260,6 +265,7 @@ def compile_model(
         op_names=[op.name for op in ops],
         kernels=kernels,
         const_bytes=ctx.const_bytes,
+        dsp_const_bytes=ctx.dsp_const_bytes,
         lowered=lowered,
         defines=monitor_defines(m),
         stages=stages,

@@ -31,6 +31,9 @@ class LowerContext:
         self.reference = reference  # whose arithmetic the kernels' parameters follow (compile.quant.REFERENCES)
         self.decls: list[str] = []
         self.const_bytes = 0
+        # Of const_bytes, what only cores with the DSP extension compile (kernel-variant tables
+        # under VARIANT_GUARDS): a core without it does not carry them in flash.
+        self.dsp_const_bytes = 0
         self.op = None
         self.supports_variables = True  # variable tensors are planned for the whole invoke, reset in init
         self._const_syms: dict[int, str] = {}

@@ -29,6 +29,8 @@ class MemoryReport:
     # Everything the firmware needs in RAM beyond the stack: .data + .bss of the Cortex-M4 object of
     # model + kernels, i.e. the arena plus the kernels' static scratch (None: no arm toolchain).
     static_ram_bytes: int | None = None
+    # Of weights_bytes: the kernel-variant tables only a core with the DSP extension compiles.
+    dsp_weights_bytes: int = 0
 
     @property
     def scratch_bytes(self) -> int | None:
@@ -115,4 +117,5 @@ def memory_report(
         tflm_arena_bytes=tflm_arena_bytes,
         planner_strategy=plan.strategy,
         static_ram_bytes=static_ram_bytes,
+        dsp_weights_bytes=compiled.dsp_const_bytes,
     )

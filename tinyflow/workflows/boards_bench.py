@@ -109,7 +109,7 @@ def _fit_row(board, compiled) -> BoardBench:
 
     row = BoardBench(board=board.id, core=board.core, clock_hz=int(board.cpu_hz), fit="fits (emulated board)")
     if board.runtimes:  # the QEMU boards have no runtime estimates: their build is the check
-        fit = fit_model(board, "aot", model_flash=compiled.const_bytes, ram=compiled.plan.arena_bytes)
+        fit = fit_model(board, "aot", model_flash=compiled.flash_constants(board.dsp), ram=compiled.plan.arena_bytes)
         row.fit, row.flash_needed, row.ram_needed = fit.verdict, fit.flash_needed, fit.ram_needed
     return row
 

@@ -222,4 +222,5 @@ def build_qemu_firmware(
         options=options,
         target=spec.qemu_machine,
         frontend=frontend_cost(compiled.frontend, compiled.model.tensors[compiled.model.inputs[0]]),
+        dsp=variant_for(spec.core, True) is not None,
     )

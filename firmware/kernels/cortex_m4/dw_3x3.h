@@ -68,7 +68,9 @@ static inline __attribute__((always_inline)) void dwb_pixel(const dwb_block_t *b
 
 /* A window that lost its first or last column (3 rows x 2 columns: the side borders of narrow
  * inputs such as KWS's 5-wide one): x at its first inside tap, fx0 its first filter column. */
-__attribute__((noinline)) static void dwb_pixel_side(const dwb_block_t *blk, int32_t nb, const int8_t *x, int32_t fx0,
+/* GCC's pre-allocation scheduler (on for -mcpu=cortex-m7 tuning, off for the M4's) can leave the
+ * asm below fewer than its 13 registers ("impossible constraints"): not for this function. */
+__attribute__((noinline, optimize("no-schedule-insns"))) static void dwb_pixel_side(const dwb_block_t *blk, int32_t nb, const int8_t *x, int32_t fx0,
                                                      int32_t c_n, int32_t row, int32_t off2, int32_t lo, int32_t hi,
                                                      int8_t *out) {
   const int full = lo == -128 && hi == 127;

@@ -256,6 +256,7 @@ def _dsp_bias(ctx, params: dict, weights, bias, inp, filt, out) -> str:
     guard = VARIANT_GUARDS["cortex_m4"]
     ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
     ctx.const_bytes += 4 * (oc + tail.size)
+    ctx.dsp_const_bytes += 4 * tail.size
     return sym
 
 

@@ -219,7 +219,9 @@ def _aot_files(m: TfliteModel, b: Board, name: str, source: str, frontend=None, 
 
     compiled = compile_model(m, name=name, max_ram=max_ram)
     arena = int(compiled.plan.arena_bytes)
-    fit = fit_model(b, "aot", model_flash=compiled.const_bytes, ram=arena, flash_label="weights", frontend=frontend)
+    fit = fit_model(
+        b, "aot", model_flash=compiled.flash_constants(b.dsp), ram=arena, flash_label="weights", frontend=frontend
+    )
     fit.raise_if_not_fit()
     lib = "lib/tinyflow_model"
     files = {
