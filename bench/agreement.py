@@ -4,9 +4,9 @@ For every corpus model: choose SAMPLES inputs whose TFLM outputs are neither sat
 alike (tinyflow.testing.agreement_inputs, seeded) and say how many distinct outputs they give,
 next to what the same number of uniform random inputs (the old choice) gives; then compare every
 op's output tensor of the compiled runtime (host build, its real memory plan, portable kernels)
-with TFLM's for those inputs (tinyflow.runtimes.intermediates) and name the first that differs.
-The Cortex-M4 DSP kernels are checked on their final outputs over the same inputs in the qemu
-section (bench/qemu.py).
+with TFLM's for those inputs (tinyflow.runtimes.intermediates) and name the first that differs;
+the same for the firmware with the Cortex-M4 DSP kernels on sim://qemu-m4, each op's outputs
+written to a host file through semihosting (tinyflow.workflows.intermediates_qemu).
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def measure(rel: str, samples: int = SAMPLES) -> dict:
     compiled = compile_model(data, name=Path(rel).stem)
     sel = informative_inputs(data, count=samples)
     report = compare_intermediates(compiled, sel.samples)
+    dsp = _dsp_first_difference(compiled, sel.samples)
     distinct, saturated = _uniform(data, compiled.model, samples)
     return {
         "model": rel,
@@ -71,8 +72,31 @@ def measure(rel: str, samples: int = SAMPLES) -> dict:
         "uniform_saturated": saturated,
         "intermediates": report.to_dict(),
         "first_difference": str(report.first_difference) if report.first_difference else None,
+        "dsp_qemu": dsp,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _dsp_first_difference(compiled, samples) -> dict:
+    """The DSP-kernel firmware on sim://qemu-m4, op by op: {"ops_compared", "first_difference"} or {"error"}."""
+    from bench.qemu import BOARD
+    from tinyflow.errors import TinyflowError
+    from tinyflow.workflows.intermediates_qemu import compare_intermediates_on_qemu
+
+    try:
+        report = compare_intermediates_on_qemu(compiled, samples, board=BOARD)
+    except TinyflowError as exc:  # e.g. a model that does not fit the board: recorded, the host rows stand
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    diff = report.first_difference
+    return {"ops_compared": report.ops_compared, "first_difference": str(diff) if diff else None}
+
+
+def _dsp_cell(d: dict | None) -> str:
+    if not d:
+        return ""
+    if "error" in d:
+        return _cell(f"failed: {d['error'][:160]}")
+    return _cell(d["first_difference"]) or f"none: bit-exact ({d['ops_compared']} ops)"
 
 
 def run(quick: bool = False) -> dict:
@@ -106,16 +130,18 @@ def markdown(results: dict) -> str:
         "saturated (all values at the type's limits, or a one-hot probability) nor all alike "
         "(`tinyflow.testing.agreement_inputs.informative_inputs`; bench/qemu.py runs the same inputs on "
         "sim://qemu-m4). Every op's output tensor of the compiled runtime (host build, its real memory plan, "
-        "read the moment the op finishes) is compared with TFLM's (`kPreserveAllTensors`) for those inputs.",
+        "read the moment the op finishes) is compared with TFLM's (`kPreserveAllTensors`) for those inputs; "
+        "so is every op output of the firmware with the Cortex-M4 DSP kernels on sim://qemu-m4 (each op's "
+        "outputs written to a host file through semihosting; `tinyflow.workflows.intermediates_qemu`).",
         "",
         f"| model | distinct outputs: chosen / {n} uniform random | saturated output values: chosen / uniform | "
         "informative (not saturated) | pool: distinct / candidates | families | ops compared | tensors compared | "
-        "first difference |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+        "first difference | DSP kernels on sim://qemu-m4: first difference |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|---|",
     ]
     for r in results["rows"]:
         if "error" in r:
-            out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | | |")
+            out.append(f"| {r['model']} | failed: {r['error'][:160]} | | | | | | | | |")
             continue
         s, i = r["selection"], r["intermediates"]
         out.append(
@@ -123,7 +149,8 @@ def markdown(results: dict) -> str:
             f"{sum(s['saturated_fraction']) / len(s['saturated_fraction']):.0%} / {r['uniform_saturated']:.0%} | "
             f"{s['informative']} of {s['count']} | {s['pool_distinct_outputs']} / {s['pool']} | "
             f"{', '.join(sorted(set(s['families'])))} | {i['ops_compared']} (+{i['ops_not_traced']} in patches) | "
-            f"{i['tensors_compared']} x {i['samples']} | {_cell(r['first_difference']) or 'none: bit-exact'} |"
+            f"{i['tensors_compared']} x {i['samples']} | {_cell(r['first_difference']) or 'none: bit-exact'} | "
+            f"{_dsp_cell(r.get('dsp_qemu'))} |"
         )
     out += [
         "",

@@ -121,6 +121,7 @@ def build_mps2(
     target: str = arm.DEFAULT_TARGET,
     frontend=None,
     dsp: bool = True,
+    trace_table: str | None = None,
 ) -> Firmware:
     """Cross-build the core + `compiled` + the port of QEMU machine `target` into an ELF for `board`.
 
@@ -133,6 +134,8 @@ def build_mps2(
         frontend: the footprint of the front end `compiled` carries (flash and ram bytes:
             tinyflow.export.frontend_tables.frontend_footprint, as boards.fit_model takes it), or None.
         dsp: the machine's core has the DSP extension, so it compiles the DSP-guarded kernel tables.
+        trace_table: C defining tinyflow_trace_entries/count (which arena bytes each op writes): builds
+            with TINYFLOW_TRACE_OPS and the port's trace.c, which writes them to the `--trace` file.
     Raises:
         BoardError: the firmware does not fit the board (with the numbers; before building when
             the model's constants or arena alone, plus its front end, exceed the machine's memories).
@@ -141,7 +144,8 @@ def build_mps2(
     memory = memory_map(budget, target)
     memory.check_fit(*prebuild_needs(compiled, frontend, dsp))
     # Keyed by the generated C (which embeds the model's hash): a newer compiler never reuses a stale model.c.
-    staged = stage_sources(compiled.sources, "qemu-src")
+    traced = {"tinyflow_trace_table.c": trace_table} if trace_table is not None else {}
+    staged = stage_sources({**compiled.sources, **traced}, "qemu-src")
     src_dir, digest = staged[0].parent, staged[0].parent.name[:16]
     fw_dir = firmware_dir()
     sources = [
@@ -149,6 +153,7 @@ def build_mps2(
         *kernels,
         *sorted((fw_dir / "src").glob("*.c")),
         arm.arm_target(target).main_source,
+        *([fw_dir / "ports" / "mps2_an386" / "trace.c"] if traced else []),
     ]
     fw = arm.build_firmware(
         sources,
@@ -159,8 +164,9 @@ def build_mps2(
             **port_defines(budget, ticks_per_second),
             **eembc_defines(options or FirmwareOptions(), banner=True),
             **compiled_defines(compiled),
+            **({"TINYFLOW_TRACE_OPS": 1} if traced else {}),
         },
-        name=f"qemu-{name}-{digest}{label}",
+        name=f"qemu-{name}-{digest}{label}{'-trace' if traced else ''}",
     )
     return Firmware(path=fw.elf, memory=fw.memory, board=budget.id)
 

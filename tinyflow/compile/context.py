@@ -22,6 +22,13 @@ STRING_MIN_ELEMENTS = 4096
 _BYTE_CTYPES = ("int8_t", "uint8_t")
 
 
+# The DSP kernels' tables (widened weights) trade flash for speed. The smallest DSP board in
+# boards/ has 512 KB of flash, 64 KB of it for the compiled runtime's code and core, so constants up
+# to 448 KB fit it: tables are added only while the model's constants (the .tflite's size, an upper
+# bound) plus the tables stay within that, and a model that fit such a board without them still does.
+DSP_TABLE_FLASH_BYTES = 448 * 1024
+
+
 class LowerContext:
     """Shared by all ops of one compile; `op` is set to the op being lowered."""
 
@@ -80,6 +87,10 @@ class LowerContext:
         self._count += 1
         idx = self.op.index if self.op is not None else 0
         return f"{stem}{idx}_{self._count}"
+
+    def dsp_table_budget(self) -> int:
+        """Bytes of DSP-kernel tables the model may still add (DSP_TABLE_FLASH_BYTES)."""
+        return DSP_TABLE_FLASH_BYTES - len(self.model.data or b"") - self.dsp_const_bytes
 
     def const_array(self, ctype: str, values, stem: str = "w") -> str:
         """Emit `static const ctype sym[N]` (flash) and return sym."""

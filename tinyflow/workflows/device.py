@@ -176,6 +176,7 @@ def build_qemu_firmware(
     options=None,
     frontend=None,
     max_ram: int | None = None,
+    trace_table: str | None = None,
 ):
     """Cross-build the firmware for `model` on `board`, for an emulated machine.
 
@@ -187,6 +188,8 @@ def build_qemu_firmware(
         options: a FirmwareOptions for the protocol (?protocol=eembc&benchmark=); default tinyflow frames.
         frontend: a front end configuration the firmware runs before the model (not with EEMBC).
         max_ram: an activation arena budget met by patch-based inference (compile_model's max_ram).
+        trace_table: with a CompiledModel, a debug build tracing each op's outputs (build_mps2's
+            trace_table; tinyflow.workflows.intermediates_qemu).
     Returns:
         tinyflow.build.firmware.Firmware (ELF path, memory figures, board id).
     Raises:
@@ -223,4 +226,5 @@ def build_qemu_firmware(
         target=spec.qemu_machine,
         frontend=frontend_cost(compiled.frontend, compiled.model.tensors[compiled.model.inputs[0]]),
         dsp=variant_for(spec.core, True) is not None,
+        **({"trace_table": trace_table} if trace_table is not None else {}),
     )

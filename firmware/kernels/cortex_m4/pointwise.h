@@ -6,7 +6,9 @@
  * added, in the order SXTB16 gives the filter bytes ((x0,x2), (x1,x3) per word of four), the two
  * pixels interleaved per four inputs (A even, A odd, B even, B odd), so the inner loop loads both
  * with two LDRDs and keeps them in registers for two channels: 17 instructions per 16
- * multiply-accumulates, and the requantization of the four outputs shares its loads. */
+ * multiply-accumulates, and the requantization of the four outputs shares its loads. Pointwise
+ * layers whose bias carries the compiler's widened filter (PWT_MAGIC, pairs_table) load the filter
+ * words ready for SMLAD too: 12 instructions per 16. */
 #ifndef TINYFLOW_KERNELS_CORTEX_M4_POINTWISE_H
 #define TINYFLOW_KERNELS_CORTEX_M4_POINTWISE_H
 
@@ -24,6 +26,8 @@ typedef struct {
   const int8_t *filter;
   int32_t oc_n, k_n, output_offset, act_min, act_max;
   int right_only, fast;
+  /* The compiler's widened filter (pointwise layers: tinyflow/compile/ops/conv.py _pw_table), or 0. */
+  const int32_t *table;
 } pairs_t;
 
 static pairs_t pairs_setup(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
@@ -33,7 +37,7 @@ static pairs_t pairs_setup(const tinyflow_conv_params_t *p, const int32_t *multi
   const int fast = tinyflow_m4_fast_ok(multiplier, shift, oc_n);
   const pairs_t pw = {multiplier, shift, bias, filter, oc_n, p->filter_h * p->filter_w * p->filter_c,
                       p->output_offset, p->act_min, p->act_max,
-                      fast || tinyflow_m4_right_only(multiplier, shift, oc_n), fast};
+                      fast || tinyflow_m4_right_only(multiplier, shift, oc_n), fast, 0};
   return pw;
 }
 
@@ -115,6 +119,76 @@ __attribute__((always_inline)) static inline void pairs_dot_2x2(const int8_t *w,
   }
 }
 
+/* Four inputs of both pixels times channels 0 and 1's widened filter words (PWT_MAGIC's table):
+ * 12 instructions per 16 multiply-accumulates instead of 17. */
+#define PAIRS_TSTEP_ASM                          \
+  "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"          \
+  "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"         \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"            \
+  "smlad %[a00], %[xa0], %[we], %[a00]\n\t"      \
+  "smlad %[a00], %[xa1], %[wo], %[a00]\n\t"      \
+  "smlad %[a10], %[xb0], %[we], %[a10]\n\t"      \
+  "smlad %[a10], %[xb1], %[wo], %[a10]\n\t"      \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"            \
+  "smlad %[a01], %[xa0], %[we], %[a01]\n\t"      \
+  "smlad %[a01], %[xa1], %[wo], %[a01]\n\t"      \
+  "smlad %[a11], %[xb0], %[we], %[a11]\n\t"      \
+  "smlad %[a11], %[xb1], %[wo], %[a11]\n\t"
+
+#define PWT_MAGIC 0x34545750 /* "PWT4" */
+
+/* The table after the bias of a pointwise layer with two or more channels (the compiler appends
+ * it on DSP builds, checked by shape), or 0. */
+static const int32_t *pairs_table(const tinyflow_conv_params_t *p, const int32_t *bias) {
+  if (bias == 0 || p->output_c < 2) return 0;
+  const int32_t *tail = bias + p->output_c;
+  if (tail[0] != (int32_t)PWT_MAGIC || tail[1] != ((p->output_c << 16) ^ p->input_c)) return 0;
+  return tail + 2;
+}
+
+/* pairs_dot_2x2 over k_n (a multiple of 4) inputs with channels oc, oc + 1's table words t. */
+__attribute__((always_inline)) static inline void pairs_dot_2x2_table(const int32_t *t, int32_t k_n, int32_t *acc) {
+  const int32_t *x = pairs_widened;
+  int32_t words = k_n >> 2;
+#if TINYFLOW_M4_ASM
+  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+  int32_t xa0, xa1, xb0, xb1, we, wo, pairs = words >> 1;
+  const int32_t *w = t;
+  if (words & 1) {
+    __asm__ volatile(PAIRS_TSTEP_ASM
+                     : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
+                       [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1),
+                       [we] "=&r"(we), [wo] "=&r"(wo)
+                     :
+                     : "memory");
+  }
+  if (pairs > 0) {
+    __asm__ volatile("1:\n\t" PAIRS_TSTEP_ASM PAIRS_TSTEP_ASM
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [x] "+r"(x), [w] "+r"(w), [n] "+r"(pairs), [a00] "+r"(a00), [a01] "+r"(a01),
+                       [a10] "+r"(a10), [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0),
+                       [xb1] "=&r"(xb1), [we] "=&r"(we), [wo] "=&r"(wo)
+                     :
+                     : "cc", "memory");
+  }
+  acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
+#else
+  for (; words > 0; --words, x += 4, t += 4) {
+    acc[0] = __smlad(x[1], t[1], __smlad(x[0], t[0], acc[0]));
+    acc[2] = __smlad(x[3], t[1], __smlad(x[2], t[0], acc[2]));
+    acc[1] = __smlad(x[1], t[3], __smlad(x[0], t[2], acc[1]));
+    acc[3] = __smlad(x[3], t[3], __smlad(x[2], t[2], acc[3]));
+  }
+#endif
+}
+
+/* Channels oc, oc + 1 of both pixels added to acc: from the table when there is one. */
+__attribute__((always_inline)) static inline void pairs_dot_oc(const pairs_t *pw, int32_t oc, int32_t *acc) {
+  if (pw->table != 0) pairs_dot_2x2_table(pw->table + (oc >> 1) * pw->k_n, pw->k_n, acc);
+  else pairs_dot_2x2(pw->filter + oc * pw->k_n, pw->k_n, acc);
+}
+
 /* One pixel's (slot 0: A, 2: B) dot product with one channel's filter (odd channel counts). */
 static int32_t pairs_dot_1(int32_t slot, const int8_t *w, int32_t k_n) {
   const int32_t *x = pairs_widened + slot;
@@ -164,7 +238,7 @@ __attribute__((noinline)) static void pairs_store_exact(const pairs_t *pw, const
 static void pairs_block_exact(const pairs_t *pw, int32_t oc, int8_t *out_a, int8_t *out_b) {
   int32_t acc[4] = {0, 0, 0, 0};
   if (pw->bias != 0) acc[0] = acc[2] = pw->bias[oc], acc[1] = acc[3] = pw->bias[oc + 1];
-  pairs_dot_2x2(pw->filter + oc * pw->k_n, pw->k_n, acc);
+  pairs_dot_oc(pw, oc, acc);
   pairs_store_exact(pw, acc, oc, out_a, out_b);
 }
 
@@ -185,13 +259,12 @@ static void pairs_channels(const pairs_t *pw, int32_t oc, int8_t *out_a, int8_t 
 __attribute__((noinline)) static void pairs_outputs_fast(const pairs_t *pw, int8_t *out_a, int8_t *out_b) {
   /* Locals, not pw->...: stores through int8_t outputs may alias anything. */
   const int32_t *mult = pw->multiplier, *shift = pw->shift, *bias = pw->bias;
-  const int8_t *w = pw->filter;
-  const int32_t k_n = pw->k_n, c = 1 + 2 * pw->output_offset, even = pw->oc_n & ~1;
+  const int32_t c = 1 + 2 * pw->output_offset, even = pw->oc_n & ~1;
   const uint32_t lo4 = tinyflow_m4_bytes4(pw->act_min), hi4 = tinyflow_m4_bytes4(pw->act_max);
-  for (int32_t oc = 0; oc < even; oc += 2, w += 2 * k_n) {
+  for (int32_t oc = 0; oc < even; oc += 2) {
     int32_t acc[4] = {0, 0, 0, 0};
     if (bias != 0) acc[0] = acc[2] = bias[oc], acc[1] = acc[3] = bias[oc + 1];
-    pairs_dot_2x2(w, k_n, acc);
+    pairs_dot_oc(pw, oc, acc);
     if (!pairs_store_fast(acc, mult + oc, shift + oc, c, lo4, hi4, out_a + oc, out_b + oc)) {
       pairs_store_exact(pw, acc, oc, out_a, out_b);
     }
@@ -223,7 +296,8 @@ static void conv_pointwise_pairs(const tinyflow_conv_params_t *p, const int32_t 
                                  const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
   const int32_t depth = p->input_c, oc_n = p->output_c, pixels = p->output_h * p->output_w;
   const int32_t off2 = tinyflow_m4_offset2(p->input_offset);
-  const pairs_t pw = pairs_setup(p, multiplier, shift, filter, bias);
+  pairs_t pw = pairs_setup(p, multiplier, shift, filter, bias);
+  pw.table = pairs_table(p, bias);
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->input_h * p->input_w * depth;
     int8_t *out_b = output + b * pixels * oc_n;

@@ -140,8 +140,13 @@ def lower_conv(op, ctx) -> Lowered:
     params.update(_window(op, ctx, inp, out, fh, fw))
     check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
-    q, m, s, bias = _quant(op, ctx, inp, filt, bias_i, out, oc)
+    pw = _pw_layer(params)  # then the bias goes out with the DSP tail, not as the model's tensor
+    if pw and bias_i >= 0 and ctx.expect(bias_i, ("INT32",), constant=True, what="bias").size != oc:
+        ctx.fail(f"bias has {ctx.tensor(bias_i).size} values for {oc} output channels")
+    q, m, s, bias = _quant(op, ctx, inp, filt, -1 if pw else bias_i, out, oc)
     params.update(q)
+    if pw:
+        bias = _pw_bias(ctx, params, ctx.value(op.inputs[1]), ctx.value(bias_i) if bias_i >= 0 else None)
     p = ctx.struct(CONV, params)
     return Lowered(
         f"tinyflow_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
@@ -249,9 +254,67 @@ def _dsp_bias(ctx, params: dict, weights, bias, inp, filt, out) -> str:
     b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
     mults, shifts = conv_multipliers(qparams(inp)[0], filt.scale, qparams(out)[0], oc)
     table = _dwb_blocks(params, np.asarray(weights), b, mults, shifts)
+    if table is not None and 4 * (table.size + 2) > ctx.dsp_table_budget():
+        table = None  # past the model's flash budget for tables: the kernel's int8 path
     tail = np.zeros(2, dtype=np.int64) if table is None else np.concatenate([[DWB_MAGIC, _dwb_check(params)], table])
     tail = tail.astype(np.uint32).view(np.int32)
     sym = ctx._symbol("dwb")
+    body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (b.astype(np.int32), tail))
+    guard = VARIANT_GUARDS["cortex_m4"]
+    ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
+    ctx.const_bytes += 4 * (oc + tail.size)
+    ctx.dsp_const_bytes += 4 * tail.size
+    return sym
+
+
+# -- CONV_2D's Cortex-M4 pointwise table (firmware/kernels/cortex_m4/pointwise.h pairs_table) -----
+PWT_MAGIC = 0x34545750  # "PWT4" little-endian: the tail after the bias is the widened filter
+
+
+def _pw_layer(params: dict) -> bool:
+    """The layers whose bias the Cortex-M4 kernel reads a tail after: pointwise_pairs_ok with two
+    or more channels (the kernel tests the same)."""
+    return (
+        params["filter_h"] == params["filter_w"] == 1
+        and params["filter_c"] == params["input_c"]
+        and params["pad_h"] == params["pad_w"] == 0
+        and params["input_c"] % 4 == 0
+        and params["input_c"] <= 288
+        and params["output_c"] >= 2
+    )
+
+
+def pw_table(weights: np.ndarray, budget: int) -> np.ndarray | None:
+    """Per pair of channels (oc, oc + 1; an odd last channel stays int8) and per 4 inputs, 4 words:
+    each channel's int16 pairs (w0, w2), (w1, w3), the order SMLAD takes them with the widened
+    input pairs. None when it would take more than budget bytes (the model's DSP table budget)."""
+    oc, k = weights.shape[0], int(np.prod(weights.shape[1:]))
+    pairs, words = oc // 2, k // 4
+    if 16 * pairs * words > budget:
+        return None
+    w = weights.reshape(oc, k)[: 2 * pairs].astype(np.int64).reshape(pairs, 2, words, 4) & 0xFFFF
+    even, odd = w[..., 0] | w[..., 2] << 16, w[..., 1] | w[..., 3] << 16  # [pair][channel][word]
+    return np.stack([even, odd], axis=-1).transpose(0, 2, 1, 3).reshape(-1).astype(np.uint32).view(np.int32)
+
+
+def pw_check(params: dict) -> int:
+    return (params["output_c"] << 16) ^ params["input_c"]
+
+
+def _pw_bias(ctx, params: dict, weights, bias) -> str:
+    """The bias (zeros when the model has none) followed, on DSP builds only, by PWT_MAGIC, a check
+    word and pw_table, or two zeros when the table does not fit the budget."""
+    from tinyflow.compile.cemit import render_values
+    from tinyflow.compile.kernels import VARIANT_GUARDS
+
+    oc = params["output_c"]
+    b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
+    table = pw_table(np.asarray(weights), ctx.dsp_table_budget())
+    head = np.asarray([0, 0] if table is None else [PWT_MAGIC, pw_check(params)], dtype=np.int64)
+    tail = head.astype(np.uint32).view(np.int32)
+    if table is not None:
+        tail = np.concatenate([tail, table])
+    sym = ctx._symbol("pwb")
     body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (b.astype(np.int32), tail))
     guard = VARIANT_GUARDS["cortex_m4"]
     ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")

@@ -77,12 +77,66 @@ def lower_fully_connected(op, ctx) -> Lowered:
         },
     )
     m, s = ctx.const_array("int32_t", mults, "m"), ctx.const_array("int32_t", shifts, "s")
-    fb = ctx.const_array("int32_t", folded_bias(ctx.value(op.inputs[1]), bias, -in_zp), "b")
+    fb = _dsp_bias(ctx, np.asarray(ctx.value(op.inputs[1])), folded_bias(ctx.value(op.inputs[1]), bias, -in_zp))
     return Lowered(
         f"tinyflow_fully_connected_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
         f"{fb}, {ctx.ptr(op.outputs[0])})",
         kernels=("fully_connected",),
     )
+
+
+# -- FULLY_CONNECTED's Cortex-M4 table (firmware/kernels/cortex_m4/fully_connected.c) ----------
+FCW_MAGIC = 0x34574346  # "FCW4" little-endian: the tail after the folded bias is a widened weight table
+# With batch 1 each weight is read once, so widening it on the device costs as much as the
+# multiply; the table trades 2 bytes of flash per weight (on top of the int8 weights, which the
+# portable kernel and the remainders read) for a third fewer instructions. A layer keeps the int8
+# path past FCW_MAX_BYTES, or past the model's table budget (LowerContext.dsp_table_budget).
+FCW_MAX_BYTES = 256 * 1024
+
+
+def fcw_check(n_out: int, depth: int) -> int:
+    """The word after FCW_MAGIC: the weight shape the table was made for (the kernel compares it)."""
+    return (n_out << 16) ^ depth
+
+
+def fcw_table(weights: np.ndarray, budget: int = FCW_MAX_BYTES) -> np.ndarray | None:
+    """The Cortex-M4 kernel's widened weights, or None when the layer keeps the int8 path.
+
+    Per block of 4 rows o..o+3 and per 4 inputs i..i+3 (depth rounded down to a multiple of 4;
+    the kernel reads the remainder and rows past the last full block from the int8 weights), 8
+    words: per row the int16 pairs (w[i], w[i+2]) and (w[i+1], w[i+3]), the order SMLAD pairs
+    them with the input word widened by SXTB16 and SXTB16 ROR 8. budget: the bytes of DSP
+    tables the model may still add.
+    """
+    n_out, depth = weights.shape
+    blocks, words = n_out // 4, depth // 4
+    if blocks == 0 or words == 0 or 32 * blocks * words > min(FCW_MAX_BYTES, budget):
+        return None
+    w = weights[: 4 * blocks, : 4 * words].astype(np.int64).reshape(blocks, 4, words, 4) & 0xFFFF
+    even, odd = w[..., 0] | w[..., 2] << 16, w[..., 1] | w[..., 3] << 16  # [block][row][word]
+    pairs = np.stack([even, odd], axis=-1).transpose(0, 2, 1, 3)  # [block][word][row][pair]
+    return pairs.reshape(-1).astype(np.uint32).view(np.int32)
+
+
+def _dsp_bias(ctx, weights: np.ndarray, fbias: np.ndarray) -> str:
+    """The folded bias followed, on DSP builds only (the kernel variant's preprocessor guard), by
+    FCW_MAGIC, a check word and fcw_table, or two zeros when the layer has no table (the
+    Cortex-M4 kernel always reads those two words; the portable kernel reads only the bias)."""
+    from tinyflow.compile.cemit import render_values
+    from tinyflow.compile.kernels import VARIANT_GUARDS
+
+    table = fcw_table(weights, ctx.dsp_table_budget())
+    head = [0, 0] if table is None else [FCW_MAGIC, fcw_check(*weights.shape)]
+    tail = np.asarray(head, dtype=np.int64).astype(np.uint32).view(np.int32)
+    if table is not None:
+        tail = np.concatenate([tail, table])
+    sym = ctx._symbol("b")
+    body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (fbias.astype(np.int32), tail))
+    guard = VARIANT_GUARDS["cortex_m4"]
+    ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
+    ctx.const_bytes += 4 * (fbias.size + tail.size)
+    ctx.dsp_const_bytes += 4 * tail.size
+    return sym
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
