@@ -95,7 +95,6 @@ def test_fully_connected_with_tables_is_bit_identical_to_tflm_on_qemu():
 def test_tables_stay_within_the_smallest_dsp_boards_flash(rel):
     """A model that fit a 512 KB DSP board without the tables still fits with them."""
     from conftest import corpus_path
-
     from tinyflow.boards.catalog import load_board
     from tinyflow.boards.fit import fit_model
     from tinyflow.compile import compile_model
