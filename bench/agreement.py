@@ -14,18 +14,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "models"
-MODELS = [
-    "tflm/hello_world_int8.tflite",
-    "tflm/micro_speech_quantized.tflite",
-    "tflm/keyword_scrambled_8bit.tflite",
-    "tflm/person_detect.tflite",
-    "mlperf_tiny/kws_ref_model.tflite",
-    "mlperf_tiny/vww_96_int8.tflite",
-    "mlperf_tiny/pretrainedResnet_quant.tflite",
-    "mlperf_tiny/ad01_int8.tflite",
-]
+from bench.memory import CORPUS, MODELS  # the same models, in the same order, as the memory section
+
 SAMPLES = 5
 
 

@@ -41,6 +41,8 @@ class LowerContext:
         # Of const_bytes, what only cores with the DSP extension compile (kernel-variant tables
         # under VARIANT_GUARDS): a core without it does not carry them in flash.
         self.dsp_const_bytes = 0
+        self.dw_table_bytes = 0  # of dsp_const_bytes: the depthwise kernels' tables
+        self._dw_reserve: int | None = None
         self.op = None
         self.supports_variables = True  # variable tensors are planned for the whole invoke, reset in init
         self._const_syms: dict[int, str] = {}
@@ -88,9 +90,18 @@ class LowerContext:
         idx = self.op.index if self.op is not None else 0
         return f"{stem}{idx}_{self._count}"
 
-    def dsp_table_budget(self) -> int:
-        """Bytes of DSP-kernel tables the model may still add (DSP_TABLE_FLASH_BYTES)."""
-        return DSP_TABLE_FLASH_BYTES - len(self.model.data or b"") - self.dsp_const_bytes
+    def dsp_table_budget(self, depthwise: bool = False) -> int:
+        """Bytes of DSP-kernel tables the model may still add (DSP_TABLE_FLASH_BYTES).
+
+        Depthwise tables save the most instructions per byte, so the pointwise and
+        fully-connected tables (`depthwise=False`) leave room for every depthwise table still to come.
+        """
+        left = DSP_TABLE_FLASH_BYTES - len(self.model.data or b"") - self.dsp_const_bytes
+        if depthwise:
+            return left
+        if self._dw_reserve is None:
+            self._dw_reserve = depthwise_table_bound(self.model)
+        return left - max(0, self._dw_reserve - self.dw_table_bytes)
 
     def const_array(self, ctype: str, values, stem: str = "w") -> str:
         """Emit `static const ctype sym[N]` (flash) and return sym."""
@@ -127,3 +138,16 @@ class LowerContext:
 
 def _sizeof(ctype: str) -> int:
     return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}.get(ctype, 4)
+
+
+def depthwise_table_bound(model) -> int:
+    """Bytes the model's depthwise tables can take at most (ops/conv.py _dwb_blocks: per block of
+    4 channels 20 + 2 x taps words, plus a 2-word head; only channel counts that are multiples of 4)."""
+    total = 0
+    for op in model.ops:
+        if op.name != "DEPTHWISE_CONV_2D" or len(op.inputs) < 2 or not 0 <= op.inputs[1] < len(model.tensors):
+            continue
+        shape = model.tensors[op.inputs[1]].shape
+        if len(shape) == 4 and shape[3] % 4 == 0:
+            total += 4 * ((shape[3] // 4) * (20 + 2 * shape[1] * shape[2]) + 2)
+    return total

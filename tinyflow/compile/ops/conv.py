@@ -254,7 +254,7 @@ def _dsp_bias(ctx, params: dict, weights, bias, inp, filt, out) -> str:
     b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
     mults, shifts = conv_multipliers(qparams(inp)[0], filt.scale, qparams(out)[0], oc)
     table = _dwb_blocks(params, np.asarray(weights), b, mults, shifts)
-    if table is not None and 4 * (table.size + 2) > ctx.dsp_table_budget():
+    if table is not None and 4 * (table.size + 2) > ctx.dsp_table_budget(depthwise=True):
         table = None  # past the model's flash budget for tables: the kernel's int8 path
     tail = np.zeros(2, dtype=np.int64) if table is None else np.concatenate([[DWB_MAGIC, _dwb_check(params)], table])
     tail = tail.astype(np.uint32).view(np.int32)
@@ -320,6 +320,7 @@ def _pw_bias(ctx, params: dict, weights, bias) -> str:
     ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
     ctx.const_bytes += 4 * (oc + tail.size)
     ctx.dsp_const_bytes += 4 * tail.size
+    ctx.dw_table_bytes += 4 * tail.size
     return sym
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from tinyflow.compile.ops.cstruct import CStruct
 from tinyflow.compile.quant import MAX_GEOMETRY, MAX_TENSOR
 from tinyflow.errors import ModelError
+from tinyflow.tflite.dtypes import BY_NAME
 
 SPACE_BATCH = CStruct(
     "tinyflow_space_batch_params_t",
@@ -45,7 +46,7 @@ SPACE_BATCH = CStruct(
     + (("pad_value", "uint8_t", 4),),
 )
 _MALFORMED = "The model is malformed; re-export it from the converter."
-_TYPES = {"INT8": 1, "FLOAT32": 4}  # the element types TFLM's kernels take
+_TYPES = ("INT8", "FLOAT32")  # the element types TFLM's kernels take
 
 
 def _fail(message: str) -> None:
@@ -153,7 +154,7 @@ def lower(op, ctx):
     block = checks.constant(ctx, op.inputs[1], "block shape")
     pairs = checks.constant(ctx, op.inputs[2], what)
     fn = space_to_batch if op.name == "SPACE_TO_BATCH_ND" else batch_to_space
-    params, out = checks.guarded(ctx, fn, x.shape, block, pairs, _TYPES[x.type_name])
+    params, out = checks.guarded(ctx, fn, x.shape, block, pairs, BY_NAME[x.type_name].itemsize)
     if list(y.shape) != out:
         ctx.fail(f"maps {list(x.shape)} to {out} but declares {list(y.shape)}", checks.MALFORMED)
     stem = op.name.lower()
