@@ -103,6 +103,25 @@ class LowerContext:
             self._dw_reserve = depthwise_table_bound(self.model)
         return left - max(0, self._dw_reserve - self.dw_table_bytes)
 
+    def dsp_tail_array(self, stem: str, values, tail, depthwise: bool = False) -> str:
+        """One int32 array: `values` (a bias), then `tail` (a Cortex-M4 kernel's table head and
+        table) compiled only on cores with the DSP extension (VARIANT_GUARDS); the portable kernels
+        read `values` only. Counts the tail as DSP-only flash (and as a depthwise table)."""
+        from tinyflow.compile.cemit import render_values
+        from tinyflow.compile.kernels import VARIANT_GUARDS
+
+        values = np.asarray(values, dtype=np.int64).astype(np.int32)
+        tail = np.asarray(tail, dtype=np.int64).astype(np.uint32).view(np.int32)
+        sym = self._symbol(stem)
+        body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (values, tail))
+        guard = VARIANT_GUARDS["cortex_m4"]
+        self.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
+        self.const_bytes += 4 * (values.size + tail.size)
+        self.dsp_const_bytes += 4 * tail.size
+        if depthwise:
+            self.dw_table_bytes += 4 * tail.size
+        return sym
+
     def const_array(self, ctype: str, values, stem: str = "w") -> str:
         """Emit `static const ctype sym[N]` (flash) and return sym."""
         arr = np.asarray(values).reshape(-1)

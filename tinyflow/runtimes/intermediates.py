@@ -182,8 +182,13 @@ def tflm_intermediates(model, samples, tensors: list[int]) -> list[dict[int, np.
 
 def compare_intermediates(compiled, samples) -> IntermediatesReport:
     """Every op output the compiled runtime produces (host build) against TFLM's, sample by sample."""
+    return compare_traced(compiled, samples, compiled_intermediates(compiled, _as_batches(samples)))
+
+
+def compare_traced(compiled, samples, ours: list[dict[int, np.ndarray]]) -> IntermediatesReport:
+    """Traced op outputs (`ours`, per sample: {tensor: array}) against TFLM's for the same samples
+    (the host build's, or the firmware's on an emulator: tinyflow.workflows.intermediates_qemu)."""
     batches = _as_batches(samples)
-    ours = compiled_intermediates(compiled, batches)
     traced = sorted({t for sample in ours for t in sample})
     theirs = tflm_intermediates(compiled.model, batches, traced)
     ops = [k for k, outs in enumerate(compiled.op_outputs) if any(t in traced for t in outs)]

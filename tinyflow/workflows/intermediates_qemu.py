@@ -21,12 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyflow.errors import ModelError, UsageError
-from tinyflow.runtimes.intermediates import (
-    IntermediatesReport,
-    _as_batches,
-    _first_difference,
-    tflm_intermediates,
-)
+from tinyflow.runtimes.intermediates import IntermediatesReport, _as_batches, compare_traced
 
 RECORD = struct.Struct("<III")  # op, tensor, byte count (firmware/ports/mps2_an386/trace.c)
 REPLY_TIMEOUT_S = 120.0  # one traced inference of the largest corpus model is a few seconds
@@ -121,26 +116,6 @@ def run_traced(compiled, samples, *, board=None, timeout: float = REPLY_TIMEOUT_
         finally:
             port.close()
         return path.read_bytes() if path.exists() else b""
-
-
-def compare_traced(compiled, samples, ours: list[dict[int, np.ndarray]]) -> IntermediatesReport:
-    """Traced op outputs (`ours`, per sample) against TFLM's for the same samples."""
-    batches = _as_batches(samples)
-    traced = sorted({t for sample in ours for t in sample})
-    theirs = tflm_intermediates(compiled.model, batches, traced)
-    ops = [k for k, outs in enumerate(compiled.op_outputs) if any(t in traced for t in outs)]
-    first = None
-    for s, (a, b) in enumerate(zip(ours, theirs)):
-        first = _first_difference(compiled, s, a, b, ops)
-        if first is not None:
-            break
-    return IntermediatesReport(
-        samples=len(batches),
-        ops_compared=len(ops),
-        ops_not_traced=len(compiled.op_outputs) - len(ops),
-        tensors_compared=len(traced),
-        first_difference=first,
-    )
 
 
 def compare_intermediates_on_qemu(compiled, samples, *, board=None) -> IntermediatesReport:

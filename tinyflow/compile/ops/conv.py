@@ -247,8 +247,6 @@ def _dsp_bias(ctx, params: dict, weights, bias, inp, filt, out) -> str:
     (the kernel variant's preprocessor guard), by the Cortex-M4 kernel's tail: DWB_MAGIC, a check
     word and the block table, or two zeros when its fast path does not apply (the kernel always
     reads those two words; the portable kernel reads only the bias)."""
-    from tinyflow.compile.cemit import render_values
-    from tinyflow.compile.kernels import VARIANT_GUARDS
 
     oc = params["output_c"]
     b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
@@ -256,15 +254,11 @@ def _dsp_bias(ctx, params: dict, weights, bias, inp, filt, out) -> str:
     table = _dwb_blocks(params, np.asarray(weights), b, mults, shifts)
     if table is not None and 4 * (table.size + 2) > ctx.dsp_table_budget(depthwise=True):
         table = None  # past the model's flash budget for tables: the kernel's int8 path
-    tail = np.zeros(2, dtype=np.int64) if table is None else np.concatenate([[DWB_MAGIC, _dwb_check(params)], table])
-    tail = tail.astype(np.uint32).view(np.int32)
-    sym = ctx._symbol("dwb")
-    body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (b.astype(np.int32), tail))
-    guard = VARIANT_GUARDS["cortex_m4"]
-    ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
-    ctx.const_bytes += 4 * (oc + tail.size)
-    ctx.dsp_const_bytes += 4 * tail.size
-    return sym
+    head = [0, 0] if table is None else [DWB_MAGIC, _dwb_check(params)]
+    tail = np.concatenate(
+        [np.asarray(head, dtype=np.int64).astype(np.uint32).view(np.int32), [] if table is None else table]
+    )
+    return ctx.dsp_tail_array("dwb", b, tail, depthwise=True)
 
 
 # -- CONV_2D's Cortex-M4 pointwise table (firmware/kernels/cortex_m4/pointwise.h pairs_table) -----
@@ -304,8 +298,6 @@ def pw_check(params: dict) -> int:
 def _pw_bias(ctx, params: dict, weights, bias) -> str:
     """The bias (zeros when the model has none) followed, on DSP builds only, by PWT_MAGIC, a check
     word and pw_table, or two zeros when the table does not fit the budget."""
-    from tinyflow.compile.cemit import render_values
-    from tinyflow.compile.kernels import VARIANT_GUARDS
 
     oc = params["output_c"]
     b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
@@ -314,14 +306,7 @@ def _pw_bias(ctx, params: dict, weights, bias) -> str:
     tail = head.astype(np.uint32).view(np.int32)
     if table is not None:
         tail = np.concatenate([tail, table])
-    sym = ctx._symbol("pwb")
-    body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (b.astype(np.int32), tail))
-    guard = VARIANT_GUARDS["cortex_m4"]
-    ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
-    ctx.const_bytes += 4 * (oc + tail.size)
-    ctx.dsp_const_bytes += 4 * tail.size
-    ctx.dw_table_bytes += 4 * tail.size
-    return sym
+    return ctx.dsp_tail_array("pwb", b, tail)
 
 
 LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

@@ -122,21 +122,13 @@ def _dsp_bias(ctx, weights: np.ndarray, fbias: np.ndarray) -> str:
     """The folded bias followed, on DSP builds only (the kernel variant's preprocessor guard), by
     FCW_MAGIC, a check word and fcw_table, or two zeros when the layer has no table (the
     Cortex-M4 kernel always reads those two words; the portable kernel reads only the bias)."""
-    from tinyflow.compile.cemit import render_values
-    from tinyflow.compile.kernels import VARIANT_GUARDS
 
     table = fcw_table(weights, ctx.dsp_table_budget())
     head = [0, 0] if table is None else [FCW_MAGIC, fcw_check(*weights.shape)]
     tail = np.asarray(head, dtype=np.int64).astype(np.uint32).view(np.int32)
     if table is not None:
         tail = np.concatenate([tail, table])
-    sym = ctx._symbol("b")
-    body, extra = (render_values("int32_t", v)[1:-1].strip() for v in (fbias.astype(np.int32), tail))
-    guard = VARIANT_GUARDS["cortex_m4"]
-    ctx.decls.append(f"static const int32_t {sym}[] = {{\n  {body},\n#if {guard}\n  {extra},\n#endif\n}};")
-    ctx.const_bytes += 4 * (fbias.size + tail.size)
-    ctx.dsp_const_bytes += 4 * tail.size
-    return sym
+    return ctx.dsp_tail_array("b", fbias, tail)
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
