@@ -29,7 +29,10 @@ case "$(basename "$0")" in
     [ "$1" = depends ] && echo "  Depends: clang-14"
     [ "$1" = show ] && exit 100 ;;
   apt-get) case "$*" in *libclang-rt-14-dev*) touch "{state}/rt-installed" ;; esac ;;
-  qemu-system-arm) echo "mps2-an386           ARM MPS2 with AN386 FPGA image for Cortex-M4" ;;
+  qemu-system-arm) case "$*" in
+      "-machine help") echo "mps2-an386           ARM MPS2 with AN386 FPGA image for Cortex-M4" ;;
+      "-help") echo "-plugin [file=]<file>[,<argname>=<argvalue>]" ;;
+      "-object help") echo "  memory-backend-file" ;; esac ;;
 esac
 exit 0
 """
