@@ -71,7 +71,7 @@ def run(quick: bool = False) -> dict:
 def markdown(results: dict) -> str:
     lines = [
         f"Compiled runtime on sim://qemu-m4 (board {results['board']}), the default monitor build "
-        "(64 feature columns, 16-bin histograms). Instructions are exact (docs/qemu.md); the monitor "
+        "(64 feature columns, 16-bin histograms, at most 1,024 input rows sampled per inference). Instructions are exact (docs/qemu.md); the monitor "
         "counts its own (firmware/src/monitor.c), averaged over the inferences of one run.",
         "",
         "| model | input | columns tracked | model instructions | monitor instructions | overhead | within 2% |",

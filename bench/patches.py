@@ -3,8 +3,11 @@
 For VWW and person_detect: compile with `--max-ram` at budgets from today's plan down to half of it
 and the smallest reachable arena, run each firmware on QEMU (Cortex-M4 DSP kernels, exact
 instruction counts), and check its outputs against the TFLite Micro reference on random inputs.
-Each row: the stages chosen (ops and band rows), the planned arena, instructions per inference,
-the ratio to the unpatched build, flash growth, and whether every output was identical to TFLM.
+Each row: the stages chosen (ops and band rows), the planned arena, whether the input streams
+(tinyflow.compile.stream: the ring of input rows it keeps instead of the whole input), the
+firmware's static RAM (.data + .bss: arena, 1,024-byte receive buffer and the rest), instructions
+per inference (streamed: the bands run while the input arrives are billed to the INFER), the ratio
+to the unpatched build, flash growth, and whether every output was identical to TFLM.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def measure(compiled, data: bytes, samples: int = SAMPLES) -> dict:
         rng = np.random.default_rng(0)
         batches = [random_inputs(info, rng) for _ in range(samples)]
         results = [client.infer(x) for x in batches]
-        flash = port.emulation.memory.flash_bytes
+        flash, ram = port.emulation.memory.flash_bytes, port.emulation.memory.ram_bytes
     finally:
         port.close()
     wants = tflm.run(data, [x[0] if len(x) == 1 else x for x in batches])
@@ -49,7 +52,21 @@ def measure(compiled, data: bytes, samples: int = SAMPLES) -> dict:
         for want, r in zip(wants, results)
     )
     counts = [sim_qemu.instructions(int(_get(r, "ticks"))) for r in results]
-    return {"instructions": counts[0], "instructions_all": counts, "flash_bytes": flash, "identical": same / samples}
+    return {
+        "instructions": counts[0],
+        "instructions_all": counts,
+        "flash_bytes": flash,
+        "ram_bytes": ram,
+        "identical": same / samples,
+    }
+
+
+def _table_flash() -> int:
+    """The DSP-table budget of BOARD, as sim://qemu-m4 and `firmware generate` compile for it."""
+    from tinyflow.boards.catalog import load_board
+    from tinyflow.compile.context import board_table_flash
+
+    return board_table_flash(load_board(BOARD))
 
 
 def _row(data: bytes, budget: int | None) -> dict:
@@ -58,7 +75,7 @@ def _row(data: bytes, budget: int | None) -> dict:
 
     t0 = time.perf_counter()
     try:
-        compiled = compile_model(data, name="model", max_ram=budget)
+        compiled = compile_model(data, name="model", max_ram=budget, table_flash=_table_flash())
     except ModelError as exc:
         return {"budget": budget, "unreachable": str(exc)}
     row = {
@@ -69,11 +86,12 @@ def _row(data: bytes, budget: int | None) -> dict:
         "extra_calls": sum(s.extra_calls for s in compiled.schedules),
         "shifted_bytes": sum(s.shifted_bytes for s in compiled.schedules),
         "const_bytes": compiled.const_bytes,
+        "stream_ring": compiled.stream_ring,
     }
     row.update(measure(compiled, data))
     # The unpatched build again, right after: kernels edited between two builds would otherwise
     # show up as a patch effect (the build cache makes this a rerun when nothing changed).
-    row["unpatched"] = measure(compile_model(data, name="model"), data, 1)
+    row["unpatched"] = measure(compile_model(data, name="model", table_flash=_table_flash()), data, 1)
     return row
 
 
@@ -125,9 +143,12 @@ def markdown(results: dict) -> str:
         f"(board {results['board']}, Cortex-M4 DSP kernels): exact instructions of one inference, the planned "
         f"activation arena, and agreement with TFLite Micro on {results['samples']} random inputs. Stages are "
         "`first-last op / band rows`; no rows are recomputed (kept rows are shifted), so the extra instructions "
-        "are the extra kernel calls and the shifted bytes. Flash: the firmware's, vs the unpatched build. Each "
-        "row's instruction ratio is against the unpatched build measured right after it. The model input is "
-        "held whole in the arena (the link writes it there), so no arena is smaller than it.",
+        "are the extra kernel calls and the shifted bytes. Flash and static RAM (.data + .bss: the arena, the "
+        "1,024-byte receive buffer and everything else): the firmware's, vs the unpatched build. Each row's "
+        "instruction ratio is against the unpatched build measured right after it. Input: `whole` (the link "
+        "writes it into the arena) or `streamed, N B` (a budget the whole input cannot meet: the first stage "
+        "takes it row by row into an N-byte ring as UPLOAD chunks arrive, docs/compiled-runtime.md 'Streamed "
+        "input'; that work is counted in the instructions).",
         "",
     ]
     for m in results["models"]:
@@ -138,21 +159,26 @@ def markdown(results: dict) -> str:
             continue
         base = m["unpatched"]
         out += [
-            f"Unpatched: {m['base_arena']:,} B arena, {base['instructions'] / 1e6:.3f} M instructions; the input "
+            f"Unpatched: {m['base_arena']:,} B arena ({base['ram_bytes']:,} B static RAM), "
+            f"{base['instructions'] / 1e6:.3f} M instructions; the input "
             f"alone is {m['input_bytes']:,} B. Smallest arena reachable with patches: {m['smallest']:,} B "
             f"({m['smallest'] / m['base_arena']:.2f}x).",
             "",
-            "| budget (B) | stages | arena (B) | vs unpatched | instructions (M) | vs unpatched | extra calls "
-            "| shifted (B) | flash (B) | identical to TFLM |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| budget (B) | stages | input | arena (B) | vs unpatched | static RAM (B) | instructions (M) "
+            "| vs unpatched | extra calls | shifted (B) | flash (B) | identical to TFLM |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in m["rows"]:
             if "unreachable" in r:
-                out.append(f"| {r['budget']:,} | unreachable | | | | | | | | |")
+                out.append(f"| {r['budget']:,} | unreachable | | | | | | | | | | |")
                 continue
             stages = ", ".join(f"{a}-{b} / {h}" for a, b, h in r["stages"]) or "none"
+            ring = r.get("stream_ring", 0)
+            source = f"streamed, {ring:,} B" if ring else "whole"
+            ram = f"{r['ram_bytes']:,} ({r['ram_bytes'] - r['unpatched']['ram_bytes']:+,})"
             out.append(
-                f"| {r['budget']:,} | {stages} | {r['arena_bytes']:,} | {r['arena_bytes'] / m['base_arena']:.2f}x "
+                f"| {r['budget']:,} | {stages} | {source} | {r['arena_bytes']:,} "
+                f"| {r['arena_bytes'] / m['base_arena']:.2f}x | {ram} "
                 f"| {r['instructions'] / 1e6:.3f} | {r['instructions'] / r['unpatched']['instructions']:.4f}x "
                 f"| {r['extra_calls']} | {r['shifted_bytes']:,} | {r['flash_bytes'] - r['unpatched']['flash_bytes']:+,} "
                 f"| {r['identical']:.0%} |"

@@ -44,6 +44,18 @@ TFLM_CMSIS_NN = {
     "person_detect": 22.93e6,
     "micro_speech": 1.49e6,
 }
+# Estimated Cortex-M4 cycles of TFLM + CMSIS-NN on the same emulated board: the timing model of docs/qemu.md
+# ("Estimated cycles") applied to the instruction mix of one Invoke() (micro_speech: the sum of its ops), recorded
+# by the same QEMU plugin. Measured by hand on 2026-12-06 (docs/qemu.md, "TFLM + CMSIS-NN, by hand"); that build
+# counted 0.99-1.07x the instructions above (bench/cycles.py TFLM_CMSIS_NN_HAND). Not rerun here.
+TFLM_CMSIS_NN_CYCLES = {
+    "KWS": 9_671_927,
+    "IC": 40_053_994,
+    "VWW": 31_290_987,
+    "AD": 769_726,
+    "person_detect": 29_418_214,
+    "micro_speech": 2_322_615,
+}
 # Issue 18's goal per model: instructions <= this x TFLM + CMSIS-NN.
 SPEED_GOAL = {"micro_speech": 1.0}
 DEFAULT_SPEED_GOAL = 0.7

@@ -245,7 +245,7 @@ def inspect_model(model, board: str | None = None, runtime: str = "tflm", arena:
             tflm.check_supported(m)  # names the ops before anyone builds firmware
             report.arena = tflm.measure_arena(m)
     else:
-        report.aot_memory = _aot_memory(m.data, measure_tflm=bool(arena))
+        report.aot_memory = _aot_memory(m.data, measure_tflm=bool(arena), board=b)
     if b is not None:
         report.fit = _fit(report, b, _frontend_footprint(model, m))
     return report
@@ -269,15 +269,19 @@ def _frontend_footprint(model, m):
     return frontend_footprint(config, m.tensors[m.inputs[0]])
 
 
-def _aot_memory(data: bytes, measure_tflm: bool = True) -> dict:
+def _aot_memory(data: bytes, measure_tflm: bool = True, board=None) -> dict:
     """The compiler's memory report as a dict; `ram_bytes` is the RAM it needs beyond the stack:
     the measured Cortex-M4 static RAM (arena + kernel scratch), or the planned arena when no arm
-    toolchain measured it (never the TFLM arena the report carries for comparison)."""
+    toolchain measured it (never the TFLM arena the report carries for comparison). With a board,
+    the DSP tables are those firmware generate makes for it (compile.context.board_table_flash)."""
+    from tinyflow.compile import compile_model
+    from tinyflow.compile.context import board_table_flash
     from tinyflow.export.compiled_c import measure_memory
     from tinyflow.runtimes.tflm import measure_arena
 
     arena = measure_arena(data).arena_bytes if measure_tflm else None
-    d = measure_memory(data, tflm_arena_bytes=arena).to_dict()
+    model = data if board is None else compile_model(data, table_flash=board_table_flash(board))
+    d = measure_memory(model, tflm_arena_bytes=arena).to_dict()
     total = d.get("static_ram_bytes")
     return {**d, "ram_bytes": d["activation_bytes"] if total is None else total}
 

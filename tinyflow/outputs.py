@@ -8,6 +8,7 @@ created or written is a usage error (exit 2), like click's own path checks.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -123,23 +124,44 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> str:
     """Write `data` (bytes or chunks) to `path` through a temporary file in the same folder and a
     rename, so a crash leaves the old file or the new one, never half of one. Returns the SHA-256.
 
-    The rename replaces a link at `path` instead of writing through it; callers check with inside().
+    The data is synced before the rename (else a crash can leave the new name on an empty file) and
+    the folder after it (else the rename itself can be lost). The rename replaces a link at `path`
+    instead of writing through it; callers check with inside().
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tinyflow-tmp", dir=path.parent)
     digest = hashlib.sha256()
     try:
-        os.fchmod(fd, _mode_of(path))
+        if hasattr(os, "fchmod"):  # POSIX only; Windows keeps its default permissions
+            os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "wb") as fh:
             for chunk in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
                 fh.write(chunk)
                 digest.update(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _sync_folder(path.parent)
     return digest.hexdigest()
+
+
+def _sync_folder(folder: Path) -> None:
+    # POSIX records a rename in the folder, which must be synced too; Windows cannot open a folder
+    # as a file (and its rename is durable once done), and some file systems refuse to sync one.
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
 
 
 def _mode_of(path: Path) -> int:
@@ -195,6 +217,7 @@ def write_outputs(
     *,
     force: bool = False,
     exclusive: bool = True,
+    prune: bool = False,
 ) -> list[Path]:
     """Write `files` (relative path -> bytes or chunks) under `out_dir`, each atomically, and record
     them in its manifest. Returns the paths, in the order of `files`.
@@ -202,7 +225,9 @@ def write_outputs(
     Unless `force`, refuses (UsageError, before writing anything) to overwrite a file tinyflow did
     not write or that was edited since, and with `exclusive` a non-empty folder without a manifest
     (as `firmware generate` does). Even with `force`, never writes outside the folder or through a
-    symbolic link.
+    symbolic link. With `prune`, the folder holds one generation: files the manifest records from
+    an earlier write but `files` no longer has (a previous model name's .c) are removed once all of
+    `files` is written, if unedited since; edited ones and files never recorded are left alone.
     """
     root = Path(out_dir)
     if root.exists() and not root.is_dir():
@@ -222,9 +247,27 @@ def write_outputs(
         try:
             for rel, data in files.items():
                 written[rel] = atomic_write(paths[rel], data)
+            if prune:
+                old = _remove_stale(root, {rel: sha for rel, sha in old.items() if rel not in files})
         finally:  # also after a failure midway: what was written is ours on the next run
             save_manifest(root, {**old, **written})
     return list(paths.values())
+
+
+def _remove_stale(root: Path, stale: dict[str, str]) -> dict[str, str]:
+    """Delete the recorded files of `stale` whose content is still what tinyflow wrote; returns the
+    manifest entries to keep (edited files stay recorded with their old hash: they stay the user's)."""
+    keep = {}
+    for rel, sha in stale.items():
+        try:
+            path = inside(root, rel, where=str(root / MANIFEST))
+        except UsageError:  # a link on the way: not a file tinyflow wrote, nothing to delete
+            continue
+        if file_sha256(path) == sha:
+            path.unlink()
+        elif os.path.lexists(path):
+            keep[rel] = sha
+    return keep
 
 
 def _refuse_foreign(root: Path, old: dict[str, str], paths: dict[str, Path], exclusive: bool) -> None:

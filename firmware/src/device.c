@@ -29,6 +29,11 @@ static uint32_t s_output_total;
 static uint32_t s_staged;
 static uint16_t s_staged_tag;
 static uint8_t s_offset_error_sent; /* one BAD_OFFSET per broken upload, not one per chunk */
+/* A streamed input (model.h TINYFLOW_MODEL_INPUT_STREAMED): the model takes the staged bytes as they
+ * come and runs its first layers then; that work is billed to the sample's INFER, and its first
+ * refusal fails it. */
+static uint32_t s_stream_ticks;
+static int s_stream_status;
 static uint32_t s_op_ticks[TINYFLOW_MAX_OPS];
 /* The last executed INFER's reply, resent when the same seq comes again. */
 static uint8_t s_cache_valid;
@@ -122,10 +127,29 @@ static void handle_hello(uint16_t seq) {
   (void)tinyflow_frame_end(&w);
 }
 
-/* Copy `len` bytes at `offset` of the concatenated inputs into the runtime's input buffers. */
-static void write_input(uint32_t offset, const uint8_t *data, uint32_t len) {
+static int streams(void) { return (s_info->flags & TINYFLOW_MODEL_INPUT_STREAMED) != 0u && s_info->input_rows != 0; }
+
+/* Copy `len` bytes at `offset` of the concatenated inputs into the runtime's input buffers, or
+ * hand them to a streamed input in order (the callers pass offset 0 or the next byte only) and to
+ * the monitor; `tag` names the sample (the INFER seq). */
+static void write_input(uint16_t tag, uint32_t offset, const uint8_t *data, uint32_t len) {
   uint32_t base = 0;
   uint16_t i;
+  if (streams()) {
+    uint32_t t0 = tinyflow_hal_ticks();
+    int status;
+    if (offset == 0u) {
+      s_stream_ticks = 0;
+      s_stream_status = 0;
+    }
+    status = s_info->input_rows(0, offset, data, len);
+    s_stream_ticks += tinyflow_hal_ticks() - t0;
+    if (status != 0 && s_stream_status == 0) {
+      s_stream_status = status;
+    }
+    tinyflow_monitor_input_stream(tag, offset, data, len); /* after t0..: its cost is the monitor's own */
+    return;
+  }
   tinyflow_pipeline_input_changed(); /* the front end recomputes every row of a host's window */
   for (i = 0; i < s_info->num_inputs && len > 0; ++i) {
     uint32_t size = s_info->inputs[i].bytes;
@@ -189,7 +213,7 @@ static void handle_infer(uint16_t seq, const uint8_t *body, uint32_t len) {
     return;
   }
   if (len == s_input_total) {
-    write_input(0, body, len);
+    write_input(seq, 0, body, len);
   } else if (len != 0) {
     send_error(seq, TINYFLOW_ERR_BAD_LENGTH, TINYFLOW_MSG_INFER, 0, s_input_total, "INFER body is not the input size");
     return;
@@ -202,8 +226,12 @@ static void handle_infer(uint16_t seq, const uint8_t *body, uint32_t len) {
   s_staged = 0;
   tinyflow_monitor_begin();
   t0 = tinyflow_hal_ticks();
-  status = tinyflow_pipeline_invoke(s_info->num_ops <= TINYFLOW_MAX_OPS ? s_op_ticks : 0);
-  ticks = tinyflow_hal_ticks() - t0;
+  if (streams() && s_stream_status != 0) {
+    status = s_stream_status; /* the model refused part of the sample as it streamed */
+  } else {
+    status = tinyflow_pipeline_invoke(s_info->num_ops <= TINYFLOW_MAX_OPS ? s_op_ticks : 0);
+  }
+  ticks = tinyflow_hal_ticks() - t0 + (streams() ? s_stream_ticks : 0u);
   if (status != 0) {
     s_cache_valid = 0;
     send_error(seq, TINYFLOW_ERR_MODEL_FAILED, TINYFLOW_MSG_INFER, 0, (uint32_t)-status, "model invoke failed");
@@ -241,7 +269,7 @@ static void handle_upload(uint16_t seq, uint8_t flags, const uint8_t *body, uint
     return;
   }
   s_offset_error_sent = 0;
-  write_input(offset, body + 6, n);
+  write_input(tag, offset, body + 6, n);
   s_staged_tag = tag;
   s_staged = offset + n;
   if (flags & TINYFLOW_FLAG_NOACK) {
@@ -390,6 +418,9 @@ static int check_model(const tinyflow_model_info_t *m) {
   }
   for (i = 0; i < m->num_outputs; ++i) {
     s_output_total += m->outputs[i].bytes;
+  }
+  if ((m->flags & TINYFLOW_MODEL_INPUT_STREAMED) != 0u && (m->input_rows == 0 || m->num_inputs != 1)) {
+    return -102; /* a streamed input is input 0 alone, with its entry */
   }
   return s_input_total == 0 ? -101 : 0;
 }

@@ -500,6 +500,29 @@ static void cmd_profile(void) {
   out("]\r\n");
 }
 
+/* Not part of the EEMBC command set (the runner never sends it): tinyflow hosts ask which model
+ * the firmware was built from, as HELLO tells them in the tinyflow protocol, so that a run or a
+ * served DUT with another model is refused instead of scored. */
+static void cmd_identity(void) {
+  static const char hex[] = "0123456789abcdef";
+  char sha[17];
+  int i;
+  if (s_info == 0) {
+    out("e-[No model]\r\n");
+    return;
+  }
+  for (i = 0; i < 8; ++i) {
+    sha[2 * i] = hex[s_info->model_sha256[i] >> 4];
+    sha[2 * i + 1] = hex[s_info->model_sha256[i] & 15u];
+  }
+  sha[16] = '\0';
+  out("m-model-sha256-[");
+  out(sha);
+  out("]\r\nm-model-bytes-[");
+  out_u64(s_info->model_bytes);
+  out("]\r\n");
+}
+
 static int is_model_command(const char *cmd) {
   return strcmp(cmd, "db") == 0 || strcmp(cmd, "infer") == 0 || strcmp(cmd, "results") == 0;
 }
@@ -517,6 +540,8 @@ static void execute(char *line) {
     cmd_profile();
   } else if (strcmp(tok[0], "help") == 0) {
     cmd_help();
+  } else if (strcmp(tok[0], "tinyflow-model") == 0) {
+    cmd_identity();
   } else if (is_model_command(tok[0]) && s_model_status != 0) {
     out("e-[");
     out(s_model_problem != 0 ? s_model_problem : "Model init failed");
@@ -598,7 +623,9 @@ int tinyflow_device_init(void) {
   s_model_status = tinyflow_model_init();
   s_info = s_model_status == 0 ? tinyflow_model_info() : 0;
   s_input_total = 0;
-  if (s_info == 0 || s_info->num_inputs == 0 || s_info->num_outputs == 0) {
+  /* A streamed input (model.h) has no buffer to write bytes into: generate refuses it for EEMBC. */
+  if (s_info == 0 || s_info->num_inputs == 0 || s_info->num_outputs == 0 ||
+      (s_info->flags & TINYFLOW_MODEL_INPUT_STREAMED) != 0u) {
     s_model_status = s_model_status != 0 ? s_model_status : -100;
   } else {
     for (i = 0; i < s_info->num_inputs; ++i) s_input_total += s_info->inputs[i].bytes;

@@ -4,7 +4,8 @@
  *
  * Per feature column (the last axis of the model's input, at most TINYFLOW_MONITOR_COLUMNS): the
  * element count, sum, sum of squares and a 16-bin histogram of the quantized value (bin = the
- * value's top 4 bits, offset to unsigned: a shift, no division). Per inference: a 16-bin histogram
+ * value's top 4 bits, offset to unsigned: a shift, no division), over at most
+ * TINYFLOW_MONITOR_SAMPLE_ROWS rows per inference (a row subsample, below). Per inference: a 16-bin histogram
  * of the top-1 confidence of output 0 and the top-1 class counts. The out-of-distribution signals
  * are the count of input elements at the dtype's limits (saturation: the signal left the range
  * the model was calibrated for) and the low-confidence share of the confidence histogram.
@@ -27,6 +28,10 @@
 #include "tinyflow/pipeline.h"
 #include "tinyflow/protocol.h"
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#endif
+
 #ifndef TINYFLOW_MONITOR
 #define TINYFLOW_MONITOR 1
 #endif
@@ -38,6 +43,17 @@
 #endif
 #ifndef TINYFLOW_MONITOR_CLASSES
 #define TINYFLOW_MONITOR_CLASSES 32
+#endif
+
+/* Inputs of more rows than this are subsampled: every k-th row from row 0, k = ceil(rows / N), so
+ * at most N rows per inference (a 96x96 image: every 9th of 9,216 rows) and the cost stays well
+ * under 2% of the model's (bench/monitor.py). Counts are of the sampled rows, so every statistic
+ * the host derives stays exact for what was observed. tinyflow.monitor.reference applies the same rule. */
+#ifndef TINYFLOW_MONITOR_SAMPLE_ROWS
+#define TINYFLOW_MONITOR_SAMPLE_ROWS 1024
+#endif
+#if TINYFLOW_MONITOR_SAMPLE_ROWS < 1
+#error "TINYFLOW_MONITOR_SAMPLE_ROWS must be at least 1"
 #endif
 
 #define MONITOR_VERSION 1u
@@ -88,13 +104,19 @@ static const tinyflow_tensor_spec_t *feature_spec(const uint8_t **data, int afte
   if (after_invoke) {
     return 0;
   }
-  *data = tinyflow_pipeline_input(0);
+  *data = tinyflow_pipeline_input(0); /* NULL for a streamed input: its rows are seen as they stream */
   return &info->inputs[0];
 }
 
 static uint32_t last_dim(const tinyflow_tensor_spec_t *s) {
   int32_t d = s->rank > 0 && s->rank <= TINYFLOW_MAX_DIMS ? s->dims[s->rank - 1] : 1;
   return d > 0 ? (uint32_t)d : 1u;
+}
+
+/* Row step of the subsample: 1 (every row) up to TINYFLOW_MONITOR_SAMPLE_ROWS rows. */
+static uint32_t sample_step(uint32_t rows) {
+  const uint32_t n = TINYFLOW_MONITOR_SAMPLE_ROWS;
+  return rows > n ? (rows + n - 1u) / n : 1u;
 }
 
 /* Move the columns' 32-bit sums of u into the signed 64-bit sums: sum(v) = sum(u) - n*off,
@@ -113,11 +135,11 @@ static void flush(void) {
   s_pending = 0;
 }
 
-/* `rows` (<= BLOCK_ROWS) rows of 8-bit values. The loop works on u = the value offset to unsigned
+/* `rows` (<= BLOCK_ROWS) rows of 8-bit values, `stride` bytes apart. The loop works on u = the value offset to unsigned
  * (int8: the byte with its top bit flipped; uint8: the byte): its bin is u >> 4, and its 32-bit
  * sums wait for flush() until BLOCK_ROWS rows would overflow them, which keeps the cost at ~16
  * Cortex-M4 instructions per value and a few per column (bench/monitor.py). */
-static void rows_8(const uint8_t *data, uint32_t rows, uint32_t dim, uint32_t cols, uint32_t flip) {
+static void rows_8(const uint8_t *data, uint32_t rows, uint32_t stride, uint32_t cols, uint32_t flip) {
   uint32_t c;
   uint32_t sat = 0;
   if (s_pending + rows > BLOCK_ROWS || s_offset != (flip ? 128u : 0u)) {
@@ -131,7 +153,7 @@ static void rows_8(const uint8_t *data, uint32_t rows, uint32_t dim, uint32_t co
     uint32_t sq = col->sq; /* at most 65536 x 255^2 < 2^32 */
     const uint8_t *q = data + c;
     uint32_t r;
-    for (r = 0; r < rows; ++r, q += dim) {
+    for (r = 0; r < rows; ++r, q += stride) {
       uint32_t u = (uint32_t)*q ^ flip;
       su += u;
       sq += u * u;
@@ -171,6 +193,7 @@ static int feature_stats(const tinyflow_tensor_spec_t *s, const uint8_t *data) {
   uint32_t size = s->dtype == TINYFLOW_DTYPE_INT16 ? 2u : 1u;
   uint32_t dim = last_dim(s);
   uint32_t rows;
+  uint32_t step;
   uint32_t cols;
   uint32_t c;
   uint32_t r0;
@@ -179,15 +202,17 @@ static int feature_stats(const tinyflow_tensor_spec_t *s, const uint8_t *data) {
     return 0; /* float inputs: no feature statistics */
   }
   rows = s->bytes / size / dim;
+  step = sample_step(rows);
+  rows = (rows + step - 1u) / step; /* the sampled rows: 0, step, 2 step, ... */
   cols = dim < TINYFLOW_MONITOR_COLUMNS ? dim : TINYFLOW_MONITOR_COLUMNS;
   if (size == 2u) {
     for (c = 0; c < cols; ++c) {
-      column_16(&s_cols[c], data + (size_t)c * 2u, rows, dim * 2u);
+      column_16(&s_cols[c], data + (size_t)c * 2u, rows, dim * 2u * step);
     }
   } else {
     for (r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
       uint32_t n = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
-      rows_8(data + (size_t)r0 * dim, n, dim, cols, s->dtype == TINYFLOW_DTYPE_INT8 ? 0x80u : 0u);
+      rows_8(data + (size_t)r0 * step * dim, n, dim * step, cols, s->dtype == TINYFLOW_DTYPE_INT8 ? 0x80u : 0u);
     }
   }
   s_rows += rows;
@@ -212,22 +237,70 @@ static float dequantize(const tinyflow_tensor_spec_t *s, const uint8_t *p, uint3
   return s->scale > 0.0f ? (float)(q - s->zero_point) * s->scale : (float)q;
 }
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/* Index of the first largest of n (>= 1) 8-bit values in two passes of ~1 instruction per value
+ * instead of one of ~5: the largest value, four lanes at a time (SSUB8/USUB8 set each lane's GE
+ * flag where w >= m, SEL keeps those lanes of w), then the first word holding it. */
+static uint32_t argmax_8(const uint8_t *p, uint32_t n, uint32_t flip) {
+  uint32_t m = p[0] * 0x01010101u; /* every lane starts at an element: a lower bound of the max */
+  uint32_t top = 0;
+  uint32_t want;
+  uint32_t i;
+  uint32_t w;
+  for (i = 0; i + 4u <= n; i += 4u) {
+    memcpy(&w, p + i, 4); /* one unaligned LDR */
+    if (flip) {
+      (void)__ssub8((int32_t)w, (int32_t)m);
+    } else {
+      (void)__usub8(w, m);
+    }
+    m = __sel(w, m);
+  }
+  for (; i < n; ++i) {
+    uint32_t u = p[i] ^ flip;
+    top = u > top ? u : top;
+  }
+  for (i = 0; i < 4u; ++i, m >>= 8) {
+    uint32_t u = (m & 0xFFu) ^ flip;
+    top = u > top ? u : top;
+  }
+  want = (top ^ flip) * 0x01010101u;
+  for (i = 0; i + 4u <= n; i += 4u) {
+    memcpy(&w, p + i, 4);
+    w ^= want; /* a zero byte where the value is the max */
+    if (((w - 0x01010101u) & ~w & 0x80808080u) != 0u) {
+      break;
+    }
+  }
+  while ((p[i] ^ flip) != top) {
+    ++i; /* the max is in this word or the tail: the scan stops by n */
+  }
+  return i;
+}
+#else
+/* Index of the first largest of n (>= 1) 8-bit values (int8 order = (byte ^ 0x80) order). */
+static uint32_t argmax_8(const uint8_t *p, uint32_t n, uint32_t flip) {
+  uint32_t top = p[0] ^ flip;
+  uint32_t best = 0;
+  uint32_t i;
+  for (i = 1; i < n; ++i) {
+    uint32_t v = p[i] ^ flip;
+    if (v > top) {
+      top = v;
+      best = i;
+    }
+  }
+  return best;
+}
+#endif
+
 /* Index of the first largest value of n (>= 1) values of output 0, compared in their own type:
  * dequantization with a positive scale keeps the order, so only the winner is dequantized. */
 static uint32_t argmax(const tinyflow_tensor_spec_t *s, const uint8_t *p, uint32_t n) {
   uint32_t i;
   uint32_t best = 0;
   if (s->dtype == TINYFLOW_DTYPE_INT8 || s->dtype == TINYFLOW_DTYPE_UINT8) {
-    uint32_t flip = s->dtype == TINYFLOW_DTYPE_INT8 ? 0x80u : 0u; /* int8 order = (byte ^ 0x80) order */
-    uint32_t top = p[0] ^ flip;
-    for (i = 1; i < n; ++i) {
-      uint32_t v = p[i] ^ flip;
-      if (v > top) {
-        top = v;
-        best = i;
-      }
-    }
-    return best;
+    return argmax_8(p, n, s->dtype == TINYFLOW_DTYPE_INT8 ? 0x80u : 0u);
   }
   {
     float top = dequantize(s, p, 0);
@@ -276,8 +349,79 @@ static void output_stats(void) {
   s_windows++;
 }
 
+/* A streamed input (model.h TINYFLOW_MODEL_INPUT_STREAMED) is never whole: device.c hands each
+ * chunk the model accepted here, in order. The bytes of one sample (tag) count once: a restart at
+ * offset 0 (a retry resends the same sample) counts only bytes past the furthest already counted;
+ * the sample's INFER (tinyflow_monitor_begin) closes it. Streamed inputs are 8-bit. */
+static uint32_t s_stream_counted;
+static uint16_t s_stream_tag;
+static uint8_t s_stream_open;
+
+/* The values of one row's columns [col, col + n) in a sampled row. */
+static void stream_row(const uint8_t *data, uint32_t col, uint32_t n, uint32_t cols, uint32_t flip) {
+  int32_t off = flip ? 128 : 0;
+  uint32_t i;
+  for (i = 0; i < n && col + i < cols; ++i) {
+    column_t *c = &s_cols[col + i];
+    uint32_t u = (uint32_t)data[i] ^ flip;
+    int32_t v = (int32_t)u - off;
+    c->sum += v;
+    c->sumsq += (uint64_t)((int64_t)v * v);
+    c->hist[u >> 4]++;
+    s_saturated += (u - 1u) >= 254u;
+    s_elements++;
+  }
+}
+
+/* The stream's bytes [offset, offset + len): the rows of the same subsample as feature_stats. */
+static void stream_bytes(const tinyflow_tensor_spec_t *s, uint32_t offset, const uint8_t *data, uint32_t len) {
+  uint32_t dim = last_dim(s);
+  uint32_t cols = dim < TINYFLOW_MONITOR_COLUMNS ? dim : TINYFLOW_MONITOR_COLUMNS;
+  uint32_t flip = s->dtype == TINYFLOW_DTYPE_INT8 ? 0x80u : 0u;
+  uint32_t step = sample_step(s->bytes / dim);
+  uint32_t col = offset % dim;
+  uint32_t phase = (offset / dim) % step; /* 0: a sampled row */
+  uint32_t i = 0;
+  while (i < len) {
+    uint32_t n = dim - col < len - i ? dim - col : len - i; /* the rest of this row in this chunk */
+    if (phase == 0u) {
+      stream_row(data + i, col, n, cols, flip);
+    }
+    i += n;
+    col += n;
+    if (col == dim) {
+      s_rows += phase == 0u;
+      col = 0;
+      phase = phase + 1u == step ? 0u : phase + 1u;
+    }
+  }
+}
+
+void tinyflow_monitor_input_stream(uint16_t tag, uint32_t offset, const uint8_t *data, uint32_t len) {
+  uint32_t t0 = tinyflow_hal_ticks();
+  const tinyflow_model_info_t *info = tinyflow_pipeline_info();
+  uint32_t skip;
+  if (info == 0 || info->num_inputs == 0 ||
+      (info->inputs[0].dtype != TINYFLOW_DTYPE_INT8 && info->inputs[0].dtype != TINYFLOW_DTYPE_UINT8)) {
+    return;
+  }
+  if (!s_stream_open || tag != s_stream_tag) {
+    s_stream_open = 1;
+    s_stream_tag = tag;
+    s_stream_counted = 0;
+  }
+  if (offset > s_stream_counted || len <= s_stream_counted - offset) {
+    return; /* counted already (or a gap, which the device never passes on) */
+  }
+  skip = s_stream_counted - offset;
+  stream_bytes(&info->inputs[0], s_stream_counted, data + skip, len - skip);
+  s_stream_counted = offset + len;
+  s_ticks += tinyflow_hal_ticks() - t0;
+}
+
 void tinyflow_monitor_begin(void) {
   uint32_t t0 = tinyflow_hal_ticks();
+  s_stream_open = 0; /* the streamed sample, if any, is complete: the next one counts anew */
   const uint8_t *data = 0;
   const tinyflow_tensor_spec_t *s = feature_spec(&data, 0);
   if (s != 0) {
@@ -394,6 +538,13 @@ void tinyflow_monitor_handle(uint16_t seq, const uint8_t *body, uint32_t len) {
 void tinyflow_monitor_begin(void) {}
 
 void tinyflow_monitor_observe(void) {}
+
+void tinyflow_monitor_input_stream(uint16_t tag, uint32_t offset, const uint8_t *data, uint32_t len) {
+  (void)tag;
+  (void)offset;
+  (void)data;
+  (void)len;
+}
 
 void tinyflow_monitor_handle(uint16_t seq, const uint8_t *body, uint32_t len) {
   (void)body;

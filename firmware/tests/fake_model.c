@@ -36,7 +36,7 @@ static const tinyflow_tensor_spec_t kOutputs[1] = {
 };
 static const tinyflow_model_info_t kInfo = {
     "fake", "fake_model", {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04}, 1234, 4096,
-    FAKE_NUM_INPUTS, 1, 2, kInputs, kOutputs};
+    FAKE_NUM_INPUTS, 1, 2, kInputs, kOutputs, 0u, 0};
 static const char *const kOps[2] = {"FAKE_SUM", "FAKE_WAIT"};
 
 int tinyflow_model_init(void) { return 0; }

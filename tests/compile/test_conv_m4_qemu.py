@@ -140,27 +140,33 @@ def _feeds(m, rng):
     return [feeds, ends]
 
 
-def _check_on_qemu(model: bytes, name: str, dsp: bool = True) -> None:
+def compare_on_qemu(firmware_model, model: bytes, samples, name: str, dsp: bool = True, label=None) -> None:
+    """Run `samples` through `firmware_model` (model bytes or a CompiledModel) on sim://qemu-m4's
+    firmware for nano33ble and assert every output equals TFLM's on `model`; `label(k)` names output k."""
     from tinyflow.build import arm
     from tinyflow.runtimes import tflm
     from tinyflow.targets.client import DeviceClient
     from tinyflow.targets.machines import qemu_m4 as sim_qemu
-    from tinyflow.tflite import read_model
     from tinyflow.workflows.device import build_qemu_firmware
 
     require_tool(arm.COMPILER)
     require_tool(sim_qemu.QEMU)
-    m = read_model(model)
-    samples = _feeds(m, np.random.default_rng(7))
     wants = tflm.run(model, samples)
-    fw = build_qemu_firmware(model, "nano33ble", name=name, dsp=dsp)
+    fw = build_qemu_firmware(firmware_model, "nano33ble", name=name, dsp=dsp)
     with sim_qemu.QemuPort(fw.elf, timeout=20.0) as port:
         client = DeviceClient(port)
         client.handshake()
         for sample, want in zip(samples, wants):
             got = client.infer(sample).outputs
             for k, (g, w) in enumerate(zip(got, want)):
-                np.testing.assert_array_equal(np.asarray(g).ravel(), np.asarray(w).ravel(), err_msg=f"output {k}")
+                message = label(k) if label else f"output {k}"
+                np.testing.assert_array_equal(np.asarray(g).ravel(), np.asarray(w).ravel(), err_msg=message)
+
+
+def _check_on_qemu(model: bytes, name: str, dsp: bool = True) -> None:
+    from tinyflow.tflite import read_model
+
+    compare_on_qemu(model, model, _feeds(read_model(model), np.random.default_rng(7)), name, dsp)
 
 
 def test_pointwise_kernels_are_bit_identical_to_tflm_on_qemu():

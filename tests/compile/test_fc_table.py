@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from tinyflow.compile.ops.fully_connected import FCW_MAGIC, FCW_MAX_BYTES, fcw_check, fcw_table
+from tinyflow.compile.ops.fully_connected import FCQ_MAGIC, FCW_MAGIC, FCW_MAX_BYTES, fcw_check, fcw_table
 from tinyflow.tflite.writer import ModelBuilder
 
 
@@ -77,9 +77,10 @@ def test_generated_c_appends_the_table_only_under_the_dsp_guard():
     text = compile_model(table_model()).sources["model.c"]
     guard = VARIANT_GUARDS["cortex_m4"]
     tails = re.findall(r"#if " + re.escape(guard) + r"\n  ([-0-9]+), ([-0-9]+)", text)
-    magic = int(np.uint32(FCW_MAGIC).view(np.int32))
-    assert [int(t[0]) for t in tails] == [magic] * 5 + [0]
-    assert [int(t[1]) for t in tails[:5]] == [fcw_check(o, d) for o, d in ((13, 37), (6, 6), (4, 47), (8, 256), (8, 8))]
+    magic, plain = (int(np.uint32(v).view(np.int32)) for v in (FCW_MAGIC, FCQ_MAGIC))
+    assert [int(t[0]) for t in tails] == [magic] * 5 + [plain]  # the last layer: flags only, no table
+    shapes = ((13, 37), (6, 6), (4, 47), (8, 256), (8, 8), (3, 16))
+    assert [int(t[1]) for t in tails] == [fcw_check(o, d) for o, d in shapes]
 
 
 @pytest.mark.arm

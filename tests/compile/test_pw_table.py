@@ -45,9 +45,10 @@ def test_generated_c_appends_the_table_only_under_the_dsp_guard():
     from tinyflow.compile.kernels import VARIANT_GUARDS
 
     mb = ModelBuilder()
-    x = mb.tensor([1, 3, 3, 8], "int8", scale=0.05, zero_point=-7)
-    w = mb.tensor([6, 1, 1, 8], "int8", scale=[0.01] * 6, zero_point=[0] * 6, data=np.ones((6, 1, 1, 8), np.int8))
-    y = mb.tensor([1, 3, 3, 6], "int8", scale=0.04, zero_point=3)
+    # A scale above 1 (0.5 * 0.5 / 0.05 = 5): outside pw_lean's fast requantization, so the table.
+    x = mb.tensor([1, 3, 3, 8], "int8", scale=0.5, zero_point=-7)
+    w = mb.tensor([6, 1, 1, 8], "int8", scale=[0.5] * 6, zero_point=[0] * 6, data=np.ones((6, 1, 1, 8), np.int8))
+    y = mb.tensor([1, 3, 3, 6], "int8", scale=0.05, zero_point=3)
     mb.op("CONV_2D", [x, w], [y], padding="VALID", stride_h=1, stride_w=1)
     text = compile_model(mb.build(inputs=[x], outputs=[y])).sources["model.c"]
     guard = VARIANT_GUARDS["cortex_m4"]

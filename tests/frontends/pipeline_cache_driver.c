@@ -20,7 +20,7 @@ static int8_t s_in[INPUT_BYTES];
 static int8_t s_out[INPUT_BYTES];
 static const tinyflow_tensor_spec_t s_in_spec = {TINYFLOW_DTYPE_INT8, 2, {1, INPUT_BYTES}, INPUT_SCALE, INPUT_ZP,
                                                  INPUT_BYTES};
-static const tinyflow_model_info_t s_info = {"fake", "fake", {0}, 0, 0, 1, 1, 1, &s_in_spec, &s_in_spec};
+static const tinyflow_model_info_t s_info = {"fake", "fake", {0}, 0, 0, 1, 1, 1, &s_in_spec, &s_in_spec, 0u, 0};
 
 int tinyflow_model_init(void) { return 0; }
 const tinyflow_model_info_t *tinyflow_model_info(void) { return &s_info; }

@@ -11,7 +11,7 @@ from monitor_helpers import classifier_model, float_samples, quantize
 from conftest import require_tool
 from tinyflow.errors import ModelError
 from tinyflow.monitor.profile import from_device
-from tinyflow.monitor.reference import observe
+from tinyflow.monitor.reference import observe, sample_step
 from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 from tinyflow.targets.client import DeviceClient
@@ -42,8 +42,10 @@ def _inputs(n: int, rows: int) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("rows", [16, 4096])  # 4096: 20 windows pass the 65,536 rows of a 32-bit block
-def test_device_statistics_equal_the_host_reference(rows):
+# 1024 (the most rows counted whole): 70 windows pass the 65,536 rows of a 32-bit block; 4096: every
+# 4th row (the subsample, tinyflow.monitor.reference.sample_step), the host twin samples the same.
+@pytest.mark.parametrize("rows, windows", [(16, 20), (1024, 70), (4096, 20)])
+def test_device_statistics_equal_the_host_reference(rows, windows):
     require_tool("cc")
     port = _open(classifier_model(rows=rows))
     try:
@@ -51,7 +53,7 @@ def test_device_statistics_equal_the_host_reference(rows):
         client.handshake()
         empty = client.monitor(reset=True)
         assert empty.windows == 0 and empty.flags & m.MONITOR_FEATURES
-        xs = _inputs(20, rows)
+        xs = _inputs(windows, rows)
         outs = [r.outputs[0] for r in client.infer_many(list(xs[:9]), window=3)]
         assert client.monitor().windows == 9  # a reading between inferences changes nothing
         outs += [r.outputs[0] for r in client.infer_many(list(xs[9:]), window=3)]
@@ -60,9 +62,10 @@ def test_device_statistics_equal_the_host_reference(rows):
         port.close()
     assert "runtime error" not in port.stderr_text(), port.stderr_text()
     host = observe(xs, np.stack(outs), output_scale=1 / 256, output_zero_point=-128)
-    assert device.windows == host.windows == 20 and device.feature_dim == host.feature_dim == 8
-    assert device.elements == host.elements == 20 * rows * 8
-    assert device.saturated == host.saturated > 2 * rows * 8  # two windows entirely at the limits
+    sampled = -(-rows // sample_step(rows))
+    assert device.windows == host.windows == windows and device.feature_dim == host.feature_dim == 8
+    assert device.elements == host.elements == windows * sampled * 8
+    assert device.saturated == host.saturated > 2 * sampled * 8  # two windows entirely at the limits
     for name in ("confidence_hist", "class_counts", "count", "sum", "sumsq", "hist"):
         assert np.array_equal(getattr(device, name), getattr(host, name)), name
     assert device.class_other == host.class_other == 0 and device.ticks > 0

@@ -34,7 +34,8 @@ from tinyflow.cli._common import (
 @board_option("Board id of a simulated target (the same as ?board=ID in --target); a device reports its own.")
 @dataset_option(
     required=True,
-    help="digits, sine, gestures, a .npz/.csv file, or random:N (seeded random inputs).",
+    help="digits, sine, gestures, a .npz/.csv file, or random:N (seeded random inputs); an existing file "
+    "or folder of that name is read instead of random:N.",
 )
 @click.option(
     "--split",

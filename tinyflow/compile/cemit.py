@@ -185,11 +185,15 @@ def tensor_specs_c(model, prefix: str) -> str:
     )
 
 
-def model_info_c(model, name: str, runtime: str, arena_expr: str, prefix: str, num_ops: int | None = None) -> str:
+def model_info_c(
+    model, name: str, runtime: str, arena_expr: str, prefix: str, num_ops: int | None = None, stream: str | None = None
+) -> str:
     """A static tinyflow_model_info_t `<prefix>_info` over the spec arrays of tensor_specs_c().
 
     Args:
         num_ops: the ops the runtime runs (default: the model's; the compiler folds some away).
+        stream: the `flags, input_rows` fields of a streamed input (tinyflow.compile.stream); None:
+            zero (spelled out: -Wextra refuses a positional initializer with fields missing).
     """
     sha = ", ".join(f"0x{b:02x}" for b in bytes.fromhex(model.sha256)[:8])
     ops = len(model.ops) if num_ops is None else num_ops
@@ -197,5 +201,5 @@ def model_info_c(model, name: str, runtime: str, arena_expr: str, prefix: str, n
         f"static const tinyflow_model_info_t {prefix}_info = {{\n"
         f"  {c_string(runtime)}, {c_string(name)}, {{{sha}}}, {len(model.data)}u, (uint32_t)({arena_expr}),\n"
         f"  {len(model.inputs)}, {len(model.outputs)}, {ops},\n"
-        f"  {prefix}_inputs, {prefix}_outputs\n}};\n"
+        f"  {prefix}_inputs, {prefix}_outputs, {stream or '0u, 0'}\n}};\n"
     )

@@ -33,6 +33,7 @@ def render_model_c(
     arena_bytes: int,
     api: str | None = None,
     shared_arena: str | None = None,
+    streamed: bool = False,
 ) -> str:
     """The whole model.c text.
 
@@ -42,6 +43,8 @@ def render_model_c(
             "<name>_model.h" of api_header(), so several models link into one program.
         shared_arena: None: the model's own static arena; a C identifier: the application's
             arena of that name (TINYFLOW_DEFINE_ARENA), shared by models that run one at a time.
+        streamed: the input streams (tinyflow.compile.stream, which declared <api>_input_rows):
+            the model info says so and points at it.
     """
     header, api = api, api or "tinyflow_model"
     words = max((arena_bytes + 3) // 4, 1)
@@ -83,8 +86,11 @@ def render_model_c(
         "#endif",
     ]
     lines += ["", *decls, ""]
+    stream = f"TINYFLOW_MODEL_INPUT_STREAMED, {api}_input_rows" if streamed else None
     lines.append(
-        (tensor_specs_c(model, "tf") + model_info_c(model, name, "aot", "TF_ARENA_BYTES", "tf", len(calls))).rstrip()
+        (
+            tensor_specs_c(model, "tf") + model_info_c(model, name, "aot", "TF_ARENA_BYTES", "tf", len(calls), stream)
+        ).rstrip()
     )
     names = ", ".join(c_string(c.name) for c in calls) or '""'
     lines.append(f"static const char *const tf_op_names[{max(len(calls), 1)}] = {{{names}}};")
@@ -109,9 +115,10 @@ def render_model_c(
     return "\n".join(lines)
 
 
-def api_header(api: str, name: str, arena_bytes: int) -> str:
+def api_header(api: str, name: str, arena_bytes: int, streamed: bool = False) -> str:
     """<api>.h: the namespaced model.h functions of one compiled model (api is a C identifier),
-    its arena size, and TINYFLOW_DEFINE_ARENA for an arena several models share."""
+    its arena size, and TINYFLOW_DEFINE_ARENA for an arena several models share (streamed: and
+    <api>_input_rows, its streamed input's entry)."""
     guard = f"TINYFLOW_API_{api}_H"  # not upper-cased: 'Kws' and 'kws' keep distinct guards
     decls = [
         "int {}_init(void);",
@@ -122,6 +129,8 @@ def api_header(api: str, name: str, arena_bytes: int) -> str:
         "const char *{}_op_name(int index);",
         "uint32_t {}_arena_used(void);",
     ]
+    if streamed:
+        decls.append("int {}_input_rows(int index, uint32_t offset, const uint8_t *data, uint32_t len);")
     return "\n".join(
         [
             generated_banner(f"model '{name[:COMMENT_LIMIT]}'", command="tinyflow compile"),

@@ -55,6 +55,8 @@ class CompiledModel:
     # The tensors each op of op_names writes (TF_TRACE(k) in debug builds: tinyflow.runtimes.intermediates).
     op_outputs: list[tuple[int, ...]] = field(default_factory=list)
     dsp_const_bytes: int = 0  # of const_bytes: the DSP-guarded kernel tables (compile.context)
+    # Bytes of the streamed input's ring (tinyflow.compile.stream); 0: the input is a whole buffer.
+    stream_ring: int = 0
 
     def flash_constants(self, dsp: bool = True) -> int:
         """Bytes of constants in flash on a core with (dsp) or without the DSP extension."""
@@ -157,6 +159,8 @@ def compile_model(
     shared_arena: str | None = None,
     max_ram: int | None = None,
     patches=None,
+    table_flash: int | None = None,
+    stream_input: str = "auto",
 ) -> CompiledModel:
     """Compile an int8 .tflite model (bytes, path or TfliteModel) to C.
 
@@ -175,6 +179,13 @@ def compile_model(
             (default): no patches unless `patches` names them.
         patches: explicit stages, (first op, last op, band rows) each (steps of the compiled
             op list), instead of choosing them from max_ram.
+        table_flash: bytes of flash the model's constants and DSP kernel tables may take together
+            on the target board (tinyflow.compile.context.board_table_flash); None: the default
+            DSP_TABLE_FLASH_BYTES (fits every DSP board in boards/).
+        stream_input: "auto" (default): when max_ram cannot be met with the input held whole, a
+            first stage reading it takes it row by row through tinyflow_model_input_rows
+            (tinyflow.compile.stream; info->input_rows set, tinyflow_model_input returns NULL);
+            "on": stream whenever a stage starts at the input; "off": never.
 
     Raises:
         ModelError: an op is not supported (naming it), the model is malformed, or max_ram
@@ -206,7 +217,7 @@ def compile_model(
         )
     if max_ram is not None and (isinstance(max_ram, bool) or not isinstance(max_ram, int) or max_ram < 1):
         raise UsageError(f"max_ram must be a positive number of bytes, got {max_ram!r}", "Give the budget in bytes.")
-    ctx = RecordingContext(m, values, reference)
+    ctx = RecordingContext(m, values, reference, table_flash=table_flash)
     lowered = []
     for op in ops:
         ctx.op = op
@@ -240,9 +251,12 @@ def compile_model(
     planning = Planning(sizes, lifetimes, aliases, inplace, overlaps, keep)
     stages, schedules = [], []
     if max_ram is not None or patches:
-        from tinyflow.compile.patch_search import budget_error, patch_stages
+        from tinyflow.compile.patch_search import budget_error, plan_patches
 
-        stages, planning, calls, schedules = patch_stages(m, ops, lowered, ctx, calls, planning, max_ram, patches)
+        api_name = f"{c_identifier(name)}_model" if namespace else None
+        stages, planning, calls, schedules = plan_patches(
+            m, ops, lowered, ctx, calls, planning, max_ram, patches, stream_input, preserve_inputs, api_name
+        )
     plan = plan_memory(planning.sizes, planning.lifetimes, planning.aliases, planning.inplace, planning.overlaps)
     if max_ram is not None and plan.arena_bytes > max_ram:
         raise budget_error(max_ram, plan.arena_bytes, m)
@@ -250,13 +264,14 @@ def compile_model(
     kernels = tuple(sorted(set(kernels) | {d for k in kernels for d in _KERNEL_DEPS.get(k, ())}))
     ident = c_identifier(name)
     api = f"{ident}_model" if namespace else None
+    streamed = ctx.stream_ring > 0
     sources = {
         f"{ident}.c": render_model_c(
-            m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes, api, shared_arena
+            m, name, calls, list(kernels), ctx.decls, plan.offsets, plan.arena_bytes, api, shared_arena, streamed
         )
     }
     if api:
-        sources[f"{api}.h"] = api_header(api, name, plan.arena_bytes)
+        sources[f"{api}.h"] = api_header(api, name, plan.arena_bytes, streamed)
     return CompiledModel(
         name=ident,
         model=m,
@@ -271,6 +286,7 @@ def compile_model(
         stages=stages,
         schedules=schedules,
         op_outputs=[tuple(op.outputs) for op in ops],
+        stream_ring=ctx.stream_ring,
     )
 
 

@@ -6,6 +6,8 @@ known, so lowerings run before planning (the planner needs their alias/in-place 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinyflow.compile.cemit import render_bytes, render_values
@@ -22,18 +24,54 @@ STRING_MIN_ELEMENTS = 4096
 _BYTE_CTYPES = ("int8_t", "uint8_t")
 
 
-# The DSP kernels' tables (widened weights) trade flash for speed. The smallest DSP board in
-# boards/ has 512 KB of flash, 64 KB of it for the compiled runtime's code and core, so constants up
-# to 448 KB fit it: tables are added only while the model's constants (the .tflite's size, an upper
-# bound) plus the tables stay within that, and a model that fit such a board without them still does.
+# The DSP kernels' tables (widened weights) trade flash for speed. Without a board (plain compile,
+# export) the budget is that of the smallest DSP board in boards/: 512 KB of flash, 64 KB of it for
+# the compiled runtime's code and core, so constants up to 448 KB fit it: tables are added only while
+# the model's constants (the .tflite's size, an upper bound) plus the tables stay within that, and a
+# model that fit such a board without them still does.
 DSP_TABLE_FLASH_BYTES = 448 * 1024
+# With a board the budget is what that board spares (board_table_flash): its usable flash minus the
+# compiled runtime's code estimate and this margin, which covers what the .tflite's size does not
+# bound (the per-channel multipliers and shifts, the params structs) and a small front end's tables.
+# For the 512 KB DSP boards it gives about the default above (436 KB).
+TABLE_FLASH_MARGIN_BYTES = 32 * 1024
+# Tables are an optimization the user did not ask for: they never take the flash the user's own
+# code needs. At least this fraction of the usable flash stays free, more than the fit check's
+# "tight" threshold (tinyflow.boards.fit.TIGHT, 10%), so tables alone never make a model "fit (tight)".
+TABLE_FLASH_HEADROOM = 0.12
+# A machine's budget without a board file (tinyflow.build.firmware.BoardBudget: usable flash only)
+# subtracts the largest aot runtime estimate of boards/ for the code.
+RUNTIME_FLASH_ESTIMATE = 28 * 1024
+
+
+def board_table_flash(board) -> int:
+    """Bytes of flash the model's constants and DSP tables may take together on `board` (a
+    tinyflow.boards Board, or anything with usable `flash_bytes` such as a BoardBudget): its usable
+    flash minus the aot runtime's code and table_flash_margin(). 0 on a core without the DSP
+    extension, which never compiles the tables (so they are not generated at all)."""
+    if getattr(board, "dsp", True) is False:
+        return 0
+    if hasattr(board, "reserved_flash_bytes"):
+        usable = int(board.flash_bytes) - int(board.reserved_flash_bytes)
+        runtimes = getattr(board, "runtimes", None) or {}
+        code = int(board.runtime("aot").flash_bytes) if "aot" in runtimes else RUNTIME_FLASH_ESTIMATE
+    else:
+        usable, code = int(board.flash_bytes), RUNTIME_FLASH_ESTIMATE
+    return max(0, usable - code - table_flash_margin(usable))
+
+
+def table_flash_margin(usable: int) -> int:
+    """Flash kept free of DSP tables on a board with `usable` bytes (TABLE_FLASH_HEADROOM)."""
+    return max(TABLE_FLASH_MARGIN_BYTES, math.ceil(usable * TABLE_FLASH_HEADROOM))
 
 
 class LowerContext:
     """Shared by all ops of one compile; `op` is set to the op being lowered."""
 
-    def __init__(self, model, values: dict[int, np.ndarray], reference: str = "wheel"):
+    def __init__(self, model, values: dict[int, np.ndarray], reference: str = "wheel", table_flash: int | None = None):
         self.model = model
+        # Flash for the model's constants plus DSP tables (board_table_flash); None: DSP_TABLE_FLASH_BYTES.
+        self.table_flash = DSP_TABLE_FLASH_BYTES if table_flash is None else int(table_flash)
         self.values = values
         self.reference = reference  # whose arithmetic the kernels' parameters follow (compile.quant.REFERENCES)
         self.decls: list[str] = []
@@ -91,12 +129,12 @@ class LowerContext:
         return f"{stem}{idx}_{self._count}"
 
     def dsp_table_budget(self, depthwise: bool = False) -> int:
-        """Bytes of DSP-kernel tables the model may still add (DSP_TABLE_FLASH_BYTES).
+        """Bytes of DSP-kernel tables the model may still add (table_flash: the board's, or DSP_TABLE_FLASH_BYTES).
 
         Depthwise tables save the most instructions per byte, so the pointwise and
         fully-connected tables (`depthwise=False`) leave room for every depthwise table still to come.
         """
-        left = DSP_TABLE_FLASH_BYTES - len(self.model.data or b"") - self.dsp_const_bytes
+        left = self.table_flash - len(self.model.data or b"") - self.dsp_const_bytes
         if depthwise:
             return left
         if self._dw_reserve is None:
@@ -120,6 +158,25 @@ class LowerContext:
         self.dsp_const_bytes += 4 * tail.size
         if depthwise:
             self.dw_table_bytes += 4 * tail.size
+        return sym
+
+    def dsp_layout_bytes(self, values, dsp_values, stem: str = "c") -> str:
+        """One int8 array holding `dsp_values` on cores with the DSP extension (VARIANT_GUARDS) and
+        `values` on the others: the same bytes in the order a Cortex-M4 kernel reads them, so the
+        layout costs no flash. Returns the symbol (counted once in const_bytes)."""
+        from tinyflow.compile.kernels import VARIANT_GUARDS
+
+        arr, dsp = (np.asarray(v).reshape(-1).astype(np.int8) for v in (values, dsp_values))
+        if arr.size != dsp.size:  # a lowering's bug, not the model's: both layouts hold the same bytes
+            self.fail(f"has a DSP weight layout of {dsp.size} bytes for {arr.size}")
+        sym = self._symbol(stem)
+        if arr.size >= STRING_MIN_ELEMENTS:
+            n, bodies = arr.size + 1, [render_bytes(v) for v in (dsp, arr)]
+        else:
+            n, bodies = max(arr.size, 1), [render_values("int8_t", v) for v in (dsp, arr)]
+        guard = VARIANT_GUARDS["cortex_m4"]
+        self.decls.append(f"static const int8_t {sym}[{n}] =\n#if {guard}\n{bodies[0]}\n#else\n{bodies[1]}\n#endif\n;")
+        self.const_bytes += n
         return sym
 
     def const_array(self, ctype: str, values, stem: str = "w") -> str:

@@ -42,6 +42,7 @@ class RecordingContext(LowerContext):
         super().__init__(*args, **kwargs)
         self.structs: dict[int, list[tuple[str, object, dict]]] = {}
         self.recording = True  # off once lowering is done: band copies are not an op's own params
+        self.stream_ring = 0  # bytes of the streamed input's ring (tinyflow.compile.stream); 0: not streamed
 
     def struct(self, cstruct, params: dict, stem: str = "p") -> str:
         sym = super().struct(cstruct, params, stem)
@@ -155,8 +156,22 @@ def check_stage(stage: Stage, steps: dict[int, Chainable], runs: list[list[int]]
     return [steps[s] for s in span]
 
 
-def apply_stages(stages: list[Stage], steps, runs, ctx, calls: list[OpCall], planning: Planning, first_id: int):
-    """Rewrite `calls` and `planning` (in place) for `stages`; returns their schedules."""
+def apply_stages(
+    stages: list[Stage],
+    steps,
+    runs,
+    ctx,
+    calls: list[OpCall],
+    planning: Planning,
+    first_id: int,
+    stream: int | None = None,
+    api: str = "tinyflow_model",
+):
+    """Rewrite `calls` and `planning` (in place) for `stages`; returns their schedules.
+
+    stream: the model input that may stream (tinyflow.compile.stream): a stage at step 0 reading it
+    takes it row by row (ctx.stream_ring becomes the ring's bytes) through <api>_input_rows.
+    """
     scheds = []
     used: set[int] = set()
     next_id = first_id
@@ -168,12 +183,24 @@ def apply_stages(stages: list[Stage], steps, runs, ctx, calls: list[OpCall], pla
         sched = schedule([m.layer for m in members], st.band_rows)
         buffers = list(range(next_id, next_id + len(members) - 1))
         next_id += len(buffers)
-        lines = _stage_code(st, members, sched, buffers, ctx)
+        streamed = stream is not None and st.first == 0 and members[0].tin == stream
+        if streamed:
+            from tinyflow.compile.stream import replan_stream, ring_rows, stream_stage
+
+            ring, next_id = next_id, next_id + 1
+            lines = stream_stage(st, members, sched, buffers, ring, ctx, api)
+            for m in members:
+                _drop_decl(ctx, m)
+        else:
+            lines = _stage_code(st, members, sched, buffers, ctx)
         for k, m in enumerate(members):
             calls[m.step] = OpCall(calls[m.step].name, "", block=lines if k == 0 else [])
         _replan(planning, st, members, sched, buffers)
+        if streamed:
+            ctx.stream_ring = ring_rows(sched) * members[0].layer.in_row_bytes
+            replan_stream(planning, stream, ring, ctx.stream_ring, st.first)
         scheds.append(sched)
-    if any(c.shift for s in scheds for c in s.calls):
+    if any(c.shift for s in scheds for c in s.calls) and SHIFT_HELPER not in ctx.decls:
         ctx.decls.append(SHIFT_HELPER)
     return scheds
 
@@ -188,26 +215,38 @@ def _stage_code(st: Stage, members: list[Chainable], sched: Schedule, buffers: l
     ]
     emit = _Emitter(members, buffers, ctx)
     bands = _bands(sched.calls, len(members))
-    j = 0
-    while j < len(bands):
-        k = j + 1
-        step = _delta(bands[j], bands[k], members) if k < len(bands) else None
-        while step is not None and k + 1 < len(bands) and _delta(bands[k], bands[k + 1], members) == step:
-            k += 1
-        if step is not None and k - j >= 2:  # bands j..k: a loop
+    for j, k, step in band_groups(bands, members):
+        if step is not None:  # bands j..k: a loop
             lines.append(f"  for (uint32_t tf_band = 0; tf_band < {k - j + 1}u; ++tf_band) {{")
             lines += ["  " + ln for c in bands[j] for ln in emit.call(c, step)]
             lines.append("  }")
-            j = k + 1
         else:
             lines += [ln for c in bands[j] for ln in emit.call(c)]
-            j += 1
     # Only the stage's output exists whole: the debug trace (codegen's TF_TRACE) sees it after the
     # last band; the stage's intermediate tensors are never whole, so they are not traced.
     lines.append(f"  TF_TRACE({st.last});")
     for m in members:  # the whole-tensor params are not called any more (-Wunused would fail the build)
         _drop_decl(ctx, m)
     return lines
+
+
+def band_groups(bands: list[list[Call]], members) -> list[tuple[int, int, tuple[int, int] | None]]:
+    """(first band, last band, step) runs: bands j..k that differ only by where they sit in the whole
+    input and output (step: their (input, output) bytes per band) become one loop; step None: band j alone."""
+    out = []
+    j = 0
+    while j < len(bands):
+        k = j + 1
+        step = _delta(bands[j], bands[k], members) if k < len(bands) else None
+        while step is not None and k + 1 < len(bands) and _delta(bands[k], bands[k + 1], members) == step:
+            k += 1
+        if step is not None and k - j >= 2:
+            out.append((j, k, step))
+            j = k + 1
+        else:
+            out.append((j, j, None))
+            j += 1
+    return out
 
 
 def _bands(calls: list[Call], n: int) -> list[list[Call]]:
@@ -243,8 +282,10 @@ def _delta(a: list[Call], b: list[Call], members) -> tuple[int, int] | None:
 class _Emitter:
     """The C lines of one band call: its band params struct (one per distinct shape) and pointers."""
 
-    def __init__(self, members: list[Chainable], buffers: list[int], ctx):
-        self.members, self.buffers, self.ctx = members, buffers, ctx
+    def __init__(self, members: list[Chainable], buffers: list[int], ctx, ring: str | None = None):
+        # ring: a streamed stage input (tinyflow.compile.stream): the C expression of the buffer
+        # holding the input rows from byte `tf_stream_lo` of the whole input on.
+        self.members, self.buffers, self.ctx, self.ring = members, buffers, ctx, ring
         self.structs: dict[tuple, str] = {}
 
     def _struct(self, m: Chainable, c: Call) -> str:
@@ -266,9 +307,12 @@ class _Emitter:
             src_off += f" + tf_band * {step[0]}u"
         if step is not None and c.layer == n - 1:
             dst_off += f" + tf_band * {step[1]}u"
+        src = f"({src} + {src_off})"
+        if self.ring is not None and c.layer == 0:
+            src = f"({self.ring} + ({src_off} - tf_stream_lo))"  # unsigned: the ring starts at or before the band
         subs = {
             f"&{m.sym}": f"&{self._struct(m, c)}",
-            f"TF_T{m.tin}": f"({src} + {src_off})",
+            f"TF_T{m.tin}": src,
             f"TF_T{m.tout}": f"({dst} + {dst_off})",
         }
         call = re.sub(
@@ -317,4 +361,13 @@ def _replan(planning: Planning, st: Stage, members: list[Chainable], sched: Sche
         planning.overlaps.append((tin, tout, sched.overlap))
 
 
-__all__ = ["Planning", "RecordingContext", "Stage", "apply_stages", "chainable_steps", "chains"]
+__all__ = [
+    "SHIFT_HELPER",
+    "Planning",
+    "RecordingContext",
+    "Stage",
+    "apply_stages",
+    "band_groups",
+    "chainable_steps",
+    "chains",
+]

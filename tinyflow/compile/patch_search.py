@@ -35,8 +35,9 @@ def span(a: int, b: int, d: int | None) -> int:
 class _Estimator:
     """Per-step RAM estimates of plain ops and stages over one planning."""
 
-    def __init__(self, planning: Planning, steps, n_steps: int):
-        self.p, self.steps = planning, steps
+    def __init__(self, planning: Planning, steps, n_steps: int, stream: int | None = None):
+        # stream: the model input a stage at step 0 takes row by row (a ring, not the whole input)
+        self.p, self.steps, self.stream = planning, steps, stream
         self.d = {(s, t): d for s, t, d in planning.overlaps}
         self.inplace = set(map(tuple, planning.inplace))
         self.live = [{t for t, (a, b) in planning.lifetimes.items() if a <= s <= b} for s in range(n_steps)]
@@ -45,9 +46,10 @@ class _Estimator:
     def _other(self, s: int, exclude: set[int]) -> int:
         return sum(self.p.sizes[t] for t in self.live[s] - exclude)
 
-    def pair(self, at: range, tin: int, tout: int, d: int | None, extra: int = 0) -> int:
-        """RAM at steps `at` running tin -> tout (whole) with `extra` bytes of band buffers."""
-        a, b = self.p.sizes.get(tin, 0), self.p.sizes.get(tout, 0)
+    def pair(self, at: range, tin: int, tout: int, d: int | None, extra: int = 0, a: int | None = None) -> int:
+        """RAM at steps `at` running tin -> tout (whole; `a`: tin's bytes when not whole) with `extra`
+        bytes of band buffers."""
+        a, b = self.p.sizes.get(tin, 0) if a is None else a, self.p.sizes.get(tout, 0)
         if (tin, tout) in self.inplace:
             d = max(d or 0, 0)
         # A stage's own intermediate tensors are replaced by its band buffers (`extra`).
@@ -64,7 +66,12 @@ class _Estimator:
             members = [self.steps[k] for k in range(first, last + 1)]
             sched = schedule([m.layer for m in members], rows)
             d = sched.overlap if members[0].tin not in self.p.keep else None
-            ram = self.pair(range(first, last + 1), members[0].tin, members[-1].tout, d, sum(sched.buffer_bytes))
+            a = None
+            if first == 0 and members[0].tin == self.stream:  # streamed: a ring of rows, apart from the output
+                from tinyflow.compile.stream import ring_rows
+
+                a, d = ring_rows(sched) * members[0].layer.in_row_bytes, None
+            ram = self.pair(range(first, last + 1), members[0].tin, members[-1].tout, d, sum(sched.buffer_bytes), a)
             self.cache[key] = (ram, sched.cost)
         return self.cache[key]
 
@@ -99,7 +106,13 @@ def _best(run: list[int], est: _Estimator, budget: int | None) -> tuple[int, int
 
 
 def choose_stages(
-    budget: int, runs: list[list[int]], steps, planning: Planning, n_steps: int, arena_of: Callable
+    budget: int,
+    runs: list[list[int]],
+    steps,
+    planning: Planning,
+    n_steps: int,
+    arena_of: Callable,
+    stream: int | None = None,
 ) -> tuple[list[Stage], int, int]:
     """Stages meeting `budget` bytes of arena with the fewest estimated extra instructions.
 
@@ -108,7 +121,7 @@ def choose_stages(
     Returns:
         (stages, arena bytes, smallest arena found): stages is None when no choice met the budget.
     """
-    est = _Estimator(planning, steps, n_steps)
+    est = _Estimator(planning, steps, n_steps, stream)
     smallest = arena_of([])
     if smallest <= budget:
         return [], smallest, smallest
@@ -135,9 +148,12 @@ def _best_all(runs, est, budget):
     return max((p[0] for p in parts), default=0), sum(p[1] for p in parts), [s for p in parts for s in p[2]]
 
 
-def patch_stages(model, ops, lowered, ctx, calls, planning: Planning, max_ram: int | None, patches):
+def patch_stages(
+    model, ops, lowered, ctx, calls, planning: Planning, max_ram: int | None, patches, stream=None, api=None
+):
     """(stages, planning, calls, schedules): `patches` ((first op, last op, band rows) each) or the
-    stages meeting max_ram, applied to copies of `planning` and `calls`.
+    stages meeting max_ram, applied to copies of `planning` and `calls`. stream: the model input a
+    stage at step 0 may take row by row (tinyflow.compile.stream); api: the model.h names' prefix.
 
     Raises:
         UsageError: patches that cannot run band by band. ModelError: max_ram cannot be met.
@@ -157,26 +173,54 @@ def patch_stages(model, ops, lowered, ctx, calls, planning: Planning, max_ram: i
             # A scratch context: trying a choice must not add declarations to the real one.
             scratch = RecordingContext(ctx.model, ctx.values, ctx.reference)
             scratch.recording = False
-            p, _, _ = _applied(choice, steps, runs, scratch, [OpCall(op.name, "") for op in ops], planning, 1 << 20)
+            blank = [OpCall(op.name, "") for op in ops]
+            p, _, _ = _applied(choice, steps, runs, scratch, blank, planning, 1 << 20, stream)
             return plan_memory(p.sizes, p.lifetimes, p.aliases, p.inplace, p.overlaps, search=20).arena_bytes
 
-        stages, _, smallest = choose_stages(max_ram, runs, steps, planning, len(ops), arena_of)
+        stages, _, smallest = choose_stages(max_ram, runs, steps, planning, len(ops), arena_of, stream)
         if stages is None:
-            raise budget_error(max_ram, smallest, model)
-    planning, calls, schedules = _applied(stages, steps, runs, ctx, calls, planning, len(model.tensors))
+            raise budget_error(max_ram, smallest, model, stream is not None)
+    planning, calls, schedules = _applied(stages, steps, runs, ctx, calls, planning, len(model.tensors), stream, api)
     return stages, planning, calls, schedules
 
 
-def _applied(stages, steps, runs, ctx, calls, planning, first_id):
+def plan_patches(m, ops, lowered, ctx, calls, planning, max_ram, patches, stream_input, preserve_inputs, api):
+    """patch_stages with the input streamed (tinyflow.compile.stream) as `stream_input` says: "off"
+    never; "on" whenever a stage starts at the input; "auto" only when the budget cannot be met with
+    the input held whole (so a model that fits without streaming keeps its plain input buffer).
+
+    Raises:
+        UsageError: an unknown mode, or "on" for a model whose input cannot stream.
+    """
+    from tinyflow.compile.stream import MODES, streamable_input
+
+    if stream_input not in MODES:
+        raise UsageError(f"Unknown stream_input {stream_input!r}", f"Use one of: {', '.join(MODES)}.")
+    tin = streamable_input(m, ops, preserve_inputs) if stream_input != "off" else None
+    if stream_input == "on" and tin is None:
+        raise UsageError(
+            "The model input cannot stream row by row",
+            "Streaming needs one input read only by the first op, no state tensors and no preserved inputs.",
+        )
+    if stream_input == "on" or tin is None or max_ram is None:
+        return patch_stages(m, ops, lowered, ctx, calls, planning, max_ram, patches, tin, api)
+    try:
+        return patch_stages(m, ops, lowered, ctx, calls, planning, max_ram, patches, None, api)
+    except ModelError:  # ctx is untouched: a failed search applies nothing
+        return patch_stages(m, ops, lowered, ctx, calls, planning, max_ram, patches, tin, api)
+
+
+def _applied(stages, steps, runs, ctx, calls, planning, first_id, stream=None, api=None):
     planning, calls = copy.deepcopy(planning), list(calls)
-    schedules = apply_stages(stages, steps, runs, ctx, calls, planning, first_id)
+    schedules = apply_stages(stages, steps, runs, ctx, calls, planning, first_id, stream, api or "tinyflow_model")
     return planning, calls, schedules
 
 
-def budget_error(max_ram: int, smallest: int, model) -> ModelError:
-    """The error of a budget no choice of patches meets (naming the input when it alone is over)."""
+def budget_error(max_ram: int, smallest: int, model, streamed: bool = False) -> ModelError:
+    """The error of a budget no choice of patches meets (naming the input when it alone is over,
+    unless it could stream: then it is not held whole)."""
     inputs = sum(int(model.tensors[i].nbytes) for i in model.inputs)
-    why = f" (the model's input alone is {inputs:,} bytes, held whole)" if inputs > max_ram else ""
+    why = f" (the model's input alone is {inputs:,} bytes, held whole)" if inputs > max_ram and not streamed else ""
     return ModelError(
         f"The activation arena cannot fit in {max_ram:,} bytes: the smallest plan with patch-based "
         f"inference needs {smallest:,} bytes{why}",
@@ -184,4 +228,4 @@ def budget_error(max_ram: int, smallest: int, model) -> ModelError:
     )
 
 
-__all__ = ["BAND_ROWS", "budget_error", "choose_stages", "patch_stages", "span"]
+__all__ = ["BAND_ROWS", "budget_error", "choose_stages", "patch_stages", "plan_patches", "span"]

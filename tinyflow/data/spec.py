@@ -8,14 +8,16 @@ A spec is one of:
 - `random:N`: N seeded random tensors shaped like a model's inputs (tinyflow.data.samples), with no
   labels. Only `eval` takes it (agreement and latency of third-party models that come without
   data); train, prune and quantize refuse it, since there is nothing to learn, calibrate on or
-  score against.
+  score against. A file or folder that exists under that name is read instead (`random:5.csv`).
 
-`parse_spec` reads the text and at most whether a folder holds a manifest (no file is opened);
+`parse_spec` reads the text and at most whether a path exists and a folder holds a manifest (no
+file is opened);
 `load_dataset` turns a spec into a Dataset.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +71,9 @@ def parse_spec(spec: str | DatasetSpec, *, allow_random: bool = True) -> Dataset
 def _parse(text: str, allow_random: bool) -> DatasetSpec:
     if text in BUILTIN:
         return DatasetSpec(text, "builtin", text)
-    if text.startswith(RANDOM):
+    # An existing file or folder is the path it names, so `random:5.csv` on disk is read; random:N
+    # is the random inputs only when no such path exists (write ./random:5 to mean a path).
+    if text.startswith(RANDOM) and not os.path.lexists(text):
         return DatasetSpec(text, "random", text, count=_random_count(text))
     path = Path(text)
     if is_store(path):

@@ -9,7 +9,8 @@ The folder holds the generated `<name>.c`, the kernels it uses and the headers t
 tinyflow.compile.kernels, as in generated projects: with a board whose core has a kernel variant
 (Cortex-M4 DSP), `kernels/<op>.c` picks the variant or the portable C by the compiler's target.
 Files go through tinyflow.outputs.write_outputs: atomically, recorded in DIR/.tinyflow/manifest.json,
-and never over a file the user wrote or edited unless `force`.
+and never over a file the user wrote or edited unless `force`; files an earlier compile wrote that
+this one does not (another model name, a kernel no longer used) are removed unless edited since.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class CompileReport:
                 f"\npatch by patch: ops {p['first']}-{p['last']} in {p['band_rows']}-row bands "
                 f"({p['extra_calls']} extra kernel calls, {p['shifted_bytes']:,} B of kept rows shifted)"
             )
+            if p.get("input_ring"):  # tinyflow.compile.stream
+                head += f"; the input streams row by row into a {p['input_ring']:,} B ring (tinyflow_model_input_rows)"
         return head + "\n" + str(self.memory)
 
 
@@ -98,13 +101,19 @@ def write_compiled_c(
         ModelError: unreadable model or an op the compiled runtime cannot run. BoardError: unknown
         board. UsageError: the folder holds the user's files (unless `force`), or a symbolic link.
     """
+    from tinyflow.boards import load_board
+    from tinyflow.compile.context import board_table_flash
     from tinyflow.outputs import write_outputs
     from tinyflow.tflite import read_model_file
 
     data = bytes(model) if isinstance(model, (bytes, bytearray)) else read_model_file(model)
     name = name or (Path(model).stem if isinstance(model, (str, os.PathLike)) else "model")
     variant = _board_variant(board)
-    compiled = compile_model(data, name=name, reference=reference, namespace=namespace, max_ram=max_ram)
+    # With --board the DSP tables take what that board's flash spares; without, the default budget.
+    tables = None if board is None else board_table_flash(load_board(board))
+    compiled = compile_model(
+        data, name=name, reference=reference, namespace=namespace, max_ram=max_ram, table_flash=tables
+    )
     if isinstance(model, (str, os.PathLike)) and not namespace:
         from tinyflow.export.frontend_tables import with_frontend
         from tinyflow.frontends import read_sidecar
@@ -112,7 +121,8 @@ def write_compiled_c(
         # The sidecar's front end: its plan and C join the folder (build firmware/src with
         # -DTINYFLOW_FRONTEND_KIND=<kind>, as compiled.defines says, to run it before the model).
         compiled = with_frontend(compiled, read_sidecar(model))
-    written = write_outputs(bundle_files(compiled, variant), out_dir, force=force, exclusive=True)
+    # prune: a previous model name's .c (or a kernel no longer used) would be built with this one.
+    written = write_outputs(bundle_files(compiled, variant), out_dir, force=force, exclusive=True, prune=True)
     arena = None
     if tflm_arena:
         from tinyflow.runtimes.tflm import measure_arena
@@ -125,6 +135,7 @@ def write_compiled_c(
             "band_rows": st.band_rows,
             "extra_calls": sch.extra_calls,
             "shifted_bytes": sch.shifted_bytes,
+            "input_ring": compiled.stream_ring if st.first == 0 else 0,
         }
         for st, sch in zip(compiled.stages, compiled.schedules)
     ]

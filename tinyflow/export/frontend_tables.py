@@ -244,6 +244,13 @@ def with_frontend(compiled, config: FrontendConfig | None):
 
     if config is None:
         return compiled
+    if getattr(compiled, "stream_ring", 0):  # the front end writes the whole input: nothing to stream into
+        from tinyflow.errors import UsageError
+
+        raise UsageError(
+            f"The {config.name} front end cannot feed a model compiled with a streamed input",
+            "Raise --max-ram so the input fits whole, or drop the front end.",
+        )
     model_input = compiled.model.tensors[compiled.model.inputs[0]]
     sources = {**compiled.sources, **frontend_files(config, model_input)}
     return replace(compiled, sources=sources, frontend=config, defines={**compiled.defines, **pipeline_defines(config)})

@@ -157,7 +157,10 @@ def _aot(m, name: str, origin: str, shared_arena: str | None, max_ram: int | Non
     from tinyflow.compile import compile_model
     from tinyflow.export.compiled_c import bundle_files
 
-    compiled = compile_model(m, name=name, namespace=True, shared_arena=shared_arena, max_ram=max_ram)
+    # stream_input="off": a package's example and its users fill <name>_model_input(0) whole.
+    compiled = compile_model(
+        m, name=name, namespace=True, shared_arena=shared_arena, max_ram=max_ram, stream_input="off"
+    )
     api = f"{name}_model"
     files: dict[str, bytes] = {}
     for rel, data in bundle_files(compiled, KERNEL_VARIANT).items():

@@ -8,11 +8,12 @@ which may arrive after the host has opened the port), so a late boot line never 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
 
-from tinyflow.errors import LinkError
+from tinyflow.errors import LinkError, ModelError
 
 READY = "m-ready"
 # Reply lines longer than this are not believed (a `results` line of a large output is ~8 B/value).
@@ -111,6 +112,15 @@ class EembcDut:
         """The benchmark id the DUT answers for (`profile` -> `m-model-[...]`): kws01, ic01, ..."""
         return self._field(self.command("profile"), r"^m-model-\[([^\]]+)\]$", "profile")
 
+    def identity(self) -> tuple[str, int] | None:
+        """(first 16 hex digits of the model's SHA-256, its size in bytes) the firmware was built
+        from (`tinyflow-model`), or None from a DUT that does not know the command (not tinyflow's)."""
+        lines = self.command("tinyflow-model")
+        if any(ln.startswith("e-[Unknown command") for ln in lines):
+            return None
+        sha = self._field(lines, r"^m-model-sha256-\[([0-9a-f]{16})\]$", "tinyflow-model")
+        return sha, int(self._field(lines, r"^m-model-bytes-\[(\d{1,10})\]$", "tinyflow-model"))
+
     def load(self, data: bytes, chunk: int = DB_CHUNK_BYTES) -> None:
         """`db load N` then the bytes as hex, `chunk` per command; checks m-load-done."""
         self._expect(self.command(f"db load {len(data)}"), f"m-[Expecting {len(data)} bytes]", "db load")
@@ -164,3 +174,21 @@ class EembcDut:
             return [float(v) for v in text.split(",") if v.strip()]
         except ValueError:
             raise LinkError(f"Unreadable m-results line: {text[:80]!r}", "Check the link for corruption.") from None
+
+
+def check_model(dut: EembcDut, model: bytes) -> None:
+    """Refuse a DUT built from another model than `model`: its scores would belong to that one.
+
+    A DUT that cannot tell (the reference firmware, a third-party port) is taken as it is.
+
+    Raises:
+        ModelError: the DUT reports another model's SHA-256 or size.
+    """
+    told = dut.identity()
+    want = (hashlib.sha256(model).hexdigest()[:16], len(model))
+    if told is not None and told != want:
+        raise ModelError(
+            f"The DUT runs another model (sha256 {told[0]}..., {told[1]:,} B), "
+            f"not this one ({want[0]}..., {want[1]:,} B)",
+            "Build and flash the firmware for this model (or give the model it was built from) and run again.",
+        )

@@ -79,6 +79,7 @@ def run_benchmark(
     Raises:
         UsageError: an unknown mode or benchmark, or performance on sim://tflm.
         LinkError: the DUT answers for another benchmark, refuses a command, or stops answering.
+        ModelError: the DUT was built from another model.
     """
     bench = benchmark(benchmark_id)
     if mode not in MODES:
@@ -94,6 +95,10 @@ def run_benchmark(
             raise LinkError(
                 f"The DUT answers for {answered!r}, not {bench.id!r}", f"Build it with ?benchmark={bench.id}."
             )
+        if not target.startswith("sim://tflm"):  # the reference kernels run `model` itself
+            from tinyflow.mlperf.dut import check_model
+
+            check_model(dut, model)
         if mode == "accuracy":
             report.records = accuracy_records(dut, bench, entries)
             report.summary = summarize(report.records)

@@ -16,6 +16,7 @@ import tty
 
 from tinyflow.errors import LinkError, UsageError
 from tinyflow.mlperf.benchmarks import benchmark, target_url
+from tinyflow.mlperf.dut import EembcDut, check_model
 
 BOOT_END = b"m-init-done\r\nm-ready\r\n"
 BOOT_TIMEOUT = 60.0  # the firmware boots in milliseconds; QEMU start-up dominates
@@ -111,21 +112,33 @@ def read_boot_lines(port, timeout: float = BOOT_TIMEOUT) -> bytes:
 def serve_dut(model: bytes, benchmark_id: str, target: str = "sim://host", *, board: str | None = None):
     """Start a simulated DUT for the runner; returns an object with `.path`, `.wait()`, `.close()`.
 
+    Before the path is handed out, the DUT is asked which model it was built from.
+
     Raises:
         UsageError: a target that is neither sim://host nor sim://qemu-m4, or an unknown benchmark.
+        ModelError: the DUT runs another model than `model`.
     """
     bench = benchmark(benchmark_id)
     url = target_url(target, bench)
     if target.startswith("sim://host"):
+        from tinyflow.targets.serial_port import open_serial
         from tinyflow.workflows.serve import serve
 
-        return serve(model, url)
+        dev = serve(model, url)
+        try:
+            with open_serial(dev.path, timeout=0.5) as port:
+                check_model(EembcDut(port), model)
+        except BaseException:
+            dev.close()
+            raise
+        return dev
     if target.startswith("sim://qemu-m4"):
         from tinyflow.workflows.device import open_device
 
         port = open_device(url, model=model, board=board, timeout=0.5)
         try:
             read_boot_lines(port)
+            check_model(EembcDut(port), model)
         except BaseException:
             port.close()
             raise

@@ -19,6 +19,7 @@ from tinyflow.monitor.profile import BINS, FEATURE_DTYPES, Profile, save_profile
 
 MAX_COLUMNS = 64  # TINYFLOW_MONITOR_COLUMNS
 MAX_CLASSES = 32  # TINYFLOW_MONITOR_CLASSES
+SAMPLE_ROWS = 1024  # TINYFLOW_MONITOR_SAMPLE_ROWS
 # dtype -> (offset to unsigned, shift to 16 bins, unsigned maximum)
 _BINNING = {"int8": (128, 4, 255), "uint8": (0, 4, 255), "int16": (32768, 12, 65535)}
 
@@ -29,11 +30,18 @@ def reference_path(model_path: str | Path) -> Path:
     return p.with_name(p.stem + ".monitor.json")
 
 
+def sample_step(rows: int) -> int:
+    """Row step of the monitor's subsample (monitor.c): every k-th row from row 0 once an input has
+    more than SAMPLE_ROWS rows, k = ceil(rows / SAMPLE_ROWS), so the device's cost stays bounded."""
+    return -(-rows // SAMPLE_ROWS) if rows > SAMPLE_ROWS else 1
+
+
 def _feature_stats(x: np.ndarray, dtype: str, dim: int, max_columns: int) -> dict:
     if dtype not in FEATURE_DTYPES:
         return {}
     cols = min(dim, max_columns)
-    v = x.reshape(len(x), -1, dim)[:, :, :cols].astype(np.int64).reshape(-1, cols)
+    v = x.reshape(len(x), -1, dim)
+    v = v[:, :: sample_step(v.shape[1]), :cols].astype(np.int64).reshape(-1, cols)
     offset, shift, top = _BINNING[dtype]
     u = v + offset
     hist = np.stack([np.bincount(u[:, c] >> shift, minlength=BINS)[:BINS] for c in range(cols)]) if cols else None

@@ -77,6 +77,11 @@ class HostModel:
                     f"Input {k} has {len(data)} bytes, the model expects {t.nbytes}",
                     f"Pass an array of shape {list(t.shape)}.",
                 )
+            if getattr(self.compiled, "stream_ring", 0):  # a streamed input: its entry takes the bytes in order
+                status = self.lib.tinyflow_model_input_rows(k, 0, data, len(data))
+                if status != 0:
+                    raise ModelError(f"The compiled model refused its input (status {status})", "Report this.")
+                continue
             ctypes.memmove(self.lib.tinyflow_model_input(k), data, len(data))
         ticks = (ctypes.c_uint32 * max(len(self.compiled.op_names), 1))() if op_ticks else None
         status = self.lib.tinyflow_model_invoke(ticks)

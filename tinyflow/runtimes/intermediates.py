@@ -138,6 +138,10 @@ def compiled_intermediates(compiled, samples) -> list[dict[int, np.ndarray]]:
                         f"Input {k} has {len(data)} bytes, the model expects {m.tensors[t].nbytes}",
                         f"Pass an array of shape {list(m.tensors[t].shape)}.",
                     )
+                if getattr(compiled, "stream_ring", 0):  # a streamed input: its entry takes the bytes in order
+                    if lib.tinyflow_model_input_rows(k, 0, data, len(data)) != 0:
+                        raise ModelError("The compiled model refused its input", "Report this with the model.")
+                    continue
                 ctypes.memmove(lib.tinyflow_model_input(k), data, len(data))
             seen = {}
             status = lib.tinyflow_model_invoke(None)

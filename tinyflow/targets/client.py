@@ -31,7 +31,11 @@ MAX_BOOT_JUMP = 1024
 # fails in seconds, not after max_retries x timeout.
 GARBLED_HELLOS_PER_RETRY = 50
 # Init statuses the C core reports in HELLO for models it cannot serve (firmware/src/device.c).
-MODEL_STATUS = {-100: "has no inputs or no outputs, or more than 16 of either", -101: "has inputs of 0 bytes"}
+MODEL_STATUS = {
+    -100: "has no inputs or no outputs, or more than 16 of either",
+    -101: "has inputs of 0 bytes",
+    -102: "streams its input without an input_rows entry, or beside other inputs",
+}
 
 
 @dataclass

@@ -186,18 +186,26 @@ class FaultyPort(_Wrapper):
 
 
 class ThrottledPort(_Wrapper):
-    """Emulates a UART at `baud` (8N1: 10 bits a byte) both ways: bytes take their line time."""
+    """Emulates a UART at `baud` (8N1: 10 bits a byte) both ways: bytes take their line time.
+
+    The device-to-host side holds at most `rx_limit` bytes not yet read by the host (by default
+    one longest encoded frame and its delimiter); what arrives beyond that is lost and counted in
+    `overrun`, as a real UART's receive buffer overruns, instead of growing without bound.
+    """
 
     PIECE = 64
 
-    def __init__(self, port, baud: int, bits_per_byte: int = 10):
+    def __init__(self, port, baud: int, bits_per_byte: int = 10, rx_limit: int | None = None):
         super().__init__(port)
         if baud <= 0:
             raise UsageError(f"--baud must be positive, received {baud}", "For example --baud 115200.")
         self.rate = baud / bits_per_byte
+        self.rx_limit = rx_limit if rx_limit is not None else fr.FrameReader(fr.HOST_MAX_FRAME).limit + 1
+        self.overrun = 0
         self._tx_free = 0.0
         self._rx_free = 0.0
         self._rx: deque[list] = deque()  # [start time, bytes] on the device-to-host line
+        self._rx_bytes = 0
         self._timeout = getattr(port, "timeout", 1.0)
         port.timeout = 0  # polled: the wrapper does the waiting
 
@@ -225,8 +233,13 @@ class ThrottledPort(_Wrapper):
     def _pull(self) -> None:
         n = self.inner.in_waiting
         if n:
-            data = self.inner.read(n)
+            data = self.inner.read(n)  # read all of it even when it cannot be kept: a UART drains the line
+            room = self.rx_limit - self._rx_bytes
+            if len(data) > room:
+                self.overrun += len(data) - room
+                data = data[:room]
             if data:
+                self._rx_bytes += len(data)
                 start = max(time.monotonic(), self._rx_free)
                 self._rx_free = start + len(data) / self.rate
                 self._rx.append([start, data])
@@ -265,10 +278,12 @@ class ThrottledPort(_Wrapper):
             else:
                 self._rx[0] = [start + n / self.rate, data[n:]]
             n -= min(n, len(data))
+        self._rx_bytes -= len(out)
         return bytes(out)
 
     def reset_input_buffer(self) -> None:
         self._rx.clear()
+        self._rx_bytes = 0
         self.inner.reset_input_buffer()
 
 

@@ -13,6 +13,10 @@ from tinyflow.protocol import framing as fr
 from tinyflow.protocol import messages as m
 
 MIN_CHUNK = 64  # smallest chunk and burst (bytes) when retries shrink them
+# An in-process device (sim://tflm's SimPort: port.instant) answers a SYNC at once or never: an
+# unanswered attempt returns at once, so the next waits this long, doubling up to the cap. Without
+# it a barrier whose SYNCs are all lost (--inject-faults) sent ~10,000 a second until its deadline.
+SYNC_BACKOFF_S, SYNC_BACKOFF_MAX_S = 0.02, 0.25
 
 
 class RecoveryMixin:
@@ -91,8 +95,10 @@ class RecoveryMixin:
         self._nonce = (self._nonce + 1) & 0xFFFFFFFF
         seqs: set[int] = set()
         wait = self._sync_wait()
+        backoff = SYNC_BACKOFF_S if getattr(self.port, "instant", False) else 0.0
         self._sync_heard = False  # any frame, even a bad one: the device is alive
         while time.monotonic() < deadline:
+            sent = time.monotonic()
             seq = self._next_seq()
             seqs.add(seq)
             self._write(b"\x00" + fr.encode_frame(m.SYNC, seq, m.encode_sync(self._nonce)))
@@ -122,6 +128,9 @@ class RecoveryMixin:
             self._sync_heard |= heard
             if not heard:
                 wait = min(self.timeout, 2 * wait)  # silence, not noise: the device may be slow
+            if backoff:
+                self._pause_until(min(deadline, sent + backoff))
+                backoff = min(SYNC_BACKOFF_MAX_S, 2 * backoff)
         return False
 
     def _sync_wait(self) -> float:

@@ -7,11 +7,13 @@
 pyserial's PortManager speaks the RFC 2217 option negotiation (baud rate, control lines, purge);
 this module moves the bytes, as pyserial's rfc2217_server example does, with every wait bounded
 (accept, socket reads and port reads time out every POLL seconds and look at the stop flag).
-No authentication and no encryption: listen on localhost or a trusted network (docs/ci.md).
+No authentication and no encryption: `board serve` listens on 127.0.0.1 by default and warns when
+told to listen anywhere else; use that only on a trusted network (docs/ci.md).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 
@@ -34,6 +36,19 @@ def parse_listen(text: str) -> tuple[str, int]:
             f"--listen must be HOST:PORT, got {text!r}", "Pass e.g. --listen 127.0.0.1:2217 (port 0: any)."
         )
     return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` names this machine only (127.0.0.0/8, ::1, localhost): nobody else can connect.
+
+    Any other name or address (0.0.0.0 and :: included) may be reachable from the network.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything, so it is not taken as loopback
+        return False
 
 
 class SerialFace:

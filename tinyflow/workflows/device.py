@@ -198,17 +198,24 @@ def build_qemu_firmware(
     """
     from tinyflow.build.firmware import BoardBudget, board_budget, build_mps2
     from tinyflow.compile import CompiledModel, compile_model
+    from tinyflow.compile.context import board_table_flash
     from tinyflow.compile.kernels import kernel_sources, variant_for
 
     spec = machine(machine_name).MACHINE
-    budget = board_budget(board if isinstance(board, BoardBudget) else spec.check_board(board))
+    checked = board if isinstance(board, BoardBudget) else spec.check_board(board)
+    budget = board_budget(checked)
     eembc = options is not None and options.eembc
+    # The DSP tables follow what the board's flash spares; a core without the extension gets none.
+    core_dsp = variant_for(spec.core, True) is not None
+    table_flash = board_table_flash(checked) if core_dsp else 0
     if isinstance(model, CompiledModel):  # compiled with the caller's options (bench: patch stages)
         compiled = attach(model, None if eembc else frontend)
     else:
         # EEMBC runs one loaded input many times: the plan must keep the input buffer intact.
         compiled = attach(
-            compile_model(model_bytes(model), name=name, preserve_inputs=eembc, max_ram=max_ram),
+            compile_model(
+                model_bytes(model), name=name, preserve_inputs=eembc, max_ram=max_ram, table_flash=table_flash
+            ),
             None if eembc else frontend,
         )
     # The machine's core picks the kernels, as it does for a generated project for the board.
@@ -225,6 +232,6 @@ def build_qemu_firmware(
         options=options,
         target=spec.qemu_machine,
         frontend=frontend_cost(compiled.frontend, compiled.model.tensors[compiled.model.inputs[0]]),
-        dsp=variant_for(spec.core, True) is not None,
+        dsp=core_dsp,
         **({"trace_table": trace_table} if trace_table is not None else {}),
     )

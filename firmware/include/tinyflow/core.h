@@ -30,6 +30,8 @@ uint32_t tinyflow_core_get_u32(const uint8_t *p);
 void tinyflow_monitor_begin(void);
 void tinyflow_monitor_observe(void);
 void tinyflow_monitor_handle(uint16_t seq, const uint8_t *body, uint32_t len);
+/* The bytes of a streamed input (model.h) as the model took them, in order, for sample `tag`. */
+void tinyflow_monitor_input_stream(uint16_t tag, uint32_t offset, const uint8_t *data, uint32_t len);
 
 /* Capture (capture.c, docs/protocol.md "Capture"): CAPTURE_START/READ/STOP requests, and the
  * pump tinyflow_device_step() calls between polls to move sensor frames into the ring. */

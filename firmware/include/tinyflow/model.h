@@ -42,7 +42,18 @@ typedef struct {
   uint16_t num_ops;
   const tinyflow_tensor_spec_t *inputs;
   const tinyflow_tensor_spec_t *outputs;
+  uint32_t flags;                      /* TINYFLOW_MODEL_* bits; 0 for a model whose inputs are buffers */
+  /* With TINYFLOW_MODEL_INPUT_STREAMED: the streaming entry (the compiled runtime's
+   * tinyflow_model_input_rows, or its namespaced twin); NULL otherwise. */
+  int (*input_rows)(int index, uint32_t offset, const uint8_t *data, uint32_t len);
 } tinyflow_model_info_t;
+
+/* Input 0 streams row by row (patch-based inference, docs/compiled-runtime.md "Streamed input"):
+ * it has no whole buffer (tinyflow_model_input returns NULL); input_rows takes its bytes in order,
+ * offset 0 starting a sample, and runs the first layers' bands as their rows come in. invoke then
+ * finishes the sample (a negative status when not every byte came); the next invoke needs a new
+ * input. The outputs of the last invoke are overwritten once a new input starts streaming. */
+#define TINYFLOW_MODEL_INPUT_STREAMED 1u
 
 /* Prepare the model once (validate, plan); returns 0 or a negative status. */
 int tinyflow_model_init(void);
@@ -51,6 +62,10 @@ const tinyflow_model_info_t *tinyflow_model_info(void);
 /* Buffers owned by the runtime, valid after init; sizes are the specs' `bytes`. */
 uint8_t *tinyflow_model_input(int index);
 const uint8_t *tinyflow_model_output(int index);
+
+/* The compiled runtime's streaming entry, defined only by models compiled with a streamed input
+ * (info->flags & TINYFLOW_MODEL_INPUT_STREAMED); call it through info->input_rows. 0 or negative. */
+int tinyflow_model_input_rows(int index, uint32_t offset, const uint8_t *data, uint32_t len);
 
 /* Run one inference. When op_ticks is not NULL it has num_ops entries and receives the
  * ticks (tinyflow_hal_ticks) each op took. Returns 0 or a negative status. */

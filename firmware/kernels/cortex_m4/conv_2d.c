@@ -2,12 +2,14 @@
  * Four output channels share each load of four input bytes: the inputs are widened once
  * (x + input_offset in 16-bit lanes, __sxtab16) and multiplied with four filters by __smlad.
  * Most layers go through the two-pixel x two-channel kernel (pointwise.h): pointwise layers
- * directly, others after laying each window out as a vector (window_pairs.h). The rest (groups,
+ * directly (through pw_lean.h's leaner blocks when the compiler proved its table exact), others
+ * after laying each window out as a vector (window_pairs.h). The rest (groups,
  * windows longer than PAIRS_MAX_K) take the paths below: when taps along a filter row are
  * contiguous in memory, a whole row of taps is one dot product. */
 #include "tinyflow/kernels/conv_2d.h"
 
 #include "pointwise.h"
+#include "pw_lean.h"
 #include "requant.h"
 #include "simd.h"
 
@@ -167,6 +169,7 @@ static void gather_window(const tinyflow_conv_params_t *p, const int8_t *in_b, i
 }
 
 #include "window_pairs.h"
+#include "conv_small_cin.h"
 
 typedef struct {
   const int32_t *multiplier, *shift, *bias;
@@ -227,8 +230,18 @@ static void conv_vector(const tinyflow_conv_params_t *p, const int32_t *multipli
 int tinyflow_conv_2d_s8(const tinyflow_conv_params_t *p, const int32_t *multiplier, const int32_t *shift,
                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output) {
   if (!tinyflow_conv_params_ok(p)) return TINYFLOW_KERNEL_EINVAL;
+  const int32_t *lean = pwl_head(p, bias);
+  if (lean != 0) {
+    conv_pointwise_lean(p, lean, multiplier, shift, input, filter, bias, output);
+    return TINYFLOW_KERNEL_OK;
+  }
   if (pointwise_pairs_ok(p)) {
     conv_pointwise_pairs(p, multiplier, shift, input, filter, bias, output);
+    return TINYFLOW_KERNEL_OK;
+  }
+  const int32_t *small_cin = sc_table(p, bias); /* 1-4 input channels, the compiler's table */
+  if (small_cin != 0) {
+    conv_small_cin(p, small_cin, input, output);
     return TINYFLOW_KERNEL_OK;
   }
   if (!is_pointwise(p) && window_pairs_ok(p)) {

@@ -8,7 +8,8 @@
  * with two LDRDs and keeps them in registers for two channels: 17 instructions per 16
  * multiply-accumulates, and the requantization of the four outputs shares its loads. Pointwise
  * layers whose bias carries the compiler's widened filter (PWT_MAGIC, pairs_table) load the filter
- * words ready for SMLAD too: 12 instructions per 16. */
+ * words ready for SMLAD too: 12 instructions per 16. Pointwise layers whose table the compiler
+ * proved exact for the unchecked requantization take pw_lean.h's blocks instead. */
 #ifndef TINYFLOW_KERNELS_CORTEX_M4_POINTWISE_H
 #define TINYFLOW_KERNELS_CORTEX_M4_POINTWISE_H
 

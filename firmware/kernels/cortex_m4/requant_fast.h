@@ -36,10 +36,12 @@ static inline int32_t tinyflow_m4_fast_e1(int32_t shift) {
   return ~shift;
 }
 
-/* a[k] = 2 a[k] (saturating) for k < 4; nonzero when one saturated (|a[k]| >= 2^30). The Q flag
- * is cleared first and read after, in one block, so nothing else can set it in between. */
-static inline uint32_t tinyflow_m4_double4(int32_t *a) {
-  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+/* *a_k = 2 *a_k (saturating) for k < 4; nonzero when one saturated (|a_k| >= 2^30). The Q flag
+ * is cleared first and read after, in one block, so nothing else can set it in between. Always
+ * inlined, so accumulators in registers stay there (fully_connected.c). */
+static inline __attribute__((always_inline)) uint32_t tinyflow_m4_double4_regs(int32_t *a0, int32_t *a1,
+                                                                               int32_t *a2, int32_t *a3) {
+  int32_t x0 = *a0, x1 = *a1, x2 = *a2, x3 = *a3;
   uint32_t apsr;
   __asm__("msr APSR_nzcvq, %[z]\n\t"
           "qadd %[a0], %[a0], %[a0]\n\t"
@@ -47,11 +49,16 @@ static inline uint32_t tinyflow_m4_double4(int32_t *a) {
           "qadd %[a2], %[a2], %[a2]\n\t"
           "qadd %[a3], %[a3], %[a3]\n\t"
           "mrs %[f], APSR"
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [f] "=r"(apsr)
+          : [a0] "+r"(x0), [a1] "+r"(x1), [a2] "+r"(x2), [a3] "+r"(x3), [f] "=r"(apsr)
           : [z] "r"(0)
           : "cc");
-  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+  *a0 = x0, *a1 = x1, *a2 = x2, *a3 = x3;
   return apsr & (1u << 27);
+}
+
+/* tinyflow_m4_double4_regs on a[0..3]. */
+static inline uint32_t tinyflow_m4_double4(int32_t *a) {
+  return tinyflow_m4_double4_regs(&a[0], &a[1], &a[2], &a[3]);
 }
 
 /* One output from a doubled accumulator, saturated to int8 (the activation clamp comes after):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyflow.compile.ops import Lowered
+from tinyflow.compile.ops.conv_small import depthwise_as_conv, sc_bias, small_cin_layer
 from tinyflow.compile.ops.cstruct import CStruct
 from tinyflow.compile.quant import activation_range, check_geometry, conv_multipliers, out_size, padding, qparams
 
@@ -141,12 +142,20 @@ def lower_conv(op, ctx) -> Lowered:
     check_geometry(ctx, params, (inp, filt, out))
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
     pw = _pw_layer(params)  # then the bias goes out with the DSP tail, not as the model's tensor
-    if pw and bias_i >= 0 and ctx.expect(bias_i, ("INT32",), constant=True, what="bias").size != oc:
+    sc = small_cin_layer(params)  # likewise (conv_small.py): kxk filters on 1-4 input channels
+    if (pw or sc) and bias_i >= 0 and ctx.expect(bias_i, ("INT32",), constant=True, what="bias").size != oc:
         ctx.fail(f"bias has {ctx.tensor(bias_i).size} values for {oc} output channels")
-    q, m, s, bias = _quant(op, ctx, inp, filt, -1 if pw else bias_i, out, oc)
+    q, m, s, bias = _quant(op, ctx, inp, filt, -1 if pw or sc else bias_i, out, oc)
     params.update(q)
     if pw:
-        bias = _pw_bias(ctx, params, ctx.value(op.inputs[1]), ctx.value(bias_i) if bias_i >= 0 else None)
+        # The same (multiplier, shift) _quant emitted: pw_lean's blocks carry them per channel pair.
+        mults, shifts = conv_multipliers(qparams(inp)[0], filt.scale, qparams(out)[0], oc)
+        value = ctx.value(bias_i) if bias_i >= 0 else None
+        bias = _pw_bias(ctx, params, ctx.value(op.inputs[1]), value, mults, shifts)
+    if sc:
+        mults, shifts = conv_multipliers(qparams(inp)[0], filt.scale, qparams(out)[0], oc)
+        value = ctx.value(bias_i) if bias_i >= 0 else None
+        bias = sc_bias(ctx, params, ctx.value(op.inputs[1]), value, mults, shifts)
     p = ctx.struct(CONV, params)
     return Lowered(
         f"tinyflow_conv_2d_s8(&{p}, {m}, {s}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
@@ -167,6 +176,8 @@ def lower_depthwise(op, ctx) -> Lowered:
         ctx.fail(f"filter {list(filt.shape)} does not fit input {list(inp.shape)} and output {list(out.shape)}")
     if op.options.get("depth_multiplier", dm) != dm:  # 0 is no default: TFLM would compute nothing
         ctx.fail(f"depth_multiplier option {op.options.get('depth_multiplier')} disagrees with the shapes ({dm})")
+    if ic == 1 and (lowered := depthwise_as_conv(op, ctx, inp, filt, out)) is not None:
+        return lowered  # a CONV_2D in all but name, for the small-input-channel kernel (conv_small.py)
     params = {
         "batches": inp.shape[0],
         "input_h": inp.shape[1],
@@ -295,13 +306,19 @@ def pw_check(params: dict) -> int:
     return (params["output_c"] << 16) ^ params["input_c"]
 
 
-def _pw_bias(ctx, params: dict, weights, bias) -> str:
-    """The bias (zeros when the model has none) followed, on DSP builds only, by PWT_MAGIC, a check
-    word and pw_table, or two zeros when the table does not fit the budget."""
+def _pw_bias(ctx, params: dict, weights, bias, mults, shifts) -> str:
+    """The bias (zeros when the model has none) followed, on DSP builds only, by pw_lean's blocks
+    when it proves them exact, else by PWT_MAGIC, a check word and pw_table, or two zeros
+    when the table does not fit the budget."""
+    from tinyflow.compile.ops.pw_lean import pw_lean  # here: it builds on pw_table
 
     oc = params["output_c"]
     b = np.zeros(oc, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
-    table = pw_table(np.asarray(weights), ctx.dsp_table_budget())
+    weights = np.asarray(weights)
+    lean = pw_lean(params, weights, b, mults, shifts, ctx.dsp_table_budget())
+    if lean is not None:
+        return ctx.dsp_tail_array("pwb", b, lean)
+    table = pw_table(weights, ctx.dsp_table_budget())
     head = np.asarray([0, 0] if table is None else [PWT_MAGIC, pw_check(params)], dtype=np.int64)
     tail = head.astype(np.uint32).view(np.int32)
     if table is not None:

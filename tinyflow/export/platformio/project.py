@@ -108,7 +108,9 @@ def plan_project(
     if runtime == "tflm":
         files, arena, measured, fit = _tflm_files(m, b, name, source, measured_arena_bytes, frontend)
     else:
-        files, arena, fit = _aot_files(m, b, name, source, frontend, max_ram)
+        # The MLPerf Tiny runner and a front end write the input whole: no streamed input for them.
+        stream = "auto" if protocol == "native" and frontend is None else "off"
+        files, arena, fit = _aot_files(m, b, name, source, frontend, max_ram, stream)
         measured = None
     input_bytes = sum(int(m.tensors[i].nbytes) for i in m.inputs)
     files.update(_common_files(b, runtime, name, source, protocol, arena, input_bytes, benchmark=benchmark))
@@ -213,11 +215,15 @@ def _tflm_files(m: TfliteModel, b: Board, name: str, source: str, measured: int 
     return files, arena, measured, fit
 
 
-def _aot_files(m: TfliteModel, b: Board, name: str, source: str, frontend=None, max_ram: int | None = None):
+def _aot_files(
+    m: TfliteModel, b: Board, name: str, source: str, frontend=None, max_ram: int | None = None, stream: str = "auto"
+):
     from tinyflow.compile import compile_model
+    from tinyflow.compile.context import board_table_flash
     from tinyflow.compile.kernels import project_kernel_files, variant_for
 
-    compiled = compile_model(m, name=name, max_ram=max_ram)
+    # The DSP tables take what this board's flash spares (the fit below still checks the total).
+    compiled = compile_model(m, name=name, max_ram=max_ram, table_flash=board_table_flash(b), stream_input=stream)
     arena = int(compiled.plan.arena_bytes)
     fit = fit_model(
         b, "aot", model_flash=compiled.flash_constants(b.dsp), ram=arena, flash_label="weights", frontend=frontend
