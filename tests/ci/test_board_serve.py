@@ -32,14 +32,19 @@ def served(tmp_path):
     try:
         yield _url(proc, tmp_path)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-            raise
-        assert code == 0, (tmp_path / "stderr").read_text()
+        assert stop_server(proc) == 0, (tmp_path / "stderr").read_text()
+
+
+def stop_server(proc: subprocess.Popen) -> int:
+    """SIGTERM a `board serve` process and return its exit code (killed, and the wait's timeout
+    raised, when it does not stop within 10 s)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+        raise
 
 
 def _url(proc, tmp_path) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from test_board_serve import stop_server
 
 from tinyflow.cli.board import serve
 from tinyflow.testing.board_server import is_loopback, parse_listen
@@ -52,13 +52,7 @@ def _serve(listen: str, tmp_path) -> tuple[bytes, str]:
             if select.select([proc.stdout], [], [], 0.5)[0]:
                 line += os.read(proc.stdout.fileno(), 1024)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-            raise
+        code = stop_server(proc)
     assert code == 0, err.read_text()
     return line, err.read_text()
 
