@@ -70,6 +70,27 @@ static void pairs_widen(const int8_t *x, int32_t n, int32_t off2, int32_t *dst) 
   "smlad %[a10], %[xb0], %[we], %[a10]\n\t"      \
   "smlad %[a10], %[xb1], %[wo], %[a10]\n\t"
 
+/* The pair micro-kernel's word loop in assembly: `words` steps of STEP (PAIRS_STEP_ASM or
+ * PAIRS_TSTEP_ASM), unrolled twice; x and w advance past what was read. The caller declares the
+ * operands (x, w, a00..a11, xa0..xb1, we, wo); IN is the step's extra input operand (the int8
+ * step's channel stride, [d] "r"(k_n)) or nothing. */
+#define PAIRS_OPS_HEAD [x] "+r"(x), [w] "+r"(w)
+#define PAIRS_OPS_TAIL                                                                                     \
+  [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), \
+      [xb0] "=&r"(xb0), [xb1] "=&r"(xb1), [we] "=&r"(we), [wo] "=&r"(wo)
+#define PAIRS_LOOP_ASM(STEP, words, IN)                                                             \
+  do {                                                                                              \
+    int32_t pairs_n_ = (words) >> 1;                                                                \
+    if ((words) & 1) {                                                                              \
+      __asm__ volatile(STEP : PAIRS_OPS_HEAD, PAIRS_OPS_TAIL : IN : "memory");                      \
+    }                                                                                               \
+    if (pairs_n_ > 0) {                                                                             \
+      __asm__ volatile("1:\n\t" STEP STEP "subs %[n], %[n], #1\n\t"                                 \
+                       "bne 1b\n\t"                                                                 \
+                       : PAIRS_OPS_HEAD, [n] "+r"(pairs_n_), PAIRS_OPS_TAIL : IN : "cc", "memory"); \
+    }                                                                                               \
+  } while (0)
+
 static inline void pairs_mac(const int32_t *x, int32_t w0, int32_t w1, int32_t *acc) {
   const int32_t e0 = __sxtb16(w0), o0 = tinyflow_m4_sxtb16_ror8(w0);
   const int32_t e1 = __sxtb16(w1), o1 = tinyflow_m4_sxtb16_ror8(w1);
@@ -87,25 +108,8 @@ __attribute__((always_inline)) static inline void pairs_dot_2x2(const int8_t *w,
 #if TINYFLOW_M4_ASM
   /* 14 registers: GCC cannot hold two pixels, two channels and four sums without spilling. */
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-  int32_t xa0, xa1, xb0, xb1, we, wo, pairs = words >> 1;
-  if (words & 1) {
-    __asm__ volatile(PAIRS_STEP_ASM
-                     : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
-                       [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1),
-                       [we] "=&r"(we), [wo] "=&r"(wo)
-                     : [d] "r"(k_n)
-                     : "memory");
-  }
-  if (pairs > 0) {
-    __asm__ volatile("1:\n\t" PAIRS_STEP_ASM PAIRS_STEP_ASM
-                     "subs %[n], %[n], #1\n\t"
-                     "bne 1b\n\t"
-                     : [x] "+r"(x), [w] "+r"(w), [n] "+r"(pairs), [a00] "+r"(a00), [a01] "+r"(a01),
-                       [a10] "+r"(a10), [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0),
-                       [xb1] "=&r"(xb1), [we] "=&r"(we), [wo] "=&r"(wo)
-                     : [d] "r"(k_n)
-                     : "cc", "memory");
-  }
+  int32_t xa0, xa1, xb0, xb1, we, wo;
+  PAIRS_LOOP_ASM(PAIRS_STEP_ASM, words, [d] "r"(k_n));
   acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
 #else
   for (; words > 0; --words, x += 4, w += 4) pairs_mac(x, tinyflow_m4_load4(w), tinyflow_m4_load4(w + k_n), acc);
@@ -153,26 +157,9 @@ __attribute__((always_inline)) static inline void pairs_dot_2x2_table(const int3
   int32_t words = k_n >> 2;
 #if TINYFLOW_M4_ASM
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-  int32_t xa0, xa1, xb0, xb1, we, wo, pairs = words >> 1;
+  int32_t xa0, xa1, xb0, xb1, we, wo;
   const int32_t *w = t;
-  if (words & 1) {
-    __asm__ volatile(PAIRS_TSTEP_ASM
-                     : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
-                       [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1),
-                       [we] "=&r"(we), [wo] "=&r"(wo)
-                     :
-                     : "memory");
-  }
-  if (pairs > 0) {
-    __asm__ volatile("1:\n\t" PAIRS_TSTEP_ASM PAIRS_TSTEP_ASM
-                     "subs %[n], %[n], #1\n\t"
-                     "bne 1b\n\t"
-                     : [x] "+r"(x), [w] "+r"(w), [n] "+r"(pairs), [a00] "+r"(a00), [a01] "+r"(a01),
-                       [a10] "+r"(a10), [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0),
-                       [xb1] "=&r"(xb1), [we] "=&r"(we), [wo] "=&r"(wo)
-                     :
-                     : "cc", "memory");
-  }
+  PAIRS_LOOP_ASM(PAIRS_TSTEP_ASM, words, );
   acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
 #else
   for (; words > 0; --words, x += 4, t += 4) {

@@ -72,48 +72,14 @@ __attribute__((always_inline)) static inline void pwl_dot(const int32_t **tp, co
   const int32_t *x = pairs_widened;
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
 #if TINYFLOW_M4_ASM
-  int32_t xa0, xa1, xb0, xb1, we, wo, n = words >> 1;
+  int32_t xa0, xa1, xb0, xb1, we, wo;
   if (weights) {
     const int32_t *w = *tp;
-    if (words & 1) {
-      __asm__ volatile(PAIRS_TSTEP_ASM
-                       : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
-                         [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1),
-                         [we] "=&r"(we), [wo] "=&r"(wo)
-                       :
-                       : "memory");
-    }
-    if (n > 0) {
-      __asm__ volatile("1:\n\t" PAIRS_TSTEP_ASM PAIRS_TSTEP_ASM
-                       "subs %[n], %[n], #1\n\t"
-                       "bne 1b\n\t"
-                       : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n), [a00] "+r"(a00), [a01] "+r"(a01),
-                         [a10] "+r"(a10), [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0),
-                         [xb1] "=&r"(xb1), [we] "=&r"(we), [wo] "=&r"(wo)
-                       :
-                       : "cc", "memory");
-    }
+    PAIRS_LOOP_ASM(PAIRS_TSTEP_ASM, words, );
     *tp = w;
   } else {
     const int8_t *w = *wp;
-    if (words & 1) {
-      __asm__ volatile(PAIRS_STEP_ASM
-                       : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
-                         [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1),
-                         [we] "=&r"(we), [wo] "=&r"(wo)
-                       : [d] "r"(k_n)
-                       : "memory");
-    }
-    if (n > 0) {
-      __asm__ volatile("1:\n\t" PAIRS_STEP_ASM PAIRS_STEP_ASM
-                       "subs %[n], %[n], #1\n\t"
-                       "bne 1b\n\t"
-                       : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n), [a00] "+r"(a00), [a01] "+r"(a01),
-                         [a10] "+r"(a10), [a11] "+r"(a11), [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0),
-                         [xb1] "=&r"(xb1), [we] "=&r"(we), [wo] "=&r"(wo)
-                       : [d] "r"(k_n)
-                       : "cc", "memory");
-    }
+    PAIRS_LOOP_ASM(PAIRS_STEP_ASM, words, [d] "r"(k_n));
     *wp = w;
   }
 #else
